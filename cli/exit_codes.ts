@@ -1,0 +1,27 @@
+/**
+ * The one place errors become exit codes and messages:
+ * 0 ok, 1 runtime failure, 2 usage or configuration error.
+ *
+ * @module
+ */
+
+import { CommanderError } from "@commander-js/extra-typings";
+import { ConfigError, describeError, IngestError, UsageError } from "../src/errors.ts";
+
+/** Exit codes of `ingest`. */
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
+
+/** The exit code for a thrown value. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError || error instanceof UsageError) return ExitCode.Usage;
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  return ExitCode.Failure;
+}
+
+/** The message shown to the user for a thrown value (no stack for known errors). */
+export function messageFor(error: unknown): string {
+  if (error instanceof ConfigError) return `error: ${error.message}`;
+  if (error instanceof IngestError) return `error [${error.code}]: ${error.message}`;
+  if (error instanceof Error) return `error: ${describeError(error)}\n${error.stack ?? ""}`;
+  return `error: ${String(error)}`;
+}

@@ -1,0 +1,50 @@
+/**
+ * The `ingest` command tree: one small command object per subcommand.
+ *
+ * @module
+ */
+
+import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { VERSION } from "../src/version.ts";
+import type { App } from "./app.ts";
+import { examples } from "./commands/common.ts";
+import { stateCommand } from "./commands/state.ts";
+import { streamCommand } from "./commands/stream.ts";
+
+/** Builds the root command; actions run against `app`. */
+export function buildProgram(app: App): CommandUnknownOpts {
+  const program = new Command("ingest")
+    .description("Ingest Gmail (IMAP, OAuth2) into Redis Streams and process it with workers.")
+    .version(VERSION, "-V, --version")
+    .option("--env-file <path>", "read variables from this .env file", ".env")
+    .option("--log-level <level>", "debug, info, warn or error (default: LOG_LEVEL or info)")
+    .option("--log-format <format>", "json, pretty or auto (default: LOG_FORMAT or auto)")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", examples(
+      "ingest state list",
+      "ingest stream inspect --json",
+    ) + "\nConfiguration comes from flags, then the environment, then .env, then defaults.\nExit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.\n")
+    .hook("preAction", (root) => app.setGlobals(root.opts()));
+
+  program.configureOutput({
+    writeOut: (text) => app.runtime.stdout(text),
+    writeErr: (text) => app.runtime.stderr(text),
+  });
+  for (const command of [stateCommand(app), streamCommand(app)]) program.addCommand(command);
+  applyRecursively(program, (command) => {
+    command.exitOverride();
+    command.configureOutput({
+      writeOut: (text) => app.runtime.stdout(text),
+      writeErr: (text) => app.runtime.stderr(text),
+    });
+  });
+  return program;
+}
+
+function applyRecursively(
+  command: CommandUnknownOpts,
+  apply: (command: CommandUnknownOpts) => void,
+): void {
+  apply(command);
+  for (const child of command.commands) applyRecursively(child, apply);
+}

@@ -1,0 +1,293 @@
+/**
+ * The typed, frozen configuration of `ingest`, built from
+ * flags > environment > `.env` file > defaults. Every problem is collected
+ * before failing, so one {@link ConfigError} names them all.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
+import { type VariableName, variableSpec } from "./variables.ts";
+
+/** Where Redis lives and which keys `ingest` uses. */
+export interface RedisConfig {
+  /** `redis://` or `rediss://` URL, when given; wins over host/port. */
+  readonly url: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly password: string | undefined;
+  /** The main stream. */
+  readonly streamName: string;
+  /** The dead-letter stream. */
+  readonly dlqStreamName: string;
+  /** Retention target for acknowledged entries. */
+  readonly maxStreamLength: number;
+}
+
+/** How to reach the IMAP server. */
+export interface ImapConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly user: string | undefined;
+  readonly auth: "oauth2" | "password";
+  readonly password: string | undefined;
+  readonly mailboxes: readonly string[];
+}
+
+/** OAuth2 client, token store and endpoints. */
+export interface GoogleConfig {
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+  readonly tokenFile: string;
+  /** Base64 of 32 bytes; `undefined` stores tokens unencrypted (with a warning). */
+  readonly tokenKey: string | undefined;
+  readonly authUrl: string;
+  readonly tokenUrl: string;
+  readonly revokeUrl: string;
+  readonly userinfoUrl: string;
+}
+
+/** Producer tuning. */
+export interface ProducerConfig {
+  readonly pollIntervalSeconds: number;
+  readonly batchSize: number;
+  readonly maxMessageBytes: number;
+  readonly bodyTextChars: number;
+  readonly bodyHtmlChars: number;
+  readonly backlogLimit: number;
+}
+
+/** Worker tuning. */
+export interface WorkerConfig {
+  readonly group: string;
+  readonly maxAttempts: number;
+  readonly backoffBaseMs: number;
+  readonly backoffCapMs: number;
+  readonly processedTtlSeconds: number;
+  readonly webhookSecret: string | undefined;
+}
+
+/** Metrics and health endpoints. */
+export interface ObservabilityConfig {
+  readonly accountAlias: string | undefined;
+  readonly healthHost: string;
+  /** 0 disables the health server. */
+  readonly healthPort: number;
+}
+
+/** Logging. */
+export interface LogConfig {
+  readonly level: LogLevel;
+  readonly format: "json" | "pretty" | "auto";
+}
+
+/** The whole configuration; frozen. */
+export interface Config {
+  readonly redis: RedisConfig;
+  readonly imap: ImapConfig;
+  readonly google: GoogleConfig;
+  readonly producer: ProducerConfig;
+  readonly worker: WorkerConfig;
+  readonly observability: ObservabilityConfig;
+  readonly log: LogConfig;
+}
+
+/** Values by variable name; `undefined` means "not given here". */
+export type Settings = Partial<Record<VariableName | string, string | undefined>>;
+
+/** The layers {@link loadConfig} merges, highest priority first. */
+export interface ConfigSources {
+  /** From command-line flags, keyed by the variable they set. */
+  flags?: Settings;
+  /** The process environment. */
+  env?: Settings;
+  /** The `.env` file's contents. */
+  dotenv?: Settings;
+}
+
+/** Builds the frozen {@link Config}, or throws one {@link ConfigError} naming every problem. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const read = new SettingsReader(sources);
+  const streamName = read.text("REDIS_STREAM_NAME");
+  const config: Config = {
+    redis: {
+      url: read.redisUrl("REDIS_URL"),
+      host: read.text("REDIS_HOST"),
+      port: read.port("REDIS_PORT"),
+      password: read.optional("REDIS_PASSWORD"),
+      streamName,
+      dlqStreamName: read.optional("REDIS_DLQ_STREAM_NAME") ?? `${streamName}:dlq`,
+      maxStreamLength: read.integer("REDIS_MAX_STREAM_LENGTH", 1),
+    },
+    imap: {
+      host: read.text("IMAP_HOST"),
+      port: read.port("IMAP_PORT"),
+      tls: read.boolean("IMAP_TLS"),
+      user: read.optional("IMAP_USER"),
+      auth: read.choice("IMAP_AUTH", ["oauth2", "password"] as const),
+      password: read.optional("IMAP_PASSWORD"),
+      mailboxes: read.list("IMAP_MAILBOX"),
+    },
+    google: {
+      clientId: read.optional("GOOGLE_CLIENT_ID"),
+      clientSecret: read.optional("GOOGLE_CLIENT_SECRET"),
+      tokenFile: read.text("GOOGLE_TOKEN_FILE"),
+      tokenKey: read.tokenKey("INGEST_TOKEN_KEY"),
+      authUrl: read.httpUrl("GOOGLE_OAUTH_AUTH_URL"),
+      tokenUrl: read.httpUrl("GOOGLE_OAUTH_TOKEN_URL"),
+      revokeUrl: read.httpUrl("GOOGLE_OAUTH_REVOKE_URL"),
+      userinfoUrl: read.httpUrl("GOOGLE_OAUTH_USERINFO_URL"),
+    },
+    producer: {
+      pollIntervalSeconds: read.integer("POLL_INTERVAL_SECONDS", 1),
+      batchSize: read.integer("BATCH_SIZE", 1, 10_000),
+      maxMessageBytes: read.integer("MAX_MESSAGE_BYTES", 1024),
+      bodyTextChars: read.integer("BODY_TEXT_CHARS", 0),
+      bodyHtmlChars: read.integer("BODY_HTML_CHARS", 0),
+      backlogLimit: read.integer("STREAM_BACKLOG_LIMIT", 1),
+    },
+    worker: {
+      group: read.text("WORKER_GROUP"),
+      maxAttempts: read.integer("WORKER_MAX_ATTEMPTS", 1, 1000),
+      backoffBaseMs: read.integer("WORKER_BACKOFF_BASE_MS", 1),
+      backoffCapMs: read.integer("WORKER_BACKOFF_CAP_MS", 1),
+      processedTtlSeconds: read.integer("PROCESSED_TTL_SECONDS", 1),
+      webhookSecret: read.optional("WEBHOOK_SECRET"),
+    },
+    observability: {
+      accountAlias: read.optional("ACCOUNT_ALIAS"),
+      healthHost: read.text("HEALTH_HOST"),
+      healthPort: read.integer("HEALTH_PORT", 0, 65535),
+    },
+    log: {
+      level: read.choice("LOG_LEVEL", LOG_LEVELS),
+      format: read.choice("LOG_FORMAT", ["json", "pretty", "auto"] as const),
+    },
+  };
+  if (config.imap.auth === "password" && config.imap.password === undefined) {
+    read.problem("IMAP_PASSWORD is required when IMAP_AUTH=password: set it or use IMAP_AUTH=oauth2");
+  }
+  read.throwIfProblems();
+  return deepFreeze(config);
+}
+
+/** Reads one layer-merged value at a time and records problems instead of throwing. */
+class SettingsReader {
+  readonly #sources: ConfigSources;
+  readonly #problems: string[] = [];
+
+  constructor(sources: ConfigSources) {
+    this.#sources = sources;
+  }
+
+  /** The merged raw value, or the variable's default. */
+  raw(name: VariableName): string {
+    for (const layer of [this.#sources.flags, this.#sources.env, this.#sources.dotenv]) {
+      const value = layer?.[name];
+      if (value !== undefined) return value;
+    }
+    return variableSpec(name).default;
+  }
+
+  problem(message: string): void {
+    this.#problems.push(message);
+  }
+
+  throwIfProblems(): void {
+    if (this.#problems.length > 0) throw new ConfigError(this.#problems);
+  }
+
+  optional(name: VariableName): string | undefined {
+    const value = this.raw(name).trim();
+    return value === "" ? undefined : value;
+  }
+
+  text(name: VariableName): string {
+    const value = this.optional(name);
+    if (value === undefined) {
+      this.problem(`${name} must not be empty (default: ${variableSpec(name).default})`);
+      return variableSpec(name).default;
+    }
+    return value;
+  }
+
+  integer(name: VariableName, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.raw(name).trim();
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
+      this.problem(`${name} must be a whole number ${range}: current value is "${raw}"`);
+      return Number(variableSpec(name).default) || min;
+    }
+    return value;
+  }
+
+  port(name: VariableName): number {
+    return this.integer(name, 1, 65535);
+  }
+
+  boolean(name: VariableName): boolean {
+    const raw = this.raw(name).trim().toLowerCase();
+    if (["true", "1", "yes", "on"].includes(raw)) return true;
+    if (["false", "0", "no", "off"].includes(raw)) return false;
+    this.problem(`${name} must be true or false: current value is "${raw}"`);
+    return true;
+  }
+
+  choice<T extends string>(name: VariableName, allowed: readonly T[]): T {
+    const raw = this.raw(name).trim().toLowerCase();
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problem(`${name} must be one of ${allowed.join(", ")}: current value is "${raw}"`);
+    return allowed[0] as T;
+  }
+
+  list(name: VariableName): string[] {
+    const items = this.raw(name).split(",").map((item) => item.trim()).filter((item) => item);
+    if (items.length === 0) this.problem(`${name} must name at least one item`);
+    return items;
+  }
+
+  httpUrl(name: VariableName): string {
+    const raw = this.text(name);
+    if (!isUrlWithProtocol(raw, ["http:", "https:"])) {
+      this.problem(`${name} must be an http(s) URL: current value is "${raw}"`);
+    }
+    return raw;
+  }
+
+  redisUrl(name: VariableName): string | undefined {
+    const raw = this.optional(name);
+    if (raw !== undefined && !isUrlWithProtocol(raw, ["redis:", "rediss:"])) {
+      this.problem(`${name} must be a redis:// or rediss:// URL (current value not shown: it may hold a password)`);
+    }
+    return raw;
+  }
+
+  tokenKey(name: VariableName): string | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    try {
+      if (atob(raw).length === 32) return raw;
+    } catch { /* reported below */ }
+    this.problem(`${name} must be 32 random bytes in base64 (generate one: openssl rand -base64 32)`);
+    return undefined;
+  }
+}
+
+function isUrlWithProtocol(raw: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(raw).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

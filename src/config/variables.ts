@@ -1,0 +1,74 @@
+/**
+ * Every configuration variable `ingest` reads, with its default and meaning.
+ * This table is the single source for the loader, `.env.example` and the
+ * README's configuration table (a test keeps them in step).
+ *
+ * @module
+ */
+
+/** One environment variable. */
+export interface VariableSpec {
+  /** Environment name, e.g. `REDIS_PORT`. */
+  readonly name: string;
+  /** Default as written in a `.env` file; `""` means "unset". */
+  readonly default: string;
+  /** What it controls, one sentence. */
+  readonly description: string;
+  /** Heading it is grouped under in docs. */
+  readonly group: "Redis" | "IMAP" | "OAuth2" | "Producer" | "Worker" | "Observability" | "Logging";
+  /** A secret: never printed back. */
+  readonly secret?: boolean;
+}
+
+/** All variables, in documentation order. */
+export const VARIABLES = [
+  { group: "Redis", name: "REDIS_URL", default: "", description: "redis:// or rediss:// URL with optional ACL user and password; overrides REDIS_HOST/REDIS_PORT.", secret: true },
+  { group: "Redis", name: "REDIS_HOST", default: "localhost", description: "Redis host." },
+  { group: "Redis", name: "REDIS_PORT", default: "6379", description: "Redis port." },
+  { group: "Redis", name: "REDIS_PASSWORD", default: "", description: "Redis password (AUTH), when not given in REDIS_URL.", secret: true },
+  { group: "Redis", name: "REDIS_STREAM_NAME", default: "email_ingestion_stream", description: "Stream the producer writes and workers read." },
+  { group: "Redis", name: "REDIS_DLQ_STREAM_NAME", default: "", description: "Dead-letter stream; empty means <REDIS_STREAM_NAME>:dlq." },
+  { group: "Redis", name: "REDIS_MAX_STREAM_LENGTH", default: "10000", description: "Retention target: acknowledged entries beyond this many are trimmed; unacknowledged entries are never trimmed." },
+  { group: "IMAP", name: "IMAP_HOST", default: "imap.gmail.com", description: "IMAP server host." },
+  { group: "IMAP", name: "IMAP_PORT", default: "993", description: "IMAP server port." },
+  { group: "IMAP", name: "IMAP_TLS", default: "true", description: "Use implicit TLS; set false only for a local test server." },
+  { group: "IMAP", name: "IMAP_USER", default: "", description: "Account address (the producer's --username)." },
+  { group: "IMAP", name: "IMAP_AUTH", default: "oauth2", description: "Login method: oauth2 (XOAUTH2/OAUTHBEARER, Gmail) or password." },
+  { group: "IMAP", name: "IMAP_PASSWORD", default: "", description: "Password or app password when IMAP_AUTH=password.", secret: true },
+  { group: "IMAP", name: "IMAP_MAILBOX", default: "INBOX", description: "Mailbox(es) to follow, comma-separated." },
+  { group: "OAuth2", name: "GOOGLE_CLIENT_ID", default: "", description: "OAuth client id of a Desktop app in Google Cloud." },
+  { group: "OAuth2", name: "GOOGLE_CLIENT_SECRET", default: "", description: "OAuth client secret of that client.", secret: true },
+  { group: "OAuth2", name: "GOOGLE_TOKEN_FILE", default: "tokens/gmail_token.json", description: "Token store file (mode 0600, several accounts per file)." },
+  { group: "OAuth2", name: "INGEST_TOKEN_KEY", default: "", description: "32 random bytes, base64: encrypts the token file with AES-256-GCM. Generate: openssl rand -base64 32", secret: true },
+  { group: "OAuth2", name: "GOOGLE_OAUTH_AUTH_URL", default: "https://accounts.google.com/o/oauth2/v2/auth", description: "Authorization endpoint." },
+  { group: "OAuth2", name: "GOOGLE_OAUTH_TOKEN_URL", default: "https://oauth2.googleapis.com/token", description: "Token endpoint." },
+  { group: "OAuth2", name: "GOOGLE_OAUTH_REVOKE_URL", default: "https://oauth2.googleapis.com/revoke", description: "Revocation endpoint." },
+  { group: "OAuth2", name: "GOOGLE_OAUTH_USERINFO_URL", default: "https://openidconnect.googleapis.com/v1/userinfo", description: "Userinfo endpoint (finds the account's address)." },
+  { group: "Producer", name: "POLL_INTERVAL_SECONDS", default: "60", description: "Seconds between polls when IDLE is off or unavailable." },
+  { group: "Producer", name: "BATCH_SIZE", default: "50", description: "Messages fetched and committed per batch." },
+  { group: "Producer", name: "MAX_MESSAGE_BYTES", default: "26214400", description: "Messages larger than this are published without their body (headers and structure only)." },
+  { group: "Producer", name: "BODY_TEXT_CHARS", default: "2000", description: "Characters of the text body kept in the payload." },
+  { group: "Producer", name: "BODY_HTML_CHARS", default: "500", description: "Characters of the HTML body kept in the payload." },
+  { group: "Producer", name: "STREAM_BACKLOG_LIMIT", default: "100000", description: "The producer pauses while more entries than this wait unacknowledged." },
+  { group: "Worker", name: "WORKER_GROUP", default: "email_workers", description: "Consumer group of `ingest work`." },
+  { group: "Worker", name: "WORKER_MAX_ATTEMPTS", default: "5", description: "Attempts before an entry goes to the dead-letter queue." },
+  { group: "Worker", name: "WORKER_BACKOFF_BASE_MS", default: "1000", description: "First retry delay; doubles each attempt, with jitter." },
+  { group: "Worker", name: "WORKER_BACKOFF_CAP_MS", default: "300000", description: "Longest retry delay." },
+  { group: "Worker", name: "PROCESSED_TTL_SECONDS", default: "604800", description: "How long a processed-record is kept (idempotency window, 7 days)." },
+  { group: "Worker", name: "WEBHOOK_SECRET", default: "", description: "HMAC-SHA256 key that signs webhook bodies (X-Ingest-Signature).", secret: true },
+  { group: "Observability", name: "ACCOUNT_ALIAS", default: "", description: "Label used for the account in metrics instead of its address; default account-1." },
+  { group: "Observability", name: "HEALTH_HOST", default: "127.0.0.1", description: "Address of the /health /ready /status /metrics server." },
+  { group: "Observability", name: "HEALTH_PORT", default: "8080", description: "Port of that server; 0 disables it." },
+  { group: "Logging", name: "LOG_LEVEL", default: "info", description: "debug, info, warn or error." },
+  { group: "Logging", name: "LOG_FORMAT", default: "auto", description: "json, pretty, or auto (pretty on a terminal, json otherwise)." },
+] as const satisfies readonly VariableSpec[];
+
+/** Name of any known variable. */
+export type VariableName = (typeof VARIABLES)[number]["name"];
+
+/** The spec of one variable. */
+export function variableSpec(name: VariableName): VariableSpec {
+  const spec = VARIABLES.find((v) => v.name === name);
+  if (!spec) throw new Error(`unknown variable ${name}`);
+  return spec;
+}

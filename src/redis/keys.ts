@@ -1,0 +1,65 @@
+/**
+ * Every Redis key `ingest` uses, named in one place. The producer-state keys
+ * keep the seed's layout so its runbook commands
+ * (`redis-cli GET "producer_state:{user}:{mailbox}:last_uid"`) keep working.
+ *
+ * @module
+ */
+
+/** One followed mailbox of one account. */
+export interface MailboxRef {
+  /** The account's address (IMAP user). */
+  readonly account: string;
+  /** Mailbox path, e.g. `INBOX` or `[Gmail]/All Mail`. */
+  readonly mailbox: string;
+}
+
+/** Fields of the producer's cursor, one string key each (seed layout). */
+export const CURSOR_FIELDS = ["last_uid", "uidvalidity", "last_poll", "total_emails"] as const;
+
+/** A field of the cursor. */
+export type CursorField = (typeof CURSOR_FIELDS)[number];
+
+/** `producer_state:{account}:{mailbox}:{field}`. */
+export function cursorKey(ref: MailboxRef, field: CursorField): string {
+  return `producer_state:${ref.account}:${ref.mailbox}:${field}`;
+}
+
+/** SCAN pattern matching every mailbox's `last_uid` key. */
+export const CURSOR_SCAN_PATTERN = "producer_state:*:last_uid";
+
+/** Reverses {@link cursorKey} for a `last_uid` key; `undefined` if it is not one. */
+export function parseCursorKey(key: string): MailboxRef | undefined {
+  const match = /^producer_state:([^:]+):(.+):last_uid$/.exec(key);
+  return match ? { account: match[1]!, mailbox: match[2]! } : undefined;
+}
+
+/** Set of Message-IDs / X-GM-MSGIDs already published for a mailbox (UIDVALIDITY-proof dedupe). */
+export function publishedIndexKey(ref: MailboxRef): string {
+  return `producer_published:${ref.account}:${ref.mailbox}`;
+}
+
+/** The single-producer lease of a mailbox. */
+export function leaseKey(ref: MailboxRef): string {
+  return `producer_lease:${ref.account}:${ref.mailbox}`;
+}
+
+/** Bytes downloaded per account and hour, for the Gmail bandwidth quota. */
+export function bandwidthKey(account: string, hourEpoch: number): string {
+  return `producer_bandwidth:${account}:${hourEpoch}`;
+}
+
+/** The idempotency record of a processed entry, per consumer group. */
+export function processedKey(stream: string, group: string, idempotencyKey: string): string {
+  return `${stream}:processed:${group}:${idempotencyKey}`;
+}
+
+/** Sorted set of entries waiting for a retry (score = due time in ms), per group. */
+export function retryScheduleKey(stream: string, group: string): string {
+  return `${stream}:retry:${group}`;
+}
+
+/** Hash of attempt counts and failure times for entries of a group. */
+export function attemptsKey(stream: string, group: string): string {
+  return `${stream}:attempts:${group}`;
+}

@@ -1,0 +1,80 @@
+/**
+ * The producer's cursor per account and mailbox: the last committed UID, the
+ * UIDVALIDITY it belongs to, the last successful poll and a running total.
+ * Written only inside the producer's atomic commit; read and reset here.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { CURSOR_FIELDS, CURSOR_SCAN_PATTERN, cursorKey, type MailboxRef, parseCursorKey, publishedIndexKey } from "../redis/keys.ts";
+
+/** Where the producer stands in one mailbox. */
+export interface Cursor {
+  readonly account: string;
+  readonly mailbox: string;
+  /** Highest UID committed to the stream (0: nothing yet). */
+  readonly lastUid: number;
+  /** UIDVALIDITY that `lastUid` belongs to; `null` before the first sync. */
+  readonly uidValidity: number | null;
+  /** ISO time of the last successful poll; `null` before the first. */
+  readonly lastPoll: string | null;
+  /** Messages published from this mailbox so far. */
+  readonly totalEmails: number;
+}
+
+/** Reads one mailbox's cursor; `null` when there is no state at all. */
+export async function readCursor(redis: Redis, ref: MailboxRef): Promise<Cursor | null> {
+  const values = await redis.mget(...CURSOR_FIELDS.map((field) => cursorKey(ref, field)));
+  if (values.every((value) => value === null)) return null;
+  const [lastUid, uidValidity, lastPoll, total] = values;
+  return {
+    account: ref.account,
+    mailbox: ref.mailbox,
+    lastUid: Number(lastUid ?? 0),
+    uidValidity: uidValidity == null ? null : Number(uidValidity),
+    lastPoll: lastPoll ?? null,
+    totalEmails: Number(total ?? 0),
+  };
+}
+
+/** Every mailbox with state, sorted by account then mailbox. */
+export async function listCursors(redis: Redis): Promise<Cursor[]> {
+  const refs: MailboxRef[] = [];
+  let scanCursor = "0";
+  do {
+    const [next, keys] = await redis.scan(scanCursor, "MATCH", CURSOR_SCAN_PATTERN, "COUNT", 500);
+    scanCursor = next;
+    for (const key of keys) {
+      const ref = parseCursorKey(key);
+      if (ref) refs.push(ref);
+    }
+  } while (scanCursor !== "0");
+  refs.sort((a, b) => a.account.localeCompare(b.account) || a.mailbox.localeCompare(b.mailbox));
+  const cursors = await Promise.all(refs.map((ref) => readCursor(redis, ref)));
+  return cursors.filter((cursor): cursor is Cursor => cursor !== null);
+}
+
+/** What {@link resetCursor} changed. */
+export interface CursorReset {
+  readonly before: Cursor | null;
+  readonly lastUid: number;
+}
+
+/**
+ * Moves a mailbox's cursor back to `toUid` (0: the beginning) so the producer
+ * fetches everything after it again. The mailbox's published-index is cleared
+ * too, otherwise the re-fetched messages would be recognised and skipped.
+ * Workers still skip entries whose processed-record is inside its window.
+ */
+export async function resetCursor(redis: Redis, ref: MailboxRef, toUid = 0): Promise<CursorReset> {
+  if (!Number.isInteger(toUid) || toUid < 0) {
+    throw new RangeError(`Cannot reset cursor: toUid must be a whole number >= 0, current value is ${toUid}`);
+  }
+  const before = await readCursor(redis, ref);
+  await redis.multi()
+    .set(cursorKey(ref, "last_uid"), String(toUid))
+    .del(publishedIndexKey(ref))
+    .exec();
+  return { before, lastUid: toUid };
+}

@@ -1,0 +1,123 @@
+/**
+ * A snapshot of the stream for operators: length, ends, consumer groups with
+ * their consumers, pending counts, lag, the oldest pending entry's age, and
+ * the dead-letter queue's length.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { entryFields, isMissingKeyError, pairsToObject, streamIdTime } from "../redis/reply.ts";
+
+/** One consumer of a group. */
+export interface ConsumerReport {
+  readonly name: string;
+  readonly pending: number;
+  /** Milliseconds since the consumer last read or claimed. */
+  readonly idleMs: number;
+}
+
+/** One consumer group. */
+export interface GroupReport {
+  readonly name: string;
+  readonly consumers: readonly ConsumerReport[];
+  /** Entries delivered and not yet acknowledged. */
+  readonly pending: number;
+  /** Entries not yet delivered to the group; `null` when Redis cannot tell. */
+  readonly lag: number | null;
+  readonly lastDeliveredId: string;
+  /** Oldest pending entry, by its id's timestamp. */
+  readonly oldestPendingId: string | null;
+  readonly oldestPendingAgeMs: number | null;
+}
+
+/** A stream entry as shown by `--tail`. */
+export interface EntryReport {
+  readonly id: string;
+  readonly fields: Record<string, string>;
+}
+
+/** The whole snapshot; its JSON form is the stable `stream inspect --json` shape. */
+export interface StreamReport {
+  readonly stream: string;
+  readonly exists: boolean;
+  readonly length: number;
+  readonly firstId: string | null;
+  readonly lastId: string | null;
+  readonly groups: readonly GroupReport[];
+  readonly dlq: { readonly stream: string; readonly length: number };
+  readonly tail: readonly EntryReport[];
+}
+
+/** Options of {@link inspectStream}. */
+export interface InspectOptions {
+  stream: string;
+  dlqStream: string;
+  /** How many of the newest entries to include. Default 0. */
+  tail?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** Reads the snapshot. A missing stream is reported with length 0, not as an error. */
+export async function inspectStream(redis: Redis, options: InspectOptions): Promise<StreamReport> {
+  const now = options.now ?? Date.now;
+  const [length, dlqLength] = await Promise.all([
+    redis.xlen(options.stream),
+    redis.xlen(options.dlqStream),
+  ]);
+  const exists = (await redis.exists(options.stream)) === 1;
+  const [first, last] = exists
+    ? await Promise.all([
+      redis.xrange(options.stream, "-", "+", "COUNT", 1),
+      redis.xrevrange(options.stream, "+", "-", "COUNT", 1),
+    ])
+    : [[], []];
+  const groups = exists ? await readGroups(redis, options.stream, now()) : [];
+  const tailCount = options.tail ?? 0;
+  const tail = exists && tailCount > 0
+    ? (await redis.xrevrange(options.stream, "+", "-", "COUNT", tailCount))
+      .reverse()
+      .map(([id, fields]) => ({ id, fields: entryFields(fields) }))
+    : [];
+  return {
+    stream: options.stream,
+    exists,
+    length,
+    firstId: first[0]?.[0] ?? null,
+    lastId: last[0]?.[0] ?? null,
+    groups,
+    dlq: { stream: options.dlqStream, length: dlqLength },
+    tail,
+  };
+}
+
+async function readGroups(redis: Redis, stream: string, now: number): Promise<GroupReport[]> {
+  let raw: unknown[];
+  try {
+    raw = (await redis.xinfo("GROUPS", stream)) as unknown[];
+  } catch (error) {
+    if (isMissingKeyError(error)) return [];
+    throw error;
+  }
+  const reports: GroupReport[] = [];
+  for (const item of raw) {
+    const info = pairsToObject(item);
+    const name = String(info.name);
+    const consumers = ((await redis.xinfo("CONSUMERS", stream, name)) as unknown[])
+      .map(pairsToObject)
+      .map((c) => ({ name: String(c.name), pending: Number(c.pending), idleMs: Number(c.idle) }));
+    const oldest = (await redis.xpending(stream, name, "-", "+", 1)) as [string, string, number, number][];
+    const oldestId = oldest[0]?.[0] ?? null;
+    reports.push({
+      name,
+      consumers,
+      pending: Number(info.pending),
+      lag: info.lag === null || info.lag === undefined ? null : Number(info.lag),
+      lastDeliveredId: String(info["last-delivered-id"]),
+      oldestPendingId: oldestId,
+      oldestPendingAgeMs: oldestId === null ? null : Math.max(0, now - streamIdTime(oldestId)),
+    });
+  }
+  return reports;
+}
