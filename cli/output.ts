@@ -15,7 +15,9 @@ export function table(headers: readonly string[], rows: readonly (readonly unkno
   const cells = [headers, ...rows.map((row) => row.map(cellText))];
   const widths = headers.map((_, col) => Math.max(...cells.map((row) => (row[col] ?? "").length)));
   return cells
-    .map((row) => row.map((cell, col) => (cell ?? "").padEnd(widths[col] ?? 0)).join("  ").trimEnd())
+    .map((row) =>
+      row.map((cell, col) => (cell ?? "").padEnd(widths[col] ?? 0)).join("  ").trimEnd()
+    )
     .join("\n") + "\n";
 }
 

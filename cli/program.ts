@@ -20,10 +20,14 @@ export function buildProgram(app: App): CommandUnknownOpts {
     .option("--log-level <level>", "debug, info, warn or error (default: LOG_LEVEL or info)")
     .option("--log-format <format>", "json, pretty or auto (default: LOG_FORMAT or auto)")
     .showHelpAfterError("(run with --help for usage)")
-    .addHelpText("after", examples(
-      "ingest state list",
-      "ingest stream inspect --json",
-    ) + "\nConfiguration comes from flags, then the environment, then .env, then defaults.\nExit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.\n")
+    .addHelpText(
+      "after",
+      examples(
+        "ingest state list",
+        "ingest stream inspect --json",
+      ) +
+        "\nConfiguration comes from flags, then the environment, then .env, then defaults.\nExit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.\n",
+    )
     .hook("preAction", (root) => app.setGlobals(root.opts()));
 
   program.configureOutput({

@@ -69,14 +69,22 @@ export class AuthError extends IngestError {
 
 /** IMAP connection or protocol failure. Retryable unless stated otherwise. */
 export class ImapError extends IngestError {
-  constructor(code: string, message: string, options?: IngestErrorOptions & { retryable?: boolean }) {
+  constructor(
+    code: string,
+    message: string,
+    options?: IngestErrorOptions & { retryable?: boolean },
+  ) {
     super(code, message, options?.retryable ?? true, options);
   }
 }
 
 /** Redis unreachable, refusing commands, or answering unexpectedly. */
 export class RedisError extends IngestError {
-  constructor(code: string, message: string, options?: IngestErrorOptions & { retryable?: boolean }) {
+  constructor(
+    code: string,
+    message: string,
+    options?: IngestErrorOptions & { retryable?: boolean },
+  ) {
     super(code, message, options?.retryable ?? true, options);
   }
 }

@@ -8,7 +8,12 @@ import type { App } from "../app.ts";
 import { toJson } from "../output.ts";
 
 /** Prints `json` as JSON when asked to, otherwise the human rendering. */
-export function printResult(app: App, asJson: boolean | undefined, json: unknown, human: () => string): void {
+export function printResult(
+  app: App,
+  asJson: boolean | undefined,
+  json: unknown,
+  human: () => string,
+): void {
   app.print(asJson ? toJson(json) : human());
 }
 

@@ -36,13 +36,24 @@ export function stateCommand(app: App): Command {
   const state = new Command("state").description("Show or reset the producer's cursor per mailbox");
 
   state.command("get")
-    .description("Show the cursor of one mailbox (of every account when --account and IMAP_USER are unset)")
+    .description(
+      "Show the cursor of one mailbox (of every account when --account and IMAP_USER are unset)",
+    )
     .option("--account <email>", "account address (default: IMAP_USER)")
     .option("--mailbox <name>", "mailbox (default: IMAP_MAILBOX)")
     .option("--json", "print JSON")
-    .addHelpText("after", examples("ingest state get --mailbox INBOX", "ingest state get --account me@example.com --json"))
+    .addHelpText(
+      "after",
+      examples(
+        "ingest state get --mailbox INBOX",
+        "ingest state get --account me@example.com --json",
+      ),
+    )
     .action(async (options) => {
-      const config = await app.config({ IMAP_USER: options.account, IMAP_MAILBOX: options.mailbox });
+      const config = await app.config({
+        IMAP_USER: options.account,
+        IMAP_MAILBOX: options.mailbox,
+      });
       const redis = await app.redis(config, "ingest:state");
       const mailboxes = config.imap.mailboxes;
       const account = config.imap.user;
@@ -61,12 +72,20 @@ export function stateCommand(app: App): Command {
   state.command("list")
     .description("List the cursor of every mailbox with state")
     .option("--json", "print JSON")
-    .addHelpText("after", examples("ingest state list", "ingest state list --json | jq '.cursors[].last_uid'"))
+    .addHelpText(
+      "after",
+      examples("ingest state list", "ingest state list --json | jq '.cursors[].last_uid'"),
+    )
     .action(async (options) => {
       const config = await app.config();
       const redis = await app.redis(config, "ingest:state");
       const cursors = await listCursors(redis);
-      printResult(app, options.json, { cursors: cursors.map(cursorJson) }, () => cursorTable(cursors));
+      printResult(
+        app,
+        options.json,
+        { cursors: cursors.map(cursorJson) },
+        () => cursorTable(cursors),
+      );
     });
 
   state.command("reset")
@@ -76,35 +95,53 @@ export function stateCommand(app: App): Command {
     .option("--to-uid <uid>", "new last_uid: messages after it are fetched again", "0")
     .option("--yes", "do not ask for confirmation (required when not on a terminal)")
     .option("--json", "print JSON")
-    .addHelpText("after", examples(
-      "ingest state reset --mailbox INBOX --account me@example.com --yes",
-      "ingest state reset --mailbox INBOX --to-uid 1200",
-    ))
+    .addHelpText(
+      "after",
+      examples(
+        "ingest state reset --mailbox INBOX --account me@example.com --yes",
+        "ingest state reset --mailbox INBOX --to-uid 1200",
+      ),
+    )
     .action(async (options) => {
       const toUid = Number(options.toUid);
       const problems: string[] = [];
-      if (!/^\d+$/.test(options.toUid)) problems.push(`--to-uid must be a whole number >= 0: current value is "${options.toUid}"`);
+      if (!/^\d+$/.test(options.toUid)) {
+        problems.push(`--to-uid must be a whole number >= 0: current value is "${options.toUid}"`);
+      }
       const config = await app.config({ IMAP_USER: options.account });
       const account = config.imap.user;
-      if (account === undefined) problems.push("--account (or IMAP_USER) is required to reset a cursor");
+      if (account === undefined) {
+        problems.push("--account (or IMAP_USER) is required to reset a cursor");
+      }
       if (!options.yes && !app.runtime.interactive) {
         problems.push("refusing to reset without --yes when not on a terminal");
       }
-      if (problems.length > 0) throw new UsageError(`Cannot reset state:\n  - ${problems.join("\n  - ")}`);
+      if (problems.length > 0) {
+        throw new UsageError(`Cannot reset state:\n  - ${problems.join("\n  - ")}`);
+      }
       const ref = { account: account!, mailbox: options.mailbox };
-      const question = `Reset ${ref.mailbox} of the configured account to last_uid=${toUid}? Messages after it will be fetched again.`;
+      const question =
+        `Reset ${ref.mailbox} of the configured account to last_uid=${toUid}? Messages after it will be fetched again.`;
       if (!options.yes && !(await confirm(app, question))) {
         app.runtime.stderr("Aborted: nothing changed.\n");
         return;
       }
       const redis = await app.redis(config, "ingest:state");
       const result = await resetCursor(redis, ref, toUid);
-      printResult(app, options.json, {
-        account: ref.account,
-        mailbox: ref.mailbox,
-        previous_last_uid: result.before?.lastUid ?? null,
-        last_uid: result.lastUid,
-      }, () => `Reset ${ref.mailbox}: last_uid ${result.before?.lastUid ?? "(none)"} -> ${result.lastUid}\n`);
+      printResult(
+        app,
+        options.json,
+        {
+          account: ref.account,
+          mailbox: ref.mailbox,
+          previous_last_uid: result.before?.lastUid ?? null,
+          last_uid: result.lastUid,
+        },
+        () =>
+          `Reset ${ref.mailbox}: last_uid ${
+            result.before?.lastUid ?? "(none)"
+          } -> ${result.lastUid}\n`,
+      );
     });
 
   return state;

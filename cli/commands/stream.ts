@@ -48,15 +48,29 @@ function renderReport(report: StreamReport): string {
   } else {
     text += table(
       ["GROUP", "CONSUMERS", "PENDING", "LAG", "OLDEST_PENDING_AGE", "LAST_DELIVERED"],
-      report.groups.map((g) => [g.name, g.consumers.length, g.pending, g.lag, duration(g.oldestPendingAgeMs), g.lastDeliveredId]),
+      report.groups.map((
+        g,
+      ) => [
+        g.name,
+        g.consumers.length,
+        g.pending,
+        g.lag,
+        duration(g.oldestPendingAgeMs),
+        g.lastDeliveredId,
+      ]),
     );
     for (const group of report.groups.filter((g) => g.consumers.length > 0)) {
       text += `\nConsumers of ${group.name}:\n` +
-        table(["CONSUMER", "PENDING", "IDLE"], group.consumers.map((c) => [c.name, c.pending, duration(c.idleMs)]));
+        table(
+          ["CONSUMER", "PENDING", "IDLE"],
+          group.consumers.map((c) => [c.name, c.pending, duration(c.idleMs)]),
+        );
     }
   }
   for (const entry of report.tail) {
-    text += `\n${entry.id}  type=${entry.fields.type ?? "-"} key=${entry.fields.idempotency_key ?? "-"}`;
+    text += `\n${entry.id}  type=${entry.fields.type ?? "-"} key=${
+      entry.fields.idempotency_key ?? "-"
+    }`;
   }
   return report.tail.length > 0 ? text + "\n" : text;
 }
@@ -69,10 +83,15 @@ export function streamCommand(app: App): Command {
     .option("--json", "print JSON")
     .option("--tail <n>", "also show the newest N entries (their type and idempotency key)", "0")
     .option("--stream <name>", "stream to inspect (default: REDIS_STREAM_NAME)")
-    .addHelpText("after", examples("ingest stream inspect", "ingest stream inspect --json --tail 5"))
+    .addHelpText(
+      "after",
+      examples("ingest stream inspect", "ingest stream inspect --json --tail 5"),
+    )
     .action(async (options) => {
       if (!/^\d+$/.test(options.tail)) {
-        throw new UsageError(`--tail must be a whole number >= 0: current value is "${options.tail}"`);
+        throw new UsageError(
+          `--tail must be a whole number >= 0: current value is "${options.tail}"`,
+        );
       }
       const config = await app.config({ REDIS_STREAM_NAME: options.stream });
       const redis = await app.redis(config, "ingest:inspect");

@@ -167,7 +167,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     },
   };
   if (config.imap.auth === "password" && config.imap.password === undefined) {
-    read.problem("IMAP_PASSWORD is required when IMAP_AUTH=password: set it or use IMAP_AUTH=oauth2");
+    read.problem(
+      "IMAP_PASSWORD is required when IMAP_AUTH=password: set it or use IMAP_AUTH=oauth2",
+    );
   }
   read.throwIfProblems();
   return deepFreeze(config);
@@ -260,7 +262,9 @@ class SettingsReader {
   redisUrl(name: VariableName): string | undefined {
     const raw = this.optional(name);
     if (raw !== undefined && !isUrlWithProtocol(raw, ["redis:", "rediss:"])) {
-      this.problem(`${name} must be a redis:// or rediss:// URL (current value not shown: it may hold a password)`);
+      this.problem(
+        `${name} must be a redis:// or rediss:// URL (current value not shown: it may hold a password)`,
+      );
     }
     return raw;
   }
@@ -271,7 +275,9 @@ class SettingsReader {
     try {
       if (atob(raw).length === 32) return raw;
     } catch { /* reported below */ }
-    this.problem(`${name} must be 32 random bytes in base64 (generate one: openssl rand -base64 32)`);
+    this.problem(
+      `${name} must be 32 random bytes in base64 (generate one: openssl rand -base64 32)`,
+    );
     return undefined;
   }
 }

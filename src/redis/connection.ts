@@ -63,7 +63,10 @@ export function redisTarget(config: RedisConfig): string {
  * Opens a connection and waits until Redis answers, or throws a
  * {@link RedisError} `REDIS_UNREACHABLE` once `connectTimeoutMs` has passed.
  */
-export async function connectRedis(config: RedisConfig, options: RedisConnectOptions): Promise<Redis> {
+export async function connectRedis(
+  config: RedisConfig,
+  options: RedisConnectOptions,
+): Promise<Redis> {
   const client = new Redis(redisOptions(config, options));
   const log = options.logger.child({ component: "redis", connection: options.name });
   let lastError: unknown;
@@ -71,7 +74,10 @@ export async function connectRedis(config: RedisConfig, options: RedisConnectOpt
     lastError = error;
     log.debug("redis connection error", { error: describeError(error) });
   });
-  client.on("reconnecting", (delay: number) => log.debug("redis reconnecting", { delay_ms: delay }));
+  client.on(
+    "reconnecting",
+    (delay: number) => log.debug("redis reconnecting", { delay_ms: delay }),
+  );
   const timeoutMs = options.connectTimeoutMs ?? 5_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

@@ -19,7 +19,9 @@ export interface BackoffOptions {
 /** Delay in ms before retry number `attempt` (0-based). */
 export function backoffDelay(attempt: number, options: BackoffOptions): number {
   if (attempt < 0 || !Number.isFinite(attempt)) {
-    throw new RangeError(`Cannot compute backoff: attempt must be >= 0, current value is ${attempt}`);
+    throw new RangeError(
+      `Cannot compute backoff: attempt must be >= 0, current value is ${attempt}`,
+    );
   }
   const random = options.random ?? Math.random;
   const ceiling = Math.min(options.capMs, options.baseMs * 2 ** Math.min(attempt, 52));

@@ -7,7 +7,14 @@
  */
 
 import type { Redis } from "ioredis";
-import { CURSOR_FIELDS, CURSOR_SCAN_PATTERN, cursorKey, type MailboxRef, parseCursorKey, publishedIndexKey } from "../redis/keys.ts";
+import {
+  CURSOR_FIELDS,
+  CURSOR_SCAN_PATTERN,
+  cursorKey,
+  type MailboxRef,
+  parseCursorKey,
+  publishedIndexKey,
+} from "../redis/keys.ts";
 
 /** Where the producer stands in one mailbox. */
 export interface Cursor {
@@ -69,7 +76,9 @@ export interface CursorReset {
  */
 export async function resetCursor(redis: Redis, ref: MailboxRef, toUid = 0): Promise<CursorReset> {
   if (!Number.isInteger(toUid) || toUid < 0) {
-    throw new RangeError(`Cannot reset cursor: toUid must be a whole number >= 0, current value is ${toUid}`);
+    throw new RangeError(
+      `Cannot reset cursor: toUid must be a whole number >= 0, current value is ${toUid}`,
+    );
   }
   const before = await readCursor(redis, ref);
   await redis.multi()

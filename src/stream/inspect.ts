@@ -107,7 +107,12 @@ async function readGroups(redis: Redis, stream: string, now: number): Promise<Gr
     const consumers = ((await redis.xinfo("CONSUMERS", stream, name)) as unknown[])
       .map(pairsToObject)
       .map((c) => ({ name: String(c.name), pending: Number(c.pending), idleMs: Number(c.idle) }));
-    const oldest = (await redis.xpending(stream, name, "-", "+", 1)) as [string, string, number, number][];
+    const oldest = (await redis.xpending(stream, name, "-", "+", 1)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
     const oldestId = oldest[0]?.[0] ?? null;
     reports.push({
       name,
