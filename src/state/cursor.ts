@@ -57,7 +57,7 @@ export async function listCursors(redis: Redis): Promise<Cursor[]> {
       if (ref) refs.push(ref);
     }
   } while (scanCursor !== "0");
-  refs.sort((a, b) => a.account.localeCompare(b.account) || a.mailbox.localeCompare(b.mailbox));
+  refs.sort((a, b) => compareText(a.account, b.account) || compareText(a.mailbox, b.mailbox));
   const cursors = await Promise.all(refs.map((ref) => readCursor(redis, ref)));
   return cursors.filter((cursor): cursor is Cursor => cursor !== null);
 }
@@ -86,4 +86,8 @@ export async function resetCursor(redis: Redis, ref: MailboxRef, toUid = 0): Pro
     .del(publishedIndexKey(ref))
     .exec();
   return { before, lastUid: toUid };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

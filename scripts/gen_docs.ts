@@ -1,0 +1,46 @@
+/**
+ * Regenerates `.env.example` and README's configuration table from the one
+ * variable table in src/config/variables.ts. Run: `deno task docs`.
+ *
+ * @module
+ */
+
+import { VARIABLES } from "../src/config/variables.ts";
+
+const root = new URL("../", import.meta.url);
+
+function envExample(): string {
+  let text =
+    "# ingest configuration. Copy to .env and adjust; the environment and flags override it.\n" +
+    "# Generated from src/config/variables.ts by `deno task docs`.\n";
+  let group = "";
+  for (const variable of VARIABLES) {
+    if (variable.group !== group) {
+      group = variable.group;
+      text += `\n# --- ${group} ---\n`;
+    }
+    text += `# ${variable.description}\n`;
+    const line = `${variable.name}=${variable.default}`;
+    text += variable.default === "" ? `# ${line}\n` : `${line}\n`;
+  }
+  return text;
+}
+
+function configTable(): string {
+  const rows = VARIABLES.map((v) =>
+    `| \`${v.name}\` | ${v.group} | ${v.default === "" ? "(unset)" : `\`${v.default}\``} | ${
+      v.description.replaceAll("|", "\\|")
+    } |`
+  );
+  return ["| Variable | Group | Default | Meaning |", "|---|---|---|---|", ...rows].join("\n");
+}
+
+await Deno.writeTextFile(new URL(".env.example", root), envExample());
+const readmeUrl = new URL("README.md", root);
+const readme = await Deno.readTextFile(readmeUrl);
+const updated = readme.replace(
+  /<!-- config:start -->[\s\S]*<!-- config:end -->/,
+  `<!-- config:start -->\n${configTable()}\n<!-- config:end -->`,
+);
+await Deno.writeTextFile(readmeUrl, updated);
+console.log("wrote .env.example and README.md's configuration table");

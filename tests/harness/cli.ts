@@ -1,0 +1,91 @@
+/**
+ * Runs the `ingest` CLI inside the test process (through `runCli` with a test
+ * runtime) or as a real child process, capturing its output.
+ *
+ * @module
+ */
+
+import { runCli } from "../../cli/main.ts";
+import type { Runtime } from "../../cli/runtime.ts";
+
+/** What a CLI run produced. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@link runIngest}. */
+export interface RunIngestOptions {
+  /** Environment seen by the command (nothing is inherited, so the developer's .env and shell cannot leak in). */
+  env?: Record<string, string>;
+  /** Lines answered to prompts, in order. */
+  stdinLines?: string[];
+  /** Pretend to be on a terminal. */
+  interactive?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Runs `ingest <args>` in-process. `--env-file` defaults to a missing file. */
+export async function runIngest(
+  args: string[],
+  options: RunIngestOptions = {},
+): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const lines = [...(options.stdinLines ?? [])];
+  const runtime: Runtime = {
+    env: { LOG_FORMAT: "json", ...options.env },
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    readLine: () => Promise.resolve(lines.shift() ?? null),
+    interactive: options.interactive ?? false,
+    stderrIsTerminal: false,
+    signal: options.signal ?? new AbortController().signal,
+  };
+  const withEnvFile = args.includes("--env-file")
+    ? args
+    : ["--env-file", "/nonexistent/.env", ...args];
+  const code = await runCli(withEnvFile, runtime);
+  return { code, stdout, stderr };
+}
+
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+
+/** Options of {@link spawnIngest}. */
+export interface SpawnIngestOptions {
+  env?: Record<string, string>;
+  /** Text written to the child's stdin (then closed). */
+  stdin?: string;
+}
+
+/** Starts `deno run -A cli/main.ts <args>` as a real process (for signals, SIGKILL, stdin). */
+export function spawnIngest(args: string[], options: SpawnIngestOptions = {}): Deno.ChildProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", MAIN, "--env-file", "/nonexistent/.env", ...args],
+    env: { LOG_FORMAT: "json", ...options.env },
+    clearEnv: false,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    writer.write(new TextEncoder().encode(options.stdin)).then(() => writer.close());
+  }
+  return child;
+}
+
+/** Runs a real `ingest` process to completion. */
+export async function execIngest(
+  args: string[],
+  options: SpawnIngestOptions = {},
+): Promise<CliResult> {
+  const output = await spawnIngest(args, options).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
