@@ -11,6 +11,12 @@ import { examples } from "./commands/common.ts";
 import { stateCommand } from "./commands/state.ts";
 import { streamCommand } from "./commands/stream.ts";
 
+/** Every subcommand, in help order. */
+const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
+  stateCommand,
+  streamCommand,
+];
+
 /** Builds the root command; actions run against `app`. */
 export function buildProgram(app: App): CommandUnknownOpts {
   const program = new Command("ingest")
@@ -34,7 +40,7 @@ export function buildProgram(app: App): CommandUnknownOpts {
     writeOut: (text) => app.runtime.stdout(text),
     writeErr: (text) => app.runtime.stderr(text),
   });
-  for (const command of [stateCommand(app), streamCommand(app)]) program.addCommand(command);
+  for (const command of COMMANDS) program.addCommand(command(app));
   applyRecursively(program, (command) => {
     command.exitOverride();
     command.configureOutput({

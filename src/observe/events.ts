@@ -1,0 +1,62 @@
+/**
+ * Observation hooks of the producer and the worker. The core calls these at
+ * the moments an operator cares about; `src/metrics/` turns them into
+ * Prometheus metrics and the health server into `/ready` and `/status`.
+ * Every hook is optional, so tests and library users can pass `{}`.
+ *
+ * Hooks never receive email content or addresses other than the account;
+ * metrics label accounts by their configured alias.
+ *
+ * @module
+ */
+
+import type { MailboxRef } from "../redis/keys.ts";
+
+/** State of a mailbox's IMAP session. */
+export type ConnectionState = "connecting" | "connected" | "idle" | "disconnected" | "parked";
+
+/** What the producer reports. */
+export interface ProducerObserver {
+  /** A sync round of a mailbox finished (`ok`) or failed. */
+  polled?(ref: MailboxRef, seconds: number, outcome: "ok" | "error"): void;
+  /** Entries were committed to the stream (`skipped`: duplicates not published again). */
+  published?(ref: MailboxRef, published: number, skipped: number): void;
+  /** A message was published with a `parse_error`. */
+  parseError?(ref: MailboxRef): void;
+  /** Bytes fetched from the IMAP server for an account. */
+  bytesDownloaded?(account: string, bytes: number): void;
+  /** The IMAP session of a mailbox changed state. */
+  connectionState?(ref: MailboxRef, state: ConnectionState): void;
+  /** The server sent something on the session (IDLE health). */
+  serverHeard?(ref: MailboxRef): void;
+  /** The single-producer lease was acquired (`true`) or lost/released (`false`). */
+  leaseHeld?(ref: MailboxRef, held: boolean): void;
+  /** Fetching paused because the stream backlog exceeds the limit, or resumed. */
+  backlogPaused?(ref: MailboxRef, paused: boolean): void;
+  /** An access-token refresh finished. */
+  tokenRefresh?(account: string, outcome: "ok" | "error"): void;
+  /** The cursor moved after a commit. */
+  cursor?(ref: MailboxRef, cursor: { lastUid: number; uidValidity: number; total: number }): void;
+  /** A mailbox hit an error (already logged); `retryInMs` is the backoff before the next try. */
+  error?(ref: MailboxRef, error: unknown, retryInMs: number | undefined): void;
+  /** A UIDVALIDITY change was handled. */
+  mailboxReset?(ref: MailboxRef): void;
+}
+
+/** Outcome of handling one entry. */
+export type ProcessOutcome = "processed" | "duplicate" | "retry_scheduled" | "dead_lettered";
+
+/** What the worker reports. */
+export interface WorkerObserver {
+  /**
+   * An entry was handled. `seconds` is the handler time; `endToEndSeconds`
+   * runs from the message's internal date to now, when known.
+   */
+  handled?(outcome: ProcessOutcome, seconds: number, endToEndSeconds: number | undefined): void;
+  /** The sink failed for an entry (before deciding retry vs DLQ). */
+  failed?(reason: "retryable" | "permanent" | "malformed"): void;
+  /** Entries were reclaimed from a dead consumer. */
+  reclaimed?(count: number): void;
+  /** The read loop completed an iteration (liveness for `/ready`). */
+  heartbeat?(): void;
+}
