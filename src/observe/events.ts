@@ -39,6 +39,11 @@ export interface ProducerObserver {
   cursor?(ref: MailboxRef, cursor: { lastUid: number; uidValidity: number; total: number }): void;
   /** A mailbox hit an error (already logged); `retryInMs` is the backoff before the next try. */
   error?(ref: MailboxRef, error: unknown, retryInMs: number | undefined): void;
+  /**
+   * Sync progress of a mailbox: `done` of `total` messages known to be new at
+   * the start of this round (a backfill shows a progress bar from this).
+   */
+  progress?(ref: MailboxRef, done: number, total: number): void;
   /** A UIDVALIDITY change was handled. */
   mailboxReset?(ref: MailboxRef): void;
 }
