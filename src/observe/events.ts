@@ -65,3 +65,36 @@ export interface WorkerObserver {
   /** The read loop completed an iteration (liveness for `/ready`). */
   heartbeat?(): void;
 }
+
+/**
+ * One observer that forwards every hook to each of `observers` in order
+ * (e.g. metrics plus the producer's own status tracking). A hook that throws
+ * does not stop the others from being called; the first error is rethrown.
+ */
+export function combineObservers<T extends object>(...observers: T[]): T {
+  const cache = new Map<PropertyKey, ((...args: unknown[]) => void) | undefined>();
+  return new Proxy({} as T, {
+    get(_target, name) {
+      if (cache.has(name)) return cache.get(name);
+      const calls = observers.flatMap((observer) => {
+        const hook = (observer as Record<PropertyKey, unknown>)[name];
+        return typeof hook === "function" ? [{ observer, hook }] : [];
+      });
+      const combined = calls.length === 0 ? undefined : (...args: unknown[]) => {
+        let failure: unknown;
+        let failed = false;
+        for (const { observer, hook } of calls) {
+          try {
+            hook.apply(observer, args);
+          } catch (error) {
+            if (!failed) failure = error;
+            failed = true;
+          }
+        }
+        if (failed) throw failure;
+      };
+      cache.set(name, combined);
+      return combined;
+    },
+  });
+}

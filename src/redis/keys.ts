@@ -49,6 +49,15 @@ export function bandwidthKey(account: string, hourEpoch: number): string {
   return `producer_bandwidth:${account}:${hourEpoch}`;
 }
 
+/**
+ * The `hourEpoch` of {@link bandwidthKey} for a time: whole hours since the
+ * Unix epoch (`Math.floor(ms / 3_600_000)`). Writers (producer) and readers
+ * (metrics) both use this, so they agree on the bucket.
+ */
+export function bandwidthHour(timeMs: number): number {
+  return Math.floor(timeMs / 3_600_000);
+}
+
 /** The idempotency record of a processed entry, per consumer group. */
 export function processedKey(stream: string, group: string, idempotencyKey: string): string {
   return `${stream}:processed:${group}:${idempotencyKey}`;
