@@ -1,0 +1,38 @@
+/**
+ * How many bytes an account downloaded over IMAP in the last hours, from the
+ * producer's hourly counters (`producer_bandwidth:{account}:{hour}`). Gmail
+ * allows about 2,500 MB per day over IMAP; beyond that it throttles or
+ * blocks the account.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { bandwidthHour, bandwidthKey } from "../redis/keys.ts";
+
+/** Gmail's documented IMAP download limit per account and day, in bytes (2,500 MB). */
+export const GMAIL_DAILY_DOWNLOAD_BYTES = 2_500_000_000;
+
+/** Options of {@link readDownloadedBytes}. */
+export interface DownloadedBytesOptions {
+  /** How many hourly buckets, the current one included. Default 24. */
+  hours?: number;
+  /** Clock in ms. Default `Date.now`. */
+  now?: number;
+}
+
+/** Sum of the hourly download counters of `account` over the last `hours` hours. */
+export async function readDownloadedBytes(
+  redis: Redis,
+  account: string,
+  options: DownloadedBytesOptions = {},
+): Promise<number> {
+  const hours = options.hours ?? 24;
+  if (!Number.isInteger(hours) || hours < 1) {
+    throw new RangeError(`Cannot read bandwidth: hours must be >= 1, current value is ${hours}`);
+  }
+  const current = bandwidthHour(options.now ?? Date.now());
+  const keys = Array.from({ length: hours }, (_, i) => bandwidthKey(account, current - i));
+  const values = await redis.mget(...keys);
+  return values.reduce((sum, value) => sum + (Number(value ?? 0) || 0), 0);
+}

@@ -1,0 +1,283 @@
+/**
+ * Gauges read from Redis at scrape time: stream depth, consumer-group lag,
+ * pending count and oldest pending age, DLQ depth, each mailbox's last poll
+ * age, published total and cursor, and each account's downloads over the
+ * last 24 h. `produce`, `work` and `metrics serve` all register this same
+ * collector, so a pipeline is watched even when no producer or worker runs.
+ *
+ * One Redis snapshot serves every gauge of one scrape. When Redis cannot be
+ * read, `email_ingestion_redis_up` is 0 and the Redis-derived series are
+ * absent, so the scrape itself still succeeds.
+ *
+ * @module
+ */
+
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { Redis } from "ioredis";
+import { describeError } from "../errors.ts";
+import { withDeadline } from "../health/deadline.ts";
+import type { Logger } from "../log/logger.ts";
+import { type Cursor, listCursors } from "../state/cursor.ts";
+import { inspectStream, type StreamReport } from "../stream/inspect.ts";
+import { type AccountLabeler, accountLabeler } from "./account_label.ts";
+import { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./bandwidth.ts";
+import { METRIC_PREFIX } from "./registry.ts";
+
+/** What one scrape read from Redis. */
+export interface RedisSnapshot {
+  readonly stream: StreamReport;
+  readonly cursors: readonly Cursor[];
+  /** Bytes downloaded over the last 24 h, by account address. */
+  readonly downloaded: ReadonlyMap<string, number>;
+  /** When the snapshot was taken (ms). */
+  readonly takenAt: number;
+}
+
+/** Options of {@link registerRedisCollector}. */
+export interface RedisCollectorOptions {
+  /** A connection of its own: never one that blocks in XREADGROUP. */
+  redis: Redis;
+  stream: string;
+  dlqStream: string;
+  /** Turns account addresses into labels. Default: a hash (see `accountLabeler`). */
+  labelAccount?: AccountLabeler;
+  /** Accounts whose downloads are reported even before they have a cursor (e.g. IMAP_USER). */
+  accounts?: readonly string[];
+  /** Daily download limit reported as `email_ingestion_imap_daily_quota_bytes`. Default 2,500 MB. */
+  dailyQuotaBytes?: number;
+  /** Longest a scrape waits for Redis. Default 3000 ms. */
+  timeoutMs?: number;
+  /** How long a finished snapshot is reused by later scrapes. Default 1000 ms. */
+  snapshotReuseMs?: number;
+  /** Clock in ms. Default `Date.now`. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+/** Handle of a registered collector. */
+export interface RedisCollector {
+  /** The snapshot of the current scrape (or a fresh one); rejects when Redis cannot be read. */
+  snapshot(): Promise<RedisSnapshot>;
+}
+
+/** Reads everything the gauges show in one go. */
+export async function readRedisSnapshot(
+  redis: Redis,
+  options: Pick<RedisCollectorOptions, "stream" | "dlqStream" | "accounts" | "now">,
+): Promise<RedisSnapshot> {
+  const now = options.now ?? Date.now;
+  const takenAt = now();
+  const [stream, cursors] = await Promise.all([
+    inspectStream(redis, { stream: options.stream, dlqStream: options.dlqStream, now }),
+    listCursors(redis),
+  ]);
+  const accounts = [...new Set([...(options.accounts ?? []), ...cursors.map((c) => c.account)])];
+  const totals = await Promise.all(
+    accounts.map((account) => readDownloadedBytes(redis, account, { now: takenAt })),
+  );
+  return {
+    stream,
+    cursors,
+    downloaded: new Map(accounts.map((account, i) => [account, totals[i] ?? 0])),
+    takenAt,
+  };
+}
+
+/**
+ * Registers the Redis-derived gauges on `registry`. Concurrent collect calls of
+ * one scrape share a snapshot, so a scrape costs one round of Redis reads.
+ */
+export function registerRedisCollector(
+  registry: Registry,
+  options: RedisCollectorOptions,
+): RedisCollector {
+  const label = options.labelAccount ?? accountLabeler();
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  const registers = [registry];
+  const reuseMs = options.snapshotReuseMs ?? 1_000;
+  let current: { promise: Promise<RedisSnapshot>; settledAt: number | undefined } | undefined;
+
+  function snapshot(): Promise<RedisSnapshot> {
+    // prom-client starts every metric's collect() at once: they share one
+    // in-flight read, and reuse its result for `reuseMs` after it settled.
+    if (
+      current &&
+      (current.settledAt === undefined || performance.now() - current.settledAt < reuseMs)
+    ) {
+      return current.promise;
+    }
+    const promise = withDeadline(
+      readRedisSnapshot(options.redis, options),
+      timeoutMs,
+      "reading Redis for metrics",
+    );
+    const entry: { promise: Promise<RedisSnapshot>; settledAt: number | undefined } = {
+      promise,
+      settledAt: undefined,
+    };
+    current = entry;
+    promise.then(
+      () => (entry.settledAt = performance.now()),
+      (error) => {
+        entry.settledAt = performance.now();
+        options.logger?.warn("metrics could not read Redis", { error: describeError(error) });
+      },
+    );
+    return promise;
+  }
+
+  /** Resets a metric and, when Redis answers, fills it from the snapshot. */
+  async function fill(reset: () => void, apply: (s: RedisSnapshot) => void): Promise<void> {
+    reset();
+    let value: RedisSnapshot;
+    try {
+      value = await snapshot();
+    } catch {
+      return; // reported once by snapshot() and by email_ingestion_redis_up
+    }
+    apply(value);
+  }
+
+  const streamLabel = { stream: options.stream };
+  new Gauge({
+    name: `${METRIC_PREFIX}redis_up`,
+    help: "1 when the last scrape could read the stream and state from Redis, else 0.",
+    registers,
+    async collect() {
+      try {
+        await snapshot();
+        this.set(1);
+      } catch {
+        this.set(0);
+      }
+    },
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}stream_depth`,
+    help: "Entries in the stream (XLEN), acknowledged or not.",
+    labelNames: ["stream"] as const,
+    registers,
+    collect() {
+      return fill(() => this.reset(), (s) => this.set(streamLabel, s.stream.length));
+    },
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}dlq_depth`,
+    help: "Entries in the dead-letter stream.",
+    labelNames: ["stream"] as const,
+    registers,
+    collect() {
+      return fill(
+        () => this.reset(),
+        (s) => this.set({ stream: s.stream.dlq.stream }, s.stream.dlq.length),
+      );
+    },
+  });
+  const groupGauge = (
+    suffix: string,
+    help: string,
+    value: (g: StreamReport["groups"][number]) => number | null,
+  ) =>
+    new Gauge({
+      name: `${METRIC_PREFIX}${suffix}`,
+      help,
+      labelNames: ["stream", "group"] as const,
+      registers,
+      collect() {
+        return fill(() => this.reset(), (s) => {
+          for (const group of s.stream.groups) {
+            const v = value(group);
+            if (v !== null) this.set({ ...streamLabel, group: group.name }, v);
+          }
+        });
+      },
+    });
+  groupGauge(
+    "consumer_group_lag",
+    "Entries not yet delivered to a consumer group (absent when Redis cannot tell).",
+    (g) => g.lag,
+  );
+  groupGauge(
+    "consumer_group_pending",
+    "Entries delivered to a consumer group and not yet acknowledged.",
+    (g) => g.pending,
+  );
+  groupGauge(
+    "consumer_group_consumers",
+    "Consumers known to a consumer group.",
+    (g) => g.consumers.length,
+  );
+  groupGauge(
+    "oldest_pending_age_seconds",
+    "Age of a consumer group's oldest unacknowledged entry (0 when none is pending).",
+    (g) => (g.oldestPendingAgeMs ?? 0) / 1000,
+  );
+
+  const mailboxGauge = (
+    suffix: string,
+    help: string,
+    value: (c: Cursor, at: number) => number | null,
+  ) =>
+    new Gauge({
+      name: `${METRIC_PREFIX}${suffix}`,
+      help,
+      labelNames: ["account", "mailbox"] as const,
+      registers,
+      collect() {
+        return fill(() => this.reset(), (s) => {
+          for (const cursor of s.cursors) {
+            const v = value(cursor, s.takenAt);
+            if (v !== null) {
+              this.set({ account: label(cursor.account), mailbox: cursor.mailbox }, v);
+            }
+          }
+        });
+      },
+    });
+  mailboxGauge(
+    "mailbox_last_poll_age_seconds",
+    "Seconds since the producer last finished a successful poll of a mailbox (from its cursor).",
+    (c, at) => {
+      const time = c.lastPoll === null ? NaN : Date.parse(c.lastPoll);
+      return Number.isNaN(time) ? null : Math.max(0, (at - time) / 1000);
+    },
+  );
+  mailboxGauge(
+    "mailbox_last_uid",
+    "The cursor: highest UID of a mailbox committed to the stream.",
+    (c) => c.lastUid,
+  );
+  new Counter({
+    name: `${METRIC_PREFIX}mailbox_emails_published_total`,
+    help:
+      "Messages published from a mailbox since its state was created (total_emails of its cursor).",
+    labelNames: ["account", "mailbox"] as const,
+    registers,
+    collect() {
+      return fill(() => this.reset(), (s) => {
+        for (const cursor of s.cursors) {
+          this.inc({ account: label(cursor.account), mailbox: cursor.mailbox }, cursor.totalEmails);
+        }
+      });
+    },
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}imap_downloaded_last_24h_bytes`,
+    help:
+      "Bytes an account downloaded over IMAP in the last 24 hourly buckets (Gmail: ~2,500 MB/day).",
+    labelNames: ["account"] as const,
+    registers,
+    collect() {
+      return fill(() => this.reset(), (s) => {
+        for (const [account, bytes] of s.downloaded) this.set({ account: label(account) }, bytes);
+      });
+    },
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}imap_daily_quota_bytes`,
+    help: "The daily IMAP download limit the quota alert compares against.",
+    registers,
+  }).set(options.dailyQuotaBytes ?? GMAIL_DAILY_DOWNLOAD_BYTES);
+
+  return { snapshot };
+}
