@@ -1,0 +1,93 @@
+/**
+ * Parsing of a raw RFC 5322 header block (what `BODY.PEEK[HEADER]` returns):
+ * unfolding, raw UTF-8 (RFC 6532) or 8-bit bytes, encoded-words, and the
+ * address and message-id lists the payload needs. Malformed lines are skipped,
+ * never fatal.
+ *
+ * @module
+ */
+
+import { decodeCharset } from "./charset.ts";
+import { decodeMimeWords } from "./mime_words.ts";
+
+/** One header field, decoded. `name` keeps the case the message used. */
+export interface HeaderField {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** Limits of {@link headerRecord}. */
+export interface HeaderRecordLimits {
+  /** Longest value kept, in characters. Default 8,000. */
+  maxValueChars?: number;
+  /** Most distinct header names kept. Default 200. */
+  maxFields?: number;
+}
+
+/** Splits and decodes a header block. Stops at the first empty line. */
+export function parseHeaderBlock(raw: Uint8Array): HeaderField[] {
+  const text = decodeCharset(raw, "utf-8");
+  const fields: HeaderField[] = [];
+  let name: string | undefined;
+  let value = "";
+  const flush = () => {
+    if (name !== undefined) fields.push({ name, value: decodeMimeWords(value.trim()) });
+    name = undefined;
+    value = "";
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line === "") break; // end of the header block
+    if (/^[ \t]/.test(line)) {
+      if (name !== undefined) value += " " + line.trim(); // folded continuation
+      continue;
+    }
+    flush();
+    const colon = line.indexOf(":");
+    // A field name is printable ASCII without spaces; anything else is junk we skip.
+    if (colon > 0 && /^[!-9;-~]+$/.test(line.slice(0, colon))) {
+      name = line.slice(0, colon);
+      value = line.slice(colon + 1);
+    }
+  }
+  flush();
+  return fields;
+}
+
+/**
+ * Header fields as a record for the payload: names as first seen, repeated
+ * fields (e.g. `Received`) joined with a newline, long values cut.
+ */
+export function headerRecord(
+  fields: readonly HeaderField[],
+  limits: HeaderRecordLimits = {},
+): Record<string, string> {
+  const maxValue = limits.maxValueChars ?? 8_000;
+  const maxFields = limits.maxFields ?? 200;
+  const record: Record<string, string> = {};
+  const namesByLower = new Map<string, string>();
+  for (const field of fields) {
+    const lower = field.name.toLowerCase();
+    let name = namesByLower.get(lower);
+    if (name === undefined) {
+      if (namesByLower.size >= maxFields) continue;
+      name = field.name;
+      namesByLower.set(lower, name);
+      record[name] = field.value.slice(0, maxValue);
+    } else if (record[name]!.length < maxValue) {
+      record[name] = `${record[name]}\n${field.value}`.slice(0, maxValue);
+    }
+  }
+  return record;
+}
+
+/** The first value of a header, case-insensitively; `null` when absent. */
+export function firstHeader(fields: readonly HeaderField[], name: string): string | null {
+  const lower = name.toLowerCase();
+  return fields.find((field) => field.name.toLowerCase() === lower)?.value ?? null;
+}
+
+/** Every `<id>` in a Message-ID, In-Reply-To or References value. */
+export function messageIds(value: string | null): string[] {
+  if (!value) return [];
+  return value.match(/<[^<>\s]+>/g) ?? [];
+}

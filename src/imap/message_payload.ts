@@ -1,0 +1,199 @@
+/**
+ * Turns what was fetched for one message (ENVELOPE, BODYSTRUCTURE, the header
+ * block and the first bytes of its text parts) into the stream payload. It
+ * never throws: whatever cannot be read is left empty and explained in
+ * `parse_error`, so a broken message is still published and never blocks the
+ * cursor.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { type EmailPayload, type GmailInfo, SCHEMA_VERSION } from "../stream/entry.ts";
+import { parseAddressList } from "./address_list.ts";
+import { decodeCharset } from "./charset.ts";
+import {
+  firstHeader,
+  type HeaderField,
+  headerRecord,
+  messageIds,
+  parseHeaderBlock,
+} from "./header_block.ts";
+import { htmlToText } from "./html_text.ts";
+import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
+import { decodeTransferEncoding } from "./transfer_decoding.ts";
+
+/** An address as the server's ENVELOPE gives it. */
+export interface EnvelopeAddress {
+  name?: string;
+  address?: string;
+}
+
+/** The ENVELOPE fields used (a subset of imapflow's `MessageEnvelopeObject`). */
+export interface Envelope {
+  date?: Date | string;
+  subject?: string;
+  messageId?: string;
+  inReplyTo?: string;
+  from?: EnvelopeAddress[];
+  replyTo?: EnvelopeAddress[];
+  to?: EnvelopeAddress[];
+  cc?: EnvelopeAddress[];
+}
+
+/** The first bytes of a text part, still transfer-encoded. */
+export interface PartBytes {
+  readonly part: TextPartRef;
+  readonly bytes: Uint8Array;
+  /** Whether `bytes` stops before the end of the part. */
+  readonly truncated: boolean;
+}
+
+/** Everything fetched for one message. */
+export interface FetchedMessage {
+  uid: number;
+  /** RFC822.SIZE. */
+  size: number;
+  flags: readonly string[];
+  internalDate?: Date | string;
+  envelope?: Envelope;
+  bodyStructure?: BodyNode;
+  /** The raw header block. */
+  headers?: Uint8Array;
+  /** Present when the server offers X-GM-EXT-1. */
+  gmail: GmailInfo | null;
+  text?: PartBytes;
+  html?: PartBytes;
+  /** The body was not downloaded: the message exceeds the size limit. */
+  bodySkipped?: "too_large";
+  /** Problems met while fetching (e.g. the server refused a part). */
+  fetchProblems?: string[];
+}
+
+/** Where the message lives and what the payload may hold. */
+export interface PayloadContext {
+  account: string;
+  mailbox: string;
+  uidValidity: number;
+  /** Characters of `body_text`. */
+  bodyTextChars: number;
+  /** Characters of `body_html_preview`. */
+  bodyHtmlChars: number;
+  /** Fetch time. Default now. */
+  now?: Date;
+}
+
+/** A payload and the identity used to recognise the message again after a UIDVALIDITY change. */
+export interface BuiltPayload {
+  payload: EmailPayload;
+  /** `gm:<X-GM-MSGID>`, else `mid:<Message-ID>`, else `h:<hash of key headers>`. */
+  dedupeId: string;
+}
+
+/** Builds the payload of one message. Never throws. */
+export function buildEmailPayload(message: FetchedMessage, context: PayloadContext): BuiltPayload {
+  const problems = [...(message.fetchProblems ?? [])];
+  const attempt = <T>(what: string, fallback: T, read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      return fallback;
+    }
+  };
+
+  const fields = attempt(
+    "headers",
+    [] as HeaderField[],
+    () => message.headers ? parseHeaderBlock(message.headers) : [],
+  );
+  if (!message.headers || fields.length === 0) problems.push("no readable header fields");
+  if (!message.bodyStructure) problems.push("the server sent no BODYSTRUCTURE");
+  const envelope = message.envelope;
+  const header = (name: string) => firstHeader(fields, name);
+  const plan = attempt(
+    "structure",
+    { text: null, html: null, attachments: [] },
+    () => planBody(message.bodyStructure),
+  );
+
+  const textBody = attempt("text part", "", () => partText(message.text, problems));
+  const htmlBody = attempt("html part", "", () => partText(message.html, problems));
+  const bodyText = textBody ||
+    (htmlBody ? attempt("html to text", "", () => htmlToText(htmlBody)) : "");
+  const messageId = envelope?.messageId || messageIds(header("Message-ID"))[0] || null;
+
+  const payload: EmailPayload = {
+    schema_version: SCHEMA_VERSION,
+    account: context.account,
+    mailbox: context.mailbox,
+    uid: message.uid,
+    uidvalidity: context.uidValidity,
+    message_id: messageId,
+    from: addresses(envelope?.from, header("From"))[0] ?? null,
+    to: addresses(envelope?.to, header("To")),
+    cc: addresses(envelope?.cc, header("Cc")),
+    reply_to: addresses(envelope?.replyTo, header("Reply-To")),
+    subject: envelope?.subject ?? header("Subject"),
+    date: isoDate(envelope?.date ?? header("Date") ?? undefined),
+    internal_date: isoDate(message.internalDate),
+    in_reply_to: envelope?.inReplyTo || messageIds(header("In-Reply-To"))[0] || null,
+    references: messageIds(header("References")),
+    body_text: cutChars(bodyText.replace(/\r\n?/g, "\n"), context.bodyTextChars),
+    body_html_preview: cutChars(htmlBody, context.bodyHtmlChars),
+    size: message.size,
+    flags: [...message.flags].sort(),
+    headers: headerRecord(fields),
+    attachments: plan.attachments,
+    gmail: message.gmail,
+    fetched_at: (context.now ?? new Date()).toISOString(),
+  };
+  if (message.bodySkipped) payload.body_skipped = message.bodySkipped;
+  if (problems.length > 0) payload.parse_error = problems.join("; ");
+  return { payload, dedupeId: dedupeId(payload) };
+}
+
+/** The decoded text of a downloaded part; records undecodable content in `problems`. */
+function partText(bytes: PartBytes | undefined, problems: string[]): string {
+  if (!bytes) return "";
+  const encoding = bytes.part.encoding;
+  const decoded = decodeTransferEncoding(bytes.bytes, encoding);
+  if (encoding === "base64" && bytes.bytes.length > 0 && decoded.length === 0) {
+    problems.push(`part ${bytes.part.key}: invalid base64`);
+  }
+  return decodeCharset(decoded, bytes.part.charset, bytes.truncated);
+}
+
+function addresses(list: EnvelopeAddress[] | undefined, header: string | null): string[] {
+  if (list && list.length > 0) {
+    return list.map((a) => a.address ?? "").filter((address) => address.includes("@"));
+  }
+  return parseAddressList(header);
+}
+
+function isoDate(value: Date | string | undefined): string | null {
+  if (value === undefined || value === "") return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** The first `max` characters, never splitting a surrogate pair. */
+function cutChars(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/**
+ * The identity of a message across UIDVALIDITY changes: Gmail's X-GM-MSGID,
+ * else the Message-ID, else a hash of fields that survive a re-upload
+ * (not the internal date, which a restore may change).
+ */
+export function dedupeId(payload: EmailPayload): string {
+  if (payload.gmail?.msgid) return `gm:${payload.gmail.msgid}`;
+  if (payload.message_id) return `mid:${payload.message_id}`;
+  const basis = [payload.date, payload.from, payload.to.join(","), payload.subject, payload.size]
+    .map((part) => String(part ?? ""))
+    .join("\n");
+  return `h:${createHash("sha256").update(basis).digest("hex").slice(0, 32)}`;
+}
