@@ -8,6 +8,7 @@ import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { VERSION } from "../src/version.ts";
 import type { App } from "./app.ts";
 import { examples } from "./commands/common.ts";
+import { metricsCommand } from "./commands/metrics.ts";
 import { stateCommand } from "./commands/state.ts";
 import { streamCommand } from "./commands/stream.ts";
 
@@ -15,6 +16,7 @@ import { streamCommand } from "./commands/stream.ts";
 const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
   stateCommand,
   streamCommand,
+  metricsCommand,
 ];
 
 /** Builds the root command; actions run against `app`. */
