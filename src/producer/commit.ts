@@ -1,0 +1,135 @@
+/**
+ * The producer's atomic commit: one Lua script per batch that
+ * 1. checks the mailbox lease token (fencing: a producer that lost its lease
+ *    cannot write),
+ * 2. checks the cursor is where this producer last saw it (compare-and-set:
+ *    a retried or duplicated commit, e.g. ioredis resending after a reconnect,
+ *    finds the cursor moved and writes nothing),
+ * 3. XADDs every message whose dedupe id is not yet in the mailbox's published
+ *    index, and records it there,
+ * 4. moves the cursor (last_uid, uidvalidity, last_poll, total_emails).
+ *
+ * Redis runs a script to completion or not at all, so a crash of the producer
+ * or of Redis at any instant neither loses nor duplicates an entry.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { RedisError } from "../errors.ts";
+import { cursorKey, leaseKey, type MailboxRef, publishedIndexKey } from "../redis/keys.ts";
+import { idempotencyKey, type MailboxResetPayload } from "../stream/entry.ts";
+import type { EmailPayload } from "../stream/entry.ts";
+import { mailboxResetEntryFields } from "../stream/entry.ts";
+import { LuaScript } from "./lua_script.ts";
+
+const COMMIT = new LuaScript(`
+local stream, lease, lastUidKey, validityKey, pollKey, totalKey, index =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+if ARGV[1] ~= '' and redis.call('GET', lease) ~= ARGV[1] then
+  return {'LEASE_LOST', 0, 0}
+end
+local validity = redis.call('GET', validityKey) or ''
+local lastUid = redis.call('GET', lastUidKey) or ''
+if validity ~= ARGV[2] or lastUid ~= ARGV[3] then
+  return {'CURSOR_MOVED', 0, 0}
+end
+local published, skipped = 0, 0
+if ARGV[7] ~= '' then
+  redis.call('XADD', stream, '*', 'type', 'mailbox_reset', 'idempotency_key', ARGV[7], 'payload', ARGV[8])
+end
+local count = tonumber(ARGV[9])
+for i = 0, count - 1 do
+  local dedupe, key, payload = ARGV[10 + i * 3], ARGV[11 + i * 3], ARGV[12 + i * 3]
+  if redis.call('SISMEMBER', index, dedupe) == 1 then
+    skipped = skipped + 1
+  else
+    redis.call('XADD', stream, '*', 'type', 'email', 'idempotency_key', key, 'payload', payload)
+    redis.call('SADD', index, dedupe)
+    published = published + 1
+  end
+end
+redis.call('SET', validityKey, ARGV[4])
+redis.call('SET', lastUidKey, ARGV[5])
+redis.call('SET', pollKey, ARGV[6])
+redis.call('INCRBY', totalKey, published)
+return {'OK', published, skipped}
+`);
+
+/** One message of a batch. */
+export interface CommitEntry {
+  readonly payload: EmailPayload;
+  /** Identity across UIDVALIDITY changes (see `dedupeId`). */
+  readonly dedupeId: string;
+}
+
+/** The cursor a commit expects to find, and where it moves it. */
+export interface CommitRequest {
+  readonly stream: string;
+  readonly ref: MailboxRef;
+  /** The lease token; `""` commits without fencing (only for tools and tests). */
+  readonly leaseToken: string;
+  /** Cursor as last read: `null` fields mean "key absent". */
+  readonly expected: { readonly uidValidity: number | null; readonly lastUid: number | null };
+  readonly uidValidity: number;
+  readonly lastUid: number;
+  readonly entries: readonly CommitEntry[];
+  /** A `mailbox_reset` control entry written before the emails. */
+  readonly reset?: MailboxResetPayload;
+  /** Time written to last_poll. Default now. */
+  readonly now?: Date;
+}
+
+/** What a commit did. */
+export type CommitResult =
+  | { readonly status: "ok"; readonly published: number; readonly skipped: number }
+  | { readonly status: "lease_lost" }
+  | { readonly status: "cursor_moved" };
+
+/** Runs the atomic commit of one batch. */
+export async function commitBatch(redis: Redis, request: CommitRequest): Promise<CommitResult> {
+  const { ref } = request;
+  const resetFields = request.reset ? mailboxResetEntryFields(request.reset) : undefined;
+  const args: (string | number)[] = [
+    request.leaseToken,
+    request.expected.uidValidity === null ? "" : String(request.expected.uidValidity),
+    request.expected.lastUid === null ? "" : String(request.expected.lastUid),
+    String(request.uidValidity),
+    String(request.lastUid),
+    (request.now ?? new Date()).toISOString(),
+    resetFields?.[3] ?? "",
+    resetFields?.[5] ?? "",
+    request.entries.length,
+  ];
+  for (const entry of request.entries) {
+    const p = entry.payload;
+    args.push(
+      entry.dedupeId,
+      idempotencyKey(p.account, p.mailbox, p.uidvalidity, p.uid),
+      JSON.stringify(p),
+    );
+  }
+  const keys = [
+    request.stream,
+    leaseKey(ref),
+    cursorKey(ref, "last_uid"),
+    cursorKey(ref, "uidvalidity"),
+    cursorKey(ref, "last_poll"),
+    cursorKey(ref, "total_emails"),
+    publishedIndexKey(ref),
+  ];
+  const reply = await COMMIT.run(redis, keys, args);
+  if (!Array.isArray(reply)) {
+    throw new RedisError("REDIS_BAD_REPLY", `The commit script answered ${JSON.stringify(reply)}`);
+  }
+  switch (reply[0]) {
+    case "OK":
+      return { status: "ok", published: Number(reply[1]), skipped: Number(reply[2]) };
+    case "LEASE_LOST":
+      return { status: "lease_lost" };
+    case "CURSOR_MOVED":
+      return { status: "cursor_moved" };
+    default:
+      throw new RedisError("REDIS_BAD_REPLY", `The commit script answered ${String(reply[0])}`);
+  }
+}

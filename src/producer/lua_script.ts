@@ -1,0 +1,34 @@
+/**
+ * A Lua script run with EVALSHA, falling back to EVAL when the server does not
+ * know it yet (first use, or after a Redis restart flushed the script cache).
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+
+/** A server-side script. */
+export class LuaScript {
+  readonly source: string;
+  readonly sha: string;
+
+  constructor(source: string) {
+    this.source = source;
+    this.sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  /** Runs the script with `keys` and `args`. */
+  async run(
+    redis: Redis,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw error;
+      return await redis.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
