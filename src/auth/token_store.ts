@@ -1,0 +1,388 @@
+/**
+ * The token store: OAuth2 tokens of one or more accounts in one file
+ * (`GOOGLE_TOKEN_FILE`), keyed by account address.
+ *
+ * Safety rules, enforced here so every caller gets them:
+ * - the file is created with mode 0600 and, when its directory does not
+ *   exist, the directory with mode 0700;
+ * - a file that group or others can access is refused with the exact
+ *   `chmod 600 <path>` that fixes it;
+ * - every write goes to a temporary file in the same directory, is flushed,
+ *   then renamed over the old file, so a crash leaves the old or the new
+ *   file, never half of one;
+ * - read-modify-write cycles hold an exclusive lock on `<path>.lock`, so
+ *   `ingest auth setup` and a running producer refreshing a token do not
+ *   lose each other's update;
+ * - with `INGEST_TOKEN_KEY` the whole account map (addresses included) is
+ *   sealed with AES-256-GCM (see `token_crypto.ts`); without a key the file
+ *   is plain JSON and callers warn.
+ *
+ * File format (version 1):
+ * ```json
+ * { "format": "ingest-token-store", "version": 1,
+ *   "encryption": null, "accounts": { "<address>": { ...token } } }
+ * { "format": "ingest-token-store", "version": 1,
+ *   "encryption": { "alg": "A256GCM", "key_id": "...", "iv": "...", "ciphertext": "..." } }
+ * ```
+ * where the ciphertext holds `{ "accounts": { ... } }`.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { AuthError } from "../errors.ts";
+import { importTokenKey, isSealedBox, open, seal, type TokenKey } from "./token_crypto.ts";
+
+/** What is stored for one account. Times are milliseconds since the epoch. */
+export interface StoredToken {
+  /** Long-lived token used to get access tokens; absent only for broken grants. */
+  readonly refreshToken: string | undefined;
+  /** The last access token, if any. */
+  readonly accessToken: string | undefined;
+  /** When {@link StoredToken.accessToken} expires. */
+  readonly expiresAt: number | undefined;
+  /** Scopes granted. */
+  readonly scopes: readonly string[];
+  /** When the refresh token dies (apps in "Testing" status: 7 days), if the provider said. */
+  readonly refreshTokenExpiresAt: number | undefined;
+  /** When this entry was last written. */
+  readonly updatedAt: number;
+}
+
+/** What the file looks like on disk, without reading any token. */
+export interface TokenFileStatus {
+  readonly path: string;
+  readonly exists: boolean;
+  /** Permission bits, e.g. `0o600`; `undefined` when the file does not exist. */
+  readonly mode: number | undefined;
+  /** Whether the file on disk is encrypted. */
+  readonly encryptedOnDisk: boolean;
+  /** Whether a key is configured (the next write will be encrypted). */
+  readonly keyConfigured: boolean;
+}
+
+/** Reads and writes tokens by account. */
+export interface TokenStore {
+  /** The token file. */
+  readonly path: string;
+  /** Whether `INGEST_TOKEN_KEY` is configured (tokens are encrypted when written). */
+  readonly keyConfigured: boolean;
+  /** The token of `account`, or `undefined` when none is stored. */
+  load(account: string): Promise<StoredToken | undefined>;
+  /** Every stored account and its token. */
+  list(): Promise<Map<string, StoredToken>>;
+  /** Stores (replaces) the token of `account`. */
+  save(account: string, token: StoredToken): Promise<void>;
+  /** Removes the token of `account`; the file is deleted when no account is left. */
+  remove(account: string): Promise<boolean>;
+  /** File facts for `ingest auth info`, after the same permission check as a read. */
+  status(): Promise<TokenFileStatus>;
+}
+
+/** Options of {@link openTokenStore}. */
+export interface TokenStoreOptions {
+  /** The token file (`GOOGLE_TOKEN_FILE`). */
+  path: string;
+  /** Base64 of 32 bytes (`INGEST_TOKEN_KEY`); `undefined` stores plain JSON. */
+  key?: string | undefined;
+}
+
+const FORMAT = "ingest-token-store";
+
+interface TokenRecord {
+  refresh_token?: string;
+  access_token?: string;
+  expiry_date?: number;
+  scope?: string;
+  refresh_token_expires_at?: number;
+  updated_at?: string;
+}
+
+type AccountMap = Record<string, TokenRecord>;
+
+/** Opens the store at `options.path`; nothing is read until the first call. */
+export function openTokenStore(options: TokenStoreOptions): TokenStore {
+  return new FileTokenStore(options.path, options.key);
+}
+
+/** `chmod 600 <path>`, quoting the path for a POSIX shell when needed. */
+export function chmodCommand(path: string): string {
+  const quoted = /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'"'"'`)}'`;
+  return `chmod 600 ${quoted}`;
+}
+
+class FileTokenStore implements TokenStore {
+  readonly path: string;
+  readonly keyConfigured: boolean;
+  readonly #keyText: string | undefined;
+  #key: Promise<TokenKey> | undefined;
+  /** Serializes this instance's read-modify-write cycles (the file lock covers other processes). */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(path: string, key: string | undefined) {
+    this.path = path;
+    this.#keyText = key;
+    this.keyConfigured = key !== undefined;
+  }
+
+  async load(account: string): Promise<StoredToken | undefined> {
+    const record = (await this.#read()).accounts[account];
+    return record === undefined ? undefined : fromRecord(record);
+  }
+
+  async list(): Promise<Map<string, StoredToken>> {
+    const { accounts } = await this.#read();
+    return new Map(
+      Object.entries(accounts).map(([account, record]) => [account, fromRecord(record)]),
+    );
+  }
+
+  save(account: string, token: StoredToken): Promise<void> {
+    return this.#modify((accounts) => {
+      accounts[account] = toRecord(token);
+      return undefined;
+    });
+  }
+
+  remove(account: string): Promise<boolean> {
+    return this.#modify((accounts) => {
+      const found = account in accounts;
+      delete accounts[account];
+      return found;
+    });
+  }
+
+  async status(): Promise<TokenFileStatus> {
+    const mode = await this.#checkedMode();
+    if (mode === undefined) {
+      return {
+        path: this.path,
+        exists: false,
+        mode,
+        encryptedOnDisk: false,
+        keyConfigured: this.keyConfigured,
+      };
+    }
+    const document = await this.#readDocument();
+    return {
+      path: this.path,
+      exists: true,
+      mode,
+      encryptedOnDisk: document.encryption !== null,
+      keyConfigured: this.keyConfigured,
+    };
+  }
+
+  #tokenKey(): Promise<TokenKey> | undefined {
+    if (this.#keyText === undefined) return undefined;
+    this.#key ??= importTokenKey(this.#keyText);
+    return this.#key;
+  }
+
+  /** The file's permission bits, or `undefined` when it does not exist; refuses loose modes. */
+  async #checkedMode(): Promise<number | undefined> {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(this.path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw new AuthError("TOKEN_FILE_UNREADABLE", `Cannot read the token file ${this.path}`, {
+        cause: error,
+      });
+    }
+    if (!info.isFile) {
+      throw new AuthError(
+        "TOKEN_FILE_UNREADABLE",
+        `Cannot use ${this.path} as the token file: it is not a regular file`,
+      );
+    }
+    const mode = (info.mode ?? 0o600) & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new AuthError(
+        "TOKEN_FILE_PERMISSIONS",
+        `Refusing to use the token file ${this.path}: its mode is ${formatMode(mode)}, so group ` +
+          `or others can access it. Fix it with: ${chmodCommand(this.path)}`,
+      );
+    }
+    return mode;
+  }
+
+  async #readDocument(): Promise<{ encryption: unknown; raw: Record<string, unknown> }> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.path);
+    } catch (error) {
+      throw new AuthError("TOKEN_FILE_UNREADABLE", `Cannot read the token file ${this.path}`, {
+        cause: error,
+      });
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw corrupt(this.path, error);
+    }
+    if (
+      typeof raw !== "object" || raw === null || (raw as Record<string, unknown>).format !== FORMAT
+    ) {
+      throw corrupt(this.path);
+    }
+    const document = raw as Record<string, unknown>;
+    if (document.version !== 1) {
+      throw new AuthError(
+        "TOKEN_FILE_VERSION",
+        `Cannot read ${this.path}: format version ${
+          String(document.version)
+        } is not supported by this ingest version`,
+      );
+    }
+    return { encryption: document.encryption ?? null, raw: document };
+  }
+
+  async #read(): Promise<{ accounts: AccountMap }> {
+    if (await this.#checkedMode() === undefined) return { accounts: {} };
+    const { encryption, raw } = await this.#readDocument();
+    let accounts: unknown;
+    if (encryption === null) {
+      accounts = raw.accounts;
+    } else {
+      if (!isSealedBox(encryption)) throw corrupt(this.path);
+      const key = this.#tokenKey();
+      if (key === undefined) {
+        throw new AuthError(
+          "TOKEN_KEY_MISSING",
+          `Cannot read ${this.path}: it is encrypted and INGEST_TOKEN_KEY is not set. ` +
+            `Set INGEST_TOKEN_KEY to the key it was written with.`,
+        );
+      }
+      const plaintext = await open(await key, encryption, this.path);
+      try {
+        accounts = (JSON.parse(plaintext) as { accounts?: unknown }).accounts;
+      } catch (error) {
+        throw corrupt(this.path, error);
+      }
+    }
+    if (typeof accounts !== "object" || accounts === null || Array.isArray(accounts)) {
+      throw corrupt(this.path);
+    }
+    return { accounts: accounts as AccountMap };
+  }
+
+  #modify<T>(change: (accounts: AccountMap) => T): Promise<T> {
+    const run = this.#queue.then(() => this.#modifyLocked(change));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #modifyLocked<T>(change: (accounts: AccountMap) => T): Promise<T> {
+    await ensureDirectory(dirname(this.path));
+    const lock = await Deno.open(`${this.path}.lock`, {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
+    try {
+      await lock.lock(true);
+      const { accounts } = await this.#read();
+      const result = change(accounts);
+      if (Object.keys(accounts).length === 0) {
+        await Deno.remove(this.path).catch((error) => {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        });
+      } else {
+        await this.#write(accounts);
+      }
+      return result;
+    } finally {
+      lock.close();
+    }
+  }
+
+  async #write(accounts: AccountMap): Promise<void> {
+    const key = this.#tokenKey();
+    const document = key === undefined
+      ? { format: FORMAT, version: 1, encryption: null, accounts }
+      : {
+        format: FORMAT,
+        version: 1,
+        encryption: await seal(await key, JSON.stringify({ accounts })),
+      };
+    const temp = `${this.path}.tmp-${crypto.randomUUID()}`;
+    try {
+      const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+      try {
+        // The mode given to open() is reduced by the umask; make it exact.
+        await Deno.chmod(temp, 0o600);
+        const bytes = new TextEncoder().encode(JSON.stringify(document, null, 2) + "\n");
+        let written = 0;
+        while (written < bytes.length) written += await file.write(bytes.subarray(written));
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(temp, this.path);
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {});
+      throw new AuthError("TOKEN_FILE_WRITE", `Cannot write the token file ${this.path}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Creates `dir` (and parents) with mode 0700 when it does not exist; leaves existing ones alone. */
+async function ensureDirectory(dir: string): Promise<void> {
+  try {
+    await Deno.stat(dir);
+    return;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await Deno.chmod(dir, 0o700);
+}
+
+function corrupt(path: string, cause?: unknown): AuthError {
+  return new AuthError(
+    "TOKEN_FILE_CORRUPT",
+    `Cannot read ${path}: it is not an ingest token file (or it is damaged). ` +
+      `Move it away and run \`ingest auth setup\` again.`,
+    { cause },
+  );
+}
+
+/** `0o644` → `"0644"`. */
+export function formatMode(mode: number): string {
+  return "0" + (mode & 0o777).toString(8).padStart(3, "0");
+}
+
+function fromRecord(record: TokenRecord): StoredToken {
+  return {
+    refreshToken: stringOrUndefined(record.refresh_token),
+    accessToken: stringOrUndefined(record.access_token),
+    expiresAt: numberOrUndefined(record.expiry_date),
+    scopes: typeof record.scope === "string" ? record.scope.split(" ").filter((s) => s) : [],
+    refreshTokenExpiresAt: numberOrUndefined(record.refresh_token_expires_at),
+    updatedAt: typeof record.updated_at === "string" ? Date.parse(record.updated_at) || 0 : 0,
+  };
+}
+
+function toRecord(token: StoredToken): TokenRecord {
+  return {
+    refresh_token: token.refreshToken,
+    access_token: token.accessToken,
+    expiry_date: token.expiresAt,
+    scope: token.scopes.join(" "),
+    refresh_token_expires_at: token.refreshTokenExpiresAt,
+    updated_at: new Date(token.updatedAt).toISOString(),
+  };
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
