@@ -1,9 +1,17 @@
 /**
- * A small reader of the Prometheus text format for tests: samples with their
- * labels, looked up by name and labels.
+ * Metrics helpers for tests: a small reader of the Prometheus text format,
+ * the metric names a PromQL expression uses, and every name `ingest` exports
+ * (to check dashboards and alert rules against).
  *
  * @module
  */
+
+import { Histogram } from "prom-client";
+import type { Redis } from "ioredis";
+import { createProducerMetrics } from "../../src/metrics/producer.ts";
+import { registerRedisCollector } from "../../src/metrics/redis_collector.ts";
+import { createMetricsRegistry } from "../../src/metrics/registry.ts";
+import { createWorkerMetrics } from "../../src/metrics/worker.ts";
 
 /** One sample line. */
 export interface Sample {
@@ -41,4 +49,50 @@ export function sampleValue(
     throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   }
   return found[0]?.value;
+}
+
+/** Every name the project exports: the registry as `produce`, `work` and `metrics serve` build it. */
+export function exportedMetricNames(): Set<string> {
+  const registry = createMetricsRegistry();
+  createProducerMetrics(registry, {});
+  createWorkerMetrics(registry, { group: "g" });
+  // Registration does not touch Redis; only a scrape would.
+  registerRedisCollector(registry, { redis: {} as Redis, stream: "s", dlqStream: "s:dlq" });
+  const names = new Set<string>(["up"]); // set by Prometheus for every target
+  for (const metric of registry.getMetricsAsArray()) {
+    names.add(metric.name);
+    if (metric instanceof Histogram) {
+      for (const suffix of ["_bucket", "_sum", "_count"]) names.add(metric.name + suffix);
+    }
+  }
+  return names;
+}
+
+const KEYWORDS = new Set([
+  "and",
+  "or",
+  "unless",
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "offset",
+  "bool",
+]);
+
+/** Metric names a PromQL expression selects (functions, labels and keywords left out). */
+export function metricNamesIn(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""') // string literals
+    .replace(/\{[^}]*\}/g, " ") // label matchers
+    .replace(/\[[^\]]*\]/g, " ") // range selectors
+    .replace(/\b\d[0-9a-zA-Z_.]*/g, " ") // numbers and durations (offset 5m)
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ");
+  return [...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
+    .filter((match) => !/^\s*\(/.test(stripped.slice(match.index + match[0].length))) // functions
+    .map((match) => match[0])
+    .filter((name) => !KEYWORDS.has(name))
+    .filter((name, i, names) => names.indexOf(name) === i);
 }
