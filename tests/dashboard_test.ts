@@ -94,3 +94,12 @@ Deno.test("every panel query is valid PromQL (checked by promtool)", async () =>
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("docs/OBSERVABILITY.md documents every metric the project defines", async () => {
+  const doc = await Deno.readTextFile(new URL("../docs/OBSERVABILITY.md", import.meta.url));
+  const missing = [...exportedMetricNames()]
+    .filter((name) => name.startsWith("email_ingestion_"))
+    .filter((name) => !/_(bucket|sum|count)$/.test(name))
+    .filter((name) => !doc.includes(`\`${name}\``));
+  assert.deepEqual(missing, []);
+});
