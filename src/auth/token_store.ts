@@ -73,6 +73,15 @@ export interface TokenStore {
   list(): Promise<Map<string, StoredToken>>;
   /** Stores (replaces) the token of `account`. */
   save(account: string, token: StoredToken): Promise<void>;
+  /**
+   * Replaces the token of `account` with `change(current)` in one locked
+   * read-modify-write (`undefined` removes it). Use it instead of
+   * load-then-save when another process may write the same account.
+   */
+  update(
+    account: string,
+    change: (current: StoredToken | undefined) => StoredToken | undefined,
+  ): Promise<StoredToken | undefined>;
   /** Removes the token of `account`; the file is deleted when no account is left. */
   remove(account: string): Promise<boolean>;
   /** File facts for `ingest auth info`, after the same permission check as a read. */
@@ -141,6 +150,19 @@ class FileTokenStore implements TokenStore {
     return this.#modify((accounts) => {
       accounts[account] = toRecord(token);
       return undefined;
+    });
+  }
+
+  update(
+    account: string,
+    change: (current: StoredToken | undefined) => StoredToken | undefined,
+  ): Promise<StoredToken | undefined> {
+    return this.#modify((accounts) => {
+      const record = accounts[account];
+      const next = change(record === undefined ? undefined : fromRecord(record));
+      if (next === undefined) delete accounts[account];
+      else accounts[account] = toRecord(next);
+      return next;
     });
   }
 
