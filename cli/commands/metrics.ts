@@ -14,6 +14,7 @@ import type { AccountLabeler } from "../../src/metrics/account_label.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "../../src/metrics/pipeline.ts";
 import type { RedisSnapshot } from "../../src/metrics/redis_collector.ts";
 import type { Registry } from "../../src/metrics/registry.ts";
+import type { Redis } from "../../src/redis/connection.ts";
 import type { App } from "../app.ts";
 import { examples, printResult } from "./common.ts";
 import { streamReportJson } from "./stream.ts";
@@ -43,9 +44,10 @@ export async function commandMetrics(
   app: App,
   config: Config,
   component: string,
-): Promise<PipelineMetrics> {
+): Promise<PipelineMetrics & { redis: Redis }> {
   const redis = await app.redis(config, "ingest:metrics");
-  return createPipelineMetrics(config, redis, { component, logger: app.logger(config) });
+  const metrics = createPipelineMetrics(config, redis, { component, logger: app.logger(config) });
+  return { ...metrics, redis };
 }
 
 /** What a command serves on its health endpoints. */
@@ -127,8 +129,11 @@ export function metricsCommand(app: App): Command {
     .action(async (options) => {
       const port = parsePort(options.port);
       const config = await app.config({ REDIS_STREAM_NAME: options.stream });
-      const { registry, collector, labelAccount } = await commandMetrics(app, config, "metrics");
-      const redis = await app.redis(config, "ingest:metrics-ready");
+      const { registry, collector, labelAccount, redis } = await commandMetrics(
+        app,
+        config,
+        "metrics",
+      );
       const server = startHealthServer({
         host: options.host,
         port,
