@@ -7,12 +7,12 @@
 
 import { Command } from "@commander-js/extra-typings";
 import type { Config, Settings } from "../../src/config/config.ts";
-import { UsageError } from "../../src/errors.ts";
+import { describeError, UsageError } from "../../src/errors.ts";
 import { checkRedis } from "../../src/health/checks.ts";
 import { type HealthServer, type Readiness, startHealthServer } from "../../src/health/server.ts";
 import type { AccountLabeler } from "../../src/metrics/account_label.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "../../src/metrics/pipeline.ts";
-import type { RedisSnapshot } from "../../src/metrics/redis_collector.ts";
+import type { RedisCollector, RedisSnapshot } from "../../src/metrics/redis_collector.ts";
 import type { Registry } from "../../src/metrics/registry.ts";
 import type { Redis } from "../../src/redis/connection.ts";
 import type { App } from "../app.ts";
@@ -93,6 +93,30 @@ export function exporterStatus(snapshot: RedisSnapshot, label: AccountLabeler): 
       [...snapshot.downloaded].map(([account, bytes]) => [label(account), bytes]),
     ),
   };
+}
+
+/**
+ * The stream part of a long-running command's `/status`: length, lag and
+ * pending per group, DLQ depth; or the error when Redis cannot be read.
+ */
+export async function pipelineStatus(collector: RedisCollector): Promise<unknown> {
+  try {
+    const { stream } = await collector.snapshot();
+    return {
+      stream: stream.stream,
+      length: stream.length,
+      groups: stream.groups.map((g) => ({
+        name: g.name,
+        lag: g.lag,
+        pending: g.pending,
+        oldest_pending_age_ms: g.oldestPendingAgeMs,
+        consumers: g.consumers.length,
+      })),
+      dlq: stream.dlq,
+    };
+  } catch (error) {
+    return { error: describeError(error) };
+  }
 }
 
 function parsePort(raw: string): number {
