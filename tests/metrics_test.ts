@@ -245,6 +245,37 @@ Deno.test("the Redis collector reads stream, groups, cursors and 24 h downloads 
       assert.equal(await readDownloadedBytes(redis, "nobody@example.test", { now }), 0);
     });
 
+    await t.step(
+      "known mailboxes update every scrape; new ones appear after a rescan",
+      async () => {
+        const rescanning = createMetricsRegistry({ defaultMetrics: false });
+        const scanOnce = createMetricsRegistry({ defaultMetrics: false });
+        for (
+          const [registry, mailboxRescanMs] of [[rescanning, 0], [scanOnce, 3_600_000]] as const
+        ) {
+          registerRedisCollector(registry, {
+            redis,
+            stream,
+            dlqStream: dlq,
+            snapshotReuseMs: 0,
+            mailboxRescanMs,
+          });
+          await registry.metrics(); // first scrape discovers INBOX
+        }
+        await redis.set(`producer_state:${ADDRESS}:INBOX:last_uid`, "42");
+        await redis.set(`producer_state:${ADDRESS}:Archive:last_uid`, "7");
+        const account = hashedAccountLabel(ADDRESS);
+        const uid = async (registry: typeof scanOnce, mailbox: string) =>
+          sampleValue(parseMetrics(await registry.metrics()), "email_ingestion_mailbox_last_uid", {
+            account,
+            mailbox,
+          });
+        assert.equal(await uid(scanOnce, "INBOX"), 42);
+        assert.equal(await uid(scanOnce, "Archive"), undefined);
+        assert.equal(await uid(rescanning, "Archive"), 7);
+      },
+    );
+
     await t.step("a deleted group disappears from the next scrape", async () => {
       await redis.xgroup("DESTROY", stream, "workers");
       const samples = parseMetrics(await registry.metrics());

@@ -17,11 +17,12 @@ import type { Redis } from "ioredis";
 import { describeError } from "../errors.ts";
 import { withDeadline } from "../health/deadline.ts";
 import type { Logger } from "../log/logger.ts";
-import { type Cursor, listCursors } from "../state/cursor.ts";
+import { type Cursor, listCursors, readCursor } from "../state/cursor.ts";
 import { inspectStream, type StreamReport } from "../stream/inspect.ts";
 import { type AccountLabeler, accountLabeler } from "./account_label.ts";
 import { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./bandwidth.ts";
 import { METRIC_PREFIX } from "./registry.ts";
+import type { MailboxRef } from "../redis/keys.ts";
 
 /** What one scrape read from Redis. */
 export interface RedisSnapshot {
@@ -49,6 +50,12 @@ export interface RedisCollectorOptions {
   timeoutMs?: number;
   /** How long a finished snapshot is reused by later scrapes. Default 1000 ms. */
   snapshotReuseMs?: number;
+  /**
+   * How often the set of mailboxes is rediscovered with a SCAN over the whole
+   * keyspace (expensive with millions of processed-records); in between, the
+   * known cursors are read directly. Default 60000 ms.
+   */
+  mailboxRescanMs?: number;
   /** Clock in ms. Default `Date.now`. */
   now?: () => number;
   logger?: Logger;
@@ -60,16 +67,24 @@ export interface RedisCollector {
   snapshot(): Promise<RedisSnapshot>;
 }
 
+/** Options of {@link readRedisSnapshot}. */
+export type SnapshotOptions =
+  & Pick<RedisCollectorOptions, "stream" | "dlqStream" | "accounts" | "now">
+  & {
+    /** How to find every mailbox's cursor. Default {@link listCursors} (a SCAN). */
+    cursors?: () => Promise<Cursor[]>;
+  };
+
 /** Reads everything the gauges show in one go. */
 export async function readRedisSnapshot(
   redis: Redis,
-  options: Pick<RedisCollectorOptions, "stream" | "dlqStream" | "accounts" | "now">,
+  options: SnapshotOptions,
 ): Promise<RedisSnapshot> {
   const now = options.now ?? Date.now;
   const takenAt = now();
   const [stream, cursors] = await Promise.all([
     inspectStream(redis, { stream: options.stream, dlqStream: options.dlqStream, now }),
-    listCursors(redis),
+    options.cursors ? options.cursors() : listCursors(redis),
   ]);
   const accounts = [...new Set([...(options.accounts ?? []), ...cursors.map((c) => c.account)])];
   const totals = await Promise.all(
@@ -95,6 +110,21 @@ export function registerRedisCollector(
   const timeoutMs = options.timeoutMs ?? 3_000;
   const registers = [registry];
   const reuseMs = options.snapshotReuseMs ?? 1_000;
+  const rescanMs = options.mailboxRescanMs ?? 60_000;
+  let known: { refs: MailboxRef[]; scannedAt: number } | undefined;
+
+  async function cursors(): Promise<Cursor[]> {
+    if (known === undefined || performance.now() - known.scannedAt >= rescanMs) {
+      const found = await listCursors(options.redis);
+      known = {
+        refs: found.map(({ account, mailbox }) => ({ account, mailbox })),
+        scannedAt: performance.now(),
+      };
+      return found;
+    }
+    const read = await Promise.all(known.refs.map((ref) => readCursor(options.redis, ref)));
+    return read.filter((cursor): cursor is Cursor => cursor !== null);
+  }
   let current: { promise: Promise<RedisSnapshot>; settledAt: number | undefined } | undefined;
 
   function snapshot(): Promise<RedisSnapshot> {
@@ -107,7 +137,7 @@ export function registerRedisCollector(
       return current.promise;
     }
     const promise = withDeadline(
-      readRedisSnapshot(options.redis, options),
+      readRedisSnapshot(options.redis, { ...options, cursors }),
       timeoutMs,
       "reading Redis for metrics",
     );
