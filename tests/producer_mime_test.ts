@@ -178,3 +178,38 @@ Deno.test("the dedupe id prefers Gmail's X-GM-MSGID", () => {
   );
   assert.equal(dedupeId, "gm:1234");
 });
+
+Deno.test("damaged content is reported in parse_error but still decoded", () => {
+  const base64 = { key: "1", encoding: "base64", charset: "utf-8", size: 30 };
+  const qp = { key: "1", encoding: "quoted-printable", charset: "x-unknown-charset", size: 30 };
+  const bad64 = buildEmailPayload(
+    fetched({ text: { part: base64, bytes: bytes("!!!not*base64@@@===\r\n"), truncated: false } }),
+    context,
+  );
+  assert.match(bad64.payload.parse_error ?? "", /part 1: invalid base64/);
+  const badQp = buildEmailPayload(
+    fetched({ text: { part: qp, bytes: bytes("broken =ZZ escape="), truncated: false } }),
+    { ...context, bodyTextChars: 100 },
+  );
+  assert.match(badQp.payload.parse_error ?? "", /invalid quoted-printable/);
+  assert.match(badQp.payload.parse_error ?? "", /unknown charset "x-unknown-charset"/);
+  assert.equal(badQp.payload.body_text, "broken =ZZ escape");
+  const junkHeaders = buildEmailPayload(
+    fetched({ headers: latin1("From: a@b.test\r\nno colon here\r\nSubject: caf\xe9\r\n\r\n") }),
+    context,
+  );
+  assert.match(junkHeaders.payload.parse_error ?? "", /1 malformed header line skipped/);
+  assert.equal(junkHeaders.payload.subject, "café");
+  const lostParts = buildEmailPayload(
+    fetched({
+      size: 300,
+      headers: bytes("Content-Type: multipart/mixed; boundary=x\r\n\r\n"),
+      bodyStructure: {
+        type: "multipart/mixed",
+        childNodes: [{ part: "1", type: "text/plain", size: 0 }],
+      },
+    }),
+    context,
+  );
+  assert.match(lostParts.payload.parse_error ?? "", /boundary missing or wrong/);
+});

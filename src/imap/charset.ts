@@ -35,6 +35,11 @@ function normaliseLabel(label: string): string {
   return label;
 }
 
+/** Whether `label` names a charset this runtime can decode. */
+export function isKnownCharset(label: string): boolean {
+  return decoderFor(label) !== null;
+}
+
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
 const latin1 = new TextDecoder("windows-1252");
 

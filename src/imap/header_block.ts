@@ -24,8 +24,13 @@ export interface HeaderRecordLimits {
   maxFields?: number;
 }
 
-/** Splits and decodes a header block. Stops at the first empty line. */
-export function parseHeaderBlock(raw: Uint8Array): HeaderField[] {
+/**
+ * Splits and decodes a header block. Stops at the first empty line. Lines that
+ * are neither a field nor a continuation are skipped and, when `problems` is
+ * given, reported there.
+ */
+export function parseHeaderBlock(raw: Uint8Array, problems?: string[]): HeaderField[] {
+  let junk = 0;
   const text = decodeCharset(raw, "utf-8");
   const fields: HeaderField[] = [];
   let name: string | undefined;
@@ -47,9 +52,12 @@ export function parseHeaderBlock(raw: Uint8Array): HeaderField[] {
     if (colon > 0 && /^[!-9;-~]+$/.test(line.slice(0, colon))) {
       name = line.slice(0, colon);
       value = line.slice(colon + 1);
+    } else {
+      junk++;
     }
   }
   flush();
+  if (junk > 0) problems?.push(`${junk} malformed header line${junk === 1 ? "" : "s"} skipped`);
   return fields;
 }
 

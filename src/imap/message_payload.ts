@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { type EmailPayload, type GmailInfo, SCHEMA_VERSION } from "../stream/entry.ts";
 import { parseAddressList } from "./address_list.ts";
-import { decodeCharset } from "./charset.ts";
+import { decodeCharset, isKnownCharset } from "./charset.ts";
 import {
   firstHeader,
   type HeaderField,
@@ -21,7 +21,11 @@ import {
 } from "./header_block.ts";
 import { htmlToText } from "./html_text.ts";
 import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
-import { decodeTransferEncoding } from "./transfer_decoding.ts";
+import {
+  decodeTransferEncoding,
+  hasInvalidQuotedPrintable,
+  isCleanBase64,
+} from "./transfer_decoding.ts";
 
 /** An address as the server's ENVELOPE gives it. */
 export interface EnvelopeAddress {
@@ -105,7 +109,7 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
   const fields = attempt(
     "headers",
     [] as HeaderField[],
-    () => message.headers ? parseHeaderBlock(message.headers) : [],
+    () => message.headers ? parseHeaderBlock(message.headers, problems) : [],
   );
   if (!message.headers || fields.length === 0) problems.push("no readable header fields");
   if (!message.bodyStructure) problems.push("the server sent no BODYSTRUCTURE");
@@ -116,6 +120,9 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
     { text: null, html: null, attachments: [] },
     () => planBody(message.bodyStructure),
   );
+  if (hasLostParts(message)) {
+    problems.push("multipart body without readable parts (boundary missing or wrong)");
+  }
 
   const textBody = attempt("text part", "", () => partText(message.text, problems));
   const htmlBody = attempt("html part", "", () => partText(message.html, problems));
@@ -134,7 +141,8 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
     to: addresses(envelope?.to, header("To")),
     cc: addresses(envelope?.cc, header("Cc")),
     reply_to: addresses(envelope?.replyTo, header("Reply-To")),
-    subject: envelope?.subject ?? header("Subject"),
+    // The header is decoded here with charset fallbacks; the ENVELOPE's decoding is cruder.
+    subject: header("Subject") ?? envelope?.subject ?? null,
     date: isoDate(envelope?.date ?? header("Date") ?? undefined),
     internal_date: isoDate(message.internalDate),
     in_reply_to: envelope?.inReplyTo || messageIds(header("In-Reply-To"))[0] || null,
@@ -156,12 +164,37 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
 /** The decoded text of a downloaded part; records undecodable content in `problems`. */
 function partText(bytes: PartBytes | undefined, problems: string[]): string {
   if (!bytes) return "";
-  const encoding = bytes.part.encoding;
-  const decoded = decodeTransferEncoding(bytes.bytes, encoding);
-  if (encoding === "base64" && bytes.bytes.length > 0 && decoded.length === 0) {
-    problems.push(`part ${bytes.part.key}: invalid base64`);
+  const { key, encoding, charset } = bytes.part;
+  if (encoding === "base64" && !isCleanBase64(bytes.bytes)) {
+    problems.push(`part ${key}: invalid base64`);
   }
-  return decodeCharset(decoded, bytes.part.charset, bytes.truncated);
+  if (encoding === "quoted-printable" && hasInvalidQuotedPrintable(bytes.bytes)) {
+    problems.push(`part ${key}: invalid quoted-printable`);
+  }
+  if (charset && !isKnownCharset(charset)) {
+    problems.push(
+      `part ${key}: unknown charset ${JSON.stringify(charset)}, read as UTF-8 or Latin-1`,
+    );
+  }
+  const decoded = decodeTransferEncoding(bytes.bytes, encoding);
+  return decodeCharset(decoded, charset, bytes.truncated);
+}
+
+/**
+ * A multipart whose boundary never occurs comes back from the server as parts
+ * of size 0 although the body has content.
+ */
+function hasLostParts(message: FetchedMessage): boolean {
+  const root = message.bodyStructure;
+  if (!root?.type.startsWith("multipart/")) return false;
+  let content = 0;
+  const walk = (node: BodyNode): void => {
+    if (node.childNodes?.length) node.childNodes.forEach(walk);
+    else content += node.size ?? 0;
+  };
+  walk(root);
+  const bodyBytes = message.size - (message.headers?.length ?? 0);
+  return content === 0 && bodyBytes > 16;
 }
 
 function addresses(list: EnvelopeAddress[] | undefined, header: string | null): string[] {

@@ -23,6 +23,21 @@ export function decodeBase64(bytes: Uint8Array): Uint8Array {
   }
 }
 
+/**
+ * Whether base64 content is clean: only the alphabet and line breaks, with
+ * padding at the very end. (A truncated tail is fine.)
+ */
+export function isCleanBase64(bytes: Uint8Array): boolean {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(latin1Text(bytes).replace(/[\r\n \t]/g, ""));
+}
+
+/** Whether quoted-printable content has an `=` that is neither an escape nor a soft break. */
+export function hasInvalidQuotedPrintable(bytes: Uint8Array): boolean {
+  const text = latin1Text(bytes);
+  // A lone "=" at the very end may be a truncated escape: not counted.
+  return /=(?![0-9A-Fa-f]{2}|\r?\n|[0-9A-Fa-f]?$)/.test(text);
+}
+
 /** Decodes quoted-printable (RFC 2045 §6.7); a truncated `=X` at the end is dropped. */
 export function decodeQuotedPrintable(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length);

@@ -52,8 +52,8 @@ end
 redis.call('SET', validityKey, ARGV[4])
 redis.call('SET', lastUidKey, ARGV[5])
 redis.call('SET', pollKey, ARGV[6])
-redis.call('INCRBY', totalKey, published)
-return {'OK', published, skipped}
+local total = redis.call('INCRBY', totalKey, published)
+return {'OK', published, skipped, total}
 `);
 
 /** One message of a batch. */
@@ -82,7 +82,13 @@ export interface CommitRequest {
 
 /** What a commit did. */
 export type CommitResult =
-  | { readonly status: "ok"; readonly published: number; readonly skipped: number }
+  | {
+    readonly status: "ok";
+    readonly published: number;
+    readonly skipped: number;
+    /** total_emails after the commit. */
+    readonly total: number;
+  }
   | { readonly status: "lease_lost" }
   | { readonly status: "cursor_moved" };
 
@@ -124,7 +130,12 @@ export async function commitBatch(redis: Redis, request: CommitRequest): Promise
   }
   switch (reply[0]) {
     case "OK":
-      return { status: "ok", published: Number(reply[1]), skipped: Number(reply[2]) };
+      return {
+        status: "ok",
+        published: Number(reply[1]),
+        skipped: Number(reply[2]),
+        total: Number(reply[3]),
+      };
     case "LEASE_LOST":
       return { status: "lease_lost" };
     case "CURSOR_MOVED":

@@ -1,0 +1,88 @@
+/**
+ * What an IMAP failure means for the producer: reconnect soon, back off long
+ * (Gmail's `[THROTTLED]` / `[OVERQUOTA]`, other servers' throttling), stop
+ * for this account (credentials that only `ingest auth setup` can fix), or a
+ * refusal of one command that leaves the connection usable.
+ *
+ * @module
+ */
+
+import { AuthError, ImapError, IngestError } from "../errors.ts";
+
+/** How to react to an IMAP error. */
+export type ImapFailureKind = "transient" | "throttled" | "auth" | "refused";
+
+/** The fields imapflow puts on its errors (all optional). */
+interface ImapFlowErrorLike {
+  code?: string;
+  responseStatus?: string;
+  responseText?: string;
+  serverResponseCode?: string;
+  authenticationFailed?: boolean;
+  reason?: string;
+}
+
+/** The raw imapflow error behind `error`, if any. */
+function imapDetails(error: unknown): ImapFlowErrorLike & { message: string } {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const raw = current as Error & ImapFlowErrorLike;
+    if (current instanceof IngestError) {
+      current = current.cause; // our wrapper: the server's details are underneath
+      continue;
+    }
+    if (raw.responseStatus || raw.serverResponseCode || raw.authenticationFailed || raw.code) {
+      return raw;
+    }
+    current = current.cause;
+  }
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Classifies an error thrown while talking IMAP. */
+export function classifyImapFailure(error: unknown): ImapFailureKind {
+  if (error instanceof AuthError) return "auth";
+  if (error instanceof ImapError) {
+    const known = KIND_BY_CODE[error.code];
+    if (known) return known;
+  }
+  const details = imapDetails(error);
+  const text = [
+    details.serverResponseCode,
+    details.responseText,
+    details.reason,
+    details.message,
+    error instanceof Error ? error.message : "",
+  ].join(" ");
+  if (/\b(THROTTLED|OVERQUOTA|LIMIT)\b|ETHROTTLE|too many|bandwidth/i.test(text)) {
+    return "throttled";
+  }
+  if (details.code === "ETHROTTLE") return "throttled";
+  if (details.authenticationFailed || /AUTHENTICATIONFAILED/i.test(text)) return "auth";
+  if (details.responseStatus === "NO" || details.responseStatus === "BAD") return "refused";
+  return "transient";
+}
+
+const KIND_BY_CODE: Record<string, ImapFailureKind> = {
+  IMAP_THROTTLED: "throttled",
+  IMAP_REFUSED: "refused",
+  IMAP_AUTH_FAILED: "auth",
+};
+
+/** Wraps any IMAP failure as an {@link ImapError} that keeps the server's words. */
+export function toImapError(error: unknown, doing: string): ImapError | AuthError {
+  if (error instanceof ImapError || error instanceof AuthError) return error;
+  const details = imapDetails(error);
+  const server = details.responseText ? ` (server said: ${details.responseText})` : "";
+  const kind = classifyImapFailure(error);
+  const code = kind === "throttled"
+    ? "IMAP_THROTTLED"
+    : kind === "refused"
+    ? "IMAP_REFUSED"
+    : kind === "auth"
+    ? "IMAP_AUTH_FAILED"
+    : "IMAP_CONNECTION";
+  return new ImapError(code, `IMAP ${doing} failed: ${details.message}${server}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,430 @@
+/**
+ * One IMAP connection following one mailbox, opened read-only (EXAMINE), so
+ * ingestion never changes flags or anything else on the server.
+ *
+ * Fetching is split in two so that memory stays flat and parsing stays cheap:
+ * first ENVELOPE, BODYSTRUCTURE, the header block and Gmail's identifiers for
+ * a whole batch; then only the first bytes of each message's text/plain and
+ * text/html parts (`BODY.PEEK[n]<0.max>`), one command per group of messages
+ * with the same parts. Attachments are never downloaded, and no message's full
+ * source is ever held in memory.
+ *
+ * @module
+ */
+
+import { type FetchMessageObject, ImapFlow, type MessageStructureObject } from "imapflow";
+import { AuthError, ImapError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { GmailInfo } from "../stream/entry.ts";
+import type { CredentialsProvider, ImapCredentials } from "./credentials.ts";
+import { classifyImapFailure, toImapError } from "./imap_errors.ts";
+import type { FetchedMessage, PartBytes } from "./message_payload.ts";
+import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
+import { uidSet } from "./uid_set.ts";
+
+/** Where the IMAP server is. */
+export interface ImapServer {
+  readonly host: string;
+  readonly port: number;
+  /** Implicit TLS. */
+  readonly secure: boolean;
+}
+
+/** Options of {@link openMailboxSession}. */
+export interface MailboxSessionOptions {
+  readonly server: ImapServer;
+  readonly credentials: CredentialsProvider;
+  readonly mailbox: string;
+  readonly logger: Logger;
+  /** Socket inactivity before imapflow probes the connection. Default 5 min. */
+  readonly socketTimeoutMs?: number;
+  /** Called whenever the server said something (IDLE health). */
+  readonly onServerHeard?: () => void;
+}
+
+/** How much of each message to download. */
+export interface FetchLimits {
+  readonly bodyTextChars: number;
+  readonly bodyHtmlChars: number;
+  /** Larger messages get headers and structure only. */
+  readonly maxMessageBytes: number;
+}
+
+/** One fetched batch. */
+export interface FetchedBatch {
+  /** In ascending UID order; UIDs expunged meanwhile are absent. */
+  readonly messages: FetchedMessage[];
+  /** Bytes downloaded (headers and text parts), for the bandwidth quota. */
+  readonly bytes: number;
+}
+
+/** What ended a wait for new mail. */
+export type WaitOutcome = "changed" | "timeout" | "closed" | "aborted";
+
+const METADATA_QUERY = {
+  uid: true,
+  flags: true,
+  size: true,
+  internalDate: true,
+  envelope: true,
+  bodyStructure: true,
+  headers: true,
+  threadId: true,
+  labels: true,
+} as const;
+
+/** Connects, logs in and opens `mailbox` read-only. */
+export async function openMailboxSession(options: MailboxSessionOptions): Promise<MailboxSession> {
+  const client = await login(options);
+  try {
+    const info = await client.mailboxOpen(options.mailbox, { readOnly: true });
+    return new MailboxSession(client, options, Number(info.uidValidity), info.uidNext);
+  } catch (error) {
+    client.close();
+    throw toImapError(error, `opening mailbox ${options.mailbox}`);
+  }
+}
+
+async function login(options: MailboxSessionOptions): Promise<ImapFlow> {
+  for (let attempt = 0;; attempt++) {
+    const credentials = await options.credentials.get({ forceRefresh: attempt > 0 });
+    const client = new ImapFlow({
+      host: options.server.host,
+      port: options.server.port,
+      secure: options.server.secure,
+      auth: authOptions(credentials),
+      logger: false,
+      // IDLE is entered explicitly between sync rounds, never behind our back.
+      disableAutoIdle: true,
+      socketTimeout: options.socketTimeoutMs ?? 5 * 60_000,
+      connectionTimeout: 30_000,
+      clientInfo: { name: "ingest" },
+    });
+    // imapflow emits 'error' for connection failures; without a listener it would throw.
+    client.on("error", (error: unknown) => {
+      options.logger.debug("imap connection error", { error: String(error) });
+    });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      client.close();
+      if (classifyImapFailure(error) !== "auth") throw toImapError(error, "connect");
+      // An OAuth2 access token may be revoked before its expiry: refresh once and retry.
+      if (attempt === 0 && "accessToken" in credentials) continue;
+      throw new AuthError(
+        "IMAP_LOGIN_REJECTED",
+        "accessToken" in credentials
+          ? `The IMAP server rejected the OAuth2 login of ${credentials.user} even with a fresh token: check that IMAP is enabled for the account, or run \`ingest auth setup\` again.`
+          : `The IMAP server rejected the password of ${credentials.user}: check IMAP_USER and IMAP_PASSWORD.`,
+        { cause: error, retryable: true },
+      );
+    }
+  }
+}
+
+function authOptions(credentials: ImapCredentials) {
+  return "accessToken" in credentials
+    ? { user: credentials.user, accessToken: credentials.accessToken }
+    : { user: credentials.user, pass: credentials.pass };
+}
+
+/** A logged-in connection with one mailbox open read-only. */
+export class MailboxSession {
+  /** UIDVALIDITY reported when the mailbox was opened. */
+  readonly uidValidity: number;
+  /** UIDNEXT reported when the mailbox was opened. */
+  readonly uidNextAtOpen: number;
+  /** The server offers IDLE. */
+  readonly supportsIdle: boolean;
+  /** The server is Gmail (X-GM-EXT-1): payloads carry msgid/thrid/labels. */
+  readonly gmail: boolean;
+  readonly #client: ImapFlow;
+  readonly #options: MailboxSessionOptions;
+  #changed = false;
+  #closed = false;
+  readonly #wakers = new Set<(outcome: WaitOutcome) => void>();
+
+  constructor(
+    client: ImapFlow,
+    options: MailboxSessionOptions,
+    uidValidity: number,
+    uidNext: number,
+  ) {
+    this.#client = client;
+    this.#options = options;
+    this.uidValidity = uidValidity;
+    this.uidNextAtOpen = uidNext;
+    this.supportsIdle = client.capabilities.has("IDLE");
+    this.gmail = client.capabilities.has("X-GM-EXT-1");
+    client.on("exists", () => {
+      options.onServerHeard?.();
+      this.#changed = true;
+      this.#wake("changed");
+    });
+    client.on("response", () => options.onServerHeard?.());
+    client.on("close", () => {
+      this.#closed = true;
+      this.#wake("closed");
+    });
+  }
+
+  /** Whether the connection has closed (the caller reconnects). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** UIDs above `afterUid`, ascending. (`n:*` always matches the highest UID, so it is filtered.) */
+  async newUids(afterUid: number): Promise<number[]> {
+    const found = await this.#run(
+      "UID SEARCH",
+      () => this.#client.search({ uid: `${afterUid + 1}:*` }, { uid: true }),
+    );
+    return (found || []).filter((uid) => uid > afterUid).sort((a, b) => a - b);
+  }
+
+  /** UIDs of messages with an internal date on or after `date`, ascending. */
+  async uidsSince(date: Date): Promise<number[]> {
+    const found = await this.#run(
+      "UID SEARCH SINCE",
+      () => this.#client.search({ since: date }, { uid: true }),
+    );
+    return (found || []).sort((a, b) => a - b);
+  }
+
+  /**
+   * The highest UID in the mailbox now (`UID SEARCH UID *`), or UIDNEXT-1 at
+   * open when it is empty: where `--start latest` puts the cursor.
+   */
+  async highestUid(): Promise<number> {
+    const found = await this.#run(
+      "UID SEARCH",
+      () => this.#client.search({ uid: "*" }, { uid: true }),
+    );
+    return found && found.length > 0 ? Math.max(...found) : Math.max(0, this.uidNextAtOpen - 1);
+  }
+
+  /** Fetches what the payload needs for `uids` (ascending). */
+  async fetchBatch(uids: readonly number[], limits: FetchLimits): Promise<FetchedBatch> {
+    if (uids.length === 0) return { messages: [], bytes: 0 };
+    const raw = await this.#fetchMetadata(uids);
+    let bytes = 0;
+    const messages: FetchedMessage[] = [];
+    const wanted = new Map<number, { message: FetchedMessage; parts: PartRequest[] }>();
+    for (const item of raw) {
+      const message = this.#toFetched(item);
+      bytes += message.headers?.length ?? 0;
+      messages.push(message);
+      if (message.size > limits.maxMessageBytes) {
+        message.bodySkipped = "too_large";
+        continue;
+      }
+      const parts = partRequests(message.bodyStructure, limits);
+      if (parts.length > 0) wanted.set(message.uid, { message, parts });
+    }
+    bytes += await this.#fetchParts(wanted);
+    messages.sort((a, b) => a.uid - b.uid);
+    return { messages, bytes };
+  }
+
+  /**
+   * Waits for new mail: IDLE when `idle` and the server offers it, otherwise
+   * just the timeout (polling). Returns at once when mail arrived since the
+   * last wait.
+   */
+  async waitForChange(timeoutMs: number, idle: boolean, signal: AbortSignal): Promise<WaitOutcome> {
+    if (this.#closed) return "closed";
+    if (signal.aborted) return "aborted";
+    if (this.#changed) {
+      this.#changed = false;
+      return "changed";
+    }
+    if (idle && this.supportsIdle) {
+      // Resolves when the next command breaks IDLE; failures surface on that command.
+      this.#client.idle().catch(() => {});
+    }
+    const outcome = await new Promise<WaitOutcome>((resolve) => {
+      const timer = setTimeout(() => done("timeout"), timeoutMs);
+      const onAbort = () => done("aborted");
+      signal.addEventListener("abort", onAbort, { once: true });
+      const done = (result: WaitOutcome) => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        this.#wakers.delete(done);
+        resolve(result);
+      };
+      this.#wakers.add(done);
+    });
+    if (outcome === "changed") this.#changed = false;
+    return outcome;
+  }
+
+  /** NOOP (ends IDLE, refreshes the mailbox view); throws when the server does not answer in time. */
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        this.#run("NOOP", () => this.#client.noop()),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new ImapError(
+                  "IMAP_UNRESPONSIVE",
+                  `The IMAP server did not answer NOOP within ${timeoutMs} ms: reconnecting.`,
+                ),
+              ),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Logs out politely (bounded), then closes the socket. Never throws. */
+  async close(timeoutMs = 2_000): Promise<void> {
+    if (!this.#closed) {
+      await Promise.race([
+        this.#client.logout().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, timeoutMs)),
+      ]);
+    }
+    this.#client.close();
+    this.#closed = true;
+  }
+
+  #wake(outcome: WaitOutcome): void {
+    for (const wake of [...this.#wakers]) wake(outcome);
+  }
+
+  async #run<T>(doing: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw toImapError(error, doing);
+    }
+  }
+
+  /** Phase 1 for the whole batch; per message when the server refuses the batch. */
+  async #fetchMetadata(uids: readonly number[]): Promise<FetchMessageObject[]> {
+    try {
+      return await this.#client.fetchAll(uidSet(uids), METADATA_QUERY, { uid: true });
+    } catch (error) {
+      if (classifyImapFailure(error) !== "refused" || uids.length === 1) {
+        throw toImapError(error, "UID FETCH");
+      }
+    }
+    // One broken message must not block the others: fetch them one by one.
+    const items: FetchMessageObject[] = [];
+    for (const uid of uids) {
+      try {
+        items.push(...await this.#client.fetchAll(String(uid), METADATA_QUERY, { uid: true }));
+      } catch (error) {
+        if (classifyImapFailure(error) !== "refused") throw toImapError(error, "UID FETCH");
+        const reason = toImapError(error, `UID FETCH ${uid}`).message;
+        items.push(
+          { seq: 0, uid, size: 0, refusal: reason } as FetchMessageObject & { refusal: string },
+        );
+      }
+    }
+    return items;
+  }
+
+  #toFetched(item: FetchMessageObject & { refusal?: string }): FetchedMessage {
+    return {
+      uid: item.uid,
+      size: item.size ?? 0,
+      flags: [...(item.flags ?? [])],
+      internalDate: item.internalDate,
+      envelope: item.envelope,
+      bodyStructure: item.bodyStructure as BodyNode | undefined,
+      headers: item.headers,
+      gmail: this.gmail ? gmailInfo(item) : null,
+      fetchProblems: item.refusal ? [item.refusal] : undefined,
+    };
+  }
+
+  /** Phase 2: the first bytes of the text parts, one UID FETCH per distinct part layout. */
+  async #fetchParts(
+    wanted: Map<number, { message: FetchedMessage; parts: PartRequest[] }>,
+  ): Promise<number> {
+    const groups = new Map<string, number[]>();
+    for (const [uid, { parts }] of wanted) {
+      const signature = parts.map((p) => `${p.ref.key}<${p.maxLength}>`).join(" ");
+      groups.set(signature, [...(groups.get(signature) ?? []), uid]);
+    }
+    let bytes = 0;
+    for (const uids of groups.values()) {
+      const parts = wanted.get(uids[0]!)!.parts;
+      const query = {
+        uid: true,
+        bodyParts: parts.map((p) => ({ key: p.ref.key, maxLength: p.maxLength })),
+      };
+      let rows: FetchMessageObject[];
+      try {
+        rows = await this.#client.fetchAll(uidSet(uids), query, { uid: true });
+      } catch (error) {
+        if (classifyImapFailure(error) !== "refused") throw toImapError(error, "UID FETCH BODY");
+        const reason = toImapError(error, "UID FETCH BODY").message;
+        for (const uid of uids) (wanted.get(uid)!.message.fetchProblems ??= []).push(reason);
+        continue;
+      }
+      for (const row of rows) {
+        const entry = wanted.get(row.uid);
+        if (!entry) continue;
+        for (const request of entry.parts) {
+          const data = row.bodyParts?.get(request.ref.key.toLowerCase());
+          if (!data) continue;
+          bytes += data.length;
+          const part: PartBytes = {
+            part: request.ref,
+            bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+            truncated: data.length >= request.maxLength && request.ref.size > request.maxLength,
+          };
+          if (request.role === "text") entry.message.text = part;
+          else entry.message.html = part;
+        }
+      }
+    }
+    return bytes;
+  }
+}
+
+/** A text part to download and how much of it. */
+interface PartRequest {
+  readonly role: "text" | "html";
+  readonly ref: TextPartRef;
+  readonly maxLength: number;
+}
+
+// Encoded bytes per decoded character, worst case: UTF-8 (4) in quoted-printable (×3).
+const BYTES_PER_CHAR = 12;
+
+function partRequests(
+  structure: MessageStructureObject | BodyNode | undefined,
+  limits: FetchLimits,
+): PartRequest[] {
+  const plan = planBody(structure as BodyNode | undefined);
+  const requests: PartRequest[] = [];
+  const textBytes = limits.bodyTextChars * BYTES_PER_CHAR + 1024;
+  if (plan.text && limits.bodyTextChars > 0) {
+    requests.push({ role: "text", ref: plan.text, maxLength: textBytes });
+  }
+  if (plan.html) {
+    // Without a text part the HTML also yields body_text, after markup and styles are dropped.
+    const needed = plan.text ? limits.bodyHtmlChars * BYTES_PER_CHAR : limits.bodyTextChars * 64;
+    if (needed > 0) requests.push({ role: "html", ref: plan.html, maxLength: needed + 1024 });
+  }
+  return requests;
+}
+
+function gmailInfo(item: FetchMessageObject): GmailInfo | null {
+  if (!item.emailId) return null;
+  return {
+    msgid: item.emailId,
+    thrid: item.threadId ?? null,
+    labels: [...(item.labels ?? [])].sort(),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * What the producer knows about each followed mailbox right now, for
+ * `/status`, `/ready` and the handle returned by `startProducer`.
+ *
+ * @module
+ */
+
+import type { ConnectionState } from "../observe/events.ts";
+
+/** State of a mailbox follower. */
+export type FollowerState =
+  | ConnectionState
+  /** Another producer holds the mailbox lease; this one waits to take over. */
+  | "standby"
+  /** Caught up (`--once`) or shut down. */
+  | "stopped";
+
+/** One mailbox, as `status()` reports it (JSON-friendly). */
+export interface MailboxStatus {
+  readonly account: string;
+  readonly mailbox: string;
+  state: FollowerState;
+  /** Committed position; `null` before the first sync. */
+  cursor: { lastUid: number; uidValidity: number } | null;
+  /** ISO time of the last successful sync round. */
+  lastPollAt: string | null;
+  /** The last failure (message only, no mail content). */
+  lastError: { message: string; at: string } | null;
+  /** Credentials need `ingest auth setup`: this mailbox is not retried. */
+  parked: boolean;
+  /** Fetching is paused because the stream backlog is above the limit. */
+  backlogPaused: boolean;
+  /** This process holds the mailbox lease. */
+  leaseHeld: boolean;
+  /** Entries published by this process. */
+  published: number;
+  /** Messages recognised as already published and skipped. */
+  skipped: number;
+}
+
+/** A new status record for a mailbox. */
+export function initialStatus(account: string, mailbox: string): MailboxStatus {
+  return {
+    account,
+    mailbox,
+    state: "connecting",
+    cursor: null,
+    lastPollAt: null,
+    lastError: null,
+    parked: false,
+    backlogPaused: false,
+    leaseHeld: false,
+    published: 0,
+    skipped: 0,
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * The producer: follows one account's mailboxes over IMAP and commits every
+ * new message to the Redis Stream exactly once. One {@link MailboxFollower}
+ * (one IMAP connection) per mailbox, so a failing mailbox never stops the
+ * others.
+ *
+ * @example
+ * ```ts
+ * const producer = startProducer({ config, account, credentials, redis, logger, signal });
+ * console.log(producer.status());
+ * const result = await producer.done;
+ * ```
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import type { Config } from "../config/config.ts";
+import type { CredentialsProvider } from "../imap/credentials.ts";
+import type { Logger } from "../log/logger.ts";
+import { accountLabeler } from "../metrics/account_label.ts";
+import type { ProducerObserver } from "../observe/events.ts";
+import type { EmailPayload } from "../stream/entry.ts";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./failure_policy.ts";
+import { type FollowerOutcome, MailboxFollower } from "./mailbox_follower.ts";
+import { initialStatus, type MailboxStatus } from "./mailbox_status.ts";
+import type { StartPosition } from "./start_position.ts";
+import { ensureGroup } from "./stream_group.ts";
+
+/** Options of {@link startProducer}. */
+export interface ProducerOptions {
+  /** Uses `imap`, `producer`, `redis` and `worker.group`. */
+  readonly config: Config;
+  /** The account (IMAP user) whose mailboxes are followed. */
+  readonly account: string;
+  /** Mailboxes to follow. Default `config.imap.mailboxes`. */
+  readonly mailboxes?: readonly string[];
+  readonly credentials: CredentialsProvider;
+  /** A connected client; the caller closes it after `done`. */
+  readonly redis: Redis;
+  readonly logger: Logger;
+  /** Metrics, status, progress bars. Hooks must not throw (failures are logged and ignored). */
+  readonly observer?: ProducerObserver;
+  /** Stops the producer: fetching stops, the lease is released, connections close. */
+  readonly signal: AbortSignal;
+  /** Sync every mailbox until caught up, then finish. Default false. */
+  readonly once?: boolean;
+  /** Dry run: each payload goes here instead of Redis, and nothing at all is written. */
+  readonly dryRun?: (payload: EmailPayload) => void;
+  /** Use IMAP IDLE when offered. Default true. */
+  readonly idle?: boolean;
+  /** What a mailbox without state ingests first. Default all. */
+  readonly start?: StartPosition;
+  /** Lease TTL in ms. Default 30 s. */
+  readonly leaseTtlMs?: number;
+  /** Longest IDLE before a NOOP health check and a new IDLE. Default 5 min (Gmail: < 29). */
+  readonly idleHeartbeatMs?: number;
+  /** Time a NOOP may take before the connection is treated as dead. Default 15 s. */
+  readonly pingTimeoutMs?: number;
+  /** Backoff bounds. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Longest wait for followers on shutdown before connections are cut. Default 7 s. */
+  readonly shutdownGraceMs?: number;
+}
+
+/** The producer's status (JSON-friendly). */
+export interface ProducerStatus {
+  readonly account: string;
+  readonly mailboxes: readonly MailboxStatus[];
+}
+
+/** Readiness for `/ready`: every mailbox connected, standing by, or (with --once) done. */
+export interface ProducerReadiness {
+  readonly ready: boolean;
+  readonly checks: ReadonlyArray<{ mailbox: string; state: string; ok: boolean }>;
+}
+
+/** How the producer finished. */
+export interface ProducerResult {
+  /** Every mailbox ended well (caught up with --once, or stopped on request). */
+  readonly ok: boolean;
+  readonly outcomes: Readonly<Record<string, FollowerOutcome>>;
+}
+
+/** A running producer. */
+export interface ProducerHandle {
+  status(): ProducerStatus;
+  ready(): ProducerReadiness;
+  /** Resolves when every mailbox follower has ended. */
+  readonly done: Promise<ProducerResult>;
+}
+
+/** Starts following the mailboxes; see {@link ProducerHandle}. */
+export function startProducer(options: ProducerOptions): ProducerHandle {
+  const { config, account, redis, signal } = options;
+  const mailboxes = [...new Set(options.mailboxes ?? config.imap.mailboxes)];
+  const label = accountLabeler({ accountAlias: config.observability.accountAlias, account })(
+    account,
+  );
+  // Logs carry the account's label, never its address.
+  const logger = options.logger.child({ component: "producer", account: label });
+  const statuses = mailboxes.map((mailbox) => initialStatus(account, mailbox));
+  const followers = mailboxes.map((mailbox, i) =>
+    new MailboxFollower({
+      ref: { account, mailbox },
+      server: { host: config.imap.host, port: config.imap.port, secure: config.imap.tls },
+      credentials: options.credentials,
+      redis,
+      logger: logger.child({ mailbox }),
+      observer: options.observer ?? {},
+      status: statuses[i]!,
+      dryRun: options.dryRun,
+    }, {
+      stream: config.redis.streamName,
+      maxStreamLength: config.redis.maxStreamLength,
+      backlogLimit: config.producer.backlogLimit,
+      batchSize: config.producer.batchSize,
+      limits: {
+        bodyTextChars: config.producer.bodyTextChars,
+        bodyHtmlChars: config.producer.bodyHtmlChars,
+        maxMessageBytes: config.producer.maxMessageBytes,
+      },
+      pollIntervalMs: config.producer.pollIntervalSeconds * 1000,
+      idleHeartbeatMs: options.idleHeartbeatMs ?? 5 * 60_000,
+      pingTimeoutMs: options.pingTimeoutMs ?? 15_000,
+      idle: options.idle ?? true,
+      once: options.once ?? false,
+      start: options.start ?? { kind: "all" },
+      leaseTtlMs: options.leaseTtlMs ?? 30_000,
+      retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      onceMaxAttempts: 5,
+      backlogCheckMs: 2_000,
+    })
+  );
+
+  async function run(): Promise<ProducerResult> {
+    if (!options.dryRun) {
+      // Before the first entry exists, so trimming protects it even if no worker ever ran.
+      await ensureGroup(redis, config.redis.streamName, config.worker.group);
+    }
+    logger.info("producer started", {
+      mailboxes: mailboxes.length,
+      once: options.once ?? false,
+      dry_run: options.dryRun !== undefined,
+    });
+    const shutdown = new AbortController();
+    const cutOff = () => {
+      // Followers get a grace period to finish their batch; then connections are cut.
+      const timer = setTimeout(() => {
+        logger.warn("shutdown grace period over: closing IMAP connections");
+        for (const follower of followers) follower.forceClose();
+      }, options.shutdownGraceMs ?? 7_000);
+      shutdown.signal.addEventListener("abort", () => clearTimeout(timer));
+    };
+    signal.addEventListener("abort", cutOff, { once: true });
+    try {
+      const outcomes = await Promise.all(followers.map((follower) => follower.run(signal)));
+      const byMailbox = Object.fromEntries(mailboxes.map((m, i) => [m, outcomes[i]!]));
+      const ok = outcomes.every((o) => o === "caught_up" || o === "stopped");
+      logger.info("producer stopped", { outcomes: byMailbox });
+      return { ok, outcomes: byMailbox };
+    } finally {
+      signal.removeEventListener("abort", cutOff);
+      shutdown.abort();
+    }
+  }
+
+  return {
+    status: () => ({ account, mailboxes: statuses.map((s) => structuredClone(s)) }),
+    ready: () => {
+      const checks = statuses.map((s) => ({
+        mailbox: s.mailbox,
+        state: s.state,
+        ok: !s.parked &&
+          (s.state === "idle" || s.state === "connected" || s.state === "standby" ||
+            (s.state === "stopped" && options.once === true)),
+      }));
+      return { ready: checks.every((c) => c.ok), checks };
+    },
+    done: run(),
+  };
+}
