@@ -9,11 +9,13 @@ import { VERSION } from "../src/version.ts";
 import type { App } from "./app.ts";
 import { examples } from "./commands/common.ts";
 import { metricsCommand } from "./commands/metrics.ts";
+import { produceCommand } from "./commands/produce.ts";
 import { stateCommand } from "./commands/state.ts";
 import { streamCommand } from "./commands/stream.ts";
 
 /** Every subcommand, in help order. */
 const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
+  produceCommand,
   stateCommand,
   streamCommand,
   metricsCommand,

@@ -1,0 +1,169 @@
+/**
+ * `ingest produce`: follow Gmail (or any IMAP) mailboxes and commit every
+ * message to the Redis Stream exactly once.
+ *
+ * @module
+ */
+
+import { Command, Option } from "@commander-js/extra-typings";
+import { credentialsFor } from "../../src/auth/token_provider.ts";
+import type { Config } from "../../src/config/config.ts";
+import { UsageError } from "../../src/errors.ts";
+import type { Logger } from "../../src/log/logger.ts";
+import { combineObservers, type ProducerObserver } from "../../src/observe/events.ts";
+import { type ProducerHandle, startProducer } from "../../src/producer/producer.ts";
+import { parseStartPosition, type StartPosition } from "../../src/producer/start_position.ts";
+import type { App } from "../app.ts";
+import { examples } from "./common.ts";
+
+/** Parsed options of `ingest produce`. */
+export interface ProduceOptions {
+  username?: string;
+  mailbox?: string[];
+  batchSize?: string;
+  pollInterval?: string;
+  maxMessageBytes?: string;
+  dryRun?: boolean;
+  once?: boolean;
+  idle?: boolean;
+  start: string;
+  leaseTtl: string;
+}
+
+/**
+ * Extra observers of a running producer (metrics, progress bars, status for
+ * the health server). Observability features plug in here; each receives the
+ * producer handle once it exists.
+ */
+export type ProduceExtension = (
+  context: { app: App; config: Config; logger: Logger; options: ProduceOptions },
+) => ProduceExtensionInstance | Promise<ProduceExtensionInstance>;
+
+/** What an extension contributes. */
+export interface ProduceExtensionInstance {
+  readonly observer?: ProducerObserver;
+  /** Called with the running producer (e.g. to serve `/status` and `/ready`). */
+  started?(producer: ProducerHandle): void;
+  /** Called after the producer finished; release resources here. */
+  stopped?(): Promise<void> | void;
+}
+
+/** Extensions applied to every `ingest produce` run (progress renderer, health server, ...). */
+export const PRODUCE_EXTENSIONS: ProduceExtension[] = [];
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** Builds the `produce` command. */
+export function produceCommand(app: App): Command {
+  return new Command("produce")
+    .description("Follow IMAP mailboxes and publish every message to the Redis Stream exactly once")
+    .option("--username <email>", "account address (default: IMAP_USER)")
+    .option(
+      "--mailbox <name>",
+      "mailbox to follow; repeat for several (default: IMAP_MAILBOX)",
+      collect,
+    )
+    .option(
+      "--batch-size <n>",
+      "messages fetched and committed per batch (default: BATCH_SIZE or 50)",
+    )
+    .option(
+      "--poll-interval <seconds>",
+      "seconds between polls without IDLE (default: POLL_INTERVAL_SECONDS or 60)",
+    )
+    .option(
+      "--max-message-bytes <n>",
+      "larger messages are published without body (default: MAX_MESSAGE_BYTES)",
+    )
+    .option(
+      "--dry-run",
+      "fetch and parse, print JSON lines of what would be published; write nothing",
+    )
+    .option("--once", "sync every mailbox until caught up, then exit")
+    .option("--idle", "use IMAP IDLE when the server offers it (default)")
+    .option("--no-idle", "poll every --poll-interval seconds instead of IDLE")
+    .addOption(
+      new Option("--start <all|latest|DATE>", "what a mailbox without state ingests first")
+        .default("all"),
+    )
+    .option(
+      "--lease-ttl <seconds>",
+      "single-producer lease lifetime; a standby takes over after it",
+      "30",
+    )
+    .addHelpText(
+      "after",
+      examples(
+        "ingest produce --username me@gmail.com",
+        "ingest produce --mailbox INBOX --mailbox '[Gmail]/Sent Mail' --start latest",
+        "ingest produce --once --batch-size 200",
+        "ingest produce --dry-run --once | jq .subject",
+      ) +
+        "\nExit codes: 0 stopped cleanly or caught up (--once), 1 a mailbox failed or was parked,\n2 usage or configuration error.\n",
+    )
+    .action(async (options) => {
+      await runProduce(app, options);
+    });
+}
+
+async function runProduce(app: App, options: ProduceOptions): Promise<void> {
+  const problems: string[] = [];
+  let start: StartPosition = { kind: "all" };
+  try {
+    start = parseStartPosition(options.start);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const leaseTtl = Number(options.leaseTtl);
+  if (!/^\d+$/.test(options.leaseTtl) || leaseTtl < 2) {
+    problems.push(
+      `--lease-ttl must be a whole number of seconds >= 2: current value is "${options.leaseTtl}"`,
+    );
+  }
+  const mailboxes = options.mailbox?.map((m) => m.trim()).filter((m) => m !== "");
+  if (options.mailbox && mailboxes?.length !== options.mailbox.length) {
+    problems.push("--mailbox must not be empty");
+  }
+  const config = await app.config({
+    IMAP_USER: options.username,
+    BATCH_SIZE: options.batchSize,
+    POLL_INTERVAL_SECONDS: options.pollInterval,
+    MAX_MESSAGE_BYTES: options.maxMessageBytes,
+  });
+  const account = config.imap.user;
+  if (account === undefined) problems.push("--username (or IMAP_USER) is required");
+  if (problems.length > 0) {
+    throw new UsageError(`Cannot start the producer:\n  - ${problems.join("\n  - ")}`);
+  }
+  const logger = app.logger(config);
+  const extensions = await Promise.all(
+    PRODUCE_EXTENSIONS.map((extend) => extend({ app, config, logger, options })),
+  );
+  const observers = extensions.flatMap((e) => (e.observer ? [e.observer] : []));
+  const redis = await app.redis(
+    config,
+    options.dryRun ? "ingest:produce:dry-run" : "ingest:producer",
+  );
+  const producer = startProducer({
+    config,
+    account: account!,
+    mailboxes,
+    credentials: credentialsFor(config, account!, logger, combineObservers(...observers)),
+    redis,
+    logger,
+    observer: combineObservers<ProducerObserver>(...observers),
+    signal: app.runtime.signal,
+    once: options.once,
+    idle: options.idle,
+    start,
+    leaseTtlMs: leaseTtl * 1000,
+    dryRun: options.dryRun ? (payload) => app.print(JSON.stringify(payload) + "\n") : undefined,
+  });
+  for (const extension of extensions) extension.started?.(producer);
+  try {
+    const result = await producer.done;
+    if (!result.ok) app.exitCode = 1;
+  } finally {
+    for (const extension of extensions) await extension.stopped?.();
+  }
+}
