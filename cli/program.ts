@@ -7,6 +7,7 @@
 import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { VERSION } from "../src/version.ts";
 import type { App } from "./app.ts";
+import { authCommand } from "./commands/auth.ts";
 import { examples } from "./commands/common.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { produceCommand } from "./commands/produce.ts";
@@ -15,6 +16,7 @@ import { streamCommand } from "./commands/stream.ts";
 
 /** Every subcommand, in help order. */
 const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
+  authCommand,
   produceCommand,
   stateCommand,
   streamCommand,

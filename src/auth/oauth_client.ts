@@ -64,6 +64,11 @@ export interface OAuthClientOptions {
   timeoutMs?: number;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Require the OAuth client id and secret. Default `true`; revoking needs
+   * neither, so `ingest auth revoke` works without them.
+   */
+  requireClient?: boolean;
 }
 
 /**
@@ -85,7 +90,7 @@ export function createOAuthClient(
       "GOOGLE_CLIENT_SECRET is required for OAuth2 (from the same Desktop OAuth client)",
     );
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 && options.requireClient !== false) throw new ConfigError(problems);
   const timeoutMs = options.timeoutMs ?? 15_000;
   const now = options.now ?? Date.now;
   const client = new OAuth2Client({

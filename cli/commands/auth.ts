@@ -1,0 +1,247 @@
+/**
+ * `ingest auth setup|info|revoke`: Gmail OAuth2 consent, the token store, revocation.
+ * Never prints a token.
+ *
+ * @module
+ */
+
+import { Command } from "@commander-js/extra-typings";
+import type { Config } from "../../src/config/config.ts";
+import { UsageError } from "../../src/errors.ts";
+import { createOAuthClient } from "../../src/auth/oauth_client.ts";
+import { openBrowser } from "../../src/auth/open_browser.ts";
+import { revokeAccount } from "../../src/auth/revoke.ts";
+import { setupAccount } from "../../src/auth/setup.ts";
+import { KEY_GENERATION_HINT } from "../../src/auth/token_crypto.ts";
+import { describeTokens, type TokenInfo } from "../../src/auth/token_info.ts";
+import { formatMode, openTokenStore, type TokenStore } from "../../src/auth/token_store.ts";
+import type { App } from "../app.ts";
+import { table } from "../output.ts";
+import { examples, printResult } from "./common.ts";
+
+const DEFAULT_TIMEOUT_SECONDS = 300;
+
+function storeOf(config: Config): TokenStore {
+  return openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey });
+}
+
+function warnIfUnencrypted(app: App, config: Config): void {
+  if (config.google.tokenKey !== undefined) return;
+  app.runtime.stderr(
+    `warning: INGEST_TOKEN_KEY is not set, so ${config.google.tokenFile} holds tokens unencrypted ` +
+      `(protected only by its 0600 mode).\n  Generate a key and keep it in your secret store: ` +
+      `${KEY_GENERATION_HINT}\n`,
+  );
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+function parseTimeout(raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new UsageError(
+      `--timeout must be a whole number of seconds >= 1: current value is "${raw}"`,
+    );
+  }
+  return Number(raw);
+}
+
+/** Builds the `auth` command group. */
+export function authCommand(app: App): Command {
+  const auth = new Command("auth").description(
+    "Gmail OAuth2: consent (setup), stored tokens (info), revocation (revoke)",
+  );
+
+  auth.command("setup")
+    .description(
+      "Ask for consent in a browser (loopback redirect, PKCE) and store the account's refresh token",
+    )
+    .option(
+      "--account <email>",
+      "account to sign in as (default: IMAP_USER; checked after consent)",
+    )
+    .option(
+      "--no-browser",
+      "do not open a browser; also accept the redirect address pasted on stdin",
+    )
+    .option("--timeout <seconds>", "give up waiting for consent after this long", "300")
+    .option("--json", "print the result as JSON")
+    .addHelpText(
+      "after",
+      examples(
+        "ingest auth setup --account me@gmail.com",
+        "ingest auth setup --no-browser          # headless server: open the URL elsewhere, paste the redirect",
+        "INGEST_TOKEN_KEY=$(openssl rand -base64 32) ingest auth setup",
+      ) + "\nSee docs/OAUTH2_SETUP.md for creating the OAuth client.\n",
+    )
+    .action(async (options) => {
+      const timeoutSeconds = options.timeout === undefined
+        ? DEFAULT_TIMEOUT_SECONDS
+        : parseTimeout(options.timeout);
+      const config = await app.config({ IMAP_USER: options.account });
+      const client = createOAuthClient(config.google);
+      warnIfUnencrypted(app, config);
+      const headless = options.browser === false;
+      const { account, token } = await setupAccount({
+        client,
+        store: storeOf(config),
+        account: config.imap.user,
+        timeoutMs: timeoutSeconds * 1000,
+        signal: app.runtime.signal,
+        onUrl: (url, redirectUri) => {
+          const opened = !headless && openBrowser(url, app.runtime.env);
+          app.runtime.stderr(
+            `${opened ? "A browser should open. If it does not, open" : "Open"} this URL ` +
+              `and allow access to Gmail:\n\n${url}\n\n` +
+              `Waiting up to ${timeoutSeconds} s for the redirect to ${redirectUri}\n` +
+              (headless
+                ? "On another machine the final page will fail to load: copy its full address " +
+                  "(it starts with http://127.0.0.1:) and paste it here, then press Enter.\n"
+                : ""),
+          );
+        },
+        readLine: headless ? app.runtime.readLine : undefined,
+        onRejectedLine: (message) => app.runtime.stderr(`${message}\n`),
+      });
+      if (token.refreshTokenExpiresAt !== undefined) {
+        const days = Math.max(
+          0,
+          Math.round((token.refreshTokenExpiresAt - Date.now()) / 86_400_000),
+        );
+        app.runtime.stderr(
+          `warning: the OAuth app is in "Testing" status: this refresh token expires on ` +
+            `${
+              iso(token.refreshTokenExpiresAt)
+            } (in ${days} days), after which ingest stops until ` +
+            `\`ingest auth setup --account ${account}\` is run again. Publish the app ("In production") ` +
+            `to get tokens that last: see docs/OAUTH2_SETUP.md.\n`,
+        );
+      }
+      const encrypted = config.google.tokenKey !== undefined;
+      printResult(app, options.json, {
+        account,
+        token_file: config.google.tokenFile,
+        encrypted,
+        scopes: token.scopes,
+        access_token_expires_at: iso(token.expiresAt),
+        refresh_token_expires_at: iso(token.refreshTokenExpiresAt),
+      }, () =>
+        `Stored the OAuth2 token of ${account} in ${config.google.tokenFile} ` +
+        `(${encrypted ? "encrypted" : "NOT encrypted"}).\n`);
+    });
+
+  auth.command("info")
+    .description("Show stored accounts, scopes and expiry, and the token file's protection")
+    .option("--account <email>", "only this account (default: every stored account)")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      examples("ingest auth info", "ingest auth info --account me@gmail.com --json"),
+    )
+    .action(async (options) => {
+      const config = await app.config();
+      warnIfUnencrypted(app, config);
+      const info = await describeTokens(storeOf(config), options.account);
+      const missing = options.account !== undefined && info.accounts.length === 0;
+      printResult(app, options.json, infoJson(info), () => infoText(info));
+      if (missing) {
+        app.runtime.stderr(
+          `No token is stored for ${options.account}: run ingest auth setup --account ${options.account}\n`,
+        );
+        app.exitCode = 1;
+      }
+    });
+
+  auth.command("revoke")
+    .description("Revoke the account's grant at the provider and delete its local token")
+    .option("--account <email>", "account (default: IMAP_USER, or the only stored account)")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      examples("ingest auth revoke --account me@gmail.com", "ingest auth revoke --json"),
+    )
+    .action(async (options) => {
+      const config = await app.config({ IMAP_USER: options.account });
+      const store = storeOf(config);
+      const account = config.imap.user ?? await onlyAccount(store);
+      const client = createOAuthClient(config.google, { requireClient: false });
+      const result = await revokeAccount(store, client, account);
+      printResult(
+        app,
+        options.json,
+        {
+          account,
+          removed_locally: result.removedLocally,
+          remote: result.remote,
+          remote_error: result.remoteError?.message ?? null,
+        },
+        () =>
+          result.removedLocally
+            ? `Removed the local token of ${account}; remote revoke: ${result.remote}.\n`
+            : `No token is stored for ${account}.\n`,
+      );
+      if (!result.removedLocally) {
+        app.exitCode = 1;
+      } else if (result.remote === "failed") {
+        app.runtime.stderr(
+          `error: the local token was removed, but the remote revoke did NOT happen: ` +
+            `${result.remoteError?.message}\n  Remove the app's access by hand at ` +
+            `https://myaccount.google.com/permissions\n`,
+        );
+        app.exitCode = 1;
+      }
+    });
+
+  return auth;
+}
+
+async function onlyAccount(store: TokenStore): Promise<string> {
+  const accounts = [...(await store.list()).keys()];
+  if (accounts.length === 1) return accounts[0]!;
+  throw new UsageError(
+    accounts.length === 0
+      ? `No token is stored in ${store.path}: nothing to revoke`
+      : `Several accounts are stored (${accounts.join(", ")}): choose one with --account`,
+  );
+}
+
+function infoJson(info: TokenInfo): Record<string, unknown> {
+  return {
+    token_file: {
+      path: info.file.path,
+      exists: info.file.exists,
+      mode: info.file.mode === undefined ? null : formatMode(info.file.mode),
+      encrypted: info.file.exists ? info.file.encryptedOnDisk : info.file.keyConfigured,
+      key_configured: info.file.keyConfigured,
+    },
+    accounts: info.accounts.map((a) => ({
+      account: a.account,
+      scopes: a.scopes,
+      access_token_expires_at: iso(a.accessTokenExpiresAt),
+      access_token_expired: a.accessTokenExpired,
+      refresh_token_present: a.refreshTokenPresent,
+      refresh_token_expires_at: iso(a.refreshTokenExpiresAt),
+      updated_at: iso(a.updatedAt),
+    })),
+  };
+}
+
+function infoText(info: TokenInfo): string {
+  const file = info.file;
+  const protection = !file.exists
+    ? "does not exist"
+    : `mode ${formatMode(file.mode ?? 0)}, ${file.encryptedOnDisk ? "encrypted" : "NOT encrypted"}`;
+  const head = `Token file: ${file.path} (${protection})\n`;
+  if (info.accounts.length === 0) return head + "No OAuth2 tokens stored. Run: ingest auth setup\n";
+  return head + "\n" + table(
+    ["ACCOUNT", "SCOPES", "ACCESS_EXPIRES", "REFRESH_TOKEN", "REFRESH_EXPIRES"],
+    info.accounts.map((a) => [
+      a.account,
+      a.scopes.join(" "),
+      a.accessTokenExpired ? "expired" : iso(a.accessTokenExpiresAt),
+      a.refreshTokenPresent ? "present" : "MISSING",
+      iso(a.refreshTokenExpiresAt) ?? "never",
+    ]),
+  );
+}
