@@ -9,6 +9,7 @@ import { VERSION } from "../src/version.ts";
 import type { App } from "./app.ts";
 import { authCommand } from "./commands/auth.ts";
 import { examples } from "./commands/common.ts";
+import { completionsCommand } from "./commands/completions.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { produceCommand } from "./commands/produce.ts";
 import { stateCommand } from "./commands/state.ts";
@@ -21,6 +22,7 @@ const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
   stateCommand,
   streamCommand,
   metricsCommand,
+  completionsCommand,
 ];
 
 /** Builds the root command; actions run against `app`. */
