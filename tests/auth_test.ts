@@ -6,7 +6,10 @@ import { AuthError } from "../src/errors.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import { createOAuthCredentials } from "../src/auth/token_provider.ts";
 import { openTokenStore } from "../src/auth/token_store.ts";
+import { ImapFlow } from "imapflow";
+import { credentialsFor } from "../src/auth/token_provider.ts";
 import { type CliResult, runIngest, spawnIngest } from "./harness/cli.ts";
+import { startDovecot } from "./harness/dovecot.ts";
 import { type FakeGoogleOptions, startFakeGoogle } from "./harness/fake_google.ts";
 
 const ACCOUNT = "alice@example.test";
@@ -403,4 +406,90 @@ Deno.test("auth revoke with the provider down removes the local token and exits 
   assert.match(result.stderr, /local token was removed, but the remote revoke did NOT happen/);
   assert.equal(await exists(f.tokenFile), false);
   assert.equal(f.google.liveRefreshTokens().length, 1); // still valid at the provider
+});
+
+/** One raw `AUTHENTICATE XOAUTH2` (imapflow prefers OAUTHBEARER); returns the tagged reply. */
+async function xoauth2Login(port: number, user: string, token: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const lines = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const nextLine = async (): Promise<string> => {
+    while (!buffer.includes("\r\n")) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`connection closed after ${JSON.stringify(buffer)}`);
+      buffer += value;
+    }
+    const end = buffer.indexOf("\r\n");
+    const line = buffer.slice(0, end);
+    buffer = buffer.slice(end + 2);
+    return line;
+  };
+  const write = (text: string) => conn.write(new TextEncoder().encode(text));
+  try {
+    assert.match(await nextLine(), /^\* OK .*AUTH=XOAUTH2/);
+    await write(
+      `a1 AUTHENTICATE XOAUTH2 ${btoa(`user=${user}\x01auth=Bearer ${token}\x01\x01`)}\r\n`,
+    );
+    while (true) {
+      const line = await nextLine();
+      if (line.startsWith("a1 ")) return line;
+      if (line.startsWith("+")) await write("\r\n"); // error challenge: answer empty
+    }
+  } finally {
+    await lines.cancel().catch(() => {});
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+Deno.test("the stored credentials log in to Dovecot with XOAUTH2 and OAUTHBEARER, refreshed after a failed login", async () => {
+  await using f = await fixture();
+  assert.equal((await setup(f.env)).code, 0);
+  await using dovecot = await startDovecot({
+    users: [{ user: ACCOUNT, password: "unused-password" }],
+    oauth2: { introspectionUrl: f.google.tokeninfoUrl },
+  });
+  const config = loadConfig({ env: { ...f.env, IMAP_AUTH: "oauth2" } });
+  const provider = credentialsFor(config, ACCOUNT, silentLogger);
+  const credentials = await provider.get();
+  assert.ok("accessToken" in credentials);
+  assert.equal(credentials.user, ACCOUNT);
+
+  assert.match(await xoauth2Login(dovecot.port, ACCOUNT, credentials.accessToken), /^a1 OK/);
+  assert.match(await xoauth2Login(dovecot.port, ACCOUNT, "ya29.not-a-token"), /^a1 NO/);
+
+  const login = async (accessToken: string) => {
+    const imap = new ImapFlow({
+      host: dovecot.host,
+      port: dovecot.port,
+      secure: false,
+      auth: { user: ACCOUNT, accessToken },
+      logger: false,
+    });
+    await imap.connect();
+    const mechanisms = (imap as unknown as { authCapabilities: Map<string, boolean> })
+      .authCapabilities;
+    const mailbox = await imap.mailboxOpen("INBOX");
+    await imap.logout();
+    return { mechanisms, exists: mailbox.exists };
+  };
+  const session = await login(credentials.accessToken);
+  assert.equal(session.mechanisms.get("AUTH=OAUTHBEARER"), true);
+  assert.equal(session.exists, 0);
+
+  // The provider stops accepting the token: the login fails, a forced refresh fixes it.
+  f.google.expireAccessTokens();
+  await assert.rejects(
+    () => login(credentials.accessToken),
+    (error: unknown) => (error as { authenticationFailed?: boolean }).authenticationFailed === true,
+  );
+  const fresh = await provider.get({ forceRefresh: true });
+  assert.ok("accessToken" in fresh);
+  assert.equal((await login(fresh.accessToken)).exists, 0);
+  assert.match(await xoauth2Login(dovecot.port, ACCOUNT, fresh.accessToken), /^a1 OK/);
+
+  // After revoke no stored credential logs in any more.
+  assert.equal((await runIngest(["auth", "revoke"], { env: f.env })).code, 0);
+  assert.match(await xoauth2Login(dovecot.port, ACCOUNT, fresh.accessToken), /^a1 NO/);
 });
