@@ -72,7 +72,7 @@ export function authCommand(app: App): Command {
       examples(
         "ingest auth setup --account me@gmail.com",
         "ingest auth setup --no-browser          # headless server: open the URL elsewhere, paste the redirect",
-        "INGEST_TOKEN_KEY=$(openssl rand -base64 32) ingest auth setup",
+        "ingest auth setup --account me@gmail.com --timeout 600 --json",
       ) + "\nSee docs/OAUTH2_SETUP.md for creating the OAuth client.\n",
     )
     .action(async (options) => {
