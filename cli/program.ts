@@ -10,6 +10,7 @@ import type { App } from "./app.ts";
 import { authCommand } from "./commands/auth.ts";
 import { examples } from "./commands/common.ts";
 import { completionsCommand } from "./commands/completions.ts";
+import { doctorCommand } from "./commands/doctor.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { produceCommand } from "./commands/produce.ts";
 import { stateCommand } from "./commands/state.ts";
@@ -22,6 +23,7 @@ const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
   stateCommand,
   streamCommand,
   metricsCommand,
+  doctorCommand,
   completionsCommand,
 ];
 

@@ -1,0 +1,241 @@
+/**
+ * Doctor checks of the IMAP server: reachable (greeting), login with the
+ * configured credentials, the capabilities `ingest` relies on, and the
+ * configured mailboxes.
+ *
+ * @module
+ */
+
+import { ImapFlow } from "imapflow";
+import type { ImapConfig } from "../config/config.ts";
+import type { CredentialsProvider } from "../imap/credentials.ts";
+import { type CheckResult, reason, result, within } from "./check.ts";
+
+/** Names of the IMAP checks, in report order. */
+export const IMAP_CHECKS = [
+  "imap.reachable",
+  "imap.login",
+  "imap.idle",
+  "imap.condstore",
+  "imap.gmail",
+  "imap.mailboxes",
+] as const;
+
+/** Options of {@link checkImap}. */
+export interface ImapCheckOptions {
+  /** Bound on connecting and on each command. */
+  timeoutMs: number;
+  /**
+   * Credentials to log in with; `undefined` skips the login (with
+   * `skipLoginReason`), e.g. when the token checks failed.
+   */
+  credentials: CredentialsProvider | undefined;
+  skipLoginReason?: string;
+}
+
+/** Reads the greeting and the pre-login capabilities over a raw connection. */
+async function greet(
+  config: ImapConfig,
+  timeoutMs: number,
+): Promise<{ greeting: string; capabilities: Set<string> }> {
+  const connecting: Promise<Deno.Conn> = config.tls
+    ? Deno.connectTls({ hostname: config.host, port: config.port })
+    : Deno.connect({ hostname: config.host, port: config.port });
+  let conn: Deno.Conn;
+  try {
+    conn = await within(timeoutMs, `connecting to ${config.host}:${config.port}`, () => connecting);
+  } catch (error) {
+    // A connection that completes after the deadline must not stay open.
+    connecting.then((late) => late.close()).catch(() => {});
+    throw error;
+  }
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const lines: string[] = [];
+  const readLine = async (): Promise<string> => {
+    while (!buffer.includes("\r\n")) {
+      const chunk = new Uint8Array(4096);
+      const read = await conn.read(chunk);
+      if (read === null) throw new Error("the server closed the connection");
+      buffer += decoder.decode(chunk.subarray(0, read));
+      if (buffer.length > 65_536) throw new Error("the server sent an overlong line");
+    }
+    const end = buffer.indexOf("\r\n");
+    const line = buffer.slice(0, end);
+    buffer = buffer.slice(end + 2);
+    return line;
+  };
+  try {
+    return await within(timeoutMs, "waiting for the IMAP greeting", async () => {
+      const greeting = await readLine();
+      if (!/^\* (OK|PREAUTH)/i.test(greeting)) {
+        throw new Error(`unexpected greeting ${JSON.stringify(greeting.slice(0, 200))}`);
+      }
+      await conn.write(new TextEncoder().encode("d1 CAPABILITY\r\n"));
+      for (let line = await readLine(); !line.startsWith("d1 "); line = await readLine()) {
+        lines.push(line);
+      }
+      const text = [greeting, ...lines].join(" ");
+      const found = /CAPABILITY ([^\]\r\n]*)/gi;
+      const capabilities = new Set<string>();
+      for (const match of text.matchAll(found)) {
+        for (const word of match[1]!.split(" ")) if (word) capabilities.add(word.toUpperCase());
+      }
+      return { greeting, capabilities };
+    });
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/** Judges the capabilities `ingest` relies on. */
+export function assessCapabilities(capabilities: ReadonlySet<string>, when: string): CheckResult[] {
+  const has = (name: string) => capabilities.has(name);
+  return [
+    has("IDLE")
+      ? result("imap.idle", "pass", `IDLE supported (${when}): new mail arrives within a second`)
+      : result(
+        "imap.idle",
+        "fail",
+        `the server does not offer IDLE (${when}): new mail would only be seen by polling`,
+        "Use an IMAP server with IDLE (Gmail has it), or accept polling every POLL_INTERVAL_SECONDS.",
+      ),
+    has("CONDSTORE") ? result("imap.condstore", "pass", `CONDSTORE supported (${when})`) : result(
+      "imap.condstore",
+      "warn",
+      `the server does not offer CONDSTORE (${when}): flag changes cannot be tracked cheaply`,
+      "Nothing to do for ingestion; prefer a server with CONDSTORE.",
+    ),
+    has("X-GM-EXT-1")
+      ? result(
+        "imap.gmail",
+        "pass",
+        "Gmail extensions (X-GM-EXT-1): message ids, thread ids and labels are captured",
+      )
+      : result("imap.gmail", "pass", "not Gmail (no X-GM-EXT-1): the gmail_* fields stay empty"),
+  ];
+}
+
+function skipFrom(name: typeof IMAP_CHECKS[number], why: string): CheckResult[] {
+  return IMAP_CHECKS.slice(IMAP_CHECKS.indexOf(name)).map((n) => result(n, "skip", why));
+}
+
+/** Runs the IMAP checks; never throws, never waits longer than the timeouts. */
+export async function checkImap(
+  config: ImapConfig,
+  options: ImapCheckOptions,
+): Promise<CheckResult[]> {
+  const target = `${config.host}:${config.port} (${config.tls ? "TLS" : "plaintext"})`;
+  let preLogin: Set<string>;
+  try {
+    preLogin = (await greet(config, options.timeoutMs)).capabilities;
+  } catch (error) {
+    return [
+      result(
+        "imap.reachable",
+        "fail",
+        `cannot talk IMAP to ${target}: ${reason(error)}`,
+        "Check IMAP_HOST, IMAP_PORT and IMAP_TLS (Gmail: imap.gmail.com, 993, true) and the firewall.",
+      ),
+      ...skipFrom("imap.login", "the IMAP server is unreachable"),
+    ];
+  }
+  const results = [result("imap.reachable", "pass", `IMAP greeting received from ${target}`)];
+  if (options.credentials === undefined) {
+    const why = options.skipLoginReason ?? "no credentials";
+    return [
+      ...results,
+      result("imap.login", "skip", why),
+      ...assessCapabilities(preLogin, "before login"),
+      result("imap.mailboxes", "skip", why),
+    ];
+  }
+
+  const credentials = options.credentials;
+  let client: ImapFlow | undefined;
+  try {
+    const login = await within(options.timeoutMs, "getting credentials", () => credentials.get());
+    client = new ImapFlow({
+      host: config.host,
+      port: config.port,
+      secure: config.tls,
+      auth: "accessToken" in login
+        ? { user: login.user, accessToken: login.accessToken }
+        : { user: login.user, pass: login.pass },
+      logger: false,
+      disableAutoIdle: true,
+      connectionTimeout: options.timeoutMs,
+      greetingTimeout: options.timeoutMs,
+      socketTimeout: options.timeoutMs * 3,
+      clientInfo: { name: "ingest-doctor" },
+    });
+    client.on("error", () => {/* reported through the failing command */});
+    const imap = client;
+    await within(options.timeoutMs, "logging in", () => imap.connect());
+    results.push(
+      result(
+        "imap.login",
+        "pass",
+        `logged in as ${credentials.account} with ${
+          "accessToken" in login ? "OAuth2" : "a password"
+        }`,
+      ),
+    );
+    const capabilities = new Set([...imap.capabilities.keys()].map((c) => c.toUpperCase()));
+    results.push(...assessCapabilities(capabilities, "after login"));
+    const missing: string[] = [];
+    for (const mailbox of config.mailboxes) {
+      const status = await within(
+        options.timeoutMs,
+        `STATUS ${mailbox}`,
+        () => imap.status(mailbox, { messages: true }).catch(() => false as const),
+      );
+      if (status === false) missing.push(mailbox);
+    }
+    results.push(
+      missing.length === 0
+        ? result("imap.mailboxes", "pass", `mailboxes exist: ${config.mailboxes.join(", ")}`)
+        : result(
+          "imap.mailboxes",
+          "fail",
+          `mailboxes not found: ${missing.join(", ")}`,
+          "Set IMAP_MAILBOX to existing mailboxes (Gmail: INBOX, [Gmail]/All Mail, ...).",
+        ),
+    );
+    await within(options.timeoutMs, "LOGOUT", () => imap.logout()).catch(() => {});
+    return results;
+  } catch (error) {
+    if (results.length === 1) {
+      const oauth = config.auth === "oauth2";
+      return [
+        ...results,
+        result(
+          "imap.login",
+          "fail",
+          `login as ${credentials.account} failed: ${reason(error)}`,
+          oauth
+            ? "Check that IMAP is enabled for the account, or run ingest auth setup again."
+            : "Check IMAP_USER and IMAP_PASSWORD (Gmail needs an app password or OAuth2).",
+        ),
+        ...assessCapabilities(preLogin, "before login"),
+        result("imap.mailboxes", "skip", "the login failed"),
+      ];
+    }
+    const checked = new Set(results.map((r) => r.name));
+    return [
+      ...results,
+      ...IMAP_CHECKS.filter((n) => !checked.has(n)).map((n) =>
+        result(
+          n,
+          "fail",
+          `the server stopped answering: ${reason(error)}`,
+          "Run ingest doctor again; check the server.",
+        )
+      ),
+    ];
+  } finally {
+    client?.close();
+  }
+}
