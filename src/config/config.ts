@@ -62,6 +62,10 @@ export interface ProducerConfig {
 /** Worker tuning. */
 export interface WorkerConfig {
   readonly group: string;
+  /** The `--sink` spec, e.g. `file:/var/lib/ingest/out.jsonl`. */
+  readonly sink: string;
+  /** Entries handled at once per process. */
+  readonly concurrency: number;
   readonly maxAttempts: number;
   readonly backoffBaseMs: number;
   readonly backoffCapMs: number;
@@ -150,6 +154,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     },
     worker: {
       group: read.text("WORKER_GROUP"),
+      sink: read.text("WORKER_SINK"),
+      concurrency: read.integer("WORKER_CONCURRENCY", 1, 1000),
       maxAttempts: read.integer("WORKER_MAX_ATTEMPTS", 1, 1000),
       backoffBaseMs: read.integer("WORKER_BACKOFF_BASE_MS", 1),
       backoffCapMs: read.integer("WORKER_BACKOFF_CAP_MS", 1),

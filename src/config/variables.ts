@@ -187,6 +187,19 @@ export const VARIABLES = [
   },
   {
     group: "Worker",
+    name: "WORKER_SINK",
+    default: "stdout",
+    description:
+      "Where `ingest work` delivers entries: stdout, file:PATH, webhook:URL, exec:COMMAND or module:PATH.",
+  },
+  {
+    group: "Worker",
+    name: "WORKER_CONCURRENCY",
+    default: "8",
+    description: "Entries one `ingest work` process handles at once.",
+  },
+  {
+    group: "Worker",
     name: "WORKER_MAX_ATTEMPTS",
     default: "5",
     description: "Attempts before an entry goes to the dead-letter queue.",
