@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { findRuntime } from "../scripts/compile.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const SCRIPT = `${ROOT}scripts/compile.ts`;
+const runtime = await findRuntime();
+
+async function runCompile(args: string[], env: Record<string, string> = {}) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SCRIPT, ...args],
+    cwd: ROOT,
+    env,
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+if (runtime.found) {
+  Deno.test("deno task compile builds dist/ingest and the binary prints its help", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ingest-compile-" });
+    try {
+      const binary = `${dir}/ingest`;
+      const env: Record<string, string> = runtime.source === "DENORT_BIN"
+        ? { DENORT_BIN: runtime.path }
+        : {};
+      const built = await runCompile(["--output", binary], env);
+      assert.equal(built.code, 0, built.stderr);
+      const help = await new Deno.Command(binary, { args: ["--help"], env: { HOME: dir } })
+        .output();
+      const text = new TextDecoder().decode(help.stdout);
+      assert.equal(help.code, 0, new TextDecoder().decode(help.stderr));
+      for (const command of ["produce", "state", "doctor", "completions"]) {
+        assert.match(text, new RegExp(`\\b${command}\\b`));
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+} else {
+  const why = `skipped: ${runtime.reason}; set DENORT_BIN=/path/to/denort to run it`;
+  console.log(`compile_test: ${why}`);
+  Deno.test({
+    name: `deno task compile builds dist/ingest (${why})`,
+    ignore: true,
+    fn() {},
+  });
+}
+
+Deno.test("compile stops with an explanation when DENORT_BIN points at nothing", async () => {
+  const result = await runCompile(["--output", "/nonexistent/ingest"], {
+    DENORT_BIN: "/nonexistent/denort",
+  });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /DENORT_BIN=\/nonexistent\/denort is not a file/);
+  assert.match(result.stderr, /deno compile needs Deno's runtime/);
+  assert.match(result.stderr, /deno install --global --name ingest --allow-net/);
+});
+
+Deno.test("compile rejects an unknown argument", async () => {
+  const result = await runCompile(["--fast"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown argument --fast/);
+});
