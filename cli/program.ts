@@ -10,18 +10,22 @@ import type { App } from "./app.ts";
 import { authCommand } from "./commands/auth.ts";
 import { examples } from "./commands/common.ts";
 import { completionsCommand } from "./commands/completions.ts";
+import { dlqCommand } from "./commands/dlq.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { produceCommand } from "./commands/produce.ts";
 import { stateCommand } from "./commands/state.ts";
 import { streamCommand } from "./commands/stream.ts";
+import { workCommand } from "./commands/work.ts";
 
 /** Every subcommand, in help order. */
 const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
   authCommand,
   produceCommand,
+  workCommand,
   stateCommand,
   streamCommand,
+  dlqCommand,
   metricsCommand,
   doctorCommand,
   completionsCommand,

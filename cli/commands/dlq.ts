@@ -1,0 +1,217 @@
+/**
+ * `ingest dlq list|replay|purge`: look at the dead-letter queue, send entries
+ * back to the main stream with fresh attempts, or drop them.
+ *
+ * @module
+ */
+
+import { Command } from "@commander-js/extra-typings";
+import type { Config } from "../../src/config/config.ts";
+import { type DeadLetter, fieldValue } from "../../src/dlq/dead_letter.ts";
+import {
+  allDeadLetterIds,
+  type DeadLetterStreams,
+  listDeadLetters,
+  purgeAllDeadLetters,
+  purgeDeadLetters,
+  readDeadLetters,
+  replayDeadLetters,
+} from "../../src/dlq/dead_letter_queue.ts";
+import { UsageError } from "../../src/errors.ts";
+import type { App } from "../app.ts";
+import { table } from "../output.ts";
+import { confirm, examples, printResult } from "./common.ts";
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+const STREAM_ID = /^\d+(-\d+)?$/;
+
+/** The JSON shape of one dead letter (no payload: it holds email content). */
+export function deadLetterJson(entry: DeadLetter): Record<string, unknown> {
+  return {
+    id: entry.id,
+    reason: entry.reason,
+    error: entry.error,
+    attempts: entry.attempts,
+    first_failure: entry.firstFailure,
+    last_failure: entry.lastFailure,
+    consumer: entry.consumer,
+    group: entry.group,
+    source_stream: entry.sourceStream,
+    source_id: entry.sourceId,
+    type: fieldValue(entry.originalFields, "type") ?? null,
+    idempotency_key: fieldValue(entry.originalFields, "idempotency_key") ?? null,
+    payload_bytes: fieldValue(entry.originalFields, "payload")?.length ?? null,
+  };
+}
+
+function streamsOf(config: Config): DeadLetterStreams {
+  return { stream: config.redis.streamName, dlqStream: config.redis.dlqStreamName };
+}
+
+/** Checks `--id` values and the `--id` / `--all` combination; returns the problems. */
+function selectionProblems(ids: readonly string[], all: boolean | undefined): string[] {
+  const problems = ids
+    .filter((id) => !STREAM_ID.test(id))
+    .map((id) => `--id must be a stream id like 1700000000000-0: current value is "${id}"`);
+  if (all && ids.length > 0) problems.push("give either --id or --all, not both");
+  if (!all && ids.length === 0) {
+    problems.push("name the entries with --id ID (repeatable) or --all");
+  }
+  return problems;
+}
+
+/** Builds the `dlq` command group. */
+export function dlqCommand(app: App): Command {
+  const dlq = new Command("dlq").description("Inspect, replay or purge the dead-letter queue");
+
+  dlq.command("list")
+    .description("List dead-lettered entries, oldest first (why, how often, when)")
+    .option("--limit <n>", "show at most this many entries", "50")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      examples("ingest dlq list", "ingest dlq list --limit 500 --json | jq -r '.entries[].id'"),
+    )
+    .action(async (options) => {
+      const limit = Number(options.limit);
+      if (!/^\d+$/.test(options.limit) || limit < 1) {
+        throw new UsageError(
+          `Cannot list the DLQ: --limit must be a whole number >= 1: current value is "${options.limit}"`,
+        );
+      }
+      const config = await app.config();
+      const redis = await app.redis(config, "ingest:dlq");
+      const page = await listDeadLetters(redis, streamsOf(config), limit);
+      printResult(
+        app,
+        options.json,
+        {
+          stream: config.redis.dlqStreamName,
+          total: page.total,
+          entries: page.entries.map(deadLetterJson),
+        },
+        () => {
+          if (page.total === 0) {
+            return `The dead-letter queue ${config.redis.dlqStreamName} is empty.\n`;
+          }
+          const rows = page.entries.map((e) => [
+            e.id,
+            e.reason,
+            e.attempts,
+            e.lastFailure,
+            e.sourceId,
+            e.error.length > 60 ? `${e.error.slice(0, 57)}...` : e.error,
+          ]);
+          return table(["ID", "REASON", "ATTEMPTS", "LAST_FAILURE", "SOURCE_ID", "ERROR"], rows) +
+            `${page.entries.length} of ${page.total} shown.\n`;
+        },
+      );
+    });
+
+  dlq.command("replay")
+    .description("Move entries back to the main stream (new id, fresh attempts), atomically")
+    .option("--id <id>", "a DLQ entry id; repeat for several", collect)
+    .option("--all", "replay every entry in the DLQ")
+    .option("--dry-run", "show what would be replayed; change nothing")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      examples(
+        "ingest dlq replay --id 1700000000000-0",
+        "ingest dlq replay --all --dry-run",
+        "ingest dlq replay --all --json",
+      ) + "\nExit codes: 0 all replayed, 1 some ids were not in the DLQ, 2 usage error.\n",
+    )
+    .action(async (options) => {
+      const ids = options.id ?? [];
+      const problems = selectionProblems(ids, options.all);
+      if (problems.length > 0) {
+        throw new UsageError(`Cannot replay:\n  - ${problems.join("\n  - ")}`);
+      }
+      const config = await app.config();
+      const redis = await app.redis(config, "ingest:dlq");
+      const streams = streamsOf(config);
+      const wanted = options.all ? await allDeadLetterIds(redis, streams) : ids;
+      const { found, missing: absent } = await readDeadLetters(redis, streams, wanted);
+      const result = options.dryRun
+        ? { replayed: found.map((e) => ({ dlqId: e.id, newId: null })), missing: absent }
+        : await replayDeadLetters(redis, streams, found.map((e) => e.id)).then((r) => ({
+          replayed: r.replayed,
+          missing: [...absent, ...r.missing],
+        }));
+      const byId = new Map(found.map((e) => [e.id, e]));
+      if (result.missing.length > 0) app.exitCode = 1;
+      printResult(
+        app,
+        options.json,
+        {
+          dry_run: options.dryRun ?? false,
+          stream: config.redis.streamName,
+          replayed: result.replayed.map((r) => ({
+            dlq_id: r.dlqId,
+            new_id: r.newId,
+            source_id: byId.get(r.dlqId)?.sourceId ?? null,
+            idempotency_key:
+              fieldValue(byId.get(r.dlqId)?.originalFields ?? [], "idempotency_key") ?? null,
+          })),
+          missing: result.missing,
+        },
+        () =>
+          result.replayed.map((r) =>
+            options.dryRun
+              ? `would replay ${r.dlqId}\n`
+              : `replayed ${r.dlqId} -> ${config.redis.streamName} ${r.newId}\n`
+          ).join("") +
+          result.missing.map((id) => `not in the DLQ: ${id}\n`).join("") +
+          `${options.dryRun ? "Would replay" : "Replayed"} ${result.replayed.length} entr${
+            result.replayed.length === 1 ? "y" : "ies"
+          }.\n`,
+      );
+    });
+
+  dlq.command("purge")
+    .description("Delete entries from the DLQ for good")
+    .option("--id <id>", "a DLQ entry id; repeat for several", collect)
+    .option("--all", "delete every entry (requires --yes off a terminal)")
+    .option("--yes", "do not ask for confirmation")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      examples("ingest dlq purge --id 1700000000000-0", "ingest dlq purge --all --yes"),
+    )
+    .action(async (options) => {
+      const ids = options.id ?? [];
+      const problems = selectionProblems(ids, options.all);
+      if (options.all && !options.yes && !app.runtime.interactive) {
+        problems.push("refusing to purge --all without --yes when not on a terminal");
+      }
+      if (problems.length > 0) {
+        throw new UsageError(`Cannot purge:\n  - ${problems.join("\n  - ")}`);
+      }
+      const config = await app.config();
+      if (
+        options.all && !options.yes &&
+        !(await confirm(app, `Delete every entry of ${config.redis.dlqStreamName} for good?`))
+      ) {
+        app.runtime.stderr("Aborted: nothing deleted.\n");
+        return;
+      }
+      const redis = await app.redis(config, "ingest:dlq");
+      const streams = streamsOf(config);
+      const purged = options.all
+        ? await purgeAllDeadLetters(redis, streams)
+        : await purgeDeadLetters(redis, streams, ids);
+      printResult(
+        app,
+        options.json,
+        { stream: config.redis.dlqStreamName, purged },
+        () =>
+          `Purged ${purged} entr${
+            purged === 1 ? "y" : "ies"
+          } from ${config.redis.dlqStreamName}.\n`,
+      );
+    });
+
+  return dlq;
+}

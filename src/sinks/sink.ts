@@ -1,0 +1,77 @@
+/**
+ * The sink contract: where `ingest work` hands each stream entry.
+ *
+ * A sink's `handle()` resolves when the entry has been delivered durably
+ * (written and flushed, accepted by the receiver, ...). The worker then writes
+ * the processed-record and acknowledges the entry in one atomic step. When
+ * `handle()` throws:
+ * - a {@link PermanentError} (or any error whose `code` is `PERMANENT`) sends
+ *   the entry straight to the dead-letter queue;
+ * - any other error is retried with exponential backoff until the attempts
+ *   run out, then the entry goes to the dead-letter queue.
+ *
+ * A sink may be called concurrently (up to `--concurrency` entries at once)
+ * and may see the same entry again after a crash: the `idempotencyKey` is the
+ * same every time, so receivers can deduplicate.
+ *
+ * @module
+ */
+
+import { PermanentError } from "../errors.ts";
+import type { EmailPayload, EntryType, MailboxResetPayload } from "../stream/entry.ts";
+
+/** One entry handed to a sink. */
+export interface Delivery {
+  /** The stream entry id, e.g. `1700000000000-0` (new after a DLQ replay). */
+  readonly id: string;
+  readonly type: EntryType;
+  /** Stable across retries, re-deliveries and replays: deduplicate on this. */
+  readonly idempotencyKey: string;
+  readonly payload: EmailPayload | MailboxResetPayload;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  readonly attempt: number;
+  /** Aborted when the worker stops waiting for this handler (shutdown timeout). */
+  readonly signal: AbortSignal;
+}
+
+/** A destination for entries; see the module documentation for the contract. */
+export interface Sink {
+  /** Kind of sink for logs and `/status` (`stdout`, `file`, ...); never a URL or secret. */
+  readonly kind: string;
+  /** Delivers one entry; resolves once it is durable, throws to retry or dead-letter. */
+  handle(delivery: Delivery): Promise<void>;
+  /** Releases files, processes and connections. */
+  close(): Promise<void>;
+}
+
+/** The JSON document stdout, file, webhook and exec sinks receive for each entry. */
+export interface DeliveryDocument {
+  id: string;
+  type: EntryType;
+  idempotency_key: string;
+  attempt: number;
+  payload: EmailPayload | MailboxResetPayload;
+}
+
+/** The {@link DeliveryDocument} of a delivery. */
+export function deliveryDocument(delivery: Delivery): DeliveryDocument {
+  return {
+    id: delivery.id,
+    type: delivery.type,
+    idempotency_key: delivery.idempotencyKey,
+    attempt: delivery.attempt,
+    payload: delivery.payload,
+  };
+}
+
+/**
+ * Whether `error` means "never retry". Besides `instanceof`, the `code` and
+ * `name` are checked so that a handler module importing `PermanentError` from
+ * another copy of `ingest` (a different module URL) is still understood.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  if (error instanceof PermanentError) return true;
+  if (typeof error !== "object" || error === null) return false;
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  return code === "PERMANENT" || name === "PermanentError";
+}

@@ -1,0 +1,189 @@
+/**
+ * How a worker takes entries that are already pending in the group: retries
+ * that have come due, entries stalled on a consumer that stopped (visibility
+ * timeout), and how it keeps its own in-flight entries from looking stalled.
+ * Each is one Lua script, so two workers never claim the same entry at once.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { LuaScript } from "../producer/lua_script.ts";
+import { type AttemptRecord, decodeAttempts } from "./attempts.ts";
+import type { GroupKeys } from "./group_keys.ts";
+
+/** An entry claimed by this consumer. */
+export interface ClaimedEntry {
+  readonly id: string;
+  /** Flat field pairs. */
+  readonly fields: readonly string[];
+  /** How many times the group has delivered it, this delivery included. */
+  readonly deliveries: number;
+  /** Its failure history, when it failed before. */
+  readonly attempts: AttemptRecord | undefined;
+}
+
+type ClaimReply = [id: string, fields: string[], deliveries: number, attempts: string | null][];
+
+function toClaimed(reply: ClaimReply): ClaimedEntry[] {
+  return reply.map(([id, fields, deliveries, attempts]) => ({
+    id,
+    fields,
+    deliveries: Number(deliveries),
+    attempts: decodeAttempts(attempts),
+  }));
+}
+
+// KEYS: stream, retry schedule, attempts. ARGV: group, consumer, now ms, count.
+// Removes due ids from the schedule and claims those still pending; XCLAIM
+// (without JUSTID) counts the delivery. Ids no longer pending lose their record.
+const TAKE_DUE = new LuaScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, ARGV[4])
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[2], id)
+  local info = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+  local claimed = {}
+  if #info > 0 then
+    claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
+  end
+  if #claimed > 0 and claimed[1] then
+    table.insert(out, {id, claimed[1][2], info[1][4] + 1, redis.call('HGET', KEYS[3], id)})
+  else
+    redis.call('HDEL', KEYS[3], id)
+  end
+end
+return out
+`);
+
+/** Claims up to `count` entries whose retry is due at `nowMs`. */
+export async function takeDueRetries(
+  redis: Redis,
+  keys: GroupKeys,
+  consumer: string,
+  nowMs: number,
+  count: number,
+): Promise<ClaimedEntry[]> {
+  const reply = await TAKE_DUE.run(
+    redis,
+    [keys.stream, keys.retrySchedule, keys.attempts],
+    [keys.group, consumer, Math.floor(nowMs), count],
+  );
+  return toClaimed(reply as ClaimReply);
+}
+
+/** Due time (Unix ms) of the earliest scheduled retry, or `undefined` when none. */
+export async function nextRetryDue(redis: Redis, keys: GroupKeys): Promise<number | undefined> {
+  const [, score] = await redis.zrange(keys.retrySchedule, 0, 0, "WITHSCORES");
+  return score === undefined ? undefined : Number(score);
+}
+
+// KEYS: stream, retry schedule, attempts.
+// ARGV: group, consumer, min idle ms, count, start id (inclusive, or '(' exclusive).
+// Claims entries idle for longer than the visibility timeout, except those
+// waiting in the retry schedule (idle on purpose). Returns {last id seen or
+// false, how many pending entries were looked at, claimed entries}.
+const RECLAIM_STALLED = new LuaScript(`
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[3], ARGV[5], '+', ARGV[4])
+local out = {}
+local last = false
+for _, p in ipairs(pending) do
+  local id = p[1]
+  last = id
+  if not redis.call('ZSCORE', KEYS[2], id) then
+    local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], id)
+    if #claimed > 0 and claimed[1] then
+      table.insert(out, {id, claimed[1][2], p[4] + 1, redis.call('HGET', KEYS[3], id)})
+    end
+  end
+end
+return {last, #pending, out}
+`);
+
+/** The result of one {@link reclaimStalled} pass. */
+export interface ReclaimPass {
+  readonly claimed: ClaimedEntry[];
+  /** Where the next pass starts; `-` once the whole pending list was seen. */
+  readonly nextStart: string;
+}
+
+/**
+ * Claims up to `count` entries pending for longer than `minIdleMs` on any
+ * consumer (one that crashed, hung or lost its connection), scanning the
+ * pending list from `start` (`-` for the beginning).
+ */
+export async function reclaimStalled(
+  redis: Redis,
+  keys: GroupKeys,
+  consumer: string,
+  minIdleMs: number,
+  count: number,
+  start: string,
+): Promise<ReclaimPass> {
+  const [last, seen, claimed] = await RECLAIM_STALLED.run(
+    redis,
+    [keys.stream, keys.retrySchedule, keys.attempts],
+    [keys.group, consumer, Math.floor(minIdleMs), count, start],
+  ) as [string | null, number, ClaimReply];
+  const nextStart = seen < count || last === null ? "-" : `(${last}`;
+  return { claimed: toClaimed(claimed), nextStart };
+}
+
+// KEYS: stream. ARGV: group, consumer, ids... Resets the idle time of the ids
+// this consumer still owns (JUSTID: the delivery count is not increased).
+const EXTEND_LEASES = new LuaScript(`
+local kept = 0
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #p > 0 and p[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    kept = kept + 1
+  end
+end
+return kept
+`);
+
+/**
+ * Marks the in-flight entries `ids` as recently touched by `consumer`, so a
+ * handler running longer than the visibility timeout is not taken over by
+ * another worker. Returns how many were still owned by `consumer`.
+ */
+export async function extendLeases(
+  redis: Redis,
+  keys: GroupKeys,
+  consumer: string,
+  ids: readonly string[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  return Number(await EXTEND_LEASES.run(redis, [keys.stream], [keys.group, consumer, ...ids]));
+}
+
+// KEYS: stream. ARGV: group, min idle ms, this consumer's name.
+// XINFO and DELCONSUMER in one script: a consumer cannot receive an entry
+// between the check "nothing pending" and its removal (which would drop it).
+const PRUNE_CONSUMERS = new LuaScript(`
+local removed = {}
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info['name'] ~= ARGV[3] and info['pending'] == 0 and info['idle'] > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    table.insert(removed, info['name'])
+  end
+end
+return removed
+`);
+
+/** Removes consumers idle for more than `minIdleMs` with nothing pending; returns their names. */
+export async function pruneIdleConsumers(
+  redis: Redis,
+  keys: GroupKeys,
+  consumer: string,
+  minIdleMs: number,
+): Promise<string[]> {
+  return await PRUNE_CONSUMERS.run(
+    redis,
+    [keys.stream],
+    [keys.group, Math.floor(minIdleMs), consumer],
+  ) as string[];
+}

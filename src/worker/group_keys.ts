@@ -1,0 +1,32 @@
+/**
+ * The Redis keys one consumer group of one stream works with.
+ *
+ * @module
+ */
+
+import { attemptsKey, processedKey, retryScheduleKey } from "../redis/keys.ts";
+
+/** Names of everything a worker touches for `stream` and `group`. */
+export interface GroupKeys {
+  readonly stream: string;
+  readonly group: string;
+  readonly dlqStream: string;
+  /** ZSET of entries waiting for a retry, scored by due time (ms). */
+  readonly retrySchedule: string;
+  /** HASH entry id → attempts JSON. */
+  readonly attempts: string;
+  /** The processed-record key of an idempotency key. */
+  processed(idempotencyKey: string): string;
+}
+
+/** Builds the {@link GroupKeys} of a stream, group and DLQ stream. */
+export function groupKeys(stream: string, group: string, dlqStream: string): GroupKeys {
+  return {
+    stream,
+    group,
+    dlqStream,
+    retrySchedule: retryScheduleKey(stream, group),
+    attempts: attemptsKey(stream, group),
+    processed: (key) => processedKey(stream, group, key),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The three ways an entry leaves a worker's hands, each one atomic Lua script:
+ * acknowledged (with its processed-record), dead-lettered, or scheduled for a
+ * retry. Each script also clears or writes the entry's attempts and retry
+ * records, so no state is left behind for a settled entry.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { deadLetterFields, type DeadLetterInfo } from "../dlq/dead_letter.ts";
+import { LuaScript } from "../producer/lua_script.ts";
+import { type AttemptRecord, encodeAttempts } from "./attempts.ts";
+import type { GroupKeys } from "./group_keys.ts";
+
+// KEYS: stream, attempts, retry schedule, processed key.
+// ARGV: group, id, ttl seconds, processed-record value ('' = write none).
+const ACKNOWLEDGE = new LuaScript(`
+if ARGV[4] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[3])
+end
+local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
+return acked
+`);
+
+/** What the processed-record of an entry says (its value in Redis, as JSON). */
+export interface ProcessedRecord {
+  readonly entryId: string;
+  readonly consumer: string;
+  /** ISO time the sink succeeded. */
+  readonly at: string;
+}
+
+/**
+ * Writes the processed-record of `idempotencyKey` (kept `ttlSeconds`) and
+ * acknowledges `id`, in one step. Returns whether the entry was still pending
+ * (false: another consumer settled it first).
+ */
+export async function acknowledgeProcessed(
+  redis: Redis,
+  keys: GroupKeys,
+  id: string,
+  idempotencyKey: string,
+  ttlSeconds: number,
+  record: ProcessedRecord,
+): Promise<boolean> {
+  const value = JSON.stringify({
+    entry_id: record.entryId,
+    consumer: record.consumer,
+    at: record.at,
+  });
+  const acked = await ACKNOWLEDGE.run(
+    redis,
+    [keys.stream, keys.attempts, keys.retrySchedule, keys.processed(idempotencyKey)],
+    [keys.group, id, ttlSeconds, value],
+  );
+  return acked === 1;
+}
+
+/** Acknowledges `id` without a processed-record (a duplicate of a processed entry). */
+export async function acknowledgeDuplicate(
+  redis: Redis,
+  keys: GroupKeys,
+  id: string,
+  idempotencyKey: string,
+): Promise<boolean> {
+  const acked = await ACKNOWLEDGE.run(
+    redis,
+    [keys.stream, keys.attempts, keys.retrySchedule, keys.processed(idempotencyKey)],
+    [keys.group, id, 0, ""],
+  );
+  return acked === 1;
+}
+
+// KEYS: stream, dlq, attempts, retry schedule. ARGV: group, id, DLQ fields...
+// The XACK goes first: when the entry is no longer pending (another consumer
+// settled it), nothing is added to the DLQ, so an entry is dead-lettered once.
+const DEAD_LETTER = new LuaScript(`
+local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[2])
+if acked == 0 then return false end
+return redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+`);
+
+/**
+ * Moves entry `id` (with its original flat `fields`) to the DLQ and
+ * acknowledges it on the main stream, atomically. Returns the DLQ entry id,
+ * or `undefined` when the entry was no longer pending.
+ */
+export async function deadLetter(
+  redis: Redis,
+  keys: GroupKeys,
+  id: string,
+  fields: readonly string[],
+  info: DeadLetterInfo,
+): Promise<string | undefined> {
+  const reply = await DEAD_LETTER.run(
+    redis,
+    [keys.stream, keys.dlqStream, keys.attempts, keys.retrySchedule],
+    [keys.group, id, ...deadLetterFields(fields, info)],
+  );
+  return typeof reply === "string" ? reply : undefined;
+}
+
+// KEYS: stream, attempts, retry schedule. ARGV: group, id, due ms, attempts JSON.
+// Only an entry still pending in the group is scheduled.
+const SCHEDULE_RETRY = new LuaScript(`
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #pending == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+return 1
+`);
+
+/**
+ * Records the failure and schedules `id` for another attempt at `dueMs`
+ * (Unix ms). The entry stays pending in the group; whichever worker finds it
+ * due first claims and runs it. Returns false when it was no longer pending.
+ */
+export async function scheduleRetry(
+  redis: Redis,
+  keys: GroupKeys,
+  id: string,
+  dueMs: number,
+  record: AttemptRecord,
+): Promise<boolean> {
+  const scheduled = await SCHEDULE_RETRY.run(
+    redis,
+    [keys.stream, keys.attempts, keys.retrySchedule],
+    [keys.group, id, Math.round(dueMs), encodeAttempts(record)],
+  );
+  return scheduled === 1;
+}
