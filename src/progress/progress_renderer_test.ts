@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import {
+  createProgressRenderer,
+  formatBar,
+  formatSeconds,
+  progressEta,
+  progressRate,
+  type ProgressRendererOptions,
+} from "./progress_renderer.ts";
+
+const INBOX = { account: "alice@example.test", mailbox: "INBOX" };
+const ARCHIVE = { account: "alice@example.test", mailbox: "Archive" };
+
+function fixture(options: Partial<ProgressRendererOptions> & { withLog?: boolean } = {}) {
+  let clock = 1_000_000;
+  const writes: string[] = [];
+  const logs: { message: string; fields: Record<string, unknown> }[] = [];
+  const { withLog, ...rest } = options;
+  const renderer = createProgressRenderer({
+    terminal: true,
+    write: (text) => writes.push(text),
+    log: withLog ? (message, fields) => logs.push({ message, fields }) : undefined,
+    now: () => clock,
+    ...rest,
+  });
+  return {
+    renderer,
+    writes,
+    logs,
+    advance(ms: number) {
+      clock += ms;
+    },
+  };
+}
+
+Deno.test("progressRate() and progressEta() follow the messages done since the round began", () => {
+  const state = {
+    label: "INBOX",
+    done: 300,
+    total: 1000,
+    startedAt: 0,
+    startDone: 100,
+    updatedAt: 2_000,
+  };
+  assert.equal(progressRate(state), 100);
+  assert.equal(progressEta(state), 7);
+  assert.equal(progressRate({ ...state, updatedAt: 0 }), undefined);
+  assert.equal(progressEta({ ...state, updatedAt: 0 }), undefined);
+  assert.equal(formatSeconds(75), "1m15s");
+  assert.equal(formatSeconds(3725), "1h02m");
+  assert.equal(formatSeconds(undefined), "-");
+});
+
+Deno.test("formatBar() shows done of total, percent, rate and ETA, then the total time", () => {
+  const state = {
+    label: "INBOX",
+    done: 250,
+    total: 1000,
+    startedAt: 0,
+    startDone: 0,
+    updatedAt: 5_000,
+  };
+  assert.equal(
+    formatBar(state, 8),
+    "INBOX  [##------]  250/1000  25%  50.0 msg/s  ETA 15s",
+  );
+  assert.equal(
+    formatBar({ ...state, done: 1000, updatedAt: 20_000 }, 8),
+    "INBOX  [########]  1000/1000  100%  50.0 msg/s  done in 20s",
+  );
+});
+
+Deno.test("on a terminal, bars redraw in place at most every redrawIntervalMs", () => {
+  const f = fixture({ redrawIntervalMs: 100 });
+  f.renderer.progress(INBOX, 0, 1000);
+  assert.equal(f.writes.length, 1);
+  assert.equal(f.writes[0], `\r\x1b[2KINBOX  [${"-".repeat(24)}]  0/1000  0%  - msg/s  ETA -\n`);
+  f.advance(50);
+  f.renderer.progress(INBOX, 100, 1000);
+  assert.equal(f.writes.length, 1, "no redraw within 100 ms");
+  f.advance(950);
+  f.renderer.progress(INBOX, 200, 1000);
+  assert.equal(f.writes.length, 2);
+  // Cursor goes up over the one drawn line before redrawing it.
+  assert.ok(f.writes[1]!.startsWith("\x1b[1A\r\x1b[2K"));
+  assert.ok(f.writes[1]!.includes("200/1000  20%  200 msg/s  ETA 4s"), f.writes[1]);
+});
+
+Deno.test("on a terminal, every mailbox has its own bar and a finished bar is drawn at once", () => {
+  const f = fixture({ redrawIntervalMs: 10_000 });
+  f.renderer.progress(INBOX, 0, 10);
+  f.renderer.progress(ARCHIVE, 0, 4);
+  assert.equal(f.writes.length, 2, "a new mailbox is drawn at once");
+  const two = f.writes[1]!;
+  assert.ok(two.startsWith("\x1b[1A"));
+  assert.ok(two.includes("\r\x1b[2KINBOX    ["), two);
+  assert.ok(two.includes("\r\x1b[2KArchive  ["), two);
+  f.advance(1_000);
+  f.renderer.progress(ARCHIVE, 4, 4);
+  assert.equal(f.writes.length, 3);
+  assert.ok(f.writes[2]!.startsWith("\x1b[2A"));
+  assert.ok(
+    f.writes[2]!.includes(`Archive  [${"#".repeat(24)}]  4/4  100%  4.0 msg/s  done in 1s`),
+    f.writes[2],
+  );
+  f.renderer.finish();
+  assert.equal(f.writes.length, 4);
+  f.renderer.progress(INBOX, 5, 10);
+  assert.equal(f.writes.length, 4, "nothing after finish()");
+});
+
+Deno.test("off a terminal, a line is logged at most every logIntervalMs and at the end", () => {
+  const f = fixture({ terminal: false, logIntervalMs: 10_000, withLog: true });
+  f.renderer.progress(INBOX, 0, 1000);
+  for (let done = 100; done < 1000; done += 100) {
+    f.advance(2_000);
+    f.renderer.progress(INBOX, done, 1000);
+  }
+  f.advance(2_000);
+  f.renderer.progress(INBOX, 1000, 1000);
+  f.renderer.progress(INBOX, 1000, 1000);
+  assert.deepEqual(f.writes, [], "write is not used when log is given");
+  // t=0 (start), t=10 s (500 done), t=20 s (finished)
+  assert.deepEqual(f.logs.map((l) => l.fields.done), [0, 500, 1000]);
+  assert.equal(f.logs[1]!.message, "backfill INBOX: 500/1000 (50%), 50.0 msg/s, ETA 10s");
+  assert.deepEqual(f.logs[1]!.fields, {
+    mailbox: "INBOX",
+    done: 500,
+    total: 1000,
+    percent: 50,
+    rate_per_second: 50,
+    eta_seconds: 10,
+  });
+  assert.equal(f.logs[2]!.message, "backfill INBOX: 1000/1000 (100%), 50.0 msg/s, done");
+  assert.ok(!JSON.stringify(f.logs).includes("alice@"), "no account address in logs");
+});
+
+Deno.test("a new round (another total) restarts the rate, and plain lines go to write", () => {
+  const f = fixture({ terminal: false, logIntervalMs: 60_000 });
+  f.renderer.progress(INBOX, 0, 100);
+  f.advance(10_000);
+  f.renderer.progress(INBOX, 100, 100);
+  f.advance(60_000);
+  f.renderer.progress(INBOX, 0, 20);
+  f.advance(1_000);
+  f.renderer.progress(INBOX, 20, 20);
+  assert.deepEqual(f.writes, [
+    "backfill INBOX: 0/100 (0%), - msg/s, ETA -\n",
+    "backfill INBOX: 100/100 (100%), 10.0 msg/s, done\n",
+    "backfill INBOX: 0/20 (0%), - msg/s, ETA -\n",
+    "backfill INBOX: 20/20 (100%), 20.0 msg/s, done\n",
+  ]);
+});
