@@ -207,7 +207,12 @@ class Worker {
     this.#signal = options.signal ?? new AbortController().signal;
     this.#concurrency = options.concurrency ?? 8;
     this.#visibilityMs = options.visibilityTimeoutMs ?? 60_000;
-    this.#blockMs = Math.max(MIN_TICK_MS, Math.min(options.blockMs ?? 1_000, 2_000));
+    // The loop must come round often enough to touch slow handlers' entries
+    // (every third of the visibility timeout) and to see a stop request.
+    this.#blockMs = Math.max(
+      MIN_TICK_MS,
+      Math.min(options.blockMs ?? 1_000, 2_000, Math.floor(this.#visibilityMs / 3)),
+    );
     this.#maxAttempts = options.config.worker.maxAttempts;
     this.#startedAt = this.#now();
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
