@@ -83,7 +83,7 @@ Deno.test("on a terminal, bars redraw in place at most every redrawIntervalMs", 
   assert.equal(f.writes.length, 2);
   // Cursor goes up over the one drawn line before redrawing it.
   assert.ok(f.writes[1]!.startsWith("\x1b[1A\r\x1b[2K"));
-  assert.ok(f.writes[1]!.includes("200/1000  20%  200 msg/s  ETA 4s"), f.writes[1]);
+  assert.ok(f.writes[1]!.includes("200/1000  20%  200 msg/s  ETA 4s"), f.writes[1]!);
 });
 
 Deno.test("on a terminal, every mailbox has its own bar and a finished bar is drawn at once", () => {
@@ -101,7 +101,7 @@ Deno.test("on a terminal, every mailbox has its own bar and a finished bar is dr
   assert.ok(f.writes[2]!.startsWith("\x1b[2A"));
   assert.ok(
     f.writes[2]!.includes(`Archive  [${"#".repeat(24)}]  4/4  100%  4.0 msg/s  done in 1s`),
-    f.writes[2],
+    f.writes[2]!,
   );
   f.renderer.finish();
   assert.equal(f.writes.length, 4);
