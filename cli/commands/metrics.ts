@@ -14,6 +14,12 @@ import type { AccountLabeler } from "../../src/metrics/account_label.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "../../src/metrics/pipeline.ts";
 import type { RedisCollector, RedisSnapshot } from "../../src/metrics/redis_collector.ts";
 import type { Registry } from "../../src/metrics/registry.ts";
+import { createProducerMetrics } from "../../src/metrics/producer.ts";
+import { createWorkerMetrics } from "../../src/metrics/worker.ts";
+import type { ProducerHandle } from "../../src/producer/producer.ts";
+import type { WorkerHandle } from "../../src/worker/worker.ts";
+import type { ProduceExtension } from "./produce.ts";
+import type { WorkExtension } from "./work.ts";
 import type { Redis } from "../../src/redis/connection.ts";
 import type { App } from "../app.ts";
 import { examples, printResult } from "./common.ts";
@@ -30,6 +36,16 @@ export const HEALTH_FLAG_HELP = {
   port: "port of /health /ready /status /metrics; 0 disables (default: HEALTH_PORT or 8080)",
   host: "address of that server (default: HEALTH_HOST or 127.0.0.1)",
 } as const;
+
+/**
+ * Whether a run starts its health server: long-running runs do unless
+ * HEALTH_PORT is 0; one-shot runs (`produce --once`/`--dry-run`,
+ * `work --drain`) only when `--health-port` is given, so a cron job beside a
+ * running service does not fight over its port.
+ */
+export function wantsHealthServer(flags: HealthFlags, oneShot: boolean): boolean {
+  return !oneShot || flags.healthPort !== undefined;
+}
 
 /** The configuration layer the health flags set. */
 export function healthSettings(flags: HealthFlags): Settings {
@@ -76,6 +92,73 @@ export function startCommandHealthServer(
     logger: app.logger(config),
   });
 }
+
+/**
+ * `ingest produce`'s health server: producer metrics on the pipeline registry,
+ * `/ready` = Redis answers and every mailbox is healthy (none parked),
+ * `/status` = the producer's per-mailbox report plus the stream's lag and DLQ.
+ * Started before the producer, so a busy port stops the command before any
+ * IMAP or Redis work.
+ */
+export const produceHealthExtension: ProduceExtension = async ({ app, config, options }) => {
+  if (!wantsHealthServer(options, Boolean(options.once || options.dryRun))) return {};
+  if (config.observability.healthPort === 0) return {};
+  const { registry, collector, redis } = await commandMetrics(app, config, "produce");
+  const observer = createProducerMetrics(registry, {
+    accountAlias: config.observability.accountAlias,
+    account: config.imap.user,
+  });
+  let producer: ProducerHandle | undefined;
+  const server = startCommandHealthServer(app, config, {
+    registry,
+    ready: async () => {
+      const redisCheck = await checkRedis(redis);
+      const own = producer?.ready();
+      return {
+        ready: redisCheck.ok && own !== undefined && own.ready,
+        checks: { redis: redisCheck, mailboxes: own?.checks ?? "starting" },
+      };
+    },
+    status: async () => ({
+      producer: producer?.status() ?? null,
+      pipeline: await pipelineStatus(collector),
+    }),
+  });
+  return {
+    observer,
+    started: (handle) => (producer = handle),
+    stopped: () => server?.shutdown(),
+  };
+};
+
+/**
+ * `ingest work`'s health server: worker metrics on the pipeline registry,
+ * `/ready` = the worker's own verdict (loop not stuck, group reachable),
+ * `/status` = the worker's report plus the stream's lag and DLQ.
+ */
+export const workHealthExtension: WorkExtension = async ({ app, config, options, group }) => {
+  if (!wantsHealthServer(options, Boolean(options.drain))) return {};
+  if (config.observability.healthPort === 0) return {};
+  const { registry, collector } = await commandMetrics(app, config, "work");
+  const observer = createWorkerMetrics(registry, { group });
+  let worker: WorkerHandle | undefined;
+  const server = startCommandHealthServer(app, config, {
+    registry,
+    ready: async () => {
+      if (worker === undefined) return { ready: false, checks: "starting" };
+      return await worker.ready();
+    },
+    status: async () => ({
+      worker: worker?.status() ?? null,
+      pipeline: await pipelineStatus(collector),
+    }),
+  });
+  return {
+    observer,
+    started: (handle) => (worker = handle),
+    stopped: () => server?.shutdown(),
+  };
+};
 
 /** The `/status` body of `metrics serve`: the stream as `stream inspect --json`, mailboxes by label. */
 export function exporterStatus(snapshot: RedisSnapshot, label: AccountLabeler): unknown {

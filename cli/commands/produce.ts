@@ -15,6 +15,7 @@ import { type ProducerHandle, startProducer } from "../../src/producer/producer.
 import { parseStartPosition, type StartPosition } from "../../src/producer/start_position.ts";
 import type { App } from "../app.ts";
 import { examples } from "./common.ts";
+import { HEALTH_FLAG_HELP, healthSettings, produceHealthExtension } from "./metrics.ts";
 
 /** Parsed options of `ingest produce`. */
 export interface ProduceOptions {
@@ -28,6 +29,8 @@ export interface ProduceOptions {
   idle?: boolean;
   start: string;
   leaseTtl: string;
+  healthPort?: string;
+  healthHost?: string;
 }
 
 /**
@@ -49,7 +52,7 @@ export interface ProduceExtensionInstance {
 }
 
 /** Extensions applied to every `ingest produce` run (progress renderer, health server, ...). */
-export const PRODUCE_EXTENSIONS: ProduceExtension[] = [];
+export const PRODUCE_EXTENSIONS: ProduceExtension[] = [produceHealthExtension];
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -91,6 +94,8 @@ export function produceCommand(app: App): Command {
       "single-producer lease lifetime; a standby takes over after it",
       "30",
     )
+    .option("--health-port <port>", HEALTH_FLAG_HELP.port)
+    .option("--health-host <address>", HEALTH_FLAG_HELP.host)
     .addHelpText(
       "after",
       examples(
@@ -129,6 +134,7 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
     BATCH_SIZE: options.batchSize,
     POLL_INTERVAL_SECONDS: options.pollInterval,
     MAX_MESSAGE_BYTES: options.maxMessageBytes,
+    ...healthSettings(options),
   });
   const account = config.imap.user;
   if (account === undefined) problems.push("--username (or IMAP_USER) is required");

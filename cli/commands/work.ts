@@ -14,6 +14,7 @@ import { openSink, parseSinkSpec, type SinkSpec } from "../../src/sinks/spec.ts"
 import { startWorker, type WorkerHandle } from "../../src/worker/worker.ts";
 import type { App } from "../app.ts";
 import { examples } from "./common.ts";
+import { HEALTH_FLAG_HELP, healthSettings, workHealthExtension } from "./metrics.ts";
 
 /** Parsed options of `ingest work`. */
 export interface WorkOptions {
@@ -26,6 +27,8 @@ export interface WorkOptions {
   visibilityTimeout: string;
   consumerIdleTimeout: string;
   maxAttempts?: string;
+  healthPort?: string;
+  healthHost?: string;
 }
 
 /**
@@ -46,7 +49,7 @@ export interface WorkExtensionInstance {
 }
 
 /** Extensions applied to every `ingest work` run. */
-export const WORK_EXTENSIONS: WorkExtension[] = [];
+export const WORK_EXTENSIONS: WorkExtension[] = [workHealthExtension];
 
 /** Builds the `work` command. */
 export function workCommand(app: App): Command {
@@ -78,6 +81,8 @@ export function workCommand(app: App): Command {
       "3600",
     )
     .option("--max-attempts <n>", "attempts before the DLQ (default: WORKER_MAX_ATTEMPTS or 5)")
+    .option("--health-port <port>", HEALTH_FLAG_HELP.port)
+    .option("--health-host <address>", HEALTH_FLAG_HELP.host)
     .addHelpText(
       "after",
       examples(
@@ -127,6 +132,7 @@ async function runWork(app: App, options: WorkOptions): Promise<void> {
     WORKER_SINK: options.sink,
     WORKER_CONCURRENCY: options.concurrency,
     WORKER_MAX_ATTEMPTS: options.maxAttempts,
+    ...healthSettings(options),
   });
   let spec: SinkSpec | undefined;
   try {

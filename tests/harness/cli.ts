@@ -17,7 +17,11 @@ export interface CliResult {
 
 /** Options of {@link runIngest}. */
 export interface RunIngestOptions {
-  /** Environment seen by the command (nothing is inherited, so the developer's .env and shell cannot leak in). */
+  /**
+   * Environment seen by the command (nothing is inherited, so the developer's
+   * .env and shell cannot leak in). `HEALTH_PORT` defaults to 0 so parallel
+   * tests never fight over port 8080; pass a free port to test the endpoints.
+   */
   env?: Record<string, string>;
   /** Lines answered to prompts, in order. */
   stdinLines?: string[];
@@ -35,7 +39,7 @@ export async function runIngest(
   let stderr = "";
   const lines = [...(options.stdinLines ?? [])];
   const runtime: Runtime = {
-    env: { LOG_FORMAT: "json", ...options.env },
+    env: { LOG_FORMAT: "json", HEALTH_PORT: "0", ...options.env },
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
     readLine: () => Promise.resolve(lines.shift() ?? null),
@@ -63,7 +67,7 @@ export interface SpawnIngestOptions {
 export function spawnIngest(args: string[], options: SpawnIngestOptions = {}): Deno.ChildProcess {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--quiet", MAIN, "--env-file", "/nonexistent/.env", ...args],
-    env: { LOG_FORMAT: "json", ...options.env },
+    env: { LOG_FORMAT: "json", HEALTH_PORT: "0", ...options.env },
     clearEnv: false,
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
