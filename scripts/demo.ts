@@ -11,6 +11,7 @@
  * @module
  */
 
+import { Redis } from "ioredis";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
@@ -104,7 +105,6 @@ async function liveDelivery(
   redisUrl: string,
   append: (user: string, mailbox: string, raw: Uint8Array) => Promise<unknown>,
 ): Promise<void> {
-  const { default: Redis } = await import("ioredis");
   const client = new Redis(redisUrl, { lazyConnect: true });
   await client.connect();
   try {
@@ -120,7 +120,9 @@ async function liveDelivery(
     const sent = performance.now();
     await append(USER, "INBOX", await realisticMessage(MESSAGES));
     await waitFor(async () => (await client.xlen("demo_stream")) > before);
-    console.log(`new message in the stream ${Math.round(performance.now() - sent)} ms after APPEND`);
+    console.log(
+      `new message in the stream ${Math.round(performance.now() - sent)} ms after APPEND`,
+    );
     producer.kill("SIGTERM");
     const status = await producer.status;
     console.log(`producer stopped on SIGTERM with exit code ${status.code}`);
