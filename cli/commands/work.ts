@@ -7,7 +7,7 @@
 
 import { Command } from "@commander-js/extra-typings";
 import type { Config } from "../../src/config/config.ts";
-import { UsageError } from "../../src/errors.ts";
+import { ConfigError, UsageError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log/logger.ts";
 import { combineObservers, type WorkerObserver } from "../../src/observe/events.ts";
 import { openSink, parseSinkSpec, type SinkSpec } from "../../src/sinks/spec.ts";
@@ -127,20 +127,28 @@ async function runWork(app: App, options: WorkOptions): Promise<void> {
   );
   const consumer = options.consumer?.trim() ?? `${Deno.hostname()}-${Deno.pid}`;
   if (consumer === "") problems.push("--consumer must not be empty");
-  const config = await app.config({
-    WORKER_GROUP: options.group,
-    WORKER_SINK: options.sink,
-    WORKER_CONCURRENCY: options.concurrency,
-    WORKER_MAX_ATTEMPTS: options.maxAttempts,
-    ...healthSettings(options),
-  });
+  let config: Config | undefined;
+  try {
+    config = await app.config({
+      WORKER_GROUP: options.group,
+      WORKER_SINK: options.sink,
+      WORKER_CONCURRENCY: options.concurrency,
+      WORKER_MAX_ATTEMPTS: options.maxAttempts,
+      ...healthSettings(options),
+    });
+  } catch (error) {
+    // Report configuration and flag problems together, so one run names them all.
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   let spec: SinkSpec | undefined;
   try {
-    spec = parseSinkSpec(config.worker.sink);
+    const raw = options.sink ?? config?.worker.sink;
+    if (raw !== undefined) spec = parseSinkSpec(raw);
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (problems.length > 0) {
+  if (problems.length > 0 || config === undefined) {
     throw new UsageError(`Cannot start the worker:\n  - ${problems.join("\n  - ")}`);
   }
   const logger = app.logger(config);
