@@ -5,7 +5,10 @@ import { startHealthServer } from "../src/health/server.ts";
 import { createMetricsRegistry } from "../src/metrics/registry.ts";
 import { createWorkerMetrics } from "../src/metrics/worker.ts";
 import { VERSION } from "../src/version.ts";
-import { runIngest } from "./harness/cli.ts";
+import { runIngest, spawnIngest } from "./harness/cli.ts";
+import { startDovecot } from "./harness/dovecot.ts";
+import { realisticMessage } from "./harness/mail.ts";
+import { parseMetrics, sampleValue } from "./harness/metrics_text.ts";
 import { freePort, waitForPort } from "./harness/ports.ts";
 import { startRedis } from "./harness/redis_server.ts";
 
@@ -144,4 +147,120 @@ Deno.test("ingest metrics serve serves until its signal is aborted, then exits 0
   const finished = await run;
   assert.equal(finished.code, 0, finished.stderr);
   assert.equal(JSON.parse(finished.stdout).metrics_url, `http://127.0.0.1:${port}/metrics`);
+});
+
+/** Polls `check` until it holds; fails naming `what` after an overall deadline. */
+async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stopProcess(child: Deno.ChildProcess): Promise<{ code: number; stderr: string }> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  const output = await child.output();
+  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+}
+
+Deno.test("ingest produce and ingest work serve metrics, /ready and /status against Dovecot", async (t) => {
+  await using dovecot = await startDovecot();
+  await using redis = await startRedis();
+  const user = dovecot.users[0]!;
+  const stream = `health-${crypto.randomUUID().slice(0, 8)}`;
+  for (let i = 0; i < 5; i++) await dovecot.append(user.user, "INBOX", await realisticMessage(i));
+  const env = {
+    REDIS_URL: redis.url,
+    REDIS_STREAM_NAME: stream,
+    IMAP_HOST: "127.0.0.1",
+    IMAP_PORT: String(dovecot.port),
+    IMAP_TLS: "false",
+    IMAP_AUTH: "password",
+    IMAP_USER: user.user,
+    IMAP_PASSWORD: user.password,
+    ACCOUNT_ALIAS: "alice",
+    LOG_LEVEL: "warn",
+  };
+  const producePort = freePort();
+  const workPort = freePort();
+  const out = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const producer = spawnIngest(["produce", "--health-port", String(producePort)], { env });
+  const worker = spawnIngest(
+    ["work", "--health-port", String(workPort), "--sink", `file:${out}`],
+    { env },
+  );
+  const produce = `http://127.0.0.1:${producePort}`;
+  const work = `http://127.0.0.1:${workPort}`;
+  const labels = { account: "alice", mailbox: "INBOX" };
+  try {
+    await waitForPort(producePort, 30_000);
+    await waitForPort(workPort, 30_000);
+
+    await t.step("after mail flows, /metrics shows the seed's counters above zero", async () => {
+      await until("5 emails produced and processed", async () => {
+        const produced = parseMetrics((await get(`${produce}/metrics`)).body);
+        const processed = parseMetrics((await get(`${work}/metrics`)).body);
+        return sampleValue(produced, "email_ingestion_emails_produced_total", labels) === 5 &&
+          sampleValue(processed, "email_ingestion_emails_processed_total") === 5;
+      });
+      const text = (await get(`${produce}/metrics`)).body;
+      const samples = parseMetrics(text);
+      assert.ok(
+        sampleValue(samples, "email_ingestion_imap_poll_duration_seconds_count", {
+          ...labels,
+          outcome: "ok",
+        })! >= 1,
+      );
+      // Redis-derived gauges may lag a scrape by the 1 s snapshot reuse.
+      const xlen = async () => Number((await redis.cli("XLEN", stream)).trim());
+      await until("stream depth equals XLEN", async () => {
+        const now = parseMetrics((await get(`${produce}/metrics`)).body);
+        return sampleValue(now, "email_ingestion_stream_depth", { stream }) === await xlen();
+      });
+      assert.ok(!text.includes(user.user), "no address in the producer's metrics");
+      const worked = parseMetrics((await get(`${work}/metrics`)).body);
+      assert.equal(sampleValue(worked, "email_ingestion_processing_latency_seconds_count"), 5);
+      assert.equal(sampleValue(worked, "email_ingestion_end_to_end_latency_seconds_count"), 5);
+    });
+
+    await t.step("/ready is 200 on both, /status reports mailboxes, lag and DLQ", async () => {
+      await until("producer ready", async () => (await get(`${produce}/ready`)).status === 200);
+      assert.equal((await get(`${work}/ready`)).status, 200);
+      const status = JSON.parse((await get(`${produce}/status`)).body);
+      assert.equal(typeof status.version, "string");
+      assert.equal(status.producer.mailboxes[0].mailbox, "INBOX");
+      assert.equal(status.pipeline.stream, stream);
+      assert.equal(typeof status.pipeline.length, "number");
+      assert.equal(status.pipeline.dlq.length, 0);
+      const workStatus = JSON.parse((await get(`${work}/status`)).body);
+      assert.equal(workStatus.worker.state, "running");
+      assert.equal(workStatus.pipeline.groups[0].lag, 0);
+    });
+
+    await t.step("/ready turns 503 after Dovecot stops and 200 after it returns", async () => {
+      await dovecot.stop();
+      await until("producer not ready", async () => (await get(`${produce}/ready`)).status === 503);
+      const body = JSON.parse((await get(`${produce}/ready`)).body);
+      assert.equal(body.checks.redis.ok, true);
+      assert.equal(body.checks.mailboxes[0].ok, false);
+      await dovecot.start();
+      await until(
+        "producer ready again",
+        async () => (await get(`${produce}/ready`)).status === 200,
+        60_000,
+      );
+    });
+  } finally {
+    const [p, w] = await Promise.all([stopProcess(producer), stopProcess(worker)]);
+    await Deno.remove(out).catch(() => {});
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(w.code, 0, w.stderr);
+  }
 });

@@ -276,6 +276,23 @@ Deno.test("the Redis collector reads stream, groups, cursors and 24 h downloads 
       },
     );
 
+    await t.step("scrapes more frequent than the reuse window still see fresh values", async () => {
+      const frequent = createMetricsRegistry({ defaultMetrics: false });
+      registerRedisCollector(frequent, { redis, stream, dlqStream: dlq, snapshotReuseMs: 50 });
+      const depth = async () =>
+        sampleValue(parseMetrics(await frequent.metrics()), "email_ingestion_stream_depth", {
+          stream,
+        });
+      const before = (await depth())!;
+      await redis.xadd(stream, "*", "type", "email");
+      const deadline = Date.now() + 10_000;
+      while ((await depth()) !== before + 1) {
+        assert.ok(Date.now() < deadline, "the snapshot was never refreshed");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await redis.xdel(stream, (await redis.xrevrange(stream, "+", "-", "COUNT", 1))[0]![0]);
+    });
+
     await t.step("a deleted group disappears from the next scrape", async () => {
       await redis.xgroup("DESTROY", stream, "workers");
       const samples = parseMetrics(await registry.metrics());

@@ -48,7 +48,10 @@ export interface RedisCollectorOptions {
   dailyQuotaBytes?: number;
   /** Longest a scrape waits for Redis. Default 3000 ms. */
   timeoutMs?: number;
-  /** How long a finished snapshot is reused by later scrapes. Default 1000 ms. */
+  /**
+   * How long after it started a snapshot serves later scrapes too (a scrape's
+   * own collectors always share one). Default 1000 ms.
+   */
   snapshotReuseMs?: number;
   /**
    * How often the set of mailboxes is rediscovered with a SCAN over the whole
@@ -125,34 +128,21 @@ export function registerRedisCollector(
     const read = await Promise.all(known.refs.map((ref) => readCursor(options.redis, ref)));
     return read.filter((cursor): cursor is Cursor => cursor !== null);
   }
-  let current: { promise: Promise<RedisSnapshot>; settledAt: number | undefined } | undefined;
+  let current: { promise: Promise<RedisSnapshot>; startedAt: number } | undefined;
 
   function snapshot(): Promise<RedisSnapshot> {
     // prom-client starts every metric's collect() at once: they share one
-    // in-flight read, and reuse its result for `reuseMs` after it settled.
-    if (
-      current &&
-      (current.settledAt === undefined || performance.now() - current.settledAt < reuseMs)
-    ) {
-      return current.promise;
-    }
+    // read, which later scrapes reuse until it is `reuseMs` old.
+    if (current && performance.now() - current.startedAt < reuseMs) return current.promise;
     const promise = withDeadline(
       readRedisSnapshot(options.redis, { ...options, cursors }),
       timeoutMs,
       "reading Redis for metrics",
     );
-    const entry: { promise: Promise<RedisSnapshot>; settledAt: number | undefined } = {
-      promise,
-      settledAt: undefined,
-    };
-    current = entry;
-    promise.then(
-      () => (entry.settledAt = performance.now()),
-      (error) => {
-        entry.settledAt = performance.now();
-        options.logger?.warn("metrics could not read Redis", { error: describeError(error) });
-      },
-    );
+    current = { promise, startedAt: performance.now() };
+    promise.catch((error) => {
+      options.logger?.warn("metrics could not read Redis", { error: describeError(error) });
+    });
     return promise;
   }
 
