@@ -62,6 +62,8 @@ export function handle(): never { throw new PermanentError("the CRM rejects ever
       assert.equal(letters[0]!.idempotency_key, "worker@example.test:INBOX:7:1");
       assert.equal(letters[0]!.type, "email");
       assert.equal("payload" in letters[0]!, false, "no email content in the listing");
+      const exported = JSON.parse((await ingest("dlq", "list", "--json", "--with-fields")).stdout);
+      assert.equal(JSON.parse(exported.entries[0].fields.payload).uid, 1);
       const limited = JSON.parse((await ingest("dlq", "list", "--limit", "2", "--json")).stdout);
       assert.equal(limited.total, 4);
       assert.equal(limited.entries.length, 2);

@@ -18,6 +18,7 @@ import {
   replayDeadLetters,
 } from "../../src/dlq/dead_letter_queue.ts";
 import { UsageError } from "../../src/errors.ts";
+import { entryFields } from "../../src/redis/reply.ts";
 import type { App } from "../app.ts";
 import { table } from "../output.ts";
 import { confirm, examples, printResult } from "./common.ts";
@@ -26,9 +27,12 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 
 const STREAM_ID = /^\d+(-\d+)?$/;
 
-/** The JSON shape of one dead letter (no payload: it holds email content). */
-export function deadLetterJson(entry: DeadLetter): Record<string, unknown> {
-  return {
+/**
+ * The JSON shape of one dead letter. The original fields (payload included:
+ * it holds email content) only when `withFields` is set, for exports.
+ */
+export function deadLetterJson(entry: DeadLetter, withFields = false): Record<string, unknown> {
+  const json: Record<string, unknown> = {
     id: entry.id,
     reason: entry.reason,
     error: entry.error,
@@ -43,6 +47,8 @@ export function deadLetterJson(entry: DeadLetter): Record<string, unknown> {
     idempotency_key: fieldValue(entry.originalFields, "idempotency_key") ?? null,
     payload_bytes: fieldValue(entry.originalFields, "payload")?.length ?? null,
   };
+  if (withFields) json.fields = entryFields(entry.originalFields);
+  return json;
 }
 
 function streamsOf(config: Config): DeadLetterStreams {
@@ -69,9 +75,14 @@ export function dlqCommand(app: App): Command {
     .description("List dead-lettered entries, oldest first (why, how often, when)")
     .option("--limit <n>", "show at most this many entries", "50")
     .option("--json", "print JSON")
+    .option("--with-fields", "with --json: include the original fields (email content) for export")
     .addHelpText(
       "after",
-      examples("ingest dlq list", "ingest dlq list --limit 500 --json | jq -r '.entries[].id'"),
+      examples(
+        "ingest dlq list",
+        "ingest dlq list --limit 500 --json | jq -r '.entries[].id'",
+        "ingest dlq list --limit 100000 --json --with-fields > dlq-export.json",
+      ),
     )
     .action(async (options) => {
       const limit = Number(options.limit);
@@ -89,7 +100,7 @@ export function dlqCommand(app: App): Command {
         {
           stream: config.redis.dlqStreamName,
           total: page.total,
-          entries: page.entries.map(deadLetterJson),
+          entries: page.entries.map((entry) => deadLetterJson(entry, options.withFields)),
         },
         () => {
           if (page.total === 0) {
