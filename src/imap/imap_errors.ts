@@ -54,7 +54,12 @@ export function classifyImapFailure(error: unknown): ImapFailureKind {
     details.message,
     error instanceof Error ? error.message : "",
   ].join(" ");
-  if (/\b(THROTTLED|OVERQUOTA|LIMIT)\b|ETHROTTLE|too many|bandwidth/i.test(text)) {
+  // Gmail: "NO [THROTTLED] ...", "NO [OVERQUOTA] Account exceeded command or bandwidth limits",
+  // "[ALERT] Too many simultaneous connections"; RFC 5530: "[LIMIT]".
+  if (
+    /\[(THROTTLED|OVERQUOTA|LIMIT)\]|\b(THROTTLED|OVERQUOTA)\b/.test(text) ||
+    /too many simultaneous connections|bandwidth limits/i.test(text)
+  ) {
     return "throttled";
   }
   if (details.code === "ETHROTTLE") return "throttled";

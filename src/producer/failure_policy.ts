@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AuthError } from "../errors.ts";
+import { AuthError, RedisError } from "../errors.ts";
 import { classifyImapFailure } from "../imap/imap_errors.ts";
 import { backoffDelay } from "../retry/backoff.ts";
 
@@ -50,7 +50,8 @@ export function decideAfterFailure(
   if (error instanceof AuthError && error.reauthRequired) {
     return { action: "park", reason: error.message };
   }
-  const kind = classifyImapFailure(error);
+  // Redis outages are ordinary failures whatever their wording; only IMAP answers can throttle.
+  const kind = error instanceof RedisError ? "transient" : classifyImapFailure(error);
   if (kind === "throttled" || kind === "auth") {
     const delayMs = backoffDelay(attempt, {
       baseMs: policy.throttledBaseMs,

@@ -229,7 +229,9 @@ export class MailboxFollower {
         redisFailures = 0;
       } catch (error) {
         if (error instanceof CursorMovedError) {
-          this.#log.warn("cursor changed outside this producer: re-reading it");
+          // A commit that did apply although its reply was lost (Redis outage), or an
+          // `ingest state reset`: either way the stored cursor is the truth.
+          this.#log.warn("cursor is not where this producer left it: re-reading it");
           position = await this.#prepare(session);
           continue;
         }
