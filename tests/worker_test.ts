@@ -116,6 +116,11 @@ Deno.test("the worker against a real Redis", async (t) => {
       assert.ok(sink.calls.every((d) => d.attempt === 1 && d.type === "email"));
       assert.equal(outcomes.filter((o) => o === "processed").length, 25);
       assert.equal(await pendingCount(c, stream), 0);
+      assert.deepEqual(
+        await c.redis.xinfo("CONSUMERS", stream, GROUP),
+        [],
+        "a worker that stops with nothing pending leaves the group",
+      );
       const record = await c.redis.get(
         processedKey(stream, GROUP, "worker@example.test:INBOX:7:3"),
       );

@@ -187,3 +187,23 @@ export async function pruneIdleConsumers(
     [keys.group, Math.floor(minIdleMs), consumer],
   ) as string[];
 }
+
+// KEYS: stream. ARGV: group, consumer. Removes the consumer when nothing is pending on it.
+const LEAVE_GROUP = new LuaScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+`);
+
+/**
+ * Removes `consumer` from the group if nothing is pending on it (a clean
+ * stop), so short-lived `--drain` runs do not pile up consumers. Returns
+ * whether it was removed.
+ */
+export async function leaveGroup(
+  redis: Redis,
+  keys: GroupKeys,
+  consumer: string,
+): Promise<boolean> {
+  const reply = await LEAVE_GROUP.run(redis, [keys.stream], [keys.group, consumer]);
+  return reply !== 0;
+}

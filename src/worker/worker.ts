@@ -38,6 +38,7 @@ import { type AttemptRecord, decodeAttempts, nextAttempt } from "./attempts.ts";
 import {
   type ClaimedEntry,
   extendLeases,
+  leaveGroup,
   nextRetryDue,
   pruneIdleConsumers,
   reclaimStalled,
@@ -313,6 +314,11 @@ class Worker {
     }
     this.#state = "stopping";
     const abandoned = await this.#finishInFlight();
+    if (abandoned === 0) {
+      await leaveGroup(this.#o.redis, this.#keys, this.#o.consumer).catch((error) =>
+        this.#log.debug("could not leave the group", { error: describeError(error) })
+      );
+    }
     this.#state = "stopped";
     const summary: WorkerSummary = { ...this.#counts, stoppedBy, abandoned };
     this.#log.info("worker stopped", { ...summary });
