@@ -8,7 +8,8 @@
  * docs/DELIVERY.md for verification).
  *
  * Verdicts: 2xx acknowledges; 408, 429, 5xx, timeouts and network errors are
- * retried; any other status is permanent (the entry goes to the DLQ).
+ * retried; any other status (other 4xx, and redirects, which are not
+ * followed) is permanent: the entry goes to the DLQ.
  *
  * @module
  */
@@ -61,6 +62,8 @@ export function createWebhookSink(options: WebhookSinkOptions): Sink {
           method: "POST",
           headers,
           body,
+          // A redirect would turn the POST into a GET without body: report it instead.
+          redirect: "manual",
           signal: AbortSignal.any([delivery.signal, AbortSignal.timeout(timeoutMs)]),
         });
       } catch (error) {
@@ -74,6 +77,9 @@ export function createWebhookSink(options: WebhookSinkOptions): Sink {
       if (response.ok) return;
       const message = `webhook ${target} answered HTTP ${response.status}`;
       if (isRetryableStatus(response.status)) throw new RetryableError(message);
+      if (response.status >= 300 && response.status < 400) {
+        throw new PermanentError(`${message} (a redirect): point the webhook at the final URL`);
+      }
       throw new PermanentError(`${message} (a 4xx other than 408/429 is not retried)`);
     },
     close: () => Promise.resolve(),
