@@ -7,7 +7,7 @@
 
 import { Redis } from "ioredis";
 import { type Config, loadConfig } from "../src/config/config.ts";
-import { type EmailPayload, emailEntryFields, SCHEMA_VERSION } from "../src/stream/entry.ts";
+import { emailEntryFields, type EmailPayload, SCHEMA_VERSION } from "../src/stream/entry.ts";
 
 let streamCounter = 0;
 
