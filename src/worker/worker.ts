@@ -175,6 +175,7 @@ class Worker {
   /** Aborted when in-flight handlers run past the shutdown timeout. */
   readonly #handlers = new AbortController();
   readonly #inFlight = new Map<string, InFlight>();
+  readonly #claimedAgain = new Map<string, ClaimedEntry>();
   readonly #counts: WorkerCounts = {
     processed: 0,
     duplicates: 0,
@@ -443,7 +444,12 @@ class Worker {
   }
 
   #dispatch(entry: ClaimedEntry): void {
-    if (this.#inFlight.has(entry.id)) return; // already being handled here
+    if (this.#inFlight.has(entry.id)) {
+      // Claimed again while its previous run is still settling (a retry due at
+      // once): run it right after, or it would sit claimed but unhandled.
+      this.#claimedAgain.set(entry.id, entry);
+      return;
+    }
     const now = this.#now();
     this.#inFlight.set(entry.id, { startedAt: now, touchedAt: now });
     this.#handle(entry)
@@ -457,6 +463,11 @@ class Worker {
       })
       .finally(() => {
         this.#inFlight.delete(entry.id);
+        const again = this.#claimedAgain.get(entry.id);
+        if (again !== undefined) {
+          this.#claimedAgain.delete(entry.id);
+          this.#dispatch(again);
+        }
         this.#wake?.();
       });
   }
