@@ -3,7 +3,7 @@
  * Redis on 6379): fills a fresh stream with N realistic-sized email entries,
  * runs the worker core in drain mode, and prints entries per second.
  *
- *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64]
+ *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64] [--null-sink]
  *
  * Every entry still gets its own idempotency check, processed-record + XACK
  * script and a durable (fdatasync'd, group-committed) line in the file.
@@ -16,6 +16,7 @@ import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import { createFileSink } from "../src/sinks/file_sink.ts";
+import type { Sink } from "../src/sinks/sink.ts";
 import { emailEntryFields, type EmailPayload, SCHEMA_VERSION } from "../src/stream/entry.ts";
 import { runWorker } from "../src/worker/worker.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
@@ -25,6 +26,8 @@ const { values } = parseArgs({
   options: {
     entries: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "64" },
+    // Baseline: a sink that does nothing, to separate worker cost from sink cost.
+    "null-sink": { type: "boolean", default: false },
   },
 });
 const entries = Number(values.entries);
@@ -72,7 +75,10 @@ try {
     await pipeline.exec();
   }
   const config = loadConfig({ env: { REDIS_URL: server.url, REDIS_STREAM_NAME: stream } });
-  const sink = await createFileSink(`${dir}/out.jsonl`);
+  const nullSink = values["null-sink"];
+  const sink: Sink = nullSink
+    ? { kind: "null", handle: () => Promise.resolve(), close: () => Promise.resolve() }
+    : await createFileSink(`${dir}/out.jsonl`);
   const started = performance.now();
   const summary = await runWorker({
     redis,
@@ -86,12 +92,14 @@ try {
   });
   const seconds = (performance.now() - started) / 1000;
   await sink.close();
-  const lines = (await Deno.readTextFile(`${dir}/out.jsonl`)).split("\n").length - 1;
+  const lines = nullSink
+    ? entries
+    : (await Deno.readTextFile(`${dir}/out.jsonl`)).split("\n").length - 1;
   if (summary.processed !== entries || lines !== entries) {
     throw new Error(`expected ${entries} processed, got ${summary.processed} (${lines} lines)`);
   }
   console.log(
-    `worker, file sink: ${entries} entries in ${seconds.toFixed(2)} s = ` +
+    `worker, ${nullSink ? "null" : "file"} sink: ${entries} entries in ${seconds.toFixed(2)} s = ` +
       `${Math.round(entries / seconds)} entries/s (concurrency ${concurrency})`,
   );
 } finally {
