@@ -186,8 +186,12 @@ Deno.test("a running producer", async (t) => {
       });
       try {
         await waitFor("the pause", () => producer.status().mailboxes[0]!.backlogPaused);
+        // The next batch is fetched while one commits, so the pause lands within two batches.
+        await new Promise((r) => setTimeout(r, 300));
         const length = await redis.xlen(stream);
-        assert.ok(length > 10 && length <= 15, `stream holds ${length}`);
+        assert.ok(length > 10 && length <= 20, `stream holds ${length}`);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(await redis.xlen(stream), length, "the producer went on while paused");
         assert.equal(producer.ready().ready, true);
         // A worker catches up: everything read and acknowledged.
         const read = await redis.xreadgroup(
@@ -211,6 +215,39 @@ Deno.test("a running producer", async (t) => {
         stop.abort();
       }
       assert.deepEqual(await producer.done, { ok: true, outcomes: { Backlog: "stopped" } });
+    });
+
+    await t.step("reconnects after the IMAP server restarts and carries on", async () => {
+      const stream = `restart-${crypto.randomUUID()}`;
+      await seed("Restart", 5);
+      const stop = new AbortController();
+      const states: string[] = [];
+      const producer = startProducer({
+        config: loadConfig({
+          env: { ...imapEnv(dovecot.port, server.url, stream), IMAP_MAILBOX: "Restart" },
+        }),
+        account: USER,
+        credentials: passwordCredentials(USER, "secret"),
+        redis,
+        logger: silentLogger,
+        signal: stop.signal,
+        retry: { baseMs: 200, capMs: 1_000 },
+        observer: { connectionState: (_ref, state) => states.push(state) },
+      });
+      try {
+        await waitFor("the initial sync", async () => (await redis.xlen(stream)) === 5);
+        await waitFor("IDLE", () => producer.status().mailboxes[0]!.state === "idle");
+        await dovecot.stop();
+        await waitFor("the disconnect", () => producer.status().mailboxes[0]!.lastError !== null);
+        await dovecot.start();
+        await waitFor("the reconnect", () => producer.status().mailboxes[0]!.state === "idle");
+        await dovecot.append(USER, "Restart", await realisticMessage(5));
+        await waitFor("mail after the restart", async () => (await redis.xlen(stream)) === 6);
+        assert.ok(states.includes("disconnected"));
+      } finally {
+        stop.abort();
+      }
+      assert.equal((await producer.done).ok, true);
     });
 
     await t.step("SIGTERM stops a producer process cleanly with exit code 0", async () => {

@@ -13,6 +13,7 @@ import type { Redis } from "ioredis";
 import { describeError, ImapError, IngestError, RedisError } from "../errors.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import {
+  type FetchedBatch,
   type FetchLimits,
   type ImapServer,
   type MailboxSession,
@@ -67,6 +68,12 @@ export interface FollowerDeps {
   readonly status: MailboxStatus;
   /** Dry run: receives each payload instead of Redis; nothing is written. */
   readonly dryRun?: (payload: EmailPayload) => void;
+}
+
+/** A batch of UIDs and what was fetched for them. */
+interface FetchedBatchOf {
+  readonly uids: readonly number[];
+  readonly fetched: FetchedBatch;
 }
 
 /** How a follower ended. */
@@ -342,7 +349,12 @@ export class MailboxFollower {
     return await session.highestUid();
   }
 
-  /** One round: every UID above the cursor, in batches, each committed atomically. */
+  /**
+   * One round: every UID above the cursor, in batches, each committed
+   * atomically. The next batch is fetched from IMAP while the current one is
+   * committed to Redis (at most two batches are held), so neither side waits
+   * for the other.
+   */
   async #syncRound(
     session: MailboxSession,
     position: Position,
@@ -351,18 +363,32 @@ export class MailboxFollower {
     const { ref } = this.#deps;
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
+    const batchSize = this.#settings.batchSize;
+    let prefetch: Promise<FetchedBatchOf | undefined> | undefined;
     try {
       const uids = await session.newUids(position.lastUid);
       const total = uids.length;
       if (total > 0) this.#notify((o) => o.progress?.(ref, 0, total));
-      let committed = false;
-      for (let i = 0; i < total && !signal.aborted; i += this.#settings.batchSize) {
+      const fetchAt = async (i: number): Promise<FetchedBatchOf | undefined> => {
         await this.#waitForBacklog(session, signal);
-        if (signal.aborted) break;
-        const batch = uids.slice(i, i + this.#settings.batchSize);
-        position = await this.#processBatch(session, position, batch);
+        if (signal.aborted) return undefined;
+        const uidsOfBatch = uids.slice(i, i + batchSize);
+        return {
+          uids: uidsOfBatch,
+          fetched: await session.fetchBatch(uidsOfBatch, this.#settings.limits),
+        };
+      };
+      let committed = false;
+      prefetch = total > 0 ? fetchAt(0) : undefined;
+      for (let i = 0; prefetch !== undefined; i += batchSize) {
+        const current = await prefetch;
+        prefetch = current && i + batchSize < total && !signal.aborted
+          ? fetchAt(i + batchSize)
+          : undefined;
+        if (!current) break;
+        position = await this.#publishBatch(position, current);
         committed = true;
-        this.#notify((o) => o.progress?.(ref, Math.min(i + batch.length, total), total));
+        this.#notify((o) => o.progress?.(ref, Math.min(i + batchSize, total), total));
       }
       // Nothing new: still record the successful poll (and check the lease).
       if (!committed && !signal.aborted) {
@@ -372,18 +398,17 @@ export class MailboxFollower {
       this.#notify((o) => o.polled?.(ref, elapsed(), "ok"));
       return position;
     } catch (error) {
+      // A fetch still in flight fails with the connection; nobody waits for it any more.
+      prefetch?.catch(() => {});
       this.#notify((o) => o.polled?.(ref, elapsed(), "error"));
       throw error;
     }
   }
 
-  async #processBatch(
-    session: MailboxSession,
-    position: Position,
-    batch: readonly number[],
-  ): Promise<Position> {
+  /** Builds the payloads of a fetched batch and commits them (or prints them in a dry run). */
+  async #publishBatch(position: Position, batch: FetchedBatchOf): Promise<Position> {
     const { ref, dryRun } = this.#deps;
-    const fetched = await session.fetchBatch(batch, this.#settings.limits);
+    const { fetched } = batch;
     const context = {
       account: ref.account,
       mailbox: ref.mailbox,
@@ -394,7 +419,7 @@ export class MailboxFollower {
     const entries: CommitEntry[] = fetched.messages.map((m) => buildEmailPayload(m, context));
     const parseErrors = entries.filter((e) => e.payload.parse_error !== undefined).length;
     this.#notify((o) => o.bytesDownloaded?.(ref.account, fetched.bytes));
-    const lastUid = batch[batch.length - 1]!;
+    const lastUid = batch.uids[batch.uids.length - 1]!;
     if (dryRun) {
       for (const entry of entries) dryRun(entry.payload);
       this.#deps.status.published += entries.length;
@@ -405,7 +430,7 @@ export class MailboxFollower {
     if (parseErrors > 0) {
       this.#log.warn("messages published with parse_error", { count: parseErrors });
     }
-    await this.#afterCommit(fetched.bytes);
+    this.#housekeeping(fetched.bytes);
     return next;
   }
 
@@ -438,29 +463,39 @@ export class MailboxFollower {
     return this.#moved({ uidValidity: position.uidValidity, lastUid }, result.total);
   }
 
-  /** Best-effort housekeeping after a commit: bandwidth accounting and trimming. */
-  async #afterCommit(bytes: number): Promise<void> {
+  /**
+   * Best-effort housekeeping after a commit, off the critical path: bandwidth
+   * accounting and trimming run in the background, one after the other.
+   */
+  #housekeeping(bytes: number): void {
     const { ref, redis } = this.#deps;
-    try {
+    this.#chores = this.#chores.then(async () => {
       const key = bandwidthKey(ref.account, bandwidthHour(Date.now()));
       await redis.multi().incrby(key, bytes).expire(key, 25 * 3600).exec();
       await trimStream(redis, this.#settings.stream, { maxLength: this.#settings.maxStreamLength });
-    } catch (error) {
+    }).catch((error) => {
       this.#log.debug("housekeeping after commit failed", { error: describeError(error) });
-    }
+    });
   }
+
+  #chores: Promise<void> = Promise.resolve();
 
   /** Pauses while the workers' backlog is above the limit; pings IMAP meanwhile. */
   async #waitForBacklog(session: MailboxSession, signal: AbortSignal): Promise<void> {
     const { ref, redis, dryRun, status } = this.#deps;
     if (dryRun) return;
+    // The backlog grows only by what this producer publishes: skip the check while even
+    // the worst case since the last one stays well below the limit.
+    const limit = this.#settings.backlogLimit;
+    if (this.#backlog !== undefined && this.#backlog + status.published <= limit * 0.8) return;
     let lastPing = Date.now();
     while (!signal.aborted) {
       const backlog = await viaRedis(
         "XINFO GROUPS",
         () => streamBacklog(redis, this.#settings.stream),
       );
-      if (backlog <= this.#settings.backlogLimit) break;
+      this.#backlog = backlog - status.published;
+      if (backlog <= limit) break;
       if (!status.backlogPaused) {
         status.backlogPaused = true;
         this.#notify((o) => o.backlogPaused?.(ref, true));
@@ -484,6 +519,9 @@ export class MailboxFollower {
       this.#log.info("stream backlog below the limit: fetching again");
     }
   }
+
+  /** Backlog at the last check, minus what this process had published by then. */
+  #backlog: number | undefined;
 
   /** Waits until this process holds the lease (standby while another producer does). */
   async #acquireLease(lease: MailboxLease, signal: AbortSignal): Promise<void> {
