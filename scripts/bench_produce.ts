@@ -3,7 +3,7 @@
  * Redis, next to a raw imapflow download of the same mailbox
  * (`bench_imap_raw.ts`), plus one 50 MB message. Prints a table.
  *
- *   deno run -A scripts/bench_produce.ts [--messages 5000] [--large-share 0.03]
+ *   deno run -A scripts/bench_produce.ts [--messages 5000] [--large-share 0.03] [--batch-size 50]
  *
  * Mailbox: realistic messages (plain, HTML, encoded words, replies, inline
  * images, attachments) where `--large-share` of them carry a 1–4 MB
@@ -29,6 +29,7 @@ function flag(name: string, fallback: string): string {
 
 const COUNT = Number(flag("messages", "5000"));
 const LARGE_SHARE = Number(flag("large-share", "0.03"));
+const BATCH_SIZE = flag("batch-size", "50");
 
 /**
  * Message `i`; `LARGE_SHARE` of all messages are attachment-kind ones
@@ -147,7 +148,10 @@ try {
 
   const rawRun = check(await raw("INBOX"), "raw fetch");
   const rawStats = JSON.parse(rawRun.stdout.trim());
-  const produceRun = check(await produce("INBOX", "bench"), "ingest produce");
+  const produceRun = check(
+    await produce("INBOX", "bench", ["--batch-size", BATCH_SIZE]),
+    "ingest produce",
+  );
   const entries = await redis.xlen("bench");
   const rawAgain = check(await raw("INBOX"), "raw fetch (2nd)");
   const small = check(
@@ -169,7 +173,7 @@ try {
       rawRun.peakRssMb.toFixed(0),
     ],
     [
-      "ingest produce --once",
+      `ingest produce --once --batch-size ${BATCH_SIZE}`,
       String(entries),
       produceRun.seconds.toFixed(2),
       produceRun.peakRssMb.toFixed(0),
