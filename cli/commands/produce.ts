@@ -12,6 +12,7 @@ import { UsageError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log/logger.ts";
 import { combineObservers, type ProducerObserver } from "../../src/observe/events.ts";
 import { type ProducerHandle, startProducer } from "../../src/producer/producer.ts";
+import { createProgressRenderer } from "../../src/progress/progress_renderer.ts";
 import { parseStartPosition, type StartPosition } from "../../src/producer/start_position.ts";
 import type { App } from "../app.ts";
 import { examples } from "./common.ts";
@@ -52,7 +53,26 @@ export interface ProduceExtensionInstance {
 }
 
 /** Extensions applied to every `ingest produce` run (progress renderer, health server, ...). */
-export const PRODUCE_EXTENSIONS: ProduceExtension[] = [produceHealthExtension];
+export const PRODUCE_EXTENSIONS: ProduceExtension[] = [
+  produceProgressExtension,
+  produceHealthExtension,
+];
+
+/**
+ * Backfill progress: bars per mailbox on a terminal, a log line every 10 s
+ * otherwise. Dry runs print payloads on stdout and stay quiet here.
+ */
+function produceProgressExtension(
+  { app, logger, options }: Parameters<ProduceExtension>[0],
+): ProduceExtensionInstance {
+  if (options.dryRun) return {};
+  const renderer = createProgressRenderer({
+    terminal: app.runtime.stderrIsTerminal,
+    write: (text) => app.runtime.stderr(text),
+    log: (message, fields) => logger.info(message, { component: "progress", ...fields }),
+  });
+  return { observer: renderer, stopped: () => renderer.finish() };
+}
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
