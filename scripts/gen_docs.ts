@@ -43,4 +43,6 @@ const updated = readme.replace(
   `<!-- config:start -->\n${configTable()}\n<!-- config:end -->`,
 );
 await Deno.writeTextFile(readmeUrl, updated);
+// Keep the README as `deno fmt` writes it (aligned table columns), so `deno task ok` stays clean.
+await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", readmeUrl.pathname] }).output();
 console.log("wrote .env.example and README.md's configuration table");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { commitBatch, type CommitEntry } from "../src/producer/commit.ts";
 import { MailboxLease } from "../src/producer/lease.ts";
-import { ensureGroup } from "../src/producer/stream_group.ts";
+import { ensureGroup } from "../src/stream/group.ts";
 import { trimStream } from "../src/producer/trim.ts";
 import { streamBacklog } from "../src/producer/backlog.ts";
 import { readCursor } from "../src/state/cursor.ts";

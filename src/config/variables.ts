@@ -233,7 +233,8 @@ export const VARIABLES = [
     group: "Observability",
     name: "ACCOUNT_ALIAS",
     default: "",
-    description: "Label used for the account in metrics instead of its address; default acct- plus a 12-hex-digit hash of the address.",
+    description:
+      "Label used for the account in metrics instead of its address; default acct- plus a 12-hex-digit hash of the address.",
   },
   {
     group: "Observability",

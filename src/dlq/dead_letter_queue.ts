@@ -8,7 +8,7 @@
  */
 
 import type { Redis } from "ioredis";
-import { LuaScript } from "../producer/lua_script.ts";
+import { LuaScript } from "../redis/lua_script.ts";
 import { type DeadLetter, parseDeadLetter } from "./dead_letter.ts";
 
 /** Which streams a DLQ operation works on. */

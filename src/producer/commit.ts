@@ -21,7 +21,7 @@ import { cursorKey, leaseKey, type MailboxRef, publishedIndexKey } from "../redi
 import { idempotencyKey, type MailboxResetPayload } from "../stream/entry.ts";
 import type { EmailPayload } from "../stream/entry.ts";
 import { mailboxResetEntryFields } from "../stream/entry.ts";
-import { LuaScript } from "./lua_script.ts";
+import { LuaScript } from "../redis/lua_script.ts";
 
 const COMMIT = new LuaScript(`
 local stream, lease, lastUidKey, validityKey, pollKey, totalKey, index =

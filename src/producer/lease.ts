@@ -10,7 +10,7 @@
 
 import type { Redis } from "ioredis";
 import { leaseKey, type MailboxRef } from "../redis/keys.ts";
-import { LuaScript } from "./lua_script.ts";
+import { LuaScript } from "../redis/lua_script.ts";
 
 // Acquire or renew: succeeds when the key is free or already ours.
 const ACQUIRE = new LuaScript(`

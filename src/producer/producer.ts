@@ -25,7 +25,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./failure_policy.ts";
 import { type FollowerOutcome, MailboxFollower } from "./mailbox_follower.ts";
 import { initialStatus, type MailboxStatus } from "./mailbox_status.ts";
 import type { StartPosition } from "./start_position.ts";
-import { ensureGroup } from "./stream_group.ts";
+import { ensureGroup } from "../stream/group.ts";
 
 /** Options of {@link startProducer}. */
 export interface ProducerOptions {

@@ -10,7 +10,7 @@
  */
 
 import type { Redis } from "ioredis";
-import { LuaScript } from "./lua_script.ts";
+import { LuaScript } from "../redis/lua_script.ts";
 
 const TRIM = new LuaScript(`
 local stream = KEYS[1]

@@ -8,7 +8,7 @@
  */
 
 import type { Redis } from "ioredis";
-import { LuaScript } from "../producer/lua_script.ts";
+import { LuaScript } from "../redis/lua_script.ts";
 import { type AttemptRecord, decodeAttempts } from "./attempts.ts";
 import type { GroupKeys } from "./group_keys.ts";
 

@@ -9,7 +9,7 @@
 
 import type { Redis } from "ioredis";
 import { deadLetterFields, type DeadLetterInfo } from "../dlq/dead_letter.ts";
-import { LuaScript } from "../producer/lua_script.ts";
+import { LuaScript } from "../redis/lua_script.ts";
 import { type AttemptRecord, encodeAttempts } from "./attempts.ts";
 import type { GroupKeys } from "./group_keys.ts";
 

@@ -29,7 +29,7 @@ import { describeError } from "../errors.ts";
 import { withDeadline } from "../health/deadline.ts";
 import type { Logger } from "../log/logger.ts";
 import type { WorkerObserver } from "../observe/events.ts";
-import { ensureGroup } from "../producer/stream_group.ts";
+import { ensureGroup } from "../stream/group.ts";
 import { entryFields, isMissingKeyError, pairsToObject } from "../redis/reply.ts";
 import { backoffDelay, sleep } from "../retry/backoff.ts";
 import { type DecodedEntry, decodeEntry, type EmailPayload } from "../stream/entry.ts";
