@@ -117,6 +117,8 @@ async function liveDelivery(
     console.log("$ ingest produce   (running in the background)");
     const before = await client.xlen("demo_stream");
     await waitFor(async () => (await client.get(`producer_lease:${USER}:INBOX`)) !== null);
+    // Let the first sync round finish so the message arrives through IDLE, not that round.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const sent = performance.now();
     await append(USER, "INBOX", await realisticMessage(MESSAGES));
     await waitFor(async () => (await client.xlen("demo_stream")) > before);
