@@ -5,7 +5,8 @@
  * Redis on 6379), delivers realistic messages to a mailbox, then runs the real
  * `ingest` commands as a user would: `produce --once`, `stream inspect`,
  * `work --drain --sink file:…`, a live `produce` that picks up a new message
- * through IMAP IDLE, and `state list`. It checks that every message reached the
+ * through IMAP IDLE, `state list`, and a dead-letter round trip (`dlq list`,
+ * `dlq replay`). It checks that every message reached the
  * sink exactly once, prints what it saw, and stops everything it started.
  *
  * @module
@@ -94,6 +95,26 @@ async function main(): Promise<void> {
   step("Live: a running producer picks up new mail through IMAP IDLE");
   await liveDelivery(env, redis.url, dovecot.append.bind(dovecot));
   console.log(await ingest(["state", "list"], env));
+
+  step("Dead-letter queue: a handler refuses the new message, an operator replays it");
+  const refusing = `${work}/refusing_handler.ts`;
+  await Deno.writeTextFile(
+    refusing,
+    `import { PermanentError } from ${
+      JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+    };\n` +
+      `export function handle(): never { throw new PermanentError("the CRM is read-only today"); }\n`,
+  );
+  await ingest(["work", "--drain", "--sink", `module:${refusing}`], env);
+  console.log(await ingest(["dlq", "list"], env));
+  console.log(await ingest(["dlq", "replay", "--all"], env));
+  await ingest(["work", "--drain", "--sink", `file:${sinkFile}`], env);
+  const final = (await Deno.readTextFile(sinkFile)).trim().split("\n");
+  const finalKeys = new Set(final.map((line) => idempotencyKeyOf(line)));
+  console.log(`${final.length} lines in the sink file, ${finalKeys.size} distinct keys`);
+  if (final.length !== MESSAGES + 1 || finalKeys.size !== MESSAGES + 1) {
+    throw new Error("the replayed message did not reach the sink exactly once");
+  }
 
   step("Done: everything stopped and removed");
   await Deno.remove(work, { recursive: true });
