@@ -43,8 +43,14 @@ export function buildProgram(app: App): CommandUnknownOpts {
     .addHelpText(
       "after",
       examples(
-        "ingest state list",
+        "ingest auth setup --account you@gmail.com",
+        "ingest doctor",
+        "ingest produce --once --dry-run | head",
+        "ingest produce",
+        "ingest work --sink file:emails.jsonl",
         "ingest stream inspect --json",
+        "ingest dlq list && ingest dlq replay --all",
+        "ingest state reset --mailbox INBOX --to-uid 1200 --yes",
       ) +
         "\nConfiguration comes from flags, then the environment, then .env, then defaults.\nExit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.\n",
     )
