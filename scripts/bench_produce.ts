@@ -17,6 +17,7 @@ import { Redis } from "ioredis";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { largeMessage, realisticMessage } from "../tests/harness/mail.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
+import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 
 const USER = "alice@example.test";
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -133,14 +134,7 @@ try {
       "--once",
       ...extra,
     ], {
-      REDIS_URL: redisServer.url,
-      REDIS_STREAM_NAME: stream,
-      IMAP_HOST: "127.0.0.1",
-      IMAP_PORT: String(dovecot.port),
-      IMAP_TLS: "false",
-      IMAP_AUTH: "password",
-      IMAP_USER: USER,
-      IMAP_PASSWORD: "secret",
+      ...pipelineEnv({ imapPort: dovecot.port, redisUrl: redisServer.url, stream, user: USER }),
       IMAP_MAILBOX: mailboxName,
       STREAM_BACKLOG_LIMIT: String(COUNT * 10),
       REDIS_MAX_STREAM_LENGTH: String(COUNT * 10),

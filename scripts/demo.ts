@@ -16,6 +16,7 @@ import { Redis } from "ioredis";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
+import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 
 const MESSAGES = 40;
 const USER = "demo@example.test";
@@ -51,18 +52,17 @@ async function main(): Promise<void> {
   console.log(`redis-server on 127.0.0.1:${redis.port}, Dovecot IMAP on 127.0.0.1:${dovecot.port}`);
 
   const env: Record<string, string> = {
-    REDIS_URL: redis.url,
-    REDIS_STREAM_NAME: "demo_stream",
-    IMAP_HOST: dovecot.host,
-    IMAP_PORT: String(dovecot.port),
-    IMAP_TLS: "false",
-    IMAP_AUTH: "password",
-    IMAP_USER: USER,
-    IMAP_PASSWORD: PASSWORD,
+    ...pipelineEnv({
+      imapPort: dovecot.port,
+      redisUrl: redis.url,
+      stream: "demo_stream",
+      user: USER,
+      password: PASSWORD,
+      logLevel: "info",
+    }),
     IMAP_MAILBOX: "INBOX",
     HEALTH_PORT: "0",
     LOG_FORMAT: "pretty",
-    LOG_LEVEL: "info",
   };
 
   step(`Delivering ${MESSAGES} realistic messages (text, HTML, attachments, non-ASCII)`);

@@ -8,6 +8,7 @@ import { runIngest } from "./harness/cli.ts";
 import { startDovecot } from "./harness/dovecot.ts";
 import { startFakeGoogle } from "./harness/fake_google.ts";
 import { startRedis } from "./harness/redis_server.ts";
+import { pipelineEnv } from "./harness/pipeline_env.ts";
 
 const USER = "alice@example.test";
 
@@ -19,14 +20,7 @@ interface CheckJson {
 }
 
 function imapEnv(port: number): Record<string, string> {
-  return {
-    IMAP_HOST: "127.0.0.1",
-    IMAP_PORT: String(port),
-    IMAP_TLS: "false",
-    IMAP_AUTH: "password",
-    IMAP_USER: USER,
-    IMAP_PASSWORD: "secret",
-  };
+  return pipelineEnv({ imapPort: port, user: USER });
 }
 
 function byName(stdout: string): Map<string, CheckJson> {

@@ -11,6 +11,7 @@ import { realisticMessage } from "./harness/mail.ts";
 import { parseMetrics, sampleValue } from "./harness/metrics_text.ts";
 import { freePort, waitForPort } from "./harness/ports.ts";
 import { startRedis } from "./harness/redis_server.ts";
+import { pipelineEnv } from "./harness/pipeline_env.ts";
 
 function server(overrides: Partial<Parameters<typeof startHealthServer>[0]> = {}) {
   const registry = createMetricsRegistry({ defaultMetrics: false });
@@ -177,16 +178,15 @@ Deno.test("ingest produce and ingest work serve metrics, /ready and /status agai
   const stream = `health-${crypto.randomUUID().slice(0, 8)}`;
   for (let i = 0; i < 5; i++) await dovecot.append(user.user, "INBOX", await realisticMessage(i));
   const env = {
-    REDIS_URL: redis.url,
-    REDIS_STREAM_NAME: stream,
-    IMAP_HOST: "127.0.0.1",
-    IMAP_PORT: String(dovecot.port),
-    IMAP_TLS: "false",
-    IMAP_AUTH: "password",
-    IMAP_USER: user.user,
-    IMAP_PASSWORD: user.password,
+    ...pipelineEnv({
+      imapPort: dovecot.port,
+      redisUrl: redis.url,
+      stream,
+      user: user.user,
+      password: user.password,
+      logLevel: "warn",
+    }),
     ACCOUNT_ALIAS: "alice",
-    LOG_LEVEL: "warn",
   };
   const producePort = freePort();
   const workPort = freePort();

@@ -6,21 +6,12 @@ import { runIngest, spawnIngest } from "./harness/cli.ts";
 import { type Dovecot, startDovecot } from "./harness/dovecot.ts";
 import { realisticMessage } from "./harness/mail.ts";
 import { startRedis } from "./harness/redis_server.ts";
+import { pipelineEnv } from "./harness/pipeline_env.ts";
 
 const USER = "alice@example.test";
 
 function imapEnv(dovecot: Dovecot, redisUrl: string, stream: string): Record<string, string> {
-  return {
-    REDIS_URL: redisUrl,
-    REDIS_STREAM_NAME: stream,
-    IMAP_HOST: "127.0.0.1",
-    IMAP_PORT: String(dovecot.port),
-    IMAP_TLS: "false",
-    IMAP_AUTH: "password",
-    IMAP_USER: USER,
-    IMAP_PASSWORD: "secret",
-    LOG_LEVEL: "info",
-  };
+  return pipelineEnv({ imapPort: dovecot.port, redisUrl, stream, user: USER, logLevel: "info" });
 }
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {

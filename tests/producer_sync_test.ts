@@ -5,6 +5,7 @@ import { startDovecot } from "./harness/dovecot.ts";
 import { largeMessage, malformedMessage, realisticMessage } from "./harness/mail.ts";
 import { startRedis } from "./harness/redis_server.ts";
 import type { EmailPayload } from "../src/stream/entry.ts";
+import { pipelineEnv } from "./harness/pipeline_env.ts";
 
 const USER = "alice@example.test";
 
@@ -37,17 +38,13 @@ Deno.test("ingest produce --once against real Dovecot and Redis", async (t) => {
   await using server = await startRedis();
   const redis = new Redis(server.port, "127.0.0.1");
   const stream = `produce-${crypto.randomUUID()}`;
-  const env = {
-    REDIS_URL: server.url,
-    REDIS_STREAM_NAME: stream,
-    IMAP_HOST: "127.0.0.1",
-    IMAP_PORT: String(dovecot.port),
-    IMAP_TLS: "false",
-    IMAP_AUTH: "password",
-    IMAP_USER: USER,
-    IMAP_PASSWORD: "secret",
-    LOG_LEVEL: "warn",
-  };
+  const env = pipelineEnv({
+    imapPort: dovecot.port,
+    redisUrl: server.url,
+    stream,
+    user: USER,
+    logLevel: "warn",
+  });
   const produce = (...args: string[]) => runIngest(["produce", "--once", ...args], { env });
 
   try {
