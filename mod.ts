@@ -163,3 +163,58 @@ export {
   type DoctorReport,
   runDoctor,
 } from "./src/doctor/doctor.ts";
+
+// Types the functions and interfaces above use.
+export type { LogConfig, ObservabilityConfig, Settings } from "./src/config/config.ts";
+export type { CredentialsRequest } from "./src/imap/credentials.ts";
+export type { DeadLetterInfo } from "./src/dlq/dead_letter.ts";
+export type { EntryType } from "./src/stream/entry.ts";
+export type { BodyNode } from "./src/imap/structure.ts";
+export type {
+  BuiltPayload,
+  Envelope,
+  PartBytes,
+  PayloadContext,
+} from "./src/imap/message_payload.ts";
+export type { LogFields, LoggerOptions } from "./src/log/logger.ts";
+export type {
+  AuthorizationRequest,
+  OAuthClientOptions,
+  TokenGrant,
+} from "./src/auth/oauth_client.ts";
+export type { ConnectionState, ProcessOutcome } from "./src/observe/events.ts";
+export type { RetryPolicy } from "./src/producer/failure_policy.ts";
+export type { FollowerOutcome } from "./src/producer/mailbox_follower.ts";
+export type { MailboxStatus } from "./src/producer/mailbox_status.ts";
+export type { DeadLetterPage, Replayed } from "./src/dlq/dead_letter_queue.ts";
+export type { LoopbackFlowOptions } from "./src/auth/loopback_flow.ts";
+export type { EntryReport, GroupReport, InspectOptions } from "./src/stream/inspect.ts";
+export type { AccountTokenInfo } from "./src/auth/token_info.ts";
+export type { WorkerCheck, WorkerCounts, WorkerState } from "./src/worker/worker.ts";
+export type { BackoffOptions } from "./src/retry/backoff.ts";
+export type { RedisConnectOptions } from "./src/redis/connection.ts";
+export type { MetricsRegistryOptions } from "./src/metrics/registry.ts";
+export type { ProducerMetricsOptions } from "./src/metrics/producer.ts";
+export type { ProgressRendererOptions } from "./src/progress/progress_renderer.ts";
+export type { WorkerMetricsOptions } from "./src/metrics/worker.ts";
+export type { CursorField } from "./src/redis/keys.ts";
+export type { OpenSinkOptions } from "./src/sinks/spec.ts";
+export type { TokenStoreOptions } from "./src/auth/token_store.ts";
+export type { DownloadedBytesOptions } from "./src/metrics/bandwidth.ts";
+export type {
+  RedisCollector,
+  RedisCollectorOptions,
+  RedisSnapshot,
+  SnapshotOptions,
+} from "./src/metrics/redis_collector.ts";
+export type { CursorReset } from "./src/state/cursor.ts";
+export type { DoctorOptions } from "./src/doctor/doctor.ts";
+export type { HealthServerOptions } from "./src/health/server.ts";
+export type { VariableName } from "./src/config/variables.ts";
+export type { EnvelopeAddress } from "./src/imap/message_payload.ts";
+export type { TextPartRef } from "./src/imap/structure.ts";
+export type { LogFormat } from "./src/log/logger.ts";
+export type { FollowerState } from "./src/producer/mailbox_status.ts";
+export type { ConsumerReport } from "./src/stream/inspect.ts";
+export type { AccountLabeler, AccountLabelOptions } from "./src/metrics/account_label.ts";
+export { CURSOR_FIELDS } from "./src/redis/keys.ts";

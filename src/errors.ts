@@ -21,6 +21,7 @@ export class IngestError extends Error {
   /** Whether trying the same operation again later may succeed. */
   readonly retryable: boolean;
 
+  /** Builds an error with a machine-readable `code`. */
   constructor(code: string, message: string, retryable: boolean, options?: IngestErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -31,8 +32,10 @@ export class IngestError extends Error {
 
 /** Invalid configuration: `problems` lists every problem found, not just the first. */
 export class ConfigError extends IngestError {
+  /** Every problem found, one line each. */
   readonly problems: readonly string[];
 
+  /** One error naming every problem. */
   constructor(problems: readonly string[], options?: IngestErrorOptions) {
     super(
       "CONFIG_INVALID",
@@ -48,6 +51,7 @@ export class ConfigError extends IngestError {
 
 /** The command was called wrongly (bad flag values, missing confirmation, ...). */
 export class UsageError extends IngestError {
+  /** A bad flag or argument (exit code 2). */
   constructor(message: string, options?: IngestErrorOptions) {
     super("USAGE", message, false, options);
   }
@@ -55,8 +59,10 @@ export class UsageError extends IngestError {
 
 /** OAuth2 or login failure. `reauthRequired` means only `ingest auth setup` can fix it. */
 export class AuthError extends IngestError {
+  /** Only `ingest auth setup` can help (the grant was revoked or expired). */
   readonly reauthRequired: boolean;
 
+  /** An authentication failure. */
   constructor(
     code: string,
     message: string,
@@ -69,6 +75,7 @@ export class AuthError extends IngestError {
 
 /** IMAP connection or protocol failure. Retryable unless stated otherwise. */
 export class ImapError extends IngestError {
+  /** An IMAP failure. */
   constructor(
     code: string,
     message: string,
@@ -80,6 +87,7 @@ export class ImapError extends IngestError {
 
 /** Redis unreachable, refusing commands, or answering unexpectedly. */
 export class RedisError extends IngestError {
+  /** A Redis failure. */
   constructor(
     code: string,
     message: string,
@@ -103,6 +111,7 @@ export class RedisError extends IngestError {
  * ```
  */
 export class PermanentError extends IngestError {
+  /** A failure that must not be retried. */
   constructor(message: string, options?: IngestErrorOptions) {
     super("PERMANENT", message, false, options);
   }
@@ -110,6 +119,7 @@ export class PermanentError extends IngestError {
 
 /** A failure that is expected to pass: retry later with backoff. */
 export class RetryableError extends IngestError {
+  /** A failure worth retrying. */
   constructor(message: string, options?: IngestErrorOptions) {
     super("RETRYABLE", message, true, options);
   }

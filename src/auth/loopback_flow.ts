@@ -17,6 +17,7 @@ import { encodeBase64Url } from "./token_crypto.ts";
 
 /** Options of {@link runLoopbackFlow}. */
 export interface LoopbackFlowOptions {
+  /** OAuth2 client. */
   client: OAuthClient;
   /** Expected account: pre-selected on the consent screen and checked afterwards. */
   account?: string | undefined;

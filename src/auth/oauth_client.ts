@@ -23,9 +23,11 @@ export const SETUP_SCOPES: readonly string[] = [GMAIL_SCOPE, "openid", "email"];
 
 /** Tokens returned by the token endpoint. Times are milliseconds since the epoch. */
 export interface TokenGrant {
+  /** The access token. */
   readonly accessToken: string;
   /** Present after a code exchange with `access_type=offline`; usually absent after a refresh. */
   readonly refreshToken: string | undefined;
+  /** Expiry in ms since the epoch, when the provider said. */
   readonly expiresAt: number | undefined;
   /** Granted scopes; empty when the provider did not say. */
   readonly scopes: readonly string[];
@@ -35,8 +37,11 @@ export interface TokenGrant {
 
 /** What {@link OAuthClient.authorizationUrl} needs. */
 export interface AuthorizationRequest {
+  /** Loopback redirect URI. */
   readonly redirectUri: string;
+  /** Random `state` checked on the callback. */
   readonly state: string;
+  /** PKCE S256 challenge. */
   readonly codeChallenge: string;
   /** Pre-selects the account on the consent screen. */
   readonly loginHint?: string | undefined;

@@ -11,6 +11,7 @@ import type { TokenStore } from "./token_store.ts";
 
 /** What {@link revokeAccount} did. */
 export interface RevokeResult {
+  /** The account whose token was removed. */
   readonly account: string;
   /** Whether a token was stored (and is now removed). */
   readonly removedLocally: boolean;
@@ -20,6 +21,7 @@ export interface RevokeResult {
    * `skipped`: nothing was stored.
    */
   readonly remote: "revoked" | "already_invalid" | "failed" | "skipped";
+  /** Why the remote revoke failed, when it did (the local token is removed anyway). */
   readonly remoteError: AuthError | undefined;
 }
 

@@ -12,7 +12,9 @@ import type { StoredToken, TokenStore } from "./token_store.ts";
 
 /** Options of {@link setupAccount}. */
 export interface SetupOptions extends Omit<LoopbackFlowOptions, "client"> {
+  /** OAuth2 client pointed at the configured endpoints. */
   client: OAuthClient;
+  /** Where the new token is stored. */
   store: TokenStore;
   /** Clock in milliseconds, for tests. Default `Date.now`. */
   now?: () => number;
@@ -20,7 +22,9 @@ export interface SetupOptions extends Omit<LoopbackFlowOptions, "client"> {
 
 /** The account that was set up and what was stored for it. */
 export interface SetupResult {
+  /** The account that gave consent. */
   readonly account: string;
+  /** The stored token (never print it). */
   readonly token: StoredToken;
 }
 

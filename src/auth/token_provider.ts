@@ -40,6 +40,7 @@ export interface OAuthCredentialsOptions {
   config: Config;
   /** The account address, as stored by `ingest auth setup`. */
   account: string;
+  /** Structured logger. */
   logger: Logger;
   /** Told about every refresh request (`tokenRefresh`). */
   observer?: Pick<ProducerObserver, "tokenRefresh">;

@@ -51,7 +51,9 @@ export interface StoredToken {
 
 /** What the file looks like on disk, without reading any token. */
 export interface TokenFileStatus {
+  /** Path of the token file. */
   readonly path: string;
+  /** Whether the file exists. */
   readonly exists: boolean;
   /** Permission bits, e.g. `0o600`; `undefined` when the file does not exist. */
   readonly mode: number | undefined;

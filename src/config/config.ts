@@ -14,8 +14,11 @@ import { type VariableName, variableSpec } from "./variables.ts";
 export interface RedisConfig {
   /** `redis://` or `rediss://` URL, when given; wins over host/port. */
   readonly url: string | undefined;
+  /** `REDIS_HOST` (used when no URL is given). */
   readonly host: string;
+  /** `REDIS_PORT`. */
   readonly port: number;
+  /** `REDIS_PASSWORD`, when not in the URL. */
   readonly password: string | undefined;
   /** The main stream. */
   readonly streamName: string;
@@ -27,55 +30,83 @@ export interface RedisConfig {
 
 /** How to reach the IMAP server. */
 export interface ImapConfig {
+  /** `IMAP_HOST`, default imap.gmail.com. */
   readonly host: string;
+  /** `IMAP_PORT`, default 993. */
   readonly port: number;
+  /** `IMAP_TLS`: implicit TLS (true unless set false). */
   readonly tls: boolean;
+  /** `IMAP_USER`: the account address. */
   readonly user: string | undefined;
+  /** `IMAP_AUTH`: XOAUTH2/OAUTHBEARER (`oauth2`) or a password login. */
   readonly auth: "oauth2" | "password";
+  /** `IMAP_PASSWORD`, for `auth: "password"`. */
   readonly password: string | undefined;
+  /** `IMAP_MAILBOX`, comma-separated: the mailboxes to follow. */
   readonly mailboxes: readonly string[];
 }
 
 /** OAuth2 client, token store and endpoints. */
 export interface GoogleConfig {
+  /** `GOOGLE_CLIENT_ID` of the Desktop OAuth client. */
   readonly clientId: string | undefined;
+  /** `GOOGLE_CLIENT_SECRET`. */
   readonly clientSecret: string | undefined;
+  /** `GOOGLE_TOKEN_FILE`: the token store. */
   readonly tokenFile: string;
   /** Base64 of 32 bytes; `undefined` stores tokens unencrypted (with a warning). */
   readonly tokenKey: string | undefined;
+  /** `GOOGLE_OAUTH_AUTH_URL`: authorization endpoint. */
   readonly authUrl: string;
+  /** `GOOGLE_OAUTH_TOKEN_URL`: token endpoint. */
   readonly tokenUrl: string;
+  /** `GOOGLE_OAUTH_REVOKE_URL`: revocation endpoint. */
   readonly revokeUrl: string;
+  /** `GOOGLE_OAUTH_USERINFO_URL`: finds the account address. */
   readonly userinfoUrl: string;
 }
 
 /** Producer tuning. */
 export interface ProducerConfig {
+  /** `POLL_INTERVAL_SECONDS`: between polls without IDLE. */
   readonly pollIntervalSeconds: number;
+  /** `BATCH_SIZE`: messages per fetch and atomic commit. */
   readonly batchSize: number;
+  /** `MAX_MESSAGE_BYTES`: larger messages are published without body. */
   readonly maxMessageBytes: number;
+  /** `BODY_TEXT_CHARS`: length of `body_text`. */
   readonly bodyTextChars: number;
+  /** `BODY_HTML_CHARS`: length of `body_html_preview`. */
   readonly bodyHtmlChars: number;
+  /** `STREAM_BACKLOG_LIMIT`: fetching pauses above this many unacknowledged entries. */
   readonly backlogLimit: number;
 }
 
 /** Worker tuning. */
 export interface WorkerConfig {
+  /** `WORKER_GROUP`: the consumer group. */
   readonly group: string;
   /** The `--sink` spec, e.g. `file:/var/lib/ingest/out.jsonl`. */
   readonly sink: string;
   /** Entries handled at once per process. */
   readonly concurrency: number;
+  /** `WORKER_MAX_ATTEMPTS`: attempts before the DLQ. */
   readonly maxAttempts: number;
+  /** `WORKER_BACKOFF_BASE_MS`: first retry delay. */
   readonly backoffBaseMs: number;
+  /** `WORKER_BACKOFF_CAP_MS`: longest retry delay. */
   readonly backoffCapMs: number;
+  /** `PROCESSED_TTL_SECONDS`: how long processed-records are kept. */
   readonly processedTtlSeconds: number;
+  /** `WEBHOOK_SECRET`: signs webhook bodies. */
   readonly webhookSecret: string | undefined;
 }
 
 /** Metrics and health endpoints. */
 export interface ObservabilityConfig {
+  /** `ACCOUNT_ALIAS`: the account label in metrics. */
   readonly accountAlias: string | undefined;
+  /** `HEALTH_HOST`: address of the health server. */
   readonly healthHost: string;
   /** 0 disables the health server. */
   readonly healthPort: number;
@@ -83,18 +114,27 @@ export interface ObservabilityConfig {
 
 /** Logging. */
 export interface LogConfig {
+  /** `LOG_LEVEL`. */
   readonly level: LogLevel;
+  /** `LOG_FORMAT`: `auto` is pretty on a terminal, JSON otherwise. */
   readonly format: "json" | "pretty" | "auto";
 }
 
 /** The whole configuration; frozen. */
 export interface Config {
+  /** Redis connection and key names. */
   readonly redis: RedisConfig;
+  /** The IMAP server and account. */
   readonly imap: ImapConfig;
+  /** OAuth2 client, token store and endpoints. */
   readonly google: GoogleConfig;
+  /** Producer tuning. */
   readonly producer: ProducerConfig;
+  /** Worker tuning. */
   readonly worker: WorkerConfig;
+  /** Metrics labels and the health server. */
   readonly observability: ObservabilityConfig;
+  /** Logging. */
   readonly log: LogConfig;
 }
 

@@ -20,9 +20,11 @@ export interface DeadLetterInfo {
   readonly sourceStream: string;
   /** Its id there. */
   readonly sourceId: string;
+  /** Consumer group the entry failed in. */
   readonly group: string;
   /** The consumer that gave up on it. */
   readonly consumer: string;
+  /** Why it was dead-lettered. */
   readonly reason: DeadLetterReason;
   /** The last error message. */
   readonly error: string;

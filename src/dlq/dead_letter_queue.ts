@@ -23,6 +23,7 @@ export interface DeadLetterStreams {
 export interface DeadLetterPage {
   /** Entries in the DLQ in total. */
   readonly total: number;
+  /** The entries, oldest first. */
   readonly entries: readonly DeadLetter[];
 }
 
@@ -108,6 +109,7 @@ export interface Replayed {
 
 /** The outcome of {@link replayDeadLetters}. */
 export interface ReplayResult {
+  /** What was moved, old id to new id. */
   readonly replayed: readonly Replayed[];
   /** Ids that were not in the DLQ (already replayed or purged). */
   readonly missing: readonly string[];

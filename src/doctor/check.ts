@@ -14,6 +14,7 @@ export type CheckStatus = "pass" | "warn" | "fail" | "skip";
 export interface CheckResult {
   /** Stable identifier, e.g. `redis.maxmemory_policy`. */
   readonly name: string;
+  /** pass, warn, fail or skip. */
   readonly status: CheckStatus;
   /** What was found, in one sentence. */
   readonly detail: string;

@@ -18,6 +18,7 @@ export type { CheckResult, CheckStatus } from "./check.ts";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
+  /** Logs progress (checks never log secrets). */
   logger: Logger;
   /** Bound on each connection and command. Default 10 s. */
   timeoutMs?: number;

@@ -15,7 +15,9 @@ import { withDeadline } from "./deadline.ts";
 
 /** What a readiness check returns; `checks` explains the verdict (shape chosen by the caller). */
 export interface Readiness {
+  /** 200 when true, 503 otherwise. */
   readonly ready: boolean;
+  /** Details shown in the `/ready` body. */
   readonly checks?: unknown;
 }
 
@@ -33,6 +35,7 @@ export interface HealthServerOptions {
   status?: () => Promise<unknown>;
   /** Stops the server when aborted. */
   signal?: AbortSignal;
+  /** Logs start, stop and request errors. */
   logger: Logger;
   /** How the port was chosen, for the "in use" message. Default `--health-port / HEALTH_PORT`. */
   portSetting?: string;
@@ -44,6 +47,7 @@ export interface HealthServerOptions {
 
 /** A running server. */
 export interface HealthServer extends AsyncDisposable {
+  /** Address the server listens on. */
   readonly host: string;
   /** The bound port (the real one when 0 was asked for). */
   readonly port: number;

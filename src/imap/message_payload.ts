@@ -29,25 +29,37 @@ import {
 
 /** An address as the server's ENVELOPE gives it. */
 export interface EnvelopeAddress {
+  /** Display name. */
   name?: string;
+  /** The addr-spec. */
   address?: string;
 }
 
 /** The ENVELOPE fields used (a subset of imapflow's `MessageEnvelopeObject`). */
 export interface Envelope {
+  /** Date header as the server parsed it. */
   date?: Date | string;
+  /** Subject as the server gives it (may be undecoded). */
   subject?: string;
+  /** Message-ID. */
   messageId?: string;
+  /** In-Reply-To. */
   inReplyTo?: string;
+  /** From addresses. */
   from?: EnvelopeAddress[];
+  /** Reply-To addresses. */
   replyTo?: EnvelopeAddress[];
+  /** To addresses. */
   to?: EnvelopeAddress[];
+  /** Cc addresses. */
   cc?: EnvelopeAddress[];
 }
 
 /** The first bytes of a text part, still transfer-encoded. */
 export interface PartBytes {
+  /** Which part these bytes belong to. */
   readonly part: TextPartRef;
+  /** The bytes, still transfer-encoded. */
   readonly bytes: Uint8Array;
   /** Whether `bytes` stops before the end of the part. */
   readonly truncated: boolean;
@@ -55,18 +67,25 @@ export interface PartBytes {
 
 /** Everything fetched for one message. */
 export interface FetchedMessage {
+  /** IMAP UID. */
   uid: number;
   /** RFC822.SIZE. */
   size: number;
+  /** IMAP flags. */
   flags: readonly string[];
+  /** INTERNALDATE. */
   internalDate?: Date | string;
+  /** The server's ENVELOPE. */
   envelope?: Envelope;
+  /** BODYSTRUCTURE, when fetched. */
   bodyStructure?: BodyNode;
   /** The raw header block. */
   headers?: Uint8Array;
   /** Present when the server offers X-GM-EXT-1. */
   gmail: GmailInfo | null;
+  /** The first bytes of the text/plain part. */
   text?: PartBytes;
+  /** The first bytes of the text/html part. */
   html?: PartBytes;
   /** The body was not downloaded: the message exceeds the size limit. */
   bodySkipped?: "too_large";
@@ -76,8 +95,11 @@ export interface FetchedMessage {
 
 /** Where the message lives and what the payload may hold. */
 export interface PayloadContext {
+  /** The account read from. */
   account: string;
+  /** Mailbox path. */
   mailbox: string;
+  /** UIDVALIDITY of the mailbox. */
   uidValidity: number;
   /** Characters of `body_text`. */
   bodyTextChars: number;
@@ -89,6 +111,7 @@ export interface PayloadContext {
 
 /** A payload and the identity used to recognise the message again after a UIDVALIDITY change. */
 export interface BuiltPayload {
+  /** The payload to publish. */
   payload: EmailPayload;
   /** `gm:<X-GM-MSGID>`, else `mid:<Message-ID>`, else `h:<hash of key headers>`. */
   dedupeId: string;

@@ -15,12 +15,17 @@ export interface BodyNode {
   part?: string;
   /** `type/subtype`, lower case. */
   type: string;
+  /** Content-Type parameters (e.g. `charset`, `name`). */
   parameters?: Record<string, string>;
+  /** Content-Transfer-Encoding. */
   encoding?: string;
   /** Encoded size in bytes. */
   size?: number;
+  /** Content-Disposition (`inline`, `attachment`). */
   disposition?: string;
+  /** Content-Disposition parameters (e.g. `filename`). */
   dispositionParameters?: Record<string, string>;
+  /** Parts of a multipart. */
   childNodes?: BodyNode[];
 }
 
@@ -28,7 +33,9 @@ export interface BodyNode {
 export interface TextPartRef {
   /** Part number for `BODY.PEEK[<key>]`. */
   readonly key: string;
+  /** Content-Transfer-Encoding, lower case. */
   readonly encoding: string | null;
+  /** Charset parameter, when given. */
   readonly charset: string | null;
   /** Encoded size in bytes, when the server said. */
   readonly size: number;

@@ -17,9 +17,13 @@ export type LogFields = Record<string, unknown>;
 
 /** The logger every core function takes as an argument. */
 export interface Logger {
+  /** Logs at debug level (dropped unless LOG_LEVEL=debug). */
   debug(message: string, fields?: LogFields): void;
+  /** Logs at info level. */
   info(message: string, fields?: LogFields): void;
+  /** Logs at warn level. */
   warn(message: string, fields?: LogFields): void;
+  /** Logs at error level. */
   error(message: string, fields?: LogFields): void;
   /** A logger whose records all carry `fields` (e.g. `{ component: "producer" }`). */
   child(fields: LogFields): Logger;

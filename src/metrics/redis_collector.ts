@@ -26,7 +26,9 @@ import type { MailboxRef } from "../redis/keys.ts";
 
 /** What one scrape read from Redis. */
 export interface RedisSnapshot {
+  /** Stream, groups and DLQ. */
   readonly stream: StreamReport;
+  /** Every mailbox cursor. */
   readonly cursors: readonly Cursor[];
   /** Bytes downloaded over the last 24 h, by account address. */
   readonly downloaded: ReadonlyMap<string, number>;
@@ -38,7 +40,9 @@ export interface RedisSnapshot {
 export interface RedisCollectorOptions {
   /** A connection of its own: never one that blocks in XREADGROUP. */
   redis: Redis;
+  /** Stream to read. */
   stream: string;
+  /** Dead-letter stream. */
   dlqStream: string;
   /** Turns account addresses into labels. Default: a hash (see `accountLabeler`). */
   labelAccount?: AccountLabeler;
@@ -61,6 +65,7 @@ export interface RedisCollectorOptions {
   mailboxRescanMs?: number;
   /** Clock in ms. Default `Date.now`. */
   now?: () => number;
+  /** Logs read failures. */
   logger?: Logger;
 }
 

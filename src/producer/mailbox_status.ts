@@ -17,8 +17,11 @@ export type FollowerState =
 
 /** One mailbox, as `status()` reports it (JSON-friendly). */
 export interface MailboxStatus {
+  /** The account. */
   readonly account: string;
+  /** Mailbox path. */
   readonly mailbox: string;
+  /** What the follower is doing now. */
   state: FollowerState;
   /** Committed position; `null` before the first sync. */
   cursor: { lastUid: number; uidValidity: number } | null;

@@ -35,9 +35,11 @@ export interface ProducerOptions {
   readonly account: string;
   /** Mailboxes to follow. Default `config.imap.mailboxes`. */
   readonly mailboxes?: readonly string[];
+  /** Supplies IMAP credentials (password or refreshed OAuth2 token). */
   readonly credentials: CredentialsProvider;
   /** A connected client; the caller closes it after `done`. */
   readonly redis: Redis;
+  /** Structured logger (never receives addresses or content). */
   readonly logger: Logger;
   /** Metrics, status, progress bars. Hooks must not throw (failures are logged and ignored). */
   readonly observer?: ProducerObserver;
@@ -65,13 +67,17 @@ export interface ProducerOptions {
 
 /** The producer's status (JSON-friendly). */
 export interface ProducerStatus {
+  /** The account (IMAP user). */
   readonly account: string;
+  /** One entry per followed mailbox. */
   readonly mailboxes: readonly MailboxStatus[];
 }
 
 /** Readiness for `/ready`: every mailbox connected, standing by, or (with --once) done. */
 export interface ProducerReadiness {
+  /** Whether every mailbox is healthy. */
   readonly ready: boolean;
+  /** Per-mailbox state and verdict. */
   readonly checks: ReadonlyArray<{ mailbox: string; state: string; ok: boolean }>;
 }
 
@@ -79,12 +85,15 @@ export interface ProducerReadiness {
 export interface ProducerResult {
   /** Every mailbox ended well (caught up with --once, or stopped on request). */
   readonly ok: boolean;
+  /** How each mailbox ended, by path. */
   readonly outcomes: Readonly<Record<string, FollowerOutcome>>;
 }
 
 /** A running producer. */
 export interface ProducerHandle {
+  /** Current per-mailbox status (JSON-friendly). */
   status(): ProducerStatus;
+  /** Readiness for `/ready`. */
   ready(): ProducerReadiness;
   /** Resolves when every mailbox follower has ended. */
   readonly done: Promise<ProducerResult>;

@@ -48,6 +48,7 @@ export interface ProgressRendererOptions {
 
 /** The `progress` hook plus a final flush. */
 export interface ProgressRenderer extends Pick<ProducerObserver, "progress"> {
+  /** Records `done` of `total` for a mailbox and redraws or logs. */
   progress(ref: MailboxRef, done: number, total: number): void;
   /** Draws the last state of every bar (terminal) and stops redrawing. */
   finish(): void;

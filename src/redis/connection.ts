@@ -18,6 +18,7 @@ export type { Redis } from "ioredis";
 export interface RedisConnectOptions {
   /** Shown in `CLIENT LIST` and logs, e.g. `ingest:producer`. */
   name: string;
+  /** Logs connection trouble. */
   logger: Logger;
   /** How long the first connection may take. Default 5 s. */
   connectTimeoutMs?: number;

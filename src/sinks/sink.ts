@@ -24,9 +24,11 @@ import type { EmailPayload, EntryType, MailboxResetPayload } from "../stream/ent
 export interface Delivery {
   /** The stream entry id, e.g. `1700000000000-0` (new after a DLQ replay). */
   readonly id: string;
+  /** Entry kind. */
   readonly type: EntryType;
   /** Stable across retries, re-deliveries and replays: deduplicate on this. */
   readonly idempotencyKey: string;
+  /** The decoded payload. */
   readonly payload: EmailPayload | MailboxResetPayload;
   /** 1 for the first attempt, 2 for the first retry, ... */
   readonly attempt: number;
@@ -46,10 +48,15 @@ export interface Sink {
 
 /** The JSON document stdout, file, webhook and exec sinks receive for each entry. */
 export interface DeliveryDocument {
+  /** Stream entry id. */
   id: string;
+  /** Entry kind. */
   type: EntryType;
+  /** `account:mailbox:uidvalidity:uid`; the same on every re-delivery. */
   idempotency_key: string;
+  /** Attempt number, 1 on the first delivery. */
   attempt: number;
+  /** The payload (see `EmailPayload`). */
   payload: EmailPayload | MailboxResetPayload;
 }
 

@@ -18,7 +18,9 @@ import {
 
 /** Where the producer stands in one mailbox. */
 export interface Cursor {
+  /** The account (IMAP user). */
   readonly account: string;
+  /** Mailbox path. */
   readonly mailbox: string;
   /** Highest UID committed to the stream (0: nothing yet). */
   readonly lastUid: number;
@@ -64,7 +66,9 @@ export async function listCursors(redis: Redis): Promise<Cursor[]> {
 
 /** What {@link resetCursor} changed. */
 export interface CursorReset {
+  /** The cursor before the reset; `null` when there was none. */
   readonly before: Cursor | null;
+  /** The UID the cursor now points at. */
   readonly lastUid: number;
 }
 

@@ -17,42 +17,71 @@ export type EntryType = "email" | "mailbox_reset";
 
 /** An attachment as described in the payload (content is never copied). */
 export interface AttachmentInfo {
+  /** File name from Content-Disposition or Content-Type, RFC 2047-decoded; `null` when none. */
   filename: string | null;
+  /** MIME type, lower case, e.g. `application/pdf`. */
   content_type: string;
+  /** Size in bytes (decoded size estimated from the encoded size for base64). */
   size: number;
 }
 
 /** Gmail's own identifiers, present when the server offers X-GM-EXT-1. */
 export interface GmailInfo {
+  /** X-GM-MSGID: the message id, stable across labels and UIDVALIDITY changes. */
   msgid: string;
+  /** X-GM-THRID: the conversation id. */
   thrid: string | null;
+  /** X-GM-LABELS, e.g. `\\Inbox`, `\\Important`, user labels. */
   labels: string[];
 }
 
 /** The JSON payload of an `email` entry (the seed's fields plus ours). */
 export interface EmailPayload {
+  /** Version of this schema ({@link SCHEMA_VERSION}). */
   schema_version: number;
+  /** The account (IMAP user) the message was read from. */
   account: string;
+  /** Mailbox path, e.g. `INBOX`. */
   mailbox: string;
+  /** IMAP UID within `mailbox` and `uidvalidity`. */
   uid: number;
+  /** UIDVALIDITY of the mailbox when the message was read. */
   uidvalidity: number;
+  /** Message-ID header, with angle brackets; `null` when missing. */
   message_id: string | null;
+  /** First From address (addr-spec, display name dropped); `null` when missing. */
   from: string | null;
+  /** To addresses (addr-specs). */
   to: string[];
+  /** Cc addresses. */
   cc: string[];
+  /** Reply-To addresses. */
   reply_to: string[];
+  /** Subject, RFC 2047-decoded; `null` when missing. */
   subject: string | null;
+  /** Date header as ISO 8601 UTC; `null` when missing or unreadable. */
   date: string | null;
+  /** The server's INTERNALDATE (arrival time) as ISO 8601 UTC. */
   internal_date: string | null;
+  /** In-Reply-To message id; `null` when missing. */
   in_reply_to: string | null;
+  /** References message ids, oldest first. */
   references: string[];
+  /** The text body (or text derived from the HTML), first BODY_TEXT_CHARS characters (2,000). */
   body_text: string;
+  /** The HTML body, first BODY_HTML_CHARS characters (500); empty when none. */
   body_html_preview: string;
+  /** RFC822.SIZE in bytes. */
   size: number;
+  /** IMAP flags, e.g. `\\Seen`. */
   flags: string[];
+  /** Header fields by name as first seen; repeated fields joined by newlines, values capped at 8,000 characters. */
   headers: Record<string, string>;
+  /** Attachments described from BODYSTRUCTURE (never downloaded). */
   attachments: AttachmentInfo[];
+  /** Gmail's ids and labels; `null` on servers without X-GM-EXT-1. */
   gmail: GmailInfo | null;
+  /** When the producer fetched the message, ISO 8601 UTC. */
   fetched_at: string;
   /** Present when the message could not be parsed fully; the rest is best effort. */
   parse_error?: string;
@@ -62,17 +91,25 @@ export interface EmailPayload {
 
 /** The JSON payload of a `mailbox_reset` control entry. */
 export interface MailboxResetPayload {
+  /** Version of this schema ({@link SCHEMA_VERSION}). */
   schema_version: number;
+  /** The account whose mailbox was reset. */
   account: string;
+  /** Mailbox path. */
   mailbox: string;
+  /** UIDVALIDITY the cursor had. */
   previous_uidvalidity: number;
+  /** The new UIDVALIDITY; the mailbox is re-synced under it. */
   uidvalidity: number;
+  /** When the producer handled the change, ISO 8601 UTC. */
   at: string;
 }
 
 /** The idempotency key of a message: stable across retries and re-deliveries. */
 export function idempotencyKey(
+  /** The account whose mailbox was reset. */
   account: string,
+  /** Mailbox path. */
   mailbox: string,
   uidValidity: number,
   uid: number,
@@ -106,13 +143,17 @@ export function mailboxResetEntryFields(payload: MailboxResetPayload): string[] 
 
 /** A decoded entry. */
 export interface DecodedEntry {
+  /** The entry's kind. */
   type: EntryType;
+  /** `account:mailbox:uidvalidity:uid` for emails. */
   idempotencyKey: string;
+  /** The parsed, schema-checked payload. */
   payload: EmailPayload | MailboxResetPayload;
 }
 
 /** Why an entry could not be decoded (the worker dead-letters it with this reason). */
 export class EntryFormatError extends Error {
+  /** Error name shown in logs. */
   override name = "EntryFormatError";
 }
 

@@ -11,7 +11,9 @@ import { entryFields, isMissingKeyError, pairsToObject, streamIdTime } from "../
 
 /** One consumer of a group. */
 export interface ConsumerReport {
+  /** Consumer name. */
   readonly name: string;
+  /** Entries pending on this consumer. */
   readonly pending: number;
   /** Milliseconds since the consumer last read or claimed. */
   readonly idleMs: number;
@@ -19,39 +21,55 @@ export interface ConsumerReport {
 
 /** One consumer group. */
 export interface GroupReport {
+  /** Group name. */
   readonly name: string;
+  /** Consumers of the group. */
   readonly consumers: readonly ConsumerReport[];
   /** Entries delivered and not yet acknowledged. */
   readonly pending: number;
   /** Entries not yet delivered to the group; `null` when Redis cannot tell. */
   readonly lag: number | null;
+  /** Last id delivered to the group. */
   readonly lastDeliveredId: string;
   /** Oldest pending entry, by its id's timestamp. */
   readonly oldestPendingId: string | null;
+  /** Age of the oldest pending entry in ms (from its id); `null` when none. */
   readonly oldestPendingAgeMs: number | null;
 }
 
 /** A stream entry as shown by `--tail`. */
 export interface EntryReport {
+  /** Entry id. */
   readonly id: string;
+  /** Entry fields. */
   readonly fields: Record<string, string>;
 }
 
 /** The whole snapshot; its JSON form is the stable `stream inspect --json` shape. */
 export interface StreamReport {
+  /** Stream name. */
   readonly stream: string;
+  /** Whether the stream exists. */
   readonly exists: boolean;
+  /** XLEN. */
   readonly length: number;
+  /** Id of the first entry; `null` when empty. */
   readonly firstId: string | null;
+  /** Id of the last entry; `null` when empty. */
   readonly lastId: string | null;
+  /** Consumer groups, by name. */
   readonly groups: readonly GroupReport[];
+  /** The dead-letter stream and its length. */
   readonly dlq: { readonly stream: string; readonly length: number };
+  /** The last entries (`--tail N`), newest last. */
   readonly tail: readonly EntryReport[];
 }
 
 /** Options of {@link inspectStream}. */
 export interface InspectOptions {
+  /** Stream to inspect. */
   stream: string;
+  /** Dead-letter stream whose length is reported. */
   dlqStream: string;
   /** How many of the newest entries to include. Default 0. */
   tail?: number;

@@ -55,6 +55,7 @@ export interface WorkerOptions {
   blockingRedis: Redis;
   /** Stream and DLQ names (`config.redis`) and retry settings (`config.worker`). */
   config: Config;
+  /** Where entries are delivered. */
   sink: Sink;
   /** This consumer's name in the group; unique per process. */
   consumer: string;
@@ -72,7 +73,9 @@ export interface WorkerOptions {
   consumerIdleTimeoutMs?: number;
   /** Longest blocking read; also the loop's tick. Default 1000. */
   blockMs?: number;
+  /** Metrics and health hooks. */
   observer?: WorkerObserver;
+  /** Structured logger. */
   logger: Logger;
   /** Stops the worker (gracefully) when aborted. */
   signal?: AbortSignal;
@@ -84,10 +87,15 @@ export interface WorkerOptions {
 
 /** Counters of one run. */
 export interface WorkerCounts {
+  /** Delivered and acknowledged. */
   processed: number;
+  /** Acknowledged without calling the sink (already processed). */
   duplicates: number;
+  /** Failures scheduled for a retry. */
   retriesScheduled: number;
+  /** Moved to the DLQ. */
   deadLettered: number;
+  /** Taken over from stalled consumers. */
   reclaimed: number;
 }
 
@@ -104,13 +112,21 @@ export type WorkerState = "starting" | "running" | "stopping" | "stopped";
 
 /** A snapshot for `/status`. */
 export interface WorkerStatus {
+  /** Lifecycle state. */
   readonly state: WorkerState;
+  /** The stream read. */
   readonly stream: string;
+  /** The consumer group. */
   readonly group: string;
+  /** This consumer's name in the group. */
   readonly consumer: string;
+  /** Sink kind (e.g. `file`). */
   readonly sink: string;
+  /** Handlers allowed in flight. */
   readonly concurrency: number;
+  /** Handlers in flight now. */
   readonly inFlight: number;
+  /** Entries handled so far, by outcome. */
   readonly counts: Readonly<WorkerCounts>;
   /** ISO time the worker started. */
   readonly startedAt: string;
@@ -122,18 +138,23 @@ export interface WorkerStatus {
 
 /** One readiness check's verdict. */
 export interface WorkerCheck {
+  /** Whether the check passed. */
   readonly ok: boolean;
+  /** Why not, when it failed. */
   readonly detail?: string;
 }
 
 /** The verdict for `/ready`: the loop is alive and the group answers. */
 export interface WorkerReadiness {
+  /** Whether the loop is alive and the group reachable. */
   readonly ready: boolean;
+  /** The two checks behind `ready`. */
   readonly checks: { readonly loop: WorkerCheck; readonly group: WorkerCheck };
 }
 
 /** A running worker. */
 export interface WorkerHandle {
+  /** Current status (JSON-friendly, for `/status`). */
   status(): WorkerStatus;
   /** Loop not stuck (heartbeat recent, not stopping) and the group exists in Redis. */
   ready(): Promise<WorkerReadiness>;
