@@ -18,7 +18,7 @@ import { realisticMessage } from "../tests/harness/mail.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
 import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 
-const MESSAGES = 40;
+const MESSAGES = 300;
 const USER = "demo@example.test";
 const PASSWORD = "demo-password";
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -44,7 +44,31 @@ async function ingest(args: string[], env: Record<string, string>): Promise<stri
   return text;
 }
 
+async function* realisticMessages(count: number): AsyncGenerator<Uint8Array> {
+  for (let index = 0; index < count; index++) yield await realisticMessage(index);
+}
+
+/** The system packages the demo needs, and how to install each when it is missing. */
+async function checkPrerequisites(): Promise<void> {
+  const missing: string[] = [];
+  const found = async (command: string) =>
+    (await new Deno.Command("sh", { args: ["-c", `command -v ${command}`], stdout: "null" })
+      .output()).success;
+  if (!(await found("redis-server"))) missing.push("redis-server");
+  if (!(await Deno.stat("/usr/sbin/dovecot").then(() => true, () => false))) {
+    missing.push("dovecot-imapd");
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `missing system packages: ${missing.join(", ")}.\n` +
+        `Install them with:  sudo apt-get install -y ${missing.join(" ")}\n` +
+        "(the demo starts its own private servers; nothing else is configured)",
+    );
+  }
+}
+
 async function main(): Promise<void> {
+  await checkPrerequisites();
   step("Starting a private redis-server and Dovecot on loopback");
   await using redis = await startRedis();
   await using dovecot = await startDovecot({ users: [{ user: USER, password: PASSWORD }] });
@@ -66,12 +90,10 @@ async function main(): Promise<void> {
   };
 
   step(`Delivering ${MESSAGES} realistic messages (text, HTML, attachments, non-ASCII)`);
-  for (let index = 0; index < MESSAGES; index++) {
-    await dovecot.append(USER, "INBOX", await realisticMessage(index));
-  }
+  await dovecot.seedMaildir(USER, "INBOX", realisticMessages(MESSAGES));
 
   step("Producing: IMAP → Redis Stream (one atomic commit per batch)");
-  await ingest(["produce", "--once", "--batch-size", "16"], env);
+  await ingest(["produce", "--once"], env);
   console.log(await ingest(["stream", "inspect"], env));
 
   step("Working: stream → file sink, through the consumer group");
@@ -96,7 +118,7 @@ async function main(): Promise<void> {
   await liveDelivery(env, redis.url, dovecot.append.bind(dovecot));
   console.log(await ingest(["state", "list"], env));
 
-  step("Dead-letter queue: a handler refuses the new message, an operator replays it");
+  step("Dead-letter queue: a poison message the handler refuses, replayed by an operator");
   const refusing = `${work}/refusing_handler.ts`;
   await Deno.writeTextFile(
     refusing,
