@@ -76,6 +76,28 @@ interface FetchedBatchOf {
   readonly fetched: FetchedBatch;
 }
 
+/**
+ * Messages fetched from IMAP per round trip (at least one commit batch).
+ * Bounds memory: at most two chunks of headers and capped text parts are held.
+ */
+const FETCH_CHUNK_MESSAGES = 250;
+
+/** Splits a fetched chunk into commit batches of `size` UIDs, in UID order. */
+function commitSlices(chunk: FetchedBatchOf, size: number): FetchedBatchOf[] {
+  const slices: FetchedBatchOf[] = [];
+  let m = 0;
+  for (let i = 0; i < chunk.uids.length; i += size) {
+    const uids = chunk.uids.slice(i, i + size);
+    const last = uids[uids.length - 1]!;
+    const start = m;
+    while (m < chunk.fetched.messages.length && chunk.fetched.messages[m]!.uid <= last) m++;
+    // The chunk's download is counted once, with its first slice.
+    const bytes = i === 0 ? chunk.fetched.bytes : 0;
+    slices.push({ uids, fetched: { messages: chunk.fetched.messages.slice(start, m), bytes } });
+  }
+  return slices;
+}
+
 /** How a follower ended. */
 export type FollowerOutcome = "caught_up" | "stopped" | "parked" | "failed";
 
@@ -369,26 +391,34 @@ export class MailboxFollower {
       const uids = await session.newUids(position.lastUid);
       const total = uids.length;
       if (total > 0) this.#notify((o) => o.progress?.(ref, 0, total));
+      // IMAP is read in chunks of several commit batches: each FETCH is a round
+      // trip, so fewer, larger ones keep the server streaming. Commits stay one
+      // per --batch-size slice (the unit of atomicity and of the cursor).
+      const chunk = Math.max(batchSize, FETCH_CHUNK_MESSAGES);
       const fetchAt = async (i: number): Promise<FetchedBatchOf | undefined> => {
-        await this.#waitForBacklog(session, signal);
         if (signal.aborted) return undefined;
-        const uidsOfBatch = uids.slice(i, i + batchSize);
+        const uidsOfChunk = uids.slice(i, i + chunk);
         return {
-          uids: uidsOfBatch,
-          fetched: await session.fetchBatch(uidsOfBatch, this.#settings.limits),
+          uids: uidsOfChunk,
+          fetched: await session.fetchBatch(uidsOfChunk, this.#settings.limits),
         };
       };
       let committed = false;
+      let done = 0;
       prefetch = total > 0 ? fetchAt(0) : undefined;
-      for (let i = 0; prefetch !== undefined; i += batchSize) {
+      for (let i = 0; prefetch !== undefined; i += chunk) {
         const current = await prefetch;
-        prefetch = current && i + batchSize < total && !signal.aborted
-          ? fetchAt(i + batchSize)
-          : undefined;
+        prefetch = current && i + chunk < total && !signal.aborted ? fetchAt(i + chunk) : undefined;
         if (!current) break;
-        position = await this.#publishBatch(position, current);
-        committed = true;
-        this.#notify((o) => o.progress?.(ref, Math.min(i + batchSize, total), total));
+        for (const slice of commitSlices(current, batchSize)) {
+          // Publishing is what grows the backlog, so the limit is checked before each commit.
+          await this.#waitForBacklog(session, signal);
+          if (signal.aborted) break;
+          position = await this.#publishBatch(position, slice);
+          committed = true;
+          done += slice.uids.length;
+          this.#notify((o) => o.progress?.(ref, done, total));
+        }
       }
       // Nothing new: still record the successful poll (and check the lease).
       if (!committed && !signal.aborted) {
