@@ -46,6 +46,19 @@ function skipRest(from: number, why: string): CheckResult[] {
   return TOKEN_CHECKS.slice(from).map((name) => result(name, "skip", why));
 }
 
+/** The outcome when `token.present` fails: the later checks are skipped. */
+function presentFailed(
+  earlier: CheckResult[],
+  detail: string,
+  fix: string,
+  why: string,
+): TokenCheckOutcome {
+  return {
+    results: [...earlier, result("token.present", "fail", detail, fix), ...skipRest(2, why)],
+    credentials: undefined,
+  };
+}
+
 function setupCommand(account: string): string {
   return `ingest auth setup --account ${account}`;
 }
@@ -141,54 +154,25 @@ export async function checkToken(
       "decrypting the token file",
       () => store.load(account),
     );
-    if (token === undefined) {
-      return {
-        results: [
-          ...results,
-          result(
-            "token.present",
-            "fail",
-            `no token is stored for ${account}`,
-            setupCommand(account),
-          ),
-          ...skipRest(2, "no token for this account"),
-        ],
-        credentials: undefined,
-      };
-    }
-    if (token.refreshToken === undefined) {
-      return {
-        results: [
-          ...results,
-          result(
-            "token.present",
-            "fail",
-            `the token of ${account} has no refresh token`,
-            setupCommand(account),
-          ),
-          ...skipRest(2, "no refresh token"),
-        ],
-        credentials: undefined,
-      };
+    const missing = token === undefined
+      ? `no token is stored for ${account}`
+      : token.refreshToken === undefined
+      ? `the token of ${account} has no refresh token`
+      : undefined;
+    if (missing !== undefined) {
+      return presentFailed(results, missing, setupCommand(account), "no usable token");
     }
     results.push(
       result("token.present", "pass", `a refresh token is stored for ${account} and decrypts`),
     );
   } catch (error) {
-    return {
-      results: [
-        ...results,
-        result(
-          "token.present",
-          "fail",
-          `cannot read the token of ${account}: ${reason(error)}`,
-          "Check INGEST_TOKEN_KEY (the key the file was written with), or run " +
-            setupCommand(account),
-        ),
-        ...skipRest(2, "the token cannot be read"),
-      ],
-      credentials: undefined,
-    };
+    return presentFailed(
+      results,
+      `cannot read the token of ${account}: ${reason(error)}`,
+      "Check INGEST_TOKEN_KEY (the key the file was written with), or run " +
+        setupCommand(account),
+      "the token cannot be read",
+    );
   }
 
   // token.refresh: ask the provider for a new access token (and store it).
