@@ -5,6 +5,8 @@
  * @module
  */
 
+import { createSignalGate } from "./signal_gate.ts";
+
 /** Standard streams, environment and terminal facts of one CLI run. */
 export interface Runtime {
   /** Process environment. */
@@ -28,10 +30,12 @@ const encoder = new TextEncoder();
 /** The real process: Deno's streams, environment and signals. */
 export function processRuntime(): Runtime {
   const controller = new AbortController();
+  const classify = createSignalGate();
   for (const name of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(name, () => {
-      if (controller.signal.aborted) Deno.exit(130); // second signal: stop now
-      controller.abort(new DOMException(`received ${name}`, "AbortError"));
+      const verdict = classify(name);
+      if (verdict === "force") Deno.exit(130); // a second request: stop now
+      if (verdict === "stop") controller.abort(new DOMException(`received ${name}`, "AbortError"));
     });
   }
   return {
