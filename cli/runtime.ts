@@ -5,6 +5,7 @@
  * @module
  */
 
+import { closableOutput, OutputClosedError } from "./output_stream.ts";
 import { createSignalGate } from "./signal_gate.ts";
 
 /** Standard streams, environment and terminal facts of one CLI run. */
@@ -21,11 +22,14 @@ export interface Runtime {
   readonly interactive: boolean;
   /** Whether stderr is a terminal (pretty logs, progress bars). */
   readonly stderrIsTerminal: boolean;
-  /** Aborted on SIGINT/SIGTERM. */
+  /** Aborted on SIGINT/SIGTERM, and when the reader of stdout went away. */
   readonly signal: AbortSignal;
+  /**
+   * Whether stdout's reader went away (`| head`): the run then ends quietly
+   * with exit code 0. Default: never.
+   */
+  readonly outputClosed?: () => boolean;
 }
-
-const encoder = new TextEncoder();
 
 /** The real process: Deno's streams, environment and signals. */
 export function processRuntime(): Runtime {
@@ -38,10 +42,18 @@ export function processRuntime(): Runtime {
       if (verdict === "stop") controller.abort(new DOMException(`received ${name}`, "AbortError"));
     });
   }
+  const stdout = closableOutput(Deno.stdout, () => {
+    controller.abort(new DOMException("standard output closed", "AbortError"));
+  });
+  // A closed stderr loses log lines; it stops nothing.
+  const stderr = closableOutput(Deno.stderr, () => {});
   return {
     env: Deno.env.toObject(),
-    stdout: (text) => writeAll(Deno.stdout, text),
-    stderr: (text) => writeAll(Deno.stderr, text),
+    stdout: (text) => stdout.write(text),
+    stderr: (text) => {
+      if (!stderr.closed) ignoreOutputClosed(() => stderr.write(text));
+    },
+    outputClosed: () => stdout.closed,
     readLine: readStdinLine,
     interactive: Deno.stdin.isTerminal() && Deno.stdout.isTerminal(),
     stderrIsTerminal: Deno.stderr.isTerminal(),
@@ -49,9 +61,12 @@ export function processRuntime(): Runtime {
   };
 }
 
-function writeAll(target: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = encoder.encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(target.writeSync(bytes));
+function ignoreOutputClosed(write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    if (!(error instanceof OutputClosedError)) throw error;
+  }
 }
 
 let stdinLines: AsyncIterator<string> | undefined;
