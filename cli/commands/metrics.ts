@@ -9,6 +9,7 @@ import { Command } from "@commander-js/extra-typings";
 import type { Config, Settings } from "../../src/config/config.ts";
 import { describeError, UsageError } from "../../src/errors.ts";
 import { checkRedis } from "../../src/health/checks.ts";
+import { DEFAULT_PORTS } from "../../src/health/ports.ts";
 import { type HealthServer, type Readiness, startHealthServer } from "../../src/health/server.ts";
 import type { AccountLabeler } from "../../src/metrics/account_label.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "../../src/metrics/pipeline.ts";
@@ -33,7 +34,8 @@ export interface HealthFlags {
 
 /** Help of the health flags, shared by `produce` and `work`. */
 export const HEALTH_FLAG_HELP = {
-  port: "port of /health /ready /status /metrics; 0 disables (default: HEALTH_PORT or 8080)",
+  port:
+    `port of /health /ready /status /metrics; 0 disables (default: HEALTH_PORT or ${DEFAULT_PORTS.produce}; give work ${DEFAULT_PORTS.work} beside a producer)`,
   host: "address of that server (default: HEALTH_HOST or 127.0.0.1)",
 } as const;
 
@@ -219,7 +221,11 @@ export function metricsCommand(app: App): Command {
       "Export what lives in Redis (stream depth, group lag/pending/oldest age, DLQ depth, " +
         "per-mailbox last poll age and totals, 24 h downloads) for Prometheus, until stopped",
     )
-    .option("--port <port>", "port to listen on (0 picks a free one)", "9090")
+    .option(
+      "--port <port>",
+      "port to listen on (0 picks a free one)",
+      String(DEFAULT_PORTS.exporter),
+    )
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--stream <name>", "stream to watch (default: REDIS_STREAM_NAME)")
     .option("--json", "print the listening address as JSON")
@@ -227,8 +233,8 @@ export function metricsCommand(app: App): Command {
       "after",
       examples(
         "ingest metrics serve",
-        "ingest metrics serve --port 9464 --host 0.0.0.0",
-        "curl -s http://127.0.0.1:9090/metrics | grep email_ingestion_stream_depth",
+        "ingest metrics serve --port 9464 --host 10.0.0.5",
+        `curl -s http://127.0.0.1:${DEFAULT_PORTS.exporter}/metrics | grep email_ingestion_stream_depth`,
       ) +
         "\nEndpoints: /metrics (Prometheus text), /ready (Redis reachable), /status (JSON), /health.\n" +
         "Stops on SIGINT/SIGTERM.\n",

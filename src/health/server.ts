@@ -12,6 +12,7 @@ import { ConfigError, describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { VERSION } from "../version.ts";
 import { withDeadline } from "./deadline.ts";
+import { HEALTH_PATHS } from "./ports.ts";
 
 /** What a readiness check returns; `checks` explains the verdict (shape chosen by the caller). */
 export interface Readiness {
@@ -90,7 +91,7 @@ export function startHealthServer(options: HealthServerOptions): HealthServer {
         return await metricsResponse();
       default:
         return json(
-          { error: "not found", endpoints: ["/health", "/ready", "/status", "/metrics"] },
+          { error: "not found", endpoints: HEALTH_PATHS },
           404,
         );
     }
@@ -165,7 +166,7 @@ export function startHealthServer(options: HealthServerOptions): HealthServer {
   }
   const port = server.addr.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  log.info("health server listening", { url, endpoints: "/health /ready /status /metrics" });
+  log.info("health server listening", { url, endpoints: HEALTH_PATHS.join(" ") });
   const finished = server.finished.finally(() => {
     options.signal?.removeEventListener("abort", onAbort);
   });
