@@ -8,6 +8,7 @@
 import { type Config, loadConfig, type Settings } from "../src/config/config.ts";
 import { readDotenvFile } from "../src/config/dotenv.ts";
 import { createLogger, type Logger } from "../src/log/logger.ts";
+import { createStatusArea, type StatusArea } from "../src/progress/status_area.ts";
 import { closeRedis, connectRedis, type Redis } from "../src/redis/connection.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -24,6 +25,7 @@ export class App {
   #globals: GlobalOptions = {};
   readonly #redisClients: Redis[] = [];
   #logger: Logger | undefined;
+  #statusArea: StatusArea | undefined;
   /** Exit code of a command that finished without throwing (e.g. `doctor` with failures). */
   exitCode = 0;
 
@@ -54,10 +56,18 @@ export class App {
       this.#logger = createLogger({
         level: config.log.level,
         format: pretty ? "pretty" : "json",
-        write: (line) => this.runtime.stderr(line + "\n"),
+        // Above the progress bars when they are shown, so no redraw erases a log line.
+        write: (line) =>
+          this.#statusArea ? this.#statusArea.print(line + "\n") : this.runtime.stderr(line + "\n"),
       });
     }
     return this.#logger;
+  }
+
+  /** Status lines at the bottom of the terminal (stderr); log lines print above them. */
+  statusArea(): StatusArea {
+    this.#statusArea ??= createStatusArea((text) => this.runtime.stderr(text));
+    return this.#statusArea;
   }
 
   /** A connected Redis client that is closed with the app. */

@@ -59,19 +59,26 @@ export const PRODUCE_EXTENSIONS: ProduceExtension[] = [
 ];
 
 /**
- * Backfill progress: bars per mailbox on a terminal, a log line every 10 s
- * otherwise. Dry runs print payloads on stdout and stay quiet here.
+ * Backfill progress: bars per mailbox on a terminal (log lines scroll above
+ * them), a log line every 10 s otherwise; once a live run caught up, a "live"
+ * line per mailbox. Dry runs print payloads on stdout and stay quiet here.
  */
 function produceProgressExtension(
   { app, logger, options }: Parameters<ProduceExtension>[0],
 ): ProduceExtensionInstance {
   if (options.dryRun) return {};
+  const terminal = app.runtime.stderrIsTerminal;
   const renderer = createProgressRenderer({
-    terminal: app.runtime.stderrIsTerminal,
+    terminal,
     write: (text) => app.runtime.stderr(text),
+    area: terminal ? app.statusArea() : undefined,
+    live: !options.once,
     log: (message, fields) => logger.info(message, { component: "progress", ...fields }),
   });
-  return { observer: renderer, stopped: () => renderer.finish() };
+  return {
+    observer: renderer,
+    stopped: () => renderer.finish({ stopped: app.runtime.signal.aborted }),
+  };
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];

@@ -21,6 +21,16 @@
 
 import type { ProducerObserver } from "../observe/events.ts";
 import type { MailboxRef } from "../redis/keys.ts";
+import {
+  formatBar,
+  formatLine,
+  formatLive,
+  percent,
+  progressEta,
+  progressRate,
+  type ProgressState,
+} from "./progress_format.ts";
+import { createStatusArea, type StatusArea } from "./status_area.ts";
 
 /** Options of {@link createProgressRenderer}. */
 export interface ProgressRendererOptions {
@@ -29,11 +39,26 @@ export interface ProgressRendererOptions {
   /** Writes to the terminal (stderr). Used for bars, and for lines when `log` is unset. */
   write: (text: string) => void;
   /**
+   * On a terminal: the status area the bars are drawn in. Pass the one the
+   * logger prints through, so log lines scroll above the bars instead of
+   * being overwritten. Default: a private area on `write`.
+   */
+  area?: StatusArea;
+  /**
    * Off a terminal, receives each progress line instead of `write` (e.g. the
    * structured logger). Fields: `mailbox`, `done`, `total`, `percent`,
    * `rate_per_second` (or null), `eta_seconds` (or null).
    */
   log?: (message: string, fields: Record<string, unknown>) => void;
+  /**
+   * Whether the run keeps following mailboxes after catching up (`produce`
+   * without `--once`). Then, once a mailbox's first sync round ends, small
+   * rounds (new mail) update one "live" line instead of drawing a bar (or
+   * logging a line) each. Default false.
+   */
+  live?: boolean;
+  /** In live mode, a round of at least this many messages shows as a bar again. Default 100. */
+  liveBarThreshold?: number;
   /** Clock in milliseconds. Default `Date.now`. */
   now?: () => number;
   /** Off a terminal: at most one line per mailbox this often (plus one at the end). Default 10 s. */
@@ -46,85 +71,43 @@ export interface ProgressRendererOptions {
   label?: (ref: MailboxRef) => string;
 }
 
-/** The `progress` hook plus a final flush. */
-export interface ProgressRenderer extends Pick<ProducerObserver, "progress"> {
+/** The `progress` and `polled` hooks plus a final flush. */
+export interface ProgressRenderer extends Pick<ProducerObserver, "progress" | "polled"> {
   /** Records `done` of `total` for a mailbox and redraws or logs. */
   progress(ref: MailboxRef, done: number, total: number): void;
-  /** Draws the last state of every bar (terminal) and stops redrawing. */
-  finish(): void;
+  /** A sync round ended: after the first successful one, a live run shows the live line. */
+  polled(ref: MailboxRef, seconds: number, outcome: "ok" | "error"): void;
+  /**
+   * Draws the last state of every line (terminal) and stops redrawing. With
+   * `stopped` (Ctrl-C), an unfinished bar says where it stopped instead of an ETA.
+   */
+  finish(options?: { stopped?: boolean }): void;
 }
 
-/** One mailbox's current sync round. */
-export interface ProgressState {
-  readonly label: string;
-  readonly done: number;
-  readonly total: number;
-  /** When this round's first report arrived, and how much was done then. */
-  readonly startedAt: number;
-  readonly startDone: number;
-  /** When the last report arrived. */
-  readonly updatedAt: number;
-}
+export {
+  formatBar,
+  formatLine,
+  formatLive,
+  formatSeconds,
+  type LiveState,
+  progressEta,
+  progressRate,
+  type ProgressState,
+} from "./progress_format.ts";
 
-/** Messages per second since the round started, or `undefined` before there is a rate. */
-export function progressRate(state: ProgressState): number | undefined {
-  const seconds = (state.updatedAt - state.startedAt) / 1000;
-  const done = state.done - state.startDone;
-  if (seconds <= 0 || done <= 0) return undefined;
-  return done / seconds;
-}
-
-/** Seconds until done at the current rate, or `undefined` when unknown. */
-export function progressEta(state: ProgressState): number | undefined {
-  const rate = progressRate(state);
-  if (rate === undefined) return state.done >= state.total ? 0 : undefined;
-  return Math.max(0, Math.ceil((state.total - state.done) / rate));
-}
-
-/** `75` → `1m15s`; `undefined` → `-`. */
-export function formatSeconds(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return "-";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-}
-
-function percent(state: ProgressState): number {
-  return state.total <= 0 ? 100 : Math.floor((state.done / state.total) * 100);
-}
-
-function rateText(state: ProgressState): string {
-  const rate = progressRate(state);
-  return rate === undefined
-    ? "- msg/s"
-    : `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} msg/s`;
-}
-
-/**
- * One bar line, e.g.
- * `INBOX  [#########---------------]  1200/5000  24%  350 msg/s  ETA 11s`.
- */
-export function formatBar(state: ProgressState, width = 24, labelWidth = 0): string {
-  const filled = state.total <= 0
-    ? width
-    : Math.min(width, Math.floor((state.done / state.total) * width));
-  const bar = "#".repeat(filled) + "-".repeat(width - filled);
-  const finished = state.done >= state.total;
-  const tail = finished
-    ? `done in ${formatSeconds((state.updatedAt - state.startedAt) / 1000)}`
-    : `ETA ${formatSeconds(progressEta(state))}`;
-  return `${state.label.padEnd(labelWidth)}  [${bar}]  ${state.done}/${state.total}  ${
-    percent(state)
-  }%  ${rateText(state)}  ${tail}`;
-}
-
-/** One plain line for logs, e.g. `backfill INBOX: 1200/5000 (24%), 350 msg/s, ETA 11s`. */
-export function formatLine(state: ProgressState): string {
-  const finished = state.done >= state.total;
-  return `backfill ${state.label}: ${state.done}/${state.total} (${percent(state)}%), ${
-    rateText(state)
-  }, ${finished ? "done" : `ETA ${formatSeconds(progressEta(state))}`}`;
+/** One mailbox as the renderer tracks it. */
+interface Track {
+  label: string;
+  /** The current (or last) round drawn as a bar. */
+  round: ProgressState | undefined;
+  /** Caught up once, in a live run: small rounds update the live line. */
+  live: boolean;
+  /** A live round big enough for a bar is running. */
+  bigRound: boolean;
+  newSinceCaughtUp: number;
+  lastNewAt: number | undefined;
+  receiving: { done: number; total: number } | undefined;
+  backfill: { total: number; seconds: number } | undefined;
 }
 
 /** Creates the renderer; pass it (or combine it) as the producer's observer. */
@@ -132,23 +115,56 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   const now = options.now ?? Date.now;
   const logInterval = options.logIntervalMs ?? 10_000;
   const redrawInterval = options.redrawIntervalMs ?? 100;
+  const threshold = options.liveBarThreshold ?? 100;
   const width = options.barWidth ?? 24;
   const label = options.label ?? ((ref: MailboxRef) => ref.mailbox);
-  const states = new Map<string, ProgressState>();
+  const area = options.area ?? createStatusArea(options.write);
+  const tracks = new Map<string, Track>();
   const lastLogAt = new Map<string, number>();
-  let drawnLines = 0;
   let lastDrawAt: number | undefined;
   let finished = false;
 
-  function draw(): void {
-    const all = [...states.values()];
-    const labelWidth = Math.max(...all.map((s) => s.label.length));
-    // Move up over the previous drawing, then rewrite every line in place.
-    let text = drawnLines > 0 ? `\x1b[${drawnLines}A` : "";
-    for (const state of all) text += `\r\x1b[2K${formatBar(state, width, labelWidth)}\n`;
-    options.write(text);
-    drawnLines = all.length;
+  function lineOf(track: Track, labelWidth: number, stopped: boolean): string | undefined {
+    if (track.live && !track.bigRound) return formatLive(track, labelWidth, stopped);
+    return track.round && formatBar(track.round, width, labelWidth, stopped);
+  }
+
+  function draw(stopped = false): void {
+    const all = [...tracks.values()];
+    const labelWidth = Math.max(...all.map((t) => t.label.length));
+    area.draw(all.flatMap((track) => lineOf(track, labelWidth, stopped) ?? []));
     lastDrawAt = now();
+  }
+
+  function trackOf(ref: MailboxRef): [string, Track] {
+    const key = JSON.stringify([ref.account, ref.mailbox]);
+    let track = tracks.get(key);
+    if (!track) {
+      track = {
+        label: label(ref),
+        round: undefined,
+        live: false,
+        bigRound: false,
+        newSinceCaughtUp: 0,
+        lastNewAt: undefined,
+        receiving: undefined,
+        backfill: undefined,
+      };
+      tracks.set(key, track);
+    }
+    return [key, track];
+  }
+
+  /** A live round of new mail: counted on the live line, no bar, no log line. */
+  function liveProgress(track: Track, done: number, total: number, at: number): void {
+    if (done >= total) {
+      track.newSinceCaughtUp += total;
+      track.lastNewAt = at;
+      track.receiving = undefined;
+    } else {
+      track.receiving = { done, total };
+    }
+    if (options.terminal) draw();
   }
 
   function logLine(key: string, state: ProgressState): void {
@@ -169,40 +185,65 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
     }
   }
 
+  function barProgress(key: string, track: Track, done: number, total: number, at: number): void {
+    const previous = track.round;
+    // A new round: first report, a different total, or the count went back.
+    const newRound = previous === undefined || previous.total !== total ||
+      done < previous.done;
+    const state: ProgressState = {
+      label: track.label,
+      done,
+      total,
+      startedAt: newRound ? at : previous.startedAt,
+      startDone: newRound ? done : previous.startDone,
+      updatedAt: at,
+    };
+    track.round = state;
+    const complete = done >= total;
+    if (track.live && complete && (newRound || previous.done < total)) {
+      track.newSinceCaughtUp += total;
+      track.lastNewAt = at;
+    }
+    if (options.terminal) {
+      const due = lastDrawAt === undefined || at - lastDrawAt >= redrawInterval;
+      if (due || complete || newRound) draw();
+      return;
+    }
+    const last = lastLogAt.get(key);
+    const roundFinished = complete && (newRound || previous.done < total);
+    if (last === undefined || newRound || at - last >= logInterval || roundFinished) {
+      logLine(key, state);
+    }
+  }
+
   return {
     progress(ref: MailboxRef, done: number, total: number): void {
       if (finished) return;
-      const key = JSON.stringify([ref.account, ref.mailbox]);
+      const [key, track] = trackOf(ref);
       const at = now();
-      const previous = states.get(key);
-      // A new round: first report, a different total, or the count went back.
-      const newRound = previous === undefined || previous.total !== total ||
-        done < previous.done;
-      const state: ProgressState = {
-        label: label(ref),
-        done,
-        total,
-        startedAt: newRound ? at : previous.startedAt,
-        startDone: newRound ? done : previous.startDone,
-        updatedAt: at,
-      };
-      states.set(key, state);
-      const complete = done >= total;
-      if (options.terminal) {
-        const due = lastDrawAt === undefined || at - lastDrawAt >= redrawInterval;
-        if (due || complete || previous === undefined) draw();
-        return;
+      if (track.live && !track.bigRound && total < threshold) {
+        return liveProgress(track, done, total, at);
       }
-      const last = lastLogAt.get(key);
-      const roundFinished = complete && (newRound || previous.done < total);
-      if (last === undefined || newRound || at - last >= logInterval || roundFinished) {
-        logLine(key, state);
-      }
+      if (track.live && !track.bigRound) track.bigRound = true;
+      barProgress(key, track, done, total, at);
     },
-    finish(): void {
+    polled(ref: MailboxRef, _seconds: number, outcome: "ok" | "error"): void {
+      if (finished || !options.live || outcome !== "ok") return;
+      const [, track] = trackOf(ref);
+      if (!track.live && track.round && track.round.done >= track.round.total) {
+        const { total, startedAt, updatedAt } = track.round;
+        track.backfill = { total, seconds: (updatedAt - startedAt) / 1000 };
+      }
+      const changed = !track.live || track.bigRound;
+      track.live = true;
+      track.bigRound = false;
+      if (options.terminal && changed) draw();
+    },
+    finish(finishOptions: { stopped?: boolean } = {}): void {
       if (finished) return;
       finished = true;
-      if (options.terminal && states.size > 0) draw();
+      if (options.terminal && tracks.size > 0) draw(finishOptions.stopped ?? false);
+      area.finish();
     },
   };
 }

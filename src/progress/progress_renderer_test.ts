@@ -7,6 +7,8 @@ import {
   progressRate,
   type ProgressRendererOptions,
 } from "./progress_renderer.ts";
+import { createStatusArea } from "./status_area.ts";
+import { screen } from "./_terminal_screen.ts";
 
 const INBOX = { account: "alice@example.test", mailbox: "INBOX" };
 const ARCHIVE = { account: "alice@example.test", mailbox: "Archive" };
@@ -150,4 +152,87 @@ Deno.test("a new round (another total) restarts the rate, and plain lines go to 
     "backfill INBOX: 0/20 (0%), - msg/s, ETA -\n",
     "backfill INBOX: 20/20 (100%), 20.0 msg/s, done\n",
   ]);
+});
+
+Deno.test("a live run: after catching up, new mail updates one live line, never a 1/1 bar", () => {
+  const f = fixture({ live: true, redrawIntervalMs: 0 });
+  f.renderer.progress(INBOX, 0, 300);
+  f.advance(3_000);
+  f.renderer.progress(INBOX, 300, 300);
+  f.renderer.polled(INBOX, 3, "ok");
+  assert.deepEqual(screen(f.writes), ["INBOX  live · waiting for new mail · backfilled 300 in 3s"]);
+  const before = f.writes.length;
+  for (let i = 0; i < 3; i++) {
+    f.advance(60_000);
+    f.renderer.progress(INBOX, 0, 1);
+    f.renderer.progress(INBOX, 1, 1);
+    f.renderer.polled(INBOX, 0.1, "ok");
+  }
+  const shown = screen(f.writes);
+  assert.equal(shown.length, 1);
+  assert.match(
+    shown[0]!,
+    /^INBOX {2}live · 3 new since caught up, last \d\d:\d\d:\d\d · backfilled 300/,
+  );
+  assert.ok(!f.writes.slice(before).join("").includes("1/1"), "no per-message bar");
+});
+
+Deno.test("a live run: a mailbox with nothing to backfill waits on a live line; a big burst is a bar", () => {
+  const f = fixture({ live: true, redrawIntervalMs: 0, liveBarThreshold: 100 });
+  f.renderer.polled(INBOX, 0.2, "ok");
+  assert.deepEqual(screen(f.writes), ["INBOX  live · waiting for new mail"]);
+  f.renderer.progress(INBOX, 0, 500);
+  f.advance(1_000);
+  f.renderer.progress(INBOX, 250, 500);
+  assert.match(screen(f.writes)[0]!, /^INBOX {2}\[#{12}-{12}\] {2}250\/500 {2}50%/);
+  f.renderer.progress(INBOX, 500, 500);
+  f.renderer.polled(INBOX, 2, "ok");
+  assert.match(screen(f.writes)[0]!, /^INBOX {2}live · 500 new since caught up, last /);
+});
+
+Deno.test("a live run off a terminal logs backfill lines, not one line per new message", () => {
+  const f = fixture({ terminal: false, live: true, withLog: true });
+  f.renderer.progress(INBOX, 0, 10);
+  f.renderer.progress(INBOX, 10, 10);
+  f.renderer.polled(INBOX, 1, "ok");
+  const logged = f.logs.length;
+  f.renderer.progress(INBOX, 0, 1);
+  f.renderer.progress(INBOX, 1, 1);
+  assert.equal(f.logs.length, logged);
+  assert.equal(logged, 2);
+});
+
+Deno.test("finish({ stopped }) (Ctrl-C) leaves where each mailbox stopped, not an ETA", () => {
+  const f = fixture({ live: true, redrawIntervalMs: 0 });
+  f.renderer.progress(INBOX, 0, 1000);
+  f.advance(1_000);
+  f.renderer.progress(INBOX, 400, 1000);
+  f.renderer.polled(ARCHIVE, 0.1, "ok");
+  f.renderer.finish({ stopped: true });
+  const shown = screen(f.writes);
+  assert.match(shown[0]!, /^INBOX {4}\[#+-+\] {2}400\/1000 {2}40% {2}400 msg\/s {2}stopped$/);
+  assert.equal(shown[1], "Archive  stopped · no new mail since caught up");
+});
+
+Deno.test("log lines printed through the shared area stay above the bars", () => {
+  const writes: string[] = [];
+  const area = createStatusArea((text) => writes.push(text));
+  const renderer = createProgressRenderer({
+    terminal: true,
+    write: () => assert.fail("the renderer draws through the area"),
+    area,
+    redrawIntervalMs: 0,
+  });
+  renderer.progress(INBOX, 0, 100);
+  area.print("12:00:00.000 INFO  mailbox synced\n");
+  renderer.progress(INBOX, 50, 100);
+  area.print("12:00:01.000 INFO  producer stopped\n");
+  renderer.finish({ stopped: true });
+  const shown = screen(writes);
+  assert.deepEqual(shown.slice(0, 2), [
+    "12:00:00.000 INFO  mailbox synced",
+    "12:00:01.000 INFO  producer stopped",
+  ]);
+  assert.match(shown[2]!, /^INBOX {2}\[.*\] {2}50\/100 .* stopped$/);
+  assert.equal(shown.length, 3);
 });
