@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { exportedMetricNames, metricNamesIn } from "./harness/metrics_text.ts";
+import {
+  exportedMetricLabels,
+  exportedMetricNames,
+  metricNamesIn,
+} from "./harness/metrics_text.ts";
 
 const DASHBOARD = new URL("../ops/grafana/dashboard.json", import.meta.url).pathname;
 
@@ -19,7 +23,8 @@ function allPanels(panels: Panel[]): Panel[] {
   return panels.flatMap((panel) => [panel, ...allPanels(panel.panels ?? [])]);
 }
 
-const dashboard = JSON.parse(await Deno.readTextFile(DASHBOARD));
+const dashboardText = await Deno.readTextFile(DASHBOARD);
+const dashboard = JSON.parse(dashboardText);
 const panels = allPanels(dashboard.panels as Panel[]);
 const targets = panels.flatMap((panel) => panel.targets ?? []);
 
@@ -32,16 +37,91 @@ Deno.test("metricNamesIn finds metric names, not functions, labels or keywords",
   );
 });
 
-Deno.test("every panel queries the Prometheus datasource with uid PROMETHEUS_DS", () => {
+interface Variable {
+  type: string;
+  name: string;
+  query?: string | { query: string };
+  datasource?: { type?: string; uid?: string };
+  current?: { value?: unknown };
+  multi?: boolean;
+  includeAll?: boolean;
+  allValue?: string;
+}
+const variables = dashboard.templating.list as Variable[];
+const variable = (name: string) => variables.find((v) => v.name === name);
+const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
+
+Deno.test("every panel and query uses the dashboard's datasource variable", () => {
   const queried = panels.filter((panel) => panel.type !== "row");
   assert.ok(queried.length >= 15);
   for (const panel of queried) {
-    assert.deepEqual(panel.datasource, { type: "prometheus", uid: "PROMETHEUS_DS" }, panel.title);
+    assert.deepEqual(panel.datasource, DATASOURCE, panel.title);
     assert.ok((panel.targets ?? []).length > 0, `${panel.title} has queries`);
     for (const target of panel.targets ?? []) {
-      assert.deepEqual(target.datasource, panel.datasource, panel.title);
+      assert.deepEqual(target.datasource, DATASOURCE, panel.title);
     }
   }
+});
+
+Deno.test("the dashboard imports through the UI: __inputs names the Prometheus datasource", () => {
+  assert.deepEqual(
+    (dashboard.__inputs as { name: string; type: string; pluginId: string }[]).map((input) => ({
+      name: input.name,
+      type: input.type,
+      pluginId: input.pluginId,
+    })),
+    [{ name: "DS_PROMETHEUS", type: "datasource", pluginId: "prometheus" }],
+  );
+  // Every ${DS_…} placeholder is declared, and the declared one is used.
+  const placeholders = new Set([...dashboardText.matchAll(/\$\{(DS_[A-Z_]+)\}/g)].map((m) => m[1]));
+  assert.deepEqual([...placeholders], ["DS_PROMETHEUS"]);
+  const datasource = variable("datasource");
+  assert.equal(datasource?.type, "datasource");
+  assert.equal(datasource?.query, "prometheus");
+  assert.equal(datasource?.current?.value, "${DS_PROMETHEUS}");
+  // __requires lists the plugins the importer must have: every panel type used.
+  const required = new Set(
+    (dashboard.__requires as { type: string; id: string }[]).map((r) => `${r.type}:${r.id}`),
+  );
+  assert.ok(required.has("datasource:prometheus"));
+  for (const type of new Set(panels.map((p) => p.type).filter((t) => t !== "row"))) {
+    assert.ok(required.has(`panel:${type}`), `__requires has panel ${type}`);
+  }
+  // What Grafana's importer does: replace the input with the chosen datasource's UID.
+  const imported = JSON.parse(dashboardText.replaceAll("${DS_PROMETHEUS}", "my-prom-uid"));
+  const chosen = (imported.templating.list as Variable[]).find((v) => v.name === "datasource");
+  assert.equal(chosen?.current?.value, "my-prom-uid");
+});
+
+Deno.test("account, mailbox and group variables filter every query on those labels", () => {
+  const labels = exportedMetricLabels();
+  for (const name of ["account", "mailbox", "group"]) {
+    const v = variable(name);
+    assert.ok(v, `variable ${name}`);
+    assert.equal(v.type, "query");
+    assert.deepEqual(v.datasource, DATASOURCE);
+    assert.equal(v.multi, true);
+    assert.equal(v.includeAll, true);
+    assert.equal(v.allValue, ".*");
+    const query = typeof v.query === "string" ? v.query : v.query?.query ?? "";
+    const match = query.match(/^label_values\((\w+)(\{[^}]*\})?, (\w+)\)$/);
+    assert.ok(match, `${name}: ${query}`);
+    assert.equal(match[3], name);
+    assert.ok(labels.get(match[1]!)?.includes(name), `${match[1]} has the label ${name}`);
+  }
+  // Each selector of a metric that has the label carries `label=~"$label"`.
+  const missing: string[] = [];
+  for (const target of targets) {
+    for (const selector of target.expr.matchAll(/\b(email_ingestion_\w+)(\{[^}]*\})?/g)) {
+      for (const name of ["account", "mailbox", "group"]) {
+        if (!labels.get(selector[1]!)?.includes(name)) continue;
+        if (!(selector[2] ?? "").includes(`${name}=~"$${name}"`)) {
+          missing.push(`${name} in ${selector[0]}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
 });
 
 Deno.test("every panel's query names only metrics the project exports", () => {
@@ -76,7 +156,12 @@ Deno.test("every panel query is valid PromQL (checked by promtool)", async () =>
   try {
     const rules = targets.map((target, i) =>
       `      - record: dashboard:query_${i}\n        expr: ${
-        JSON.stringify(target.expr.replaceAll("$__rate_interval", "5m"))
+        JSON.stringify(
+          target.expr.replaceAll("$__rate_interval", "5m").replace(
+            /\$(account|mailbox|group)\b/g,
+            ".*",
+          ),
+        )
       }`
     );
     await Deno.writeTextFile(

@@ -51,21 +51,32 @@ export function sampleValue(
   return found[0]?.value;
 }
 
-/** Every name the project exports: the registry as `produce`, `work` and `metrics serve` build it. */
-export function exportedMetricNames(): Set<string> {
+/**
+ * Every name the project exports, with its label names: the registry as
+ * `produce`, `work` and `metrics serve` build it (histograms with their
+ * `_bucket`, `_sum` and `_count` series).
+ */
+export function exportedMetricLabels(): Map<string, readonly string[]> {
   const registry = createMetricsRegistry();
   createProducerMetrics(registry, {});
   createWorkerMetrics(registry, { group: "g" });
   // Registration does not touch Redis; only a scrape would.
   registerRedisCollector(registry, { redis: {} as Redis, stream: "s", dlqStream: "s:dlq" });
-  const names = new Set<string>(["up"]); // set by Prometheus for every target
+  const labels = new Map<string, readonly string[]>([["up", ["job", "instance"]]]); // set by Prometheus
   for (const metric of registry.getMetricsAsArray()) {
-    names.add(metric.name);
+    // prom-client keeps the declared label names on every metric object.
+    const names = (metric as unknown as { labelNames?: string[] }).labelNames ?? [];
+    labels.set(metric.name, names);
     if (metric instanceof Histogram) {
-      for (const suffix of ["_bucket", "_sum", "_count"]) names.add(metric.name + suffix);
+      for (const suffix of ["_bucket", "_sum", "_count"]) labels.set(metric.name + suffix, names);
     }
   }
-  return names;
+  return labels;
+}
+
+/** Every name the project exports (see {@link exportedMetricLabels}). */
+export function exportedMetricNames(): Set<string> {
+  return new Set(exportedMetricLabels().keys());
 }
 
 const KEYWORDS = new Set([
