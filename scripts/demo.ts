@@ -7,7 +7,12 @@
  * `work --drain --sink file:…`, a live `produce` that picks up a new message
  * through IMAP IDLE, `state list`, and a dead-letter round trip (`dlq list`,
  * `dlq replay`). It checks that every message reached the
- * sink exactly once, prints what it saw, and stops everything it started.
+ * sink exactly once, prints what it saw and how to keep exploring, and stops
+ * everything it started.
+ *
+ * `--keep` leaves redis-server and Dovecot running after the tour, writes an
+ * env file for `ingest --env-file`, prints commands to try against them, and
+ * stops everything on Ctrl-C.
  *
  * @module
  */
@@ -61,13 +66,27 @@ async function checkPrerequisites(): Promise<void> {
   if (missing.length > 0) {
     throw new Error(
       `missing system packages: ${missing.join(", ")}.\n` +
-        `Install them with:  sudo apt-get install -y ${missing.join(" ")}\n` +
+        "Install them with:  sudo scripts/setup.sh demo   (or run the demo as scripts/demo.sh)\n" +
         "(the demo starts its own private servers; nothing else is configured)",
     );
   }
 }
 
-async function main(): Promise<void> {
+/** Flags of the demo. */
+interface DemoOptions {
+  /** Leave the servers running (until SIGINT/SIGTERM) with an env file to use them. */
+  keep: boolean;
+}
+
+function parseDemoArgs(args: readonly string[]): DemoOptions {
+  const unknown = args.filter((arg) => arg !== "--keep");
+  if (unknown.length > 0) {
+    throw new Error(`unknown argument ${unknown[0]} (usage: deno task demo [--keep])`);
+  }
+  return { keep: args.includes("--keep") };
+}
+
+async function main(options: DemoOptions): Promise<void> {
   await checkPrerequisites();
   step("Starting a private redis-server and Dovecot on loopback");
   await using redis = await startRedis();
@@ -138,8 +157,72 @@ async function main(): Promise<void> {
     throw new Error("the replayed message did not reach the sink exactly once");
   }
 
-  step("Done: everything stopped and removed");
+  if (options.keep) {
+    await keepRunning(env, work, redis.port, dovecot.port);
+  } else {
+    step("Keep exploring");
+    console.log(EXPLORE_WITHOUT_KEEP);
+    step("Done: everything stopped and removed");
+  }
   await Deno.remove(work, { recursive: true });
+}
+
+const EXPLORE_WITHOUT_KEEP = [
+  "  scripts/demo.sh --keep        the same tour, then leaves redis-server and Dovecot running",
+  "                                with an env file, so you can run any ingest command against them",
+  "  deno task ingest --help       every command, with examples (ingest <command> --help)",
+  "  README.md, Using it with Gmail   your own mailbox: OAuth2 setup, doctor, produce, work",
+  "  docs/DELIVERY.md              what exactly-once into the stream and at-least-once to sinks mean",
+].join("\n");
+
+/** The variables a person needs to point `ingest` at the demo's servers (no log settings). */
+function envFileText(env: Record<string, string>): string {
+  const keep = [
+    "REDIS_URL",
+    "REDIS_STREAM_NAME",
+    "IMAP_HOST",
+    "IMAP_PORT",
+    "IMAP_TLS",
+    "IMAP_AUTH",
+    "IMAP_USER",
+    "IMAP_PASSWORD",
+    "IMAP_MAILBOX",
+    "HEALTH_PORT",
+  ];
+  return keep.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}\n`)
+    .join("");
+}
+
+/** `--keep`: writes the env file, prints what to try, waits for Ctrl-C. */
+async function keepRunning(
+  env: Record<string, string>,
+  work: string,
+  redisPort: number,
+  imapPort: number,
+): Promise<void> {
+  const envFile = `${work}/demo.env`;
+  await Deno.writeTextFile(envFile, envFileText(env));
+  const ingest = `deno task ingest --env-file ${envFile}`;
+  step("Keep exploring: the servers stay up until you press Ctrl-C");
+  console.log(
+    [
+      `env file: ${envFile}   (or: set -a; . ${envFile}; set +a)`,
+      `  ${ingest} stream inspect`,
+      `  ${ingest} state list`,
+      `  ${ingest} dlq list`,
+      `  ${ingest} produce             # live: follows INBOX through IDLE (Ctrl-C stops it)`,
+      `  ${ingest} work --sink stdout  # in another terminal: new entries as JSON lines`,
+      `  curl -sT message.eml --user ${USER}:${PASSWORD} imap://127.0.0.1:${imapPort}/INBOX` +
+      "   # deliver a message",
+      `  redis-cli -p ${redisPort} XLEN demo_stream`,
+      "ready: waiting for Ctrl-C",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolve) => {
+    // Idempotent: under `deno task`, one Ctrl-C arrives twice.
+    for (const name of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(name, resolve);
+  });
+  step("Stopping redis-server and Dovecot, removing the demo directory");
 }
 
 /** Starts `ingest produce`, appends one message, waits for its entry, stops the producer. */
@@ -198,7 +281,7 @@ function summarize(line: string): string {
 
 if (import.meta.main) {
   try {
-    await main();
+    await main(parseDemoArgs(Deno.args));
   } catch (error) {
     console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
     Deno.exit(1);
