@@ -21,7 +21,10 @@
 set -euo pipefail
 
 DENO_VERSION=2.9.6
-POLICY=/usr/sbin/policy-rc.d
+# Overridable only so that tests/setup_test.ts can run the install path with a
+# fake apt-get and systemctl without touching this machine.
+POLICY=${INGEST_SETUP_POLICY_RC:-/usr/sbin/policy-rc.d}
+SYSTEMD_RUNTIME=${INGEST_SETUP_SYSTEMD_RUNTIME:-/run/systemd/system}
 
 log() { echo "[setup] $*" >&2; }
 die() {
@@ -89,6 +92,7 @@ if $need_deno; then
     # Older npm versions do not know --allow-scripts; they run install scripts anyway.
     npm install -g --allow-scripts=deno "deno@$DENO_VERSION" >&2 ||
       npm install -g "deno@$DENO_VERSION" >&2 || die "npm could not install deno@$DENO_VERSION"
+    have deno || die "npm installed deno@$DENO_VERSION but 'deno' is not on PATH ($(npm prefix -g)/bin)"
   fi
 fi
 
@@ -130,7 +134,7 @@ run apt-get install -y -qq --no-install-recommends "${missing_packages[@]}"
 
 # Under systemd, a unit of a package installed just now may still be enabled
 # (it would start at boot) or running: stop and disable exactly those units.
-if [ -d /run/systemd/system ] && have systemctl; then
+if [ -d "$SYSTEMD_RUNTIME" ] && have systemctl; then
   for package in "${missing_packages[@]}"; do
     case "$package" in
     redis-server) unit=redis-server ;;
@@ -144,6 +148,9 @@ fi
 
 if $dry_run; then
   log "dry run: nothing was changed"
-else
-  log "installed ${missing_packages[*]}; no system service was left running"
+  exit 0
 fi
+for pair in "${needs[@]}"; do
+  have "${pair#*:}" || die "apt-get finished but '${pair#*:}' (package ${pair%%:*}) is still missing"
+done
+log "installed ${missing_packages[*]}; no system service was left running"
