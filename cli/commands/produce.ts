@@ -189,6 +189,9 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
   try {
     const result = await producer.done;
     if (!result.ok) app.exitCode = 1;
+    for (const [mailbox, problem] of Object.entries(result.problems)) {
+      app.runtime.stderr(`error: mailbox ${mailbox} ${result.outcomes[mailbox]}: ${problem}\n`);
+    }
   } finally {
     for (const extension of extensions) await extension.stopped?.();
   }

@@ -31,7 +31,10 @@ function imapDetails(error: unknown): ImapFlowErrorLike & { message: string } {
       current = current.cause; // our wrapper: the server's details are underneath
       continue;
     }
-    if (raw.responseStatus || raw.serverResponseCode || raw.authenticationFailed || raw.code) {
+    if (
+      raw.responseStatus || raw.responseText || raw.serverResponseCode ||
+      raw.authenticationFailed || raw.code
+    ) {
       return raw;
     }
     current = current.cause;

@@ -29,6 +29,7 @@ import { streamBacklog } from "./backlog.ts";
 import { commitBatch, type CommitEntry } from "./commit.ts";
 import { decideAfterFailure, type RetryPolicy } from "./failure_policy.ts";
 import { MailboxLease } from "./lease.ts";
+import { waitForNewCredentials } from "./reauth_wait.ts";
 import type { FollowerState, MailboxStatus } from "./mailbox_status.ts";
 import type { StartPosition } from "./start_position.ts";
 import { trimStream } from "./trim.ts";
@@ -55,6 +56,8 @@ export interface FollowerSettings {
   readonly onceMaxAttempts: number;
   /** Recheck interval while paused for backlog. */
   readonly backlogCheckMs: number;
+  /** While parked (`needs_reauth`, not `once`): how often the credentials are asked for again. */
+  readonly reauthRecheckMs: number;
 }
 
 /** What a follower works with. */
@@ -204,14 +207,13 @@ export class MailboxFollower {
           }
           const decision = decideAfterFailure(error, attempt++, this.#settings.retry);
           this.#recordError(error);
-          if (decision.action === "park") {
-            this.#deps.status.parked = true;
-            this.#setState("parked");
-            this.#notify((o) => o.error?.(ref, error, undefined));
-            this.#log.error("account parked: credentials need `ingest auth setup`", {
-              error: describeError(error),
-            });
-            return "parked";
+          if (decision.action !== "retry") {
+            clearInterval(renewal);
+            if (decision.action === "stop" || !await this.#park(error, lease, signal)) {
+              return decision.action === "stop" ? this.#stop(error) : "parked";
+            }
+            attempt = 0;
+            continue;
           }
           if (this.#settings.once && attempt >= this.#settings.onceMaxAttempts) {
             this.#notify((o) => o.error?.(ref, error, undefined));
@@ -245,6 +247,42 @@ export class MailboxFollower {
       }
       if (!this.#deps.status.parked) this.#setState("stopped");
     }
+  }
+
+  /**
+   * Parks the account (state `needs_reauth`): with `once` at once; otherwise
+   * the lease is released and the follower waits until the credentials
+   * change. Returns `true` to try again, `false` to end as `parked`.
+   */
+  async #park(error: unknown, lease: MailboxLease | undefined, signal: AbortSignal) {
+    const { ref, status, credentials } = this.#deps;
+    status.parked = true;
+    this.#setState("needs_reauth");
+    this.#notify((o) => o.error?.(ref, error, undefined));
+    this.#log.error("account parked: the credentials were refused", {
+      error: describeError(error),
+    });
+    if (this.#settings.once) return false;
+    if (lease && status.leaseHeld) {
+      await lease.release().catch(() => {});
+      this.#leaseChanged(false);
+    }
+    const resumed = await waitForNewCredentials(credentials, {
+      recheckMs: this.#settings.reauthRecheckMs,
+      signal,
+    });
+    if (resumed) {
+      status.parked = false;
+      this.#log.info("new credentials found: trying again");
+    }
+    return resumed;
+  }
+
+  /** Ends the follower on a configuration problem: the same attempt would fail the same way. */
+  #stop(error: unknown): FollowerOutcome {
+    this.#notify((o) => o.error?.(this.#deps.ref, error, undefined));
+    this.#log.error("mailbox stopped: configuration problem", { error: describeError(error) });
+    return "failed";
   }
 
   /** Sync, wait for mail, sync again; returns when aborted or (with `once`) caught up. */
