@@ -218,6 +218,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       format: read.choice("LOG_FORMAT", ["json", "pretty", "auto"] as const),
     },
   };
+  if (
+    config.redis.tlsCaFile !== undefined && !config.redis.url?.toLowerCase().startsWith("rediss:")
+  ) {
+    read.problem(
+      "REDIS_TLS_CA is set but REDIS_URL is not a rediss:// URL: use rediss://host:port, or unset REDIS_TLS_CA",
+    );
+  }
   if (config.imap.auth === "password" && config.imap.password === undefined) {
     read.problem(
       "IMAP_PASSWORD is required when IMAP_AUTH=password: set it or use IMAP_AUTH=oauth2",

@@ -11,6 +11,7 @@ import type { RedisConfig } from "../config/config.ts";
 import { describeError, RedisError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { backoffDelay } from "../retry/backoff.ts";
+import { readRedisTlsCa, redisTlsOptions } from "./tls.ts";
 
 export type { Redis } from "ioredis";
 
@@ -24,6 +25,11 @@ export interface RedisConnectOptions {
   connectTimeoutMs?: number;
   /** Retries of one command while reconnecting before it fails. Default 2. */
   maxRetriesPerRequest?: number | null;
+  /**
+   * PEM text of the CA to trust for `rediss://`; {@link connectRedis} reads it
+   * from `config.tlsCaFile` (`REDIS_TLS_CA`). Default: the system's CAs.
+   */
+  tlsCa?: string;
 }
 
 /** Connection settings derived from the config, without connecting. */
@@ -49,7 +55,7 @@ export function redisOptions(config: RedisConfig, options: RedisConnectOptions):
     username: url.username ? decodeURIComponent(url.username) : undefined,
     password: url.password ? decodeURIComponent(url.password) : config.password,
     db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
-    tls: url.protocol === "rediss:" ? { servername: url.hostname } : undefined,
+    tls: url.protocol === "rediss:" ? redisTlsOptions(url.hostname, options.tlsCa) : undefined,
   };
 }
 
@@ -68,7 +74,9 @@ export async function connectRedis(
   config: RedisConfig,
   options: RedisConnectOptions,
 ): Promise<Redis> {
-  const client = new Redis(redisOptions(config, options));
+  const tlsCa = options.tlsCa ??
+    (config.tlsCaFile === undefined ? undefined : await readRedisTlsCa(config.tlsCaFile));
+  const client = new Redis(redisOptions(config, { ...options, tlsCa }));
   const log = options.logger.child({ component: "redis", connection: options.name });
   let lastError: unknown;
   client.on("error", (error: unknown) => {

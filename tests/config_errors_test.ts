@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { runIngest } from "./harness/cli.ts";
+import { startRedis } from "./harness/redis_server.ts";
+
+Deno.test("produce names every flag and environment problem in one message, exit 2, nothing written", async () => {
+  await using redis = await startRedis();
+  const result = await runIngest(["produce", "--once", "--lease-ttl", "x", "--start", "someday"], {
+    env: {
+      REDIS_URL: redis.url,
+      BATCH_SIZE: "abc",
+      IMAP_PORT: "99999",
+      IMAP_USER: "a@example.test",
+    },
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stderr.match(/error/g)?.length, 1, result.stderr);
+  for (const name of ["--lease-ttl", "--start", "BATCH_SIZE", "IMAP_PORT"]) {
+    assert.ok(result.stderr.includes(name), `${name} missing from:\n${result.stderr}`);
+  }
+  assert.equal((await redis.cli("DBSIZE")).trim(), "0");
+});
+
+Deno.test("state reset names its flag problems and the configuration's together", async () => {
+  const result = await runIngest(["state", "reset", "--mailbox", "INBOX", "--to-uid", "-3"], {
+    env: { REDIS_PORT: "nope" },
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /--to-uid/);
+  assert.match(result.stderr, /REDIS_PORT/);
+  assert.match(result.stderr, /--yes/);
+});
+
+Deno.test("a REDIS_URL whose path is not a database number is a configuration error naming REDIS_URL", async () => {
+  await using redis = await startRedis();
+  for (const args of [["stream", "inspect"], ["produce", "--once"]]) {
+    const result = await runIngest(args, {
+      env: { REDIS_URL: `${redis.url}/abc`, IMAP_USER: "a@example.test" },
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /REDIS_URL: the path must be a database number 0\.\.15/);
+    assert.doesNotMatch(result.stderr, /ReplyError|Uncaught/);
+  }
+});
