@@ -114,7 +114,8 @@ export function labelledStatus(
   label: string,
 ): MailboxStatus {
   const copy = structuredClone(status);
-  const hide = (text: string) => text.replaceAll(account, label);
+  const address = new RegExp(account.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi");
+  const hide = (text: string) => text.replace(address, label);
   return {
     ...copy,
     account: label,
