@@ -42,7 +42,8 @@ export function redisOptions(config: RedisConfig, options: RedisConnectOptions):
       ? 2
       : options.maxRetriesPerRequest,
     enableReadyCheck: true,
-    retryStrategy: (attempt) => backoffDelay(attempt, { baseMs: 100, capMs: 5_000 }),
+    // ioredis counts reconnect attempts from 1; backoffDelay from 0.
+    retryStrategy: (times) => backoffDelay(Math.max(0, times - 1), { baseMs: 100, capMs: 5_000 }),
   };
   if (config.url === undefined) {
     return { ...base, host: config.host, port: config.port, password: config.password };
