@@ -41,3 +41,19 @@ Deno.test("a REDIS_URL whose path is not a database number is a configuration er
     assert.doesNotMatch(result.stderr, /ReplyError|Uncaught/);
   }
 });
+
+Deno.test("a database number the server refuses fails the start instead of writing to database 0", async () => {
+  await using redis = await startRedis({ args: ["--databases", "4"] });
+  const result = await runIngest(["state", "reset", "--mailbox", "INBOX", "--yes"], {
+    env: { REDIS_URL: `${redis.url}/10`, IMAP_USER: "a@example.test" },
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /REDIS_URL selects database 10, which Redis .* refuses/);
+  assert.equal((await redis.cli("-n", "0", "DBSIZE")).trim(), "0");
+  const fine = await runIngest(["state", "reset", "--mailbox", "INBOX", "--yes"], {
+    env: { REDIS_URL: `${redis.url}/3`, IMAP_USER: "a@example.test" },
+  });
+  assert.equal(fine.code, 0, fine.stderr);
+  assert.notEqual((await redis.cli("-n", "3", "DBSIZE")).trim(), "0", "written to database 3");
+  assert.equal((await redis.cli("-n", "0", "DBSIZE")).trim(), "0");
+});

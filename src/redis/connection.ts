@@ -8,7 +8,7 @@
 
 import { Redis, type RedisOptions } from "ioredis";
 import type { RedisConfig } from "../config/config.ts";
-import { describeError, RedisError } from "../errors.ts";
+import { ConfigError, describeError, RedisError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { backoffDelay } from "../retry/backoff.ts";
 import { readRedisTlsCa, redisTlsOptions } from "./tls.ts";
@@ -77,7 +77,8 @@ export async function connectRedis(
 ): Promise<Redis> {
   const tlsCa = options.tlsCa ??
     (config.tlsCaFile === undefined ? undefined : await readRedisTlsCa(config.tlsCaFile));
-  const client = new Redis(redisOptions(config, { ...options, tlsCa }));
+  const settings = redisOptions(config, { ...options, tlsCa });
+  const client = new Redis(settings);
   const log = options.logger.child({ component: "redis", connection: options.name });
   let lastError: unknown;
   client.on("error", (error: unknown) => {
@@ -97,7 +98,6 @@ export async function connectRedis(
         timer = setTimeout(() => reject(new Error("timed out")), timeoutMs);
       }),
     ]);
-    return client;
   } catch (error) {
     client.disconnect();
     throw new RedisError(
@@ -109,6 +109,27 @@ export async function connectRedis(
     );
   } finally {
     clearTimeout(timer);
+  }
+  await checkDatabase(client, settings.db, config);
+  return client;
+}
+
+/**
+ * ioredis ignores a refused SELECT (a database number above the server's
+ * `databases` setting) and goes on in database 0, so every write would land
+ * in the wrong database. SELECT again and fail the start instead.
+ */
+async function checkDatabase(client: Redis, db: number | undefined, config: RedisConfig) {
+  if (db === undefined || db === 0) return;
+  try {
+    await client.select(db);
+  } catch (error) {
+    client.disconnect();
+    throw new ConfigError([
+      `REDIS_URL selects database ${db}, which Redis at ${redisTarget(config)} refuses ` +
+      `(${describeError(error)}): use a number below its "databases" setting (default 16), ` +
+      `or /0 on Redis Cluster`,
+    ], { cause: error });
   }
 }
 
