@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { runIngest } from "./harness/cli.ts";
+import { startDovecot } from "./harness/dovecot.ts";
+import { realisticMessage } from "./harness/mail.ts";
+import { pipelineEnv, TEST_USER } from "./harness/pipeline_env.ts";
 import { startRedis } from "./harness/redis_server.ts";
 
 Deno.test("produce names every flag and environment problem in one message, exit 2, nothing written", async () => {
@@ -56,4 +59,30 @@ Deno.test("a database number the server refuses fails the start instead of writi
   assert.equal(fine.code, 0, fine.stderr);
   assert.notEqual((await redis.cli("-n", "3", "DBSIZE")).trim(), "0", "written to database 3");
   assert.equal((await redis.cli("-n", "0", "DBSIZE")).trim(), "0");
+});
+
+Deno.test("a mailbox that does not exist fails at once naming IMAP_MAILBOX, while the others sync", async () => {
+  await using redis = await startRedis();
+  await using dovecot = await startDovecot();
+  await dovecot.append(TEST_USER, "INBOX", await realisticMessage(1));
+  const started = performance.now();
+  const result = await runIngest([
+    "produce",
+    "--once",
+    "--mailbox",
+    "INBOX",
+    "--mailbox",
+    "Nowhere",
+  ], {
+    env: pipelineEnv({ imapPort: dovecot.port, redisUrl: redis.url }),
+  });
+  assert.equal(result.code, 1, result.stderr);
+  assert.ok(performance.now() - started < 10_000, "no backoff");
+  assert.match(
+    result.stderr,
+    /error: mailbox Nowhere failed: The mailbox "Nowhere" does not exist/,
+  );
+  assert.match(result.stderr, /IMAP_MAILBOX/);
+  assert.doesNotMatch(result.stderr, /mailbox failed: retrying/);
+  assert.equal((await redis.cli("XLEN", "email_ingestion_stream")).trim(), "1", "INBOX synced");
 });

@@ -19,6 +19,8 @@ interface ImapFlowErrorLike {
   responseText?: string;
   serverResponseCode?: string;
   authenticationFailed?: boolean;
+  /** Set by imapflow when SELECT/EXAMINE found no such mailbox. */
+  mailboxMissing?: boolean;
   reason?: string;
 }
 
@@ -69,6 +71,14 @@ export function classifyImapFailure(error: unknown): ImapFailureKind {
   if (details.authenticationFailed || /AUTHENTICATIONFAILED/i.test(text)) return "auth";
   if (details.responseStatus === "NO" || details.responseStatus === "BAD") return "refused";
   return "transient";
+}
+
+/** Whether the server said the mailbox does not exist (RFC 5530 `[NONEXISTENT]`). */
+export function isMissingMailbox(error: unknown): boolean {
+  const details = imapDetails(error);
+  return details.mailboxMissing === true ||
+    details.serverResponseCode?.toUpperCase() === "NONEXISTENT" ||
+    /\[NONEXISTENT\]/i.test(details.responseText ?? "");
 }
 
 const KIND_BY_CODE: Record<string, ImapFailureKind> = {

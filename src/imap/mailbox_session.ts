@@ -17,7 +17,7 @@ import { AuthError, ImapError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GmailInfo } from "../stream/entry.ts";
 import type { CredentialsProvider, ImapCredentials } from "./credentials.ts";
-import { classifyImapFailure, toImapError } from "./imap_errors.ts";
+import { classifyImapFailure, isMissingMailbox, toImapError } from "./imap_errors.ts";
 import type { FetchedMessage, PartBytes } from "./message_payload.ts";
 import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
 import { uidSet } from "./uid_set.ts";
@@ -81,6 +81,15 @@ export async function openMailboxSession(options: MailboxSessionOptions): Promis
     return new MailboxSession(client, options, Number(info.uidValidity), info.uidNext);
   } catch (error) {
     client.close();
+    if (isMissingMailbox(error)) {
+      // Not retryable: the producer stops this mailbox at once instead of backing off.
+      throw new ImapError(
+        "IMAP_MAILBOX_NOT_FOUND",
+        `The mailbox "${options.mailbox}" does not exist on the IMAP server: fix IMAP_MAILBOX ` +
+          `or --mailbox (Gmail: INBOX, "[Gmail]/All Mail", "[Gmail]/Sent Mail")`,
+        { cause: error, retryable: false },
+      );
+    }
     throw toImapError(error, `opening mailbox ${options.mailbox}`);
   }
 }

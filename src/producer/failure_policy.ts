@@ -9,7 +9,7 @@
  * @module
  */
 
-import { AuthError, ConfigError, IngestError, RedisError } from "../errors.ts";
+import { AuthError, ConfigError, ImapError, IngestError, RedisError } from "../errors.ts";
 import { classifyImapFailure } from "../imap/imap_errors.ts";
 import { backoffDelay } from "../retry/backoff.ts";
 
@@ -39,7 +39,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
  *   credentials help (`IMAP_PASSWORD`, `ingest auth setup`);
  * - `configuration`: a setting or file is wrong (token file mode, a
  *   directory in its place, a wrong `INGEST_TOKEN_KEY`, a rejected OAuth
- *   client); the same attempt fails the same way until a person fixes it;
+ *   client, a mailbox that does not exist); the same attempt fails the same
+ *   way until a person fixes it;
  * - `throttled`: the server asks to slow down;
  * - `transient`: anything else (network, Redis, a provider outage).
  */
@@ -54,6 +55,8 @@ export function classifyFailure(error: unknown): FailureClass {
     if (error.reauthRequired || error.code === "IMAP_LOGIN_REJECTED") return "reauth";
     return error.retryable ? "transient" : "configuration";
   }
+  // e.g. IMAP_MAILBOX_NOT_FOUND: the same mailbox name fails the same way.
+  if (error instanceof ImapError && !error.retryable) return "configuration";
   const kind = classifyImapFailure(error);
   if (kind === "auth") return "reauth";
   if (kind === "throttled") return "throttled";
