@@ -35,6 +35,9 @@ Deno.test("token-store and OAuth-client problems stop the mailbox as configurati
     decideAfterFailure(new ConfigError(["GOOGLE_CLIENT_ID is missing"]), 0).action,
     "stop",
   );
+  const missing = new ImapError("IMAP_MAILBOX_NOT_FOUND", "no such mailbox", { retryable: false });
+  assert.equal(decideAfterFailure(missing, 0).action, "stop");
+  assert.equal(decideAfterFailure(new ImapError("IMAP_CONNECTION", "reset"), 0).action, "retry");
 });
 
 Deno.test("an unreachable OAuth provider and Redis retry with ordinary backoff", () => {
