@@ -165,6 +165,7 @@ export class MailboxFollower {
     let attempt = 0;
     try {
       while (!signal.aborted) {
+        const polledBefore = this.#deps.status.lastPollAt;
         const work = new AbortController();
         const onAbort = () => work.abort(signal.reason);
         signal.addEventListener("abort", onAbort, { once: true });
@@ -205,6 +206,9 @@ export class MailboxFollower {
             this.#recordError(error);
             return "failed";
           }
+          // A connection that completed a sync round was healthy: back off from the start
+          // again, or a drop a day after the last one would wait as long as the tenth retry.
+          if (this.#deps.status.lastPollAt !== polledBefore) attempt = 0;
           const decision = decideAfterFailure(error, attempt++, this.#settings.retry);
           this.#recordError(error);
           if (decision.action !== "retry") {
