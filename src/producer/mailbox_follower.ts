@@ -258,7 +258,11 @@ export class MailboxFollower {
    * the lease is released and the follower waits until the credentials
    * change. Returns `true` to try again, `false` to end as `parked`.
    */
-  async #park(error: unknown, lease: MailboxLease | undefined, signal: AbortSignal) {
+  async #park(
+    error: unknown,
+    lease: MailboxLease | undefined,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const { ref, status, credentials } = this.#deps;
     status.parked = true;
     this.#setState("needs_reauth");
