@@ -6,6 +6,7 @@
  */
 
 import { type Config, loadConfig, type Settings } from "../src/config/config.ts";
+import { ConfigError } from "../src/errors.ts";
 import { readDotenvFile } from "../src/config/dotenv.ts";
 import { createLogger, type Logger } from "../src/log/logger.ts";
 import { createStatusArea, type StatusArea } from "../src/progress/status_area.ts";
@@ -46,6 +47,21 @@ export class App {
       LOG_FORMAT: this.#globals.logFormat,
     };
     return loadConfig({ flags: { ...globalFlags, ...flags }, env: this.runtime.env, dotenv });
+  }
+
+  /**
+   * Like {@link App.config}, but a configuration error is added to `problems`
+   * (and `undefined` returned) instead of thrown, so a command can report its
+   * flag problems and the configuration's in one message.
+   */
+  async configCollecting(flags: Settings, problems: string[]): Promise<Config | undefined> {
+    try {
+      return await this.config(flags);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
   }
 
   /** The process logger, configured from `config.log`. */

@@ -12,12 +12,17 @@
  */
 
 import { parseArgs } from "node:util";
+import { CREDENTIAL_SCENARIOS } from "../tests/faults/credentials.ts";
 import { IMAP_SCENARIOS } from "../tests/faults/imap.ts";
 import { REDIS_WORKER_SCENARIOS } from "../tests/faults/redis_worker.ts";
 import type { FaultReport, FaultScenario } from "../tests/faults/scenario.ts";
 
 /** Every scenario, in the order the suite runs them. */
-export const SCENARIOS: readonly FaultScenario[] = [...IMAP_SCENARIOS, ...REDIS_WORKER_SCENARIOS];
+export const SCENARIOS: readonly FaultScenario[] = [
+  ...IMAP_SCENARIOS,
+  ...REDIS_WORKER_SCENARIOS,
+  ...CREDENTIAL_SCENARIOS,
+];
 
 function formatReport(report: FaultReport): string {
   const reasons = Object.entries(report.dlq.reasons).map(([r, n]) => `${r}=${n}`).join(" ");

@@ -285,6 +285,8 @@ Deno.test("a wrong key or a tampered file gives a clear error, never garbage", a
   });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /TOKEN_KEY_MISSING/);
+  // The file is encrypted: no warning that it holds tokens unencrypted.
+  assert.doesNotMatch(missing.stderr, /unencrypted/);
 
   const document = JSON.parse(await Deno.readTextFile(f.tokenFile));
   const bytes = Uint8Array.from(atob(document.encryption.ciphertext), (c) => c.charCodeAt(0));

@@ -205,7 +205,11 @@ Deno.test("a running producer", async (t) => {
       } finally {
         stop.abort();
       }
-      assert.deepEqual(await producer.done, { ok: true, outcomes: { Backlog: "stopped" } });
+      assert.deepEqual(await producer.done, {
+        ok: true,
+        outcomes: { Backlog: "stopped" },
+        problems: {},
+      });
     });
 
     await t.step("reconnects after the IMAP server restarts and carries on", async () => {

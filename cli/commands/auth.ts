@@ -25,8 +25,12 @@ function storeOf(config: Config): TokenStore {
   return openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey });
 }
 
-function warnIfUnencrypted(app: App, config: Config): void {
+/** Warns when tokens are (or will be) stored unencrypted; an encrypted file needs no warning. */
+async function warnIfUnencrypted(app: App, config: Config): Promise<void> {
   if (config.google.tokenKey !== undefined) return;
+  // An encrypted file read without a key fails with its own clear error right after.
+  const file = await storeOf(config).status().catch(() => undefined);
+  if (file?.encryptedOnDisk) return;
   app.runtime.stderr(
     `warning: INGEST_TOKEN_KEY is not set, so ${config.google.tokenFile} holds tokens unencrypted ` +
       `(protected only by its 0600 mode).\n  Generate a key and keep it in your secret store: ` +
@@ -81,7 +85,7 @@ export function authCommand(app: App): Command {
         : parseTimeout(options.timeout);
       const config = await app.config({ IMAP_USER: options.account });
       const client = createOAuthClient(config.google);
-      warnIfUnencrypted(app, config);
+      await warnIfUnencrypted(app, config);
       const headless = options.browser === false;
       const { account, token } = await setupAccount({
         client,
@@ -141,7 +145,7 @@ export function authCommand(app: App): Command {
     )
     .action(async (options) => {
       const config = await app.config();
-      warnIfUnencrypted(app, config);
+      await warnIfUnencrypted(app, config);
       const info = await describeTokens(storeOf(config), options.account);
       const missing = options.account !== undefined && info.accounts.length === 0;
       printResult(app, options.json, infoJson(info), () => infoText(info));

@@ -156,16 +156,19 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
   if (options.mailbox && mailboxes?.length !== options.mailbox.length) {
     problems.push("--mailbox must not be empty");
   }
-  const config = await app.config({
+  // Flag and configuration problems are reported together: one run names them all.
+  const config = await app.configCollecting({
     IMAP_USER: options.username,
     BATCH_SIZE: options.batchSize,
     POLL_INTERVAL_SECONDS: options.pollInterval,
     MAX_MESSAGE_BYTES: options.maxMessageBytes,
     ...healthSettings(options),
-  });
-  const account = config.imap.user;
-  if (account === undefined) problems.push("--username (or IMAP_USER) is required");
-  if (problems.length > 0) {
+  }, problems);
+  const account = config?.imap.user;
+  if (config !== undefined && account === undefined) {
+    problems.push("--username (or IMAP_USER) is required");
+  }
+  if (problems.length > 0 || config === undefined) {
     throw new UsageError(`Cannot start the producer:\n  - ${problems.join("\n  - ")}`);
   }
   const logger = app.logger(config);
@@ -196,6 +199,9 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
   try {
     const result = await producer.done;
     if (!result.ok) app.exitCode = 1;
+    for (const [mailbox, problem] of Object.entries(result.problems)) {
+      app.runtime.stderr(`error: mailbox ${mailbox} ${result.outcomes[mailbox]}: ${problem}\n`);
+    }
   } finally {
     for (const extension of extensions) await extension.stopped?.();
   }

@@ -108,15 +108,15 @@ export function stateCommand(app: App): Command {
       if (!/^\d+$/.test(options.toUid)) {
         problems.push(`--to-uid must be a whole number >= 0: current value is "${options.toUid}"`);
       }
-      const config = await app.config({ IMAP_USER: options.account });
-      const account = config.imap.user;
-      if (account === undefined) {
+      const config = await app.configCollecting({ IMAP_USER: options.account }, problems);
+      const account = config?.imap.user;
+      if (config !== undefined && account === undefined) {
         problems.push("--account (or IMAP_USER) is required to reset a cursor");
       }
       if (!options.yes && !app.runtime.interactive) {
         problems.push("refusing to reset without --yes when not on a terminal");
       }
-      if (problems.length > 0) {
+      if (problems.length > 0 || config === undefined) {
         throw new UsageError(`Cannot reset state:\n  - ${problems.join("\n  - ")}`);
       }
       const ref = { account: account!, mailbox: options.mailbox };

@@ -158,6 +158,8 @@ async function runWork(app: App, options: WorkOptions): Promise<void> {
   const sink = await openSink(spec!, {
     stdout: (text) => app.print(text),
     webhookSecret: config.worker.webhookSecret,
+    env: app.runtime.env,
+    execSinkEnv: config.worker.execSinkEnv,
   });
   try {
     const group = config.worker.group;

@@ -20,6 +20,8 @@ export interface RedisConfig {
   readonly port: number;
   /** `REDIS_PASSWORD`, when not in the URL. */
   readonly password: string | undefined;
+  /** `REDIS_TLS_CA`: PEM file of the CA of the server's certificate; unset: the system's CAs. */
+  readonly tlsCaFile: string | undefined;
   /** The main stream. */
   readonly streamName: string;
   /** The dead-letter stream. */
@@ -100,6 +102,8 @@ export interface WorkerConfig {
   readonly processedTtlSeconds: number;
   /** `WEBHOOK_SECRET`: signs webhook bodies. */
   readonly webhookSecret: string | undefined;
+  /** `EXEC_SINK_ENV`: names of variables passed on to an exec sink's command. */
+  readonly execSinkEnv: readonly string[];
 }
 
 /** Metrics and health endpoints. */
@@ -161,6 +165,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       host: read.text("REDIS_HOST"),
       port: read.port("REDIS_PORT"),
       password: read.optional("REDIS_PASSWORD"),
+      tlsCaFile: read.optional("REDIS_TLS_CA"),
       streamName,
       dlqStreamName: read.optional("REDIS_DLQ_STREAM_NAME") ?? `${streamName}:dlq`,
       maxStreamLength: read.integer("REDIS_MAX_STREAM_LENGTH", 1),
@@ -201,6 +206,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       backoffCapMs: read.integer("WORKER_BACKOFF_CAP_MS", 1),
       processedTtlSeconds: read.integer("PROCESSED_TTL_SECONDS", 1),
       webhookSecret: read.optional("WEBHOOK_SECRET"),
+      execSinkEnv: read.names("EXEC_SINK_ENV"),
     },
     observability: {
       accountAlias: read.optional("ACCOUNT_ALIAS"),
@@ -212,6 +218,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       format: read.choice("LOG_FORMAT", ["json", "pretty", "auto"] as const),
     },
   };
+  if (
+    config.redis.tlsCaFile !== undefined && !config.redis.url?.toLowerCase().startsWith("rediss:")
+  ) {
+    read.problem(
+      "REDIS_TLS_CA is set but REDIS_URL is not a rediss:// URL: use rediss://host:port, or unset REDIS_TLS_CA",
+    );
+  }
   if (config.imap.auth === "password" && config.imap.password === undefined) {
     read.problem(
       "IMAP_PASSWORD is required when IMAP_AUTH=password: set it or use IMAP_AUTH=oauth2",
@@ -291,6 +304,18 @@ class SettingsReader {
     return allowed[0] as T;
   }
 
+  /** A comma-separated list of environment variable names (may be empty). */
+  names(name: VariableName): string[] {
+    const items = this.raw(name).split(",").map((item) => item.trim()).filter((item) => item);
+    const bad = items.filter((item) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(item));
+    if (bad.length > 0) {
+      this.problem(
+        `${name} must list variable names separated by commas: not a name: ${bad.join(", ")}`,
+      );
+    }
+    return items.filter((item) => !bad.includes(item));
+  }
+
   list(name: VariableName): string[] {
     const items = this.raw(name).split(",").map((item) => item.trim()).filter((item) => item);
     if (items.length === 0) this.problem(`${name} must name at least one item`);
@@ -311,6 +336,16 @@ class SettingsReader {
       this.problem(
         `${name} must be a redis:// or rediss:// URL (current value not shown: it may hold a password)`,
       );
+    } else if (raw !== undefined) {
+      // The path is the database number; anything else would fail later as an uncaught
+      // "ERR invalid DB index" reply, or silently select database 0.
+      const db = new URL(raw).pathname.slice(1);
+      if (db !== "" && !(/^\d{1,5}$/.test(db) && Number(db) <= MAX_REDIS_DB)) {
+        this.problem(
+          `${name}: the path must be a database number 0..${MAX_REDIS_DB} (e.g. redis://host:6379/0): ` +
+            `current path is "/${db.length > 40 ? `${db.slice(0, 40)}…` : db}"`,
+        );
+      }
     }
     return raw;
   }
@@ -327,6 +362,12 @@ class SettingsReader {
     return undefined;
   }
 }
+
+/**
+ * Highest database number accepted in `REDIS_URL`. Redis has 16 databases
+ * (0..15) unless its `databases` setting says more; Redis Cluster has only 0.
+ */
+export const MAX_REDIS_DB = 15;
 
 function isUrlWithProtocol(raw: string, protocols: string[]): boolean {
   try {

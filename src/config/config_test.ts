@@ -91,3 +91,30 @@ Deno.test(".env.example lists every variable with its default", async () => {
     );
   }
 });
+
+Deno.test("loadConfig() accepts REDIS_URL database numbers 0..15 and names REDIS_URL for any other path", () => {
+  assert.equal(loadConfig({ env: { REDIS_URL: "redis://h:1/15" } }).redis.url, "redis://h:1/15");
+  assert.equal(loadConfig({ env: { REDIS_URL: "redis://h:1/" } }).redis.url, "redis://h:1/");
+  for (const path of ["abc", "16", "-1", "1.5", "0/x"]) {
+    const error = configErrorOf(() =>
+      loadConfig({ env: { REDIS_URL: `redis://:pw@h:1/${path}` } })
+    );
+    assert.equal(error.problems.length, 1, path);
+    assert.match(error.problems[0]!, /^REDIS_URL: the path must be a database number 0\.\.15/);
+    assert.doesNotMatch(error.problems[0]!, /pw/);
+  }
+});
+
+Deno.test("loadConfig() reads REDIS_TLS_CA only with a rediss:// URL, and EXEC_SINK_ENV as names", () => {
+  const tls = loadConfig({ env: { REDIS_URL: "rediss://h:1", REDIS_TLS_CA: "/etc/ca.pem" } });
+  assert.equal(tls.redis.tlsCaFile, "/etc/ca.pem");
+  const plain = configErrorOf(() =>
+    loadConfig({ env: { REDIS_URL: "redis://h:1", REDIS_TLS_CA: "/etc/ca.pem" } })
+  );
+  assert.match(plain.problems[0]!, /REDIS_TLS_CA is set but REDIS_URL is not a rediss:\/\/ URL/);
+  const names = loadConfig({ env: { EXEC_SINK_ENV: " CLASSIFIER_URL, HTTPS_PROXY ," } });
+  assert.deepEqual(names.worker.execSinkEnv, ["CLASSIFIER_URL", "HTTPS_PROXY"]);
+  assert.deepEqual(loadConfig().worker.execSinkEnv, []);
+  const bad = configErrorOf(() => loadConfig({ env: { EXEC_SINK_ENV: "OK,not-a-name" } }));
+  assert.match(bad.problems[0]!, /EXEC_SINK_ENV .*not a name: not-a-name/);
+});

@@ -41,6 +41,13 @@ export const VARIABLES = [
   },
   {
     group: "Redis",
+    name: "REDIS_TLS_CA",
+    default: "",
+    description:
+      "PEM file of the CA that signed the Redis server's certificate (rediss://); default: system CAs.",
+  },
+  {
+    group: "Redis",
     name: "REDIS_STREAM_NAME",
     default: "email_ingestion_stream",
     description: "Stream the producer writes and workers read.",
@@ -228,6 +235,13 @@ export const VARIABLES = [
     default: "",
     description: "HMAC-SHA256 key that signs webhook bodies (X-Ingest-Signature).",
     secret: true,
+  },
+  {
+    group: "Worker",
+    name: "EXEC_SINK_ENV",
+    default: "",
+    description:
+      "Variables (comma-separated) an exec: sink also passes; else only PATH, HOME, LANG, LC_*, TZ, INGEST_*.",
   },
   {
     group: "Observability",

@@ -19,6 +19,8 @@ interface ImapFlowErrorLike {
   responseText?: string;
   serverResponseCode?: string;
   authenticationFailed?: boolean;
+  /** Set by imapflow when SELECT/EXAMINE found no such mailbox. */
+  mailboxMissing?: boolean;
   reason?: string;
 }
 
@@ -31,7 +33,10 @@ function imapDetails(error: unknown): ImapFlowErrorLike & { message: string } {
       current = current.cause; // our wrapper: the server's details are underneath
       continue;
     }
-    if (raw.responseStatus || raw.serverResponseCode || raw.authenticationFailed || raw.code) {
+    if (
+      raw.responseStatus || raw.responseText || raw.serverResponseCode ||
+      raw.authenticationFailed || raw.code
+    ) {
       return raw;
     }
     current = current.cause;
@@ -66,6 +71,14 @@ export function classifyImapFailure(error: unknown): ImapFailureKind {
   if (details.authenticationFailed || /AUTHENTICATIONFAILED/i.test(text)) return "auth";
   if (details.responseStatus === "NO" || details.responseStatus === "BAD") return "refused";
   return "transient";
+}
+
+/** Whether the server said the mailbox does not exist (RFC 5530 `[NONEXISTENT]`). */
+export function isMissingMailbox(error: unknown): boolean {
+  const details = imapDetails(error);
+  return details.mailboxMissing === true ||
+    details.serverResponseCode?.toUpperCase() === "NONEXISTENT" ||
+    /\[NONEXISTENT\]/i.test(details.responseText ?? "");
 }
 
 const KIND_BY_CODE: Record<string, ImapFailureKind> = {

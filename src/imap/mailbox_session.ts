@@ -17,7 +17,7 @@ import { AuthError, ImapError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GmailInfo } from "../stream/entry.ts";
 import type { CredentialsProvider, ImapCredentials } from "./credentials.ts";
-import { classifyImapFailure, toImapError } from "./imap_errors.ts";
+import { classifyImapFailure, isMissingMailbox, toImapError } from "./imap_errors.ts";
 import type { FetchedMessage, PartBytes } from "./message_payload.ts";
 import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
 import { uidSet } from "./uid_set.ts";
@@ -81,6 +81,15 @@ export async function openMailboxSession(options: MailboxSessionOptions): Promis
     return new MailboxSession(client, options, Number(info.uidValidity), info.uidNext);
   } catch (error) {
     client.close();
+    if (isMissingMailbox(error)) {
+      // Not retryable: the producer stops this mailbox at once instead of backing off.
+      throw new ImapError(
+        "IMAP_MAILBOX_NOT_FOUND",
+        `The mailbox "${options.mailbox}" does not exist on the IMAP server: fix IMAP_MAILBOX ` +
+          `or --mailbox (Gmail: INBOX, "[Gmail]/All Mail", "[Gmail]/Sent Mail")`,
+        { cause: error, retryable: false },
+      );
+    }
     throw toImapError(error, `opening mailbox ${options.mailbox}`);
   }
 }
@@ -112,12 +121,17 @@ async function login(options: MailboxSessionOptions): Promise<ImapFlow> {
       if (classifyImapFailure(error) !== "auth") throw toImapError(error, "connect");
       // An OAuth2 access token may be revoked before its expiry: refresh once and retry.
       if (attempt === 0 && "accessToken" in credentials) continue;
+      // Not retryable: the same credentials fail the same way (and repeated bad logins can
+      // get an account locked). The producer parks the account until they change.
       throw new AuthError(
         "IMAP_LOGIN_REJECTED",
         "accessToken" in credentials
-          ? `The IMAP server rejected the OAuth2 login of ${credentials.user} even with a fresh token: check that IMAP is enabled for the account, or run \`ingest auth setup\` again.`
-          : `The IMAP server rejected the password of ${credentials.user}: check IMAP_USER and IMAP_PASSWORD.`,
-        { cause: error, retryable: true },
+          ? "The IMAP server rejected the OAuth2 login even with a freshly refreshed token: " +
+            "check that IMAP is enabled for the account (Gmail: Settings > Forwarding and " +
+            "POP/IMAP), or run `ingest auth setup` again."
+          : "The IMAP server rejected the login of IMAP_USER with IMAP_PASSWORD: set the right " +
+            "password (Gmail needs an app password, or IMAP_AUTH=oauth2) and start again.",
+        { cause: error },
       );
     }
   }

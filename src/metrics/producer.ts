@@ -18,7 +18,7 @@ export const CONNECTION_STATES: readonly ConnectionState[] = [
   "connected",
   "idle",
   "disconnected",
-  "parked",
+  "needs_reauth",
 ];
 
 /** Buckets of the IMAP poll histogram, in seconds (a round may download a backlog). */

@@ -13,7 +13,13 @@
 import type { MailboxRef } from "../redis/keys.ts";
 
 /** State of a mailbox's IMAP session. */
-export type ConnectionState = "connecting" | "connected" | "idle" | "disconnected" | "parked";
+export type ConnectionState =
+  | "connecting"
+  | "connected"
+  | "idle"
+  | "disconnected"
+  /** The login was rejected or the OAuth2 grant is dead: parked until the credentials change. */
+  | "needs_reauth";
 
 /** What the producer reports. */
 export interface ProducerObserver {

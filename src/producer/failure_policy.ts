@@ -1,13 +1,15 @@
 /**
- * What the producer does after a mailbox fails: retry soon (network, Redis),
- * back off long (Gmail `[THROTTLED]`/`[OVERQUOTA]`, rejected logins), or park
- * the account (credentials only `ingest auth setup` can repair). Delays are
+ * What the producer does after a mailbox fails: retry soon (network, Redis,
+ * an OAuth provider that cannot be reached), back off long (Gmail
+ * `[THROTTLED]`/`[OVERQUOTA]`), park the account (a rejected login or a dead
+ * OAuth2 grant: only new credentials help), or stop (a configuration problem
+ * such as a token file others can read: retrying cannot fix it). Delays are
  * capped exponential with jitter, so many producers never retry in step.
  *
  * @module
  */
 
-import { AuthError, RedisError } from "../errors.ts";
+import { AuthError, ConfigError, ImapError, IngestError, RedisError } from "../errors.ts";
 import { classifyImapFailure } from "../imap/imap_errors.ts";
 import { backoffDelay } from "../retry/backoff.ts";
 
@@ -17,7 +19,7 @@ export interface RetryPolicy {
   readonly baseMs: number;
   /** Longest delay after ordinary failures. Default 60 s. */
   readonly capMs: number;
-  /** First delay after throttling or a rejected login. Default 30 s. */
+  /** First delay after throttling. Default 30 s. */
   readonly throttledBaseMs: number;
   /** Longest such delay. Default 15 min. */
   readonly throttledCapMs: number;
@@ -31,9 +33,47 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   throttledCapMs: 15 * 60_000,
 };
 
+/**
+ * What kind of failure an error is:
+ * - `reauth`: the login was rejected or the OAuth2 grant is dead; only new
+ *   credentials help (`IMAP_PASSWORD`, `ingest auth setup`);
+ * - `configuration`: a setting or file is wrong (token file mode, a
+ *   directory in its place, a wrong `INGEST_TOKEN_KEY`, a rejected OAuth
+ *   client, a mailbox that does not exist); the same attempt fails the same
+ *   way until a person fixes it;
+ * - `throttled`: the server asks to slow down;
+ * - `transient`: anything else (network, Redis, a provider outage).
+ */
+export type FailureClass = "reauth" | "configuration" | "throttled" | "transient";
+
+/** Classifies a failure of a mailbox follower. */
+export function classifyFailure(error: unknown): FailureClass {
+  // Redis outages are ordinary failures whatever their wording; only IMAP answers can throttle.
+  if (error instanceof RedisError) return "transient";
+  if (error instanceof ConfigError) return "configuration";
+  if (error instanceof AuthError) {
+    if (error.reauthRequired || error.code === "IMAP_LOGIN_REJECTED") return "reauth";
+    return error.retryable ? "transient" : "configuration";
+  }
+  // e.g. IMAP_MAILBOX_NOT_FOUND: the same mailbox name fails the same way.
+  if (error instanceof ImapError && !error.retryable) return "configuration";
+  const kind = classifyImapFailure(error);
+  if (kind === "auth") return "reauth";
+  if (kind === "throttled") return "throttled";
+  return "transient";
+}
+
+/** Whether `error` is a {@link FailureClass} `configuration` problem (fail at once, exit 2). */
+export function isConfigurationFailure(error: unknown): error is IngestError {
+  return error instanceof IngestError && classifyFailure(error) === "configuration";
+}
+
 /** The decision after a failure. */
 export type FailureDecision =
+  /** New credentials are needed: stop trying this account (state `needs_reauth`). */
   | { readonly action: "park"; readonly reason: string }
+  /** A configuration problem: stop this mailbox; the message names the fix. */
+  | { readonly action: "stop"; readonly reason: string }
   | {
     readonly action: "retry";
     readonly delayMs: number;
@@ -47,19 +87,15 @@ export function decideAfterFailure(
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
   random?: () => number,
 ): FailureDecision {
-  if (error instanceof AuthError && error.reauthRequired) {
-    return { action: "park", reason: error.message };
-  }
-  // Redis outages are ordinary failures whatever their wording; only IMAP answers can throttle.
-  const kind = error instanceof RedisError ? "transient" : classifyImapFailure(error);
-  if (kind === "throttled" || kind === "auth") {
-    const delayMs = backoffDelay(attempt, {
-      baseMs: policy.throttledBaseMs,
-      capMs: policy.throttledCapMs,
-      random,
-    });
-    return { action: "retry", delayMs, kind: "throttled" };
-  }
-  const delayMs = backoffDelay(attempt, { baseMs: policy.baseMs, capMs: policy.capMs, random });
-  return { action: "retry", delayMs, kind: "transient" };
+  const kind = classifyFailure(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  if (kind === "reauth") return { action: "park", reason };
+  if (kind === "configuration") return { action: "stop", reason };
+  const throttled = kind === "throttled";
+  const delayMs = backoffDelay(attempt, {
+    baseMs: throttled ? policy.throttledBaseMs : policy.baseMs,
+    capMs: throttled ? policy.throttledCapMs : policy.capMs,
+    random,
+  });
+  return { action: "retry", delayMs, kind };
 }

@@ -29,6 +29,7 @@ import { streamBacklog } from "./backlog.ts";
 import { commitBatch, type CommitEntry } from "./commit.ts";
 import { decideAfterFailure, type RetryPolicy } from "./failure_policy.ts";
 import { MailboxLease } from "./lease.ts";
+import { waitForNewCredentials } from "./reauth_wait.ts";
 import type { FollowerState, MailboxStatus } from "./mailbox_status.ts";
 import type { StartPosition } from "./start_position.ts";
 import { trimStream } from "./trim.ts";
@@ -55,6 +56,8 @@ export interface FollowerSettings {
   readonly onceMaxAttempts: number;
   /** Recheck interval while paused for backlog. */
   readonly backlogCheckMs: number;
+  /** While parked (`needs_reauth`, not `once`): how often the credentials are asked for again. */
+  readonly reauthRecheckMs: number;
 }
 
 /** What a follower works with. */
@@ -162,6 +165,7 @@ export class MailboxFollower {
     let attempt = 0;
     try {
       while (!signal.aborted) {
+        const polledBefore = this.#deps.status.lastPollAt;
         const work = new AbortController();
         const onAbort = () => work.abort(signal.reason);
         signal.addEventListener("abort", onAbort, { once: true });
@@ -202,16 +206,18 @@ export class MailboxFollower {
             this.#recordError(error);
             return "failed";
           }
+          // A connection that completed a sync round was healthy: back off from the start
+          // again, or a drop a day after the last one would wait as long as the tenth retry.
+          if (this.#deps.status.lastPollAt !== polledBefore) attempt = 0;
           const decision = decideAfterFailure(error, attempt++, this.#settings.retry);
           this.#recordError(error);
-          if (decision.action === "park") {
-            this.#deps.status.parked = true;
-            this.#setState("parked");
-            this.#notify((o) => o.error?.(ref, error, undefined));
-            this.#log.error("account parked: credentials need `ingest auth setup`", {
-              error: describeError(error),
-            });
-            return "parked";
+          if (decision.action !== "retry") {
+            clearInterval(renewal);
+            if (decision.action === "stop" || !await this.#park(error, lease, signal)) {
+              return decision.action === "stop" ? this.#stop(error) : "parked";
+            }
+            attempt = 0;
+            continue;
           }
           if (this.#settings.once && attempt >= this.#settings.onceMaxAttempts) {
             this.#notify((o) => o.error?.(ref, error, undefined));
@@ -245,6 +251,46 @@ export class MailboxFollower {
       }
       if (!this.#deps.status.parked) this.#setState("stopped");
     }
+  }
+
+  /**
+   * Parks the account (state `needs_reauth`): with `once` at once; otherwise
+   * the lease is released and the follower waits until the credentials
+   * change. Returns `true` to try again, `false` to end as `parked`.
+   */
+  async #park(
+    error: unknown,
+    lease: MailboxLease | undefined,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const { ref, status, credentials } = this.#deps;
+    status.parked = true;
+    this.#setState("needs_reauth");
+    this.#notify((o) => o.error?.(ref, error, undefined));
+    this.#log.error("account parked: the credentials were refused", {
+      error: describeError(error),
+    });
+    if (this.#settings.once) return false;
+    if (lease && status.leaseHeld) {
+      await lease.release().catch(() => {});
+      this.#leaseChanged(false);
+    }
+    const resumed = await waitForNewCredentials(credentials, {
+      recheckMs: this.#settings.reauthRecheckMs,
+      signal,
+    });
+    if (resumed) {
+      status.parked = false;
+      this.#log.info("new credentials found: trying again");
+    }
+    return resumed;
+  }
+
+  /** Ends the follower on a configuration problem: the same attempt would fail the same way. */
+  #stop(error: unknown): FollowerOutcome {
+    this.#notify((o) => o.error?.(this.#deps.ref, error, undefined));
+    this.#log.error("mailbox stopped: configuration problem", { error: describeError(error) });
+    return "failed";
   }
 
   /** Sync, wait for mail, sync again; returns when aborted or (with `once`) caught up. */

@@ -29,7 +29,10 @@ export interface MailboxStatus {
   lastPollAt: string | null;
   /** The last failure (message only, no mail content). */
   lastError: { message: string; at: string } | null;
-  /** Credentials need `ingest auth setup`: this mailbox is not retried. */
+  /**
+   * The login was rejected or the OAuth2 grant is dead (state `needs_reauth`):
+   * the mailbox is not retried until the credentials change.
+   */
   parked: boolean;
   /** Fetching is paused because the stream backlog is above the limit. */
   backlogPaused: boolean;

@@ -21,6 +21,7 @@ import type { Logger } from "../log/logger.ts";
 import { accountLabeler } from "../metrics/account_label.ts";
 import type { ProducerObserver } from "../observe/events.ts";
 import type { EmailPayload } from "../stream/entry.ts";
+import { preflightCredentials } from "./credentials_preflight.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./failure_policy.ts";
 import { type FollowerOutcome, MailboxFollower } from "./mailbox_follower.ts";
 import { initialStatus, type MailboxStatus } from "./mailbox_status.ts";
@@ -61,15 +62,20 @@ export interface ProducerOptions {
   readonly pingTimeoutMs?: number;
   /** Backoff bounds. */
   readonly retry?: Partial<RetryPolicy>;
+  /**
+   * While an account is parked (`needs_reauth`): how often its credentials are
+   * read again, to resume after `ingest auth setup` without a restart. Default 60 s.
+   */
+  readonly reauthRecheckMs?: number;
   /** Longest wait for followers on shutdown before connections are cut. Default 7 s. */
   readonly shutdownGraceMs?: number;
 }
 
 /** The producer's status (JSON-friendly). */
 export interface ProducerStatus {
-  /** The account (IMAP user). */
+  /** The account's label (`ACCOUNT_ALIAS` or a hash, as in metrics), never its address. */
   readonly account: string;
-  /** One entry per followed mailbox. */
+  /** One entry per followed mailbox (accounts by label). */
   readonly mailboxes: readonly MailboxStatus[];
 }
 
@@ -87,6 +93,8 @@ export interface ProducerResult {
   readonly ok: boolean;
   /** How each mailbox ended, by path. */
   readonly outcomes: Readonly<Record<string, FollowerOutcome>>;
+  /** Why each `failed` or `parked` mailbox ended (its last error, which names the fix), by path. */
+  readonly problems: Readonly<Record<string, string>>;
 }
 
 /** A running producer. */
@@ -97,6 +105,22 @@ export interface ProducerHandle {
   ready(): ProducerReadiness;
   /** Resolves when every mailbox follower has ended. */
   readonly done: Promise<ProducerResult>;
+}
+
+/** A copy of `status` with the account address replaced by its label, messages included. */
+export function labelledStatus(
+  status: MailboxStatus,
+  account: string,
+  label: string,
+): MailboxStatus {
+  const copy = structuredClone(status);
+  const address = new RegExp(account.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi");
+  const hide = (text: string) => text.replace(address, label);
+  return {
+    ...copy,
+    account: label,
+    lastError: copy.lastError && { ...copy.lastError, message: hide(copy.lastError.message) },
+  };
 }
 
 /** Starts following the mailboxes; see {@link ProducerHandle}. */
@@ -139,10 +163,13 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
       retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       onceMaxAttempts: 5,
       backlogCheckMs: 2_000,
+      reauthRecheckMs: options.reauthRecheckMs ?? 60_000,
     })
   );
 
   async function run(): Promise<ProducerResult> {
+    // A token file others can read (or a wrong key) stops the start with its fix.
+    await preflightCredentials(options.credentials);
     if (!options.dryRun) {
       // Before the first entry exists, so trimming protects it even if no worker ever ran.
       await ensureGroup(redis, config.redis.streamName, config.worker.group);
@@ -167,7 +194,14 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
       const byMailbox = Object.fromEntries(mailboxes.map((m, i) => [m, outcomes[i]!]));
       const ok = outcomes.every((o) => o === "caught_up" || o === "stopped");
       logger.info("producer stopped", { outcomes: byMailbox });
-      return { ok, outcomes: byMailbox };
+      const problems = Object.fromEntries(
+        statuses.flatMap((s, i) =>
+          outcomes[i] === "failed" || outcomes[i] === "parked"
+            ? [[s.mailbox, s.lastError?.message ?? outcomes[i]!]]
+            : []
+        ),
+      );
+      return { ok, outcomes: byMailbox, problems };
     } finally {
       signal.removeEventListener("abort", cutOff);
       shutdown.abort();
@@ -175,7 +209,11 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
   }
 
   return {
-    status: () => ({ account, mailboxes: statuses.map((s) => structuredClone(s)) }),
+    // `/status` is copied to dashboards and tickets: the account appears by its label only.
+    status: () => ({
+      account: label,
+      mailboxes: statuses.map((s) => labelledStatus(s, account, label)),
+    }),
     ready: () => {
       const checks = statuses.map((s) => ({
         mailbox: s.mailbox,

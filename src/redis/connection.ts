@@ -8,9 +8,10 @@
 
 import { Redis, type RedisOptions } from "ioredis";
 import type { RedisConfig } from "../config/config.ts";
-import { describeError, RedisError } from "../errors.ts";
+import { ConfigError, describeError, RedisError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { backoffDelay } from "../retry/backoff.ts";
+import { readRedisTlsCa, redisTlsOptions } from "./tls.ts";
 
 export type { Redis } from "ioredis";
 
@@ -24,6 +25,11 @@ export interface RedisConnectOptions {
   connectTimeoutMs?: number;
   /** Retries of one command while reconnecting before it fails. Default 2. */
   maxRetriesPerRequest?: number | null;
+  /**
+   * PEM text of the CA to trust for `rediss://`; {@link connectRedis} reads it
+   * from `config.tlsCaFile` (`REDIS_TLS_CA`). Default: the system's CAs.
+   */
+  tlsCa?: string;
 }
 
 /** Connection settings derived from the config, without connecting. */
@@ -36,7 +42,8 @@ export function redisOptions(config: RedisConfig, options: RedisConnectOptions):
       ? 2
       : options.maxRetriesPerRequest,
     enableReadyCheck: true,
-    retryStrategy: (attempt) => backoffDelay(attempt, { baseMs: 100, capMs: 5_000 }),
+    // ioredis counts reconnect attempts from 1; backoffDelay from 0.
+    retryStrategy: (times) => backoffDelay(Math.max(0, times - 1), { baseMs: 100, capMs: 5_000 }),
   };
   if (config.url === undefined) {
     return { ...base, host: config.host, port: config.port, password: config.password };
@@ -49,7 +56,7 @@ export function redisOptions(config: RedisConfig, options: RedisConnectOptions):
     username: url.username ? decodeURIComponent(url.username) : undefined,
     password: url.password ? decodeURIComponent(url.password) : config.password,
     db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
-    tls: url.protocol === "rediss:" ? { servername: url.hostname } : undefined,
+    tls: url.protocol === "rediss:" ? redisTlsOptions(url.hostname, options.tlsCa) : undefined,
   };
 }
 
@@ -68,7 +75,10 @@ export async function connectRedis(
   config: RedisConfig,
   options: RedisConnectOptions,
 ): Promise<Redis> {
-  const client = new Redis(redisOptions(config, options));
+  const tlsCa = options.tlsCa ??
+    (config.tlsCaFile === undefined ? undefined : await readRedisTlsCa(config.tlsCaFile));
+  const settings = redisOptions(config, { ...options, tlsCa });
+  const client = new Redis(settings);
   const log = options.logger.child({ component: "redis", connection: options.name });
   let lastError: unknown;
   client.on("error", (error: unknown) => {
@@ -88,7 +98,6 @@ export async function connectRedis(
         timer = setTimeout(() => reject(new Error("timed out")), timeoutMs);
       }),
     ]);
-    return client;
   } catch (error) {
     client.disconnect();
     throw new RedisError(
@@ -100,6 +109,27 @@ export async function connectRedis(
     );
   } finally {
     clearTimeout(timer);
+  }
+  await checkDatabase(client, settings.db, config);
+  return client;
+}
+
+/**
+ * ioredis ignores a refused SELECT (a database number above the server's
+ * `databases` setting) and goes on in database 0, so every write would land
+ * in the wrong database. SELECT again and fail the start instead.
+ */
+async function checkDatabase(client: Redis, db: number | undefined, config: RedisConfig) {
+  if (db === undefined || db === 0) return;
+  try {
+    await client.select(db);
+  } catch (error) {
+    client.disconnect();
+    throw new ConfigError([
+      `REDIS_URL selects database ${db}, which Redis at ${redisTarget(config)} refuses ` +
+      `(${describeError(error)}): use a number below its "databases" setting (default 16), ` +
+      `or /0 on Redis Cluster`,
+    ], { cause: error });
   }
 }
 

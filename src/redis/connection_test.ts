@@ -20,3 +20,19 @@ Deno.test("redisTarget() never shows the password", () => {
   const config = loadConfig({ env: { REDIS_URL: "redis://u:topsecret@h:1" } });
   assert.equal(redisTarget(config.redis), "redis://h:1");
 });
+
+Deno.test("redisOptions() sends no SNI for an IP address, and passes the CA of REDIS_TLS_CA", () => {
+  for (
+    const [url, servername] of [
+      ["rediss://127.0.0.1:6380", undefined],
+      ["rediss://[::1]:6380", undefined],
+      ["rediss://redis.internal:6380", "redis.internal"],
+    ] as const
+  ) {
+    const config = loadConfig({ env: { REDIS_URL: url } });
+    const options = redisOptions(config.redis, { name: "t", logger: silentLogger, tlsCa: "PEM" });
+    assert.deepEqual(options.tls, servername ? { servername, ca: "PEM" } : { ca: "PEM" }, url);
+  }
+  const plain = loadConfig({ env: { REDIS_URL: "redis://127.0.0.1:6379/3" } });
+  assert.equal(redisOptions(plain.redis, { name: "t", logger: silentLogger }).tls, undefined);
+});

@@ -6,12 +6,14 @@
  * any other exit code is a failure that is retried too, until the attempts run
  * out and the entry goes to the DLQ. The command's stderr is passed through
  * to the worker's stderr; its stdout is discarded (the worker's stdout is
- * for results).
+ * for results). Its environment is an allow-list (see `child_env.ts`): the
+ * worker's secrets never reach it.
  *
  * @module
  */
 
 import { RetryableError } from "../errors.ts";
+import { childEnvironment } from "./child_env.ts";
 import { deliveryDocument, type Sink } from "./sink.ts";
 
 /** The exit code that asks for a retry (EX_TEMPFAIL). */
@@ -21,21 +23,28 @@ export const EXIT_TEMPFAIL = 75;
 export interface ExecSinkOptions {
   /** A shell command line, run with `sh -c`. */
   command: string;
-  /** Extra environment of the command (the worker's environment is inherited). */
-  env?: Record<string, string>;
+  /**
+   * The worker's environment, filtered by {@link childEnvironment}: only PATH,
+   * HOME, LANG, LC_*, TZ and the `pass` names reach the command. Default `{}`.
+   */
+  parentEnv?: Readonly<Record<string, string>>;
+  /** Further variables of `parentEnv` to pass on (`EXEC_SINK_ENV`). Default none. */
+  pass?: readonly string[];
 }
 
 const encoder = new TextEncoder();
 
 /** A sink that pipes each entry into a new process of `options.command`. */
 export function createExecSink(options: ExecSinkOptions): Sink {
+  const base = childEnvironment(options.parentEnv ?? {}, options.pass);
   return {
     kind: "exec",
     async handle(delivery) {
       const child = new Deno.Command("sh", {
         args: ["-c", options.command],
+        clearEnv: true,
         env: {
-          ...options.env,
+          ...base,
           INGEST_ENTRY_ID: delivery.id,
           INGEST_IDEMPOTENCY_KEY: delivery.idempotencyKey,
           INGEST_ATTEMPT: String(delivery.attempt),

@@ -66,6 +66,10 @@ export interface OpenSinkOptions {
   webhookTimeoutMs?: number;
   /** Base directory of relative `module:` paths. Default the current directory. */
   cwd?: string;
+  /** The process environment; an `exec:` command sees only its allow-list. Default `{}`. */
+  env?: Readonly<Record<string, string>>;
+  /** `EXEC_SINK_ENV`: further variables an `exec:` command sees. Default none. */
+  execSinkEnv?: readonly string[];
 }
 
 /** Opens the sink a spec describes (opens the file, imports the module, ...). */
@@ -89,7 +93,11 @@ export async function openSink(spec: SinkSpec, options: OpenSinkOptions): Promis
         timeoutMs: options.webhookTimeoutMs,
       });
     case "exec":
-      return createExecSink({ command: spec.command });
+      return createExecSink({
+        command: spec.command,
+        parentEnv: options.env,
+        pass: options.execSinkEnv,
+      });
     case "module":
       return await createModuleSink(spec.path, options.cwd);
   }

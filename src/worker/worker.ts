@@ -32,6 +32,7 @@ import type { WorkerObserver } from "../observe/events.ts";
 import { ensureGroup } from "../stream/group.ts";
 import { entryFields, isMissingKeyError, pairsToObject } from "../redis/reply.ts";
 import { backoffDelay, sleep } from "../retry/backoff.ts";
+import { ReadWakeup } from "./read_wakeup.ts";
 import { type DecodedEntry, decodeEntry, type EmailPayload } from "../stream/entry.ts";
 import { isPermanentFailure, type Sink } from "../sinks/sink.ts";
 import { type AttemptRecord, decodeAttempts, nextAttempt } from "./attempts.ts";
@@ -215,9 +216,12 @@ class Worker {
   #stalledStart = "-";
   #leasesCheckedAt = 0;
   #prunedAt = 0;
+  /** Ends a blocking read early when a retry falls due before it would time out. */
+  readonly #readWakeup: ReadWakeup;
 
   constructor(options: WorkerOptions) {
     this.#o = options;
+    this.#readWakeup = new ReadWakeup(options.redis, options.blockingRedis, options.now);
     const group = options.group ?? options.config.worker.group;
     this.#keys = groupKeys(
       options.config.redis.streamName,
@@ -297,6 +301,7 @@ class Worker {
         try {
           if (this.#state === "starting") {
             await ensureGroup(this.#o.redis, this.#keys.stream, this.#keys.group);
+            await this.#readWakeup.start();
             this.#state = "running";
             this.#log.info("worker started", { sink: this.#o.sink.kind });
           }
@@ -422,14 +427,23 @@ class Worker {
   async #readNew(count: number): Promise<number> {
     const args: (string | number)[] = ["GROUP", this.#keys.group, this.#o.consumer, "COUNT", count];
     // Drain mode never blocks: "nothing new" must be seen at once.
-    if (!this.#o.drain) args.push("BLOCK", this.#untilNextDue());
-    const reply = await this.#o.blockingRedis.call(
-      "XREADGROUP",
-      ...args,
-      "STREAMS",
-      this.#keys.stream,
-      ">",
-    ) as [string, [string, string[]][]][] | null;
+    const block = this.#untilNextDue();
+    if (!this.#o.drain) {
+      args.push("BLOCK", block);
+      this.#readWakeup.reading(this.#now() + block, this.#nextDue);
+    }
+    let reply: [string, [string, string[]][]][] | null;
+    try {
+      reply = await this.#o.blockingRedis.call(
+        "XREADGROUP",
+        ...args,
+        "STREAMS",
+        this.#keys.stream,
+        ">",
+      ) as [string, [string, string[]][]][] | null;
+    } finally {
+      this.#readWakeup.finished();
+    }
     const entries = reply?.[0]?.[1] ?? [];
     for (const [id, fields] of entries) {
       this.#dispatch({ id, fields, deliveries: 1, attempts: undefined });
@@ -576,6 +590,7 @@ class Worker {
     if (await scheduleRetry(this.#o.redis, this.#keys, entry.id, this.#now() + delay, record)) {
       this.#counts.retriesScheduled++;
       this.#nextDue = Math.min(this.#nextDue ?? Infinity, this.#now() + delay);
+      this.#readWakeup.dueAt(this.#now() + delay);
     }
     this.#log.warn("sink failed; retry scheduled", {
       id: entry.id,
