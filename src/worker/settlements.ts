@@ -37,7 +37,7 @@ export interface SettlementsOptions {
   signal: AbortSignal;
   /** First wait after a refused settle, ms. Default 200. */
   baseMs?: number;
-  /** Longest wait between tries, ms. Default 5000. */
+  /** Longest wait between tries, ms. Default 2000. */
   capMs?: number;
   /** Jitter source. Default `Math.random`. */
   random?: () => number;
@@ -106,7 +106,7 @@ export class Settlements {
         }
         const delay = backoffDelay(tries, {
           baseMs: this.#o.baseMs ?? 200,
-          capMs: this.#o.capMs ?? 5_000,
+          capMs: this.#o.capMs ?? 2_000,
           random: this.#o.random,
         });
         this.#refused(entryId, describeRedisFailure(error), tries + 1, delay);

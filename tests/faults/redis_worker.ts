@@ -5,7 +5,11 @@
  * @module
  */
 
+import { REDIS_OOM_PRODUCE, REDIS_OOM_WORK } from "./redis_oom.ts";
 import type { FaultScenario } from "./scenario.ts";
 
 /** The Redis- and sink-side scenarios. */
-export const REDIS_WORKER_SCENARIOS: readonly FaultScenario[] = [];
+export const REDIS_WORKER_SCENARIOS: readonly FaultScenario[] = [
+  REDIS_OOM_PRODUCE,
+  REDIS_OOM_WORK,
+];
