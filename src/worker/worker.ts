@@ -345,6 +345,11 @@ class Worker {
             retry_in_ms: delay,
           });
           if (isMissingKeyError(error)) this.#state = "starting"; // group or stream deleted
+          // Entries' idle times kept growing while Redis failed: renew this worker's
+          // leases first, and reclaim others' entries only after their owners had
+          // a lease round to renew theirs.
+          this.#leasesCheckedAt = 0;
+          this.#stalledCheckedAt = this.#now() + this.#visibilityMs / 3;
           await sleep(delay, this.#signal).catch(() => {});
         }
       }

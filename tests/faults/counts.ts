@@ -69,7 +69,7 @@ export interface SinkRun {
 /** Per-key counts of sink runs, plus whether the attempt numbers were truthful. */
 export interface SinkCounts {
   readonly sink: FaultReport["sink"];
-  /** Keys whose attempt numbers, in arrival order, were not 1, 2, 3, ... */
+  /** Keys whose attempt numbers, in arrival order, repeat, go back, or undercount earlier runs. */
   readonly untruthfulAttempts: readonly string[];
   /** Keys with no successful run. */
   readonly keysWithoutSuccess: number;
@@ -86,7 +86,12 @@ export function sinkCounts(runs: readonly SinkRun[]): SinkCounts {
     const successes = list.filter((r) => r.succeeded).length;
     repeated += Math.max(0, successes - 1);
     if (successes === 0) withoutSuccess++;
-    if (list.some((r, i) => r.attempt !== i + 1)) untruthful.push(key);
+    // The n-th run of a key is at least attempt n, and later than the run before. It may
+    // skip numbers: a delivery whose reply was lost (Redis killed) never reached the sink.
+    const truthful = list.every((r, i) =>
+      r.attempt >= i + 1 && (i === 0 || r.attempt > list[i - 1]!.attempt)
+    );
+    if (!truthful) untruthful.push(key);
   }
   return {
     sink: {
