@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { silentLogger } from "../../src/log/logger.ts";
 import { createWebhookSink } from "../../src/sinks/webhook_sink.ts";
 import { startWorker, type WorkerSummary } from "../../src/worker/worker.ts";
