@@ -34,6 +34,9 @@ import type { FollowerState, MailboxStatus } from "./mailbox_status.ts";
 import type { StartPosition } from "./start_position.ts";
 import { trimStream } from "./trim.ts";
 
+/** Longest wait between rounds retried after a Redis failure (full, down), ms. */
+const REDIS_RETRY_CAP_MS = 10_000;
+
 /** Tuning of a follower (all durations in ms). */
 export interface FollowerSettings {
   readonly stream: string;
@@ -268,7 +271,12 @@ export class MailboxFollower {
         // Redis is down but IMAP is fine: keep the session, wait, and retry the round.
         if (!(error instanceof RedisError) || session.closed) throw error;
         const decision = decideAfterFailure(error, redisFailures++, retry);
-        const delay = decision.action === "retry" ? decision.delayMs : retry.capMs;
+        // Capped lower than IMAP retries: a try is one cheap command, and once memory is
+        // freed (or Redis is back) the round should resume within seconds.
+        const delay = Math.min(
+          decision.action === "retry" ? decision.delayMs : retry.capMs,
+          REDIS_RETRY_CAP_MS,
+        );
         if (once && redisFailures >= this.#settings.onceMaxAttempts) throw error;
         this.#recordError(error);
         this.#notify((o) => o.error?.(this.#deps.ref, error, delay));
