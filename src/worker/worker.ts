@@ -192,6 +192,8 @@ interface InFlight {
 }
 
 const MIN_TICK_MS = 10;
+/** Longer than the reconnect backoff cap of src/redis/connection.ts (5 s). */
+const RECONNECT_GRACE_MS = 6_000;
 
 class Worker {
   readonly #o: WorkerOptions;
@@ -347,9 +349,10 @@ class Worker {
           if (isMissingKeyError(error)) this.#state = "starting"; // group or stream deleted
           // Entries' idle times kept growing while Redis failed: renew this worker's
           // leases first, and reclaim others' entries only after their owners had
-          // a lease round to renew theirs.
+          // time to reconnect and renew theirs.
           this.#leasesCheckedAt = 0;
-          this.#stalledCheckedAt = this.#now() + this.#visibilityMs / 3;
+          this.#stalledCheckedAt = this.#now() +
+            Math.max(this.#visibilityMs / 3, RECONNECT_GRACE_MS);
           await sleep(delay, this.#signal).catch(() => {});
         }
       }
