@@ -100,3 +100,65 @@ Deno.test("workers on a Redis that fills up mid-run run each handler once and de
     for (const c of [admin, ...connections]) c.disconnect();
   }
 });
+
+Deno.test("a worker stopped while its settle is refused leaves the entry pending; the next run is attempt 2", async () => {
+  await using server = await startRedis();
+  const admin = await client(server.url);
+  const stream = freshStream("oom-stop");
+  const config = workerConfig(server.url, stream);
+  await admin.xgroup("CREATE", stream, config.worker.group, "0", "MKSTREAM");
+  const [id] = await addEmails(admin, stream, [1]);
+  const connections = await Promise.all(range(4).map(() => client(server.url)));
+  let filled: Awaited<ReturnType<typeof fillRedis>> | undefined;
+  const attempts: number[] = [];
+  const stop = new AbortController();
+  try {
+    const first = startWorker({
+      redis: connections[0]!,
+      blockingRedis: connections[1]!,
+      config,
+      // Redis fills up while the handler runs: its success cannot be recorded.
+      sink: {
+        kind: "test",
+        async handle(delivery) {
+          attempts.push(delivery.attempt);
+          filled = await fillRedis(admin);
+        },
+        close: () => Promise.resolve(),
+      },
+      consumer: "first",
+      blockMs: 50,
+      shutdownTimeoutMs: 300,
+      logger: silentLogger,
+      signal: stop.signal,
+    });
+    await waitUntil("the settle is refused", () => first.status().unsettled === 1);
+    stop.abort();
+    const summary = await first.done;
+    assert.equal(summary.abandoned, 1);
+    assert.equal(summary.processed, 0);
+    const pending = await admin.xpending(stream, config.worker.group) as [number];
+    assert.equal(Number(pending[0]), 1, "the entry stays pending for another worker");
+
+    await filled!.free();
+    await admin.config("SET", "maxmemory", "0");
+    const sink = slowSink(0);
+    const second = await startWorker({
+      redis: connections[2]!,
+      blockingRedis: connections[3]!,
+      config,
+      sink,
+      consumer: "second",
+      drain: true,
+      blockMs: 50,
+      visibilityTimeoutMs: 200,
+      logger: silentLogger,
+    }).done;
+    assert.equal(second.reclaimed, 1);
+    assert.deepEqual(sink.runs.map((r) => [r.id, r.attempt]), [[id, 2]]);
+    assert.deepEqual(attempts, [1]);
+  } finally {
+    stop.abort();
+    for (const c of [admin, ...connections]) c.disconnect();
+  }
+});
