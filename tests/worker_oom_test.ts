@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../src/log/logger.ts";
+import { createMetricsRegistry } from "../src/metrics/registry.ts";
+import { createWorkerMetrics } from "../src/metrics/worker.ts";
+import { parseMetrics, sampleValue } from "./harness/metrics_text.ts";
 import type { Delivery, Sink } from "../src/sinks/sink.ts";
 import { startWorker, type WorkerHandle, type WorkerSummary } from "../src/worker/worker.ts";
 import { fillRedis } from "./harness/redis_fill.ts";
@@ -37,6 +40,8 @@ Deno.test("workers on a Redis that fills up mid-run run each handler once and de
   const sink = slowSink(150);
   const connections = await Promise.all(range(4).map(() => client(server.url)));
   const stop = new AbortController();
+  const registry = createMetricsRegistry();
+  const metrics = createWorkerMetrics(registry, { group: config.worker.group });
   const workers: WorkerHandle[] = ["w-a", "w-b"].map((consumer, i) =>
     startWorker({
       redis: connections[2 * i]!,
@@ -51,6 +56,7 @@ Deno.test("workers on a Redis that fills up mid-run run each handler once and de
       visibilityTimeoutMs: 300,
       logger: silentLogger,
       signal: stop.signal,
+      observer: metrics,
     })
   );
   try {
@@ -92,6 +98,13 @@ Deno.test("workers on a Redis that fills up mid-run run each handler once and de
     assert.equal(summaries.reduce((n, s) => n + s.reclaimed, 0), 0, "no live entry was reclaimed");
     assert.equal(summaries.reduce((n, s) => n + s.deadLettered, 0), 0);
     assert.equal(await admin.xlen(config.redis.dlqStreamName), 0, "nothing in the DLQ");
+    const samples = parseMetrics(await registry.metrics());
+    const g = { group: config.worker.group };
+    assert.ok(
+      sampleValue(samples, "email_ingestion_settles_refused_total", { ...g, reason: "oom" })! > 0,
+      "refused settles are counted by reason",
+    );
+    assert.equal(sampleValue(samples, "email_ingestion_entries_unsettled", g), 0);
     const pending = await admin.xpending(stream, config.worker.group) as [number];
     assert.equal(Number(pending[0]), 0);
   } finally {

@@ -11,7 +11,11 @@
  */
 
 import { IngestError } from "../errors.ts";
-import { classifyRedisFailure, describeRedisFailure } from "../redis/redis_failure.ts";
+import {
+  classifyRedisFailure,
+  describeRedisFailure,
+  type RedisFailureKind,
+} from "../redis/redis_failure.ts";
 import { backoffDelay, sleep } from "../retry/backoff.ts";
 
 /** The settle was given up (shutdown timeout): the entry stays pending in the group. */
@@ -47,8 +51,16 @@ export interface SettlementsOptions {
   onBlocked?: (entryId: string, error: string) => void;
   /** Called when the last waiting settle went through, with how long settles were blocked. */
   onUnblocked?: (blockedMs: number, settled: number) => void;
-  /** Called on every refused try. */
-  onRefused?: (entryId: string, error: string, tries: number, retryInMs: number) => void;
+  /** Called on every refused try; `kind` is what the Redis failure classifier made of it. */
+  onRefused?: (
+    entryId: string,
+    error: string,
+    tries: number,
+    retryInMs: number,
+    kind: RedisFailureKind,
+  ) => void;
+  /** Called whenever the number of waiting entries changes. */
+  onWaitingChanged?: (waiting: number) => void;
 }
 
 /** A settle that Redis refused and that is being retried. */
@@ -109,30 +121,38 @@ export class Settlements {
           capMs: this.#o.capMs ?? 2_000,
           random: this.#o.random,
         });
-        this.#refused(entryId, describeRedisFailure(error), tries + 1, delay);
+        this.#refused(entryId, describeRedisFailure(error), tries + 1, delay, failure.kind);
         await sleep(delay, this.#o.signal).catch(() => {});
       }
     }
   }
 
-  #refused(entryId: string, error: string, tries: number, retryInMs: number): void {
+  #refused(
+    entryId: string,
+    error: string,
+    tries: number,
+    retryInMs: number,
+    kind: RedisFailureKind,
+  ): void {
     const waiting = this.#waiting.get(entryId);
     if (waiting) {
       waiting.tries = tries;
       waiting.error = error;
     } else {
       this.#waiting.set(entryId, { since: this.#now(), tries, error });
+      this.#o.onWaitingChanged?.(this.#waiting.size);
     }
     if (this.#blockedSince === undefined) {
       this.#blockedSince = this.#now();
       this.#settledWhileBlocked = 0;
       this.#o.onBlocked?.(entryId, error);
     }
-    this.#o.onRefused?.(entryId, error, tries, retryInMs);
+    this.#o.onRefused?.(entryId, error, tries, retryInMs, kind);
   }
 
   #settled(entryId: string): void {
     if (!this.#waiting.delete(entryId)) return;
+    this.#o.onWaitingChanged?.(this.#waiting.size);
     this.#settledWhileBlocked++;
     if (this.#waiting.size === 0 && this.#blockedSince !== undefined) {
       const blockedMs = this.#now() - this.#blockedSince;

@@ -390,8 +390,10 @@ class Worker {
           error,
         });
       },
-      onRefused: (id, error, tries, retryInMs) => {
+      onWaitingChanged: (count) => this.#observer.unsettled?.(count),
+      onRefused: (id, error, tries, retryInMs, kind) => {
         this.#lastError = error;
+        this.#observer.settleRefused?.(kind);
         if (tries === 1 || tries % 10 === 0) {
           this.#log.warn("settle refused; retrying", { id, tries, retry_in_ms: retryInMs });
         }
