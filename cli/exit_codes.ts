@@ -7,6 +7,7 @@
 
 import { CommanderError } from "@commander-js/extra-typings";
 import { ConfigError, describeError, IngestError, UsageError } from "../src/errors.ts";
+import { describeRedisFailure, isRedisOom } from "../src/redis/redis_failure.ts";
 
 /** Exit codes of `ingest`. */
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
@@ -22,6 +23,8 @@ export function exitCodeFor(error: unknown): number {
 export function messageFor(error: unknown): string {
   if (error instanceof ConfigError) return `error: ${error.message}`;
   if (error instanceof IngestError) return `error [${error.code}]: ${error.message}`;
+  // A raw Redis reply from an ops command: a full Redis gets its name and fix, not a stack.
+  if (isRedisOom(error)) return `error [REDIS_OOM]: ${describeRedisFailure(error)}`;
   if (error instanceof Error) return `error: ${describeError(error)}\n${error.stack ?? ""}`;
   return `error: ${String(error)}`;
 }

@@ -1,6 +1,7 @@
 /**
  * Doctor checks of Redis: reachable, version, persistence, eviction policy,
- * TLS, and the clock skew between this host and Redis.
+ * memory used against maxmemory, TLS, and the clock skew between this host
+ * and Redis.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import type { RedisConfig } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { closeRedis, connectRedis, type Redis, redisTarget } from "../redis/connection.ts";
 import { type CheckResult, isLoopback, reason, result, within } from "./check.ts";
+import { assessMemory } from "./redis_memory.ts";
 
 /** Options of {@link checkRedis}. */
 export interface RedisCheckOptions {
@@ -25,6 +27,7 @@ export const REDIS_CHECKS = [
   "redis.version",
   "redis.persistence",
   "redis.maxmemory_policy",
+  "redis.memory",
   "redis.tls",
   "clock.skew",
 ] as const;
@@ -212,7 +215,7 @@ export async function checkRedis(
         `cannot reach Redis at ${target}: ${reason(error)}`,
         "Start redis-server, or point REDIS_URL (or REDIS_HOST/REDIS_PORT, REDIS_PASSWORD) at it.",
       ),
-      ...skipAll(REDIS_CHECKS.slice(1, 4), "Redis is unreachable"),
+      ...skipAll(REDIS_CHECKS.slice(1, 5), "Redis is unreachable"),
       assessTls(config),
       ...skipAll(["clock.skew"], "Redis is unreachable"),
     ];
@@ -221,11 +224,16 @@ export async function checkRedis(
     const results: CheckResult[] = [result("redis.reachable", "pass", `connected to ${target}`)];
     try {
       const info = parseInfo(await within(options.timeoutMs, "INFO", () => redis.info()));
-      results.push(assessVersion(info), assessPersistence(info), assessEvictionPolicy(info));
+      results.push(
+        assessVersion(info),
+        assessPersistence(info),
+        assessEvictionPolicy(info),
+        assessMemory(info),
+      );
     } catch (error) {
       results.push(
         result("redis.version", "fail", `INFO failed: ${reason(error)}`, infoFix()),
-        ...skipAll(["redis.persistence", "redis.maxmemory_policy"], "INFO failed"),
+        ...skipAll(["redis.persistence", "redis.maxmemory_policy", "redis.memory"], "INFO failed"),
       );
     }
     results.push(assessTls(config));

@@ -106,6 +106,21 @@ export function createWorkerMetrics(
     labelNames: groupLabels,
     registers,
   });
+  const settleRefused = new Counter({
+    name: `${METRIC_PREFIX}settles_refused_total`,
+    help: "Settles (acknowledge, retry, DLQ) Redis refused, by reason (oom, unreachable, ...); " +
+      "each is retried with the entry kept by its worker.",
+    labelNames: [...groupLabels, "reason"] as const,
+    registers,
+  });
+  const unsettled = new Gauge({
+    name: `${METRIC_PREFIX}entries_unsettled`,
+    help:
+      "Handled entries waiting for a settle Redis refused; above 0 the worker takes no new work.",
+    labelNames: groupLabels,
+    registers,
+  });
+  unsettled.set(group, 0);
   // Zero-initialise so rate() and absent-series alerts work before the first event.
   for (const counter of [processed, duplicates, retries, deadLettered, reclaimed]) {
     counter.inc(group, 0);
@@ -129,6 +144,12 @@ export function createWorkerMetrics(
     },
     heartbeat() {
       heartbeat.set(group, now() / 1000);
+    },
+    settleRefused(reason) {
+      settleRefused.inc({ ...group, reason });
+    },
+    unsettled(count) {
+      unsettled.set(group, count);
     },
   };
 }

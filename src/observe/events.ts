@@ -11,6 +11,7 @@
  */
 
 import type { MailboxRef } from "../redis/keys.ts";
+import type { RedisFailureKind } from "../redis/redis_failure.ts";
 
 /** State of a mailbox's IMAP session. */
 export type ConnectionState =
@@ -70,6 +71,10 @@ export interface WorkerObserver {
   reclaimed?(count: number): void;
   /** The read loop completed an iteration (liveness for `/ready`). */
   heartbeat?(): void;
+  /** Redis refused to settle a handled entry (`reason`: oom, unreachable, ...); it is retried. */
+  settleRefused?(reason: RedisFailureKind): void;
+  /** Handled entries now waiting for a settle Redis refused (0 once all went through). */
+  unsettled?(count: number): void;
 }
 
 /**

@@ -23,6 +23,7 @@ import { buildEmailPayload } from "../imap/message_payload.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ProducerObserver } from "../observe/events.ts";
 import { bandwidthHour, bandwidthKey, cursorKey, type MailboxRef } from "../redis/keys.ts";
+import { classifyRedisFailure, redisFailureError } from "../redis/redis_failure.ts";
 import { sleep } from "../retry/backoff.ts";
 import { type EmailPayload, type MailboxResetPayload, SCHEMA_VERSION } from "../stream/entry.ts";
 import { streamBacklog } from "./backlog.ts";
@@ -33,6 +34,9 @@ import { waitForNewCredentials } from "./reauth_wait.ts";
 import type { FollowerState, MailboxStatus } from "./mailbox_status.ts";
 import type { StartPosition } from "./start_position.ts";
 import { trimStream } from "./trim.ts";
+
+/** Longest wait between rounds retried after a Redis failure (full, down), ms. */
+const REDIS_RETRY_CAP_MS = 10_000;
 
 /** Tuning of a follower (all durations in ms). */
 export interface FollowerSettings {
@@ -313,14 +317,30 @@ export class MailboxFollower {
         // Redis is down but IMAP is fine: keep the session, wait, and retry the round.
         if (!(error instanceof RedisError) || session.closed) throw error;
         const decision = decideAfterFailure(error, redisFailures++, retry);
-        const delay = decision.action === "retry" ? decision.delayMs : retry.capMs;
+        // Capped lower than IMAP retries: a try is one cheap command, and once memory is
+        // freed (or Redis is back) the round should resume within seconds.
+        const delay = Math.min(
+          decision.action === "retry" ? decision.delayMs : retry.capMs,
+          REDIS_RETRY_CAP_MS,
+        );
         if (once && redisFailures >= this.#settings.onceMaxAttempts) throw error;
         this.#recordError(error);
         this.#notify((o) => o.error?.(this.#deps.ref, error, delay));
-        this.#log.warn("redis unavailable: retrying the round", {
-          error: describeError(error),
-          retry_in_ms: delay,
-        });
+        // Redis full and Redis down need different fixes: say which one it is.
+        const failure = classifyRedisFailure(error);
+        this.#log.warn(
+          failure.kind === "oom"
+            ? "Redis is out of memory: raise maxmemory or free memory; retrying the round"
+            : `redis ${
+              failure.kind === "unreachable" ? "unavailable" : "failed"
+            }: retrying the round`,
+          {
+            error: describeError(error),
+            redis_failure: failure.kind,
+            ...(failure.fix ? { fix: failure.fix } : {}),
+            retry_in_ms: delay,
+          },
+        );
         await sleep(delay, signal).catch(() => {});
         if (!signal.aborted) await session.ping(pingTimeoutMs);
         continue;
@@ -686,14 +706,14 @@ export class MailboxFollower {
   }
 }
 
-/** Runs a Redis operation, turning its failure into a retryable {@link RedisError}. */
+/**
+ * Runs a Redis operation, turning its failure into a retryable
+ * {@link RedisError} that names what went wrong (an OOM as an OOM, with the fix).
+ */
 async function viaRedis<T>(doing: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof IngestError) throw error;
-    throw new RedisError("REDIS_UNAVAILABLE", `Redis ${doing} failed: ${describeError(error)}`, {
-      cause: error,
-    });
+    throw redisFailureError(doing, error);
   }
 }

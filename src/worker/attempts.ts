@@ -45,15 +45,30 @@ export function decodeAttempts(raw: string | null | undefined): AttemptRecord | 
   }
 }
 
-/** The record after one more failure at `at` with `error`. */
+/**
+ * The number of the attempt about to run: one more than the failures on
+ * record, and never less than the group's delivery count (`deliveries`, this
+ * delivery included), which also counts runs whose worker died or could not
+ * record their outcome (issue 11: every re-delivery used to say attempt 1).
+ */
+export function attemptNumber(record: AttemptRecord | undefined, deliveries: number): number {
+  return Math.max((record?.attempts ?? 0) + 1, Number.isFinite(deliveries) ? deliveries : 1);
+}
+
+/**
+ * The record after one more failure at `at` with `error`. `attempt` is the
+ * number of the attempt that failed (see {@link attemptNumber}); the record
+ * counts at least that many.
+ */
 export function nextAttempt(
   previous: AttemptRecord | undefined,
   at: Date,
   error: string,
+  attempt = 0,
 ): AttemptRecord {
   const iso = at.toISOString();
   return {
-    attempts: (previous?.attempts ?? 0) + 1,
+    attempts: Math.max((previous?.attempts ?? 0) + 1, attempt),
     firstFailure: previous?.firstFailure || iso,
     lastFailure: iso,
     lastError: error,

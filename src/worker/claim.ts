@@ -79,18 +79,23 @@ export async function nextRetryDue(redis: Redis, keys: GroupKeys): Promise<numbe
 }
 
 // KEYS: stream, retry schedule, attempts.
-// ARGV: group, consumer, min idle ms, count, start id (inclusive, or '(' exclusive).
+// ARGV: group, consumer, min idle ms, count, start id (inclusive, or '(' exclusive),
+// then the ids this consumer is still handling or settling.
 // Claims entries idle for longer than the visibility timeout, except those
-// waiting in the retry schedule (idle on purpose). Returns {last id seen or
-// false, how many pending entries were looked at, claimed entries}.
+// waiting in the retry schedule (idle on purpose) and this consumer's own live
+// entries (a handler that succeeded but could not settle yet must not run
+// again). Returns {last id seen or false, how many pending entries were looked
+// at, claimed entries}.
 const RECLAIM_STALLED = new LuaScript(`
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[3], ARGV[5], '+', ARGV[4])
+local live = {}
+for i = 6, #ARGV do live[ARGV[i]] = true end
 local out = {}
 local last = false
 for _, p in ipairs(pending) do
   local id = p[1]
   last = id
-  if not redis.call('ZSCORE', KEYS[2], id) then
+  if not (p[2] == ARGV[2] and live[id]) and not redis.call('ZSCORE', KEYS[2], id) then
     local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], id)
     if #claimed > 0 and claimed[1] then
       table.insert(out, {id, claimed[1][2], p[4] + 1, redis.call('HGET', KEYS[3], id)})
@@ -110,7 +115,8 @@ export interface ReclaimPass {
 /**
  * Claims up to `count` entries pending for longer than `minIdleMs` on any
  * consumer (one that crashed, hung or lost its connection), scanning the
- * pending list from `start` (`-` for the beginning).
+ * pending list from `start` (`-` for the beginning). `live` are the ids
+ * `consumer` itself is still handling or settling: they are never claimed.
  */
 export async function reclaimStalled(
   redis: Redis,
@@ -119,11 +125,12 @@ export async function reclaimStalled(
   minIdleMs: number,
   count: number,
   start: string,
+  live: readonly string[] = [],
 ): Promise<ReclaimPass> {
   const [last, seen, claimed] = await RECLAIM_STALLED.run(
     redis,
     [keys.stream, keys.retrySchedule, keys.attempts],
-    [keys.group, consumer, Math.floor(minIdleMs), count, start],
+    [keys.group, consumer, Math.floor(minIdleMs), count, start, ...live],
   ) as [string | null, number, ClaimReply];
   const nextStart = seen < count || last === null ? "-" : `(${last}`;
   return { claimed: toClaimed(claimed), nextStart };

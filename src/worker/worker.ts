@@ -17,6 +17,13 @@
  *   message that kills its workers) goes to the DLQ as `poison`. A worker
  *   keeps its own slow handlers' entries from looking stalled by re-touching
  *   them, so two workers do not run the same entry at once.
+ * - Redis refusing a settle (full with `noeviction`, down, loading): the
+ *   outcome is kept in memory and the settle retried ({@link Settlements});
+ *   the entry stays in this worker's hands (leases renewed, never reclaimed by
+ *   itself) and no new work is taken until settles go through, so a handler
+ *   that succeeded is not run again while this worker lives.
+ * - The attempt number handed to a sink counts every earlier delivery, also
+ *   runs whose worker died or could not record their outcome.
  * - Consumers idle for long with nothing pending are removed from the group.
  *
  * @module
@@ -35,7 +42,8 @@ import { backoffDelay, sleep } from "../retry/backoff.ts";
 import { ReadWakeup } from "./read_wakeup.ts";
 import { type DecodedEntry, decodeEntry, type EmailPayload } from "../stream/entry.ts";
 import { isPermanentFailure, type Sink } from "../sinks/sink.ts";
-import { type AttemptRecord, decodeAttempts, nextAttempt } from "./attempts.ts";
+import { describeRedisFailure } from "../redis/redis_failure.ts";
+import { attemptNumber, type AttemptRecord, decodeAttempts, nextAttempt } from "./attempts.ts";
 import {
   type ClaimedEntry,
   extendLeases,
@@ -47,6 +55,7 @@ import {
 } from "./claim.ts";
 import { type GroupKeys, groupKeys } from "./group_keys.ts";
 import { acknowledgeDuplicate, acknowledgeProcessed, deadLetter, scheduleRetry } from "./settle.ts";
+import { SettleAbandonedError, Settlements } from "./settlements.ts";
 
 /** Options of {@link startWorker}; durations in ms. */
 export interface WorkerOptions {
@@ -125,8 +134,10 @@ export interface WorkerStatus {
   readonly sink: string;
   /** Handlers allowed in flight. */
   readonly concurrency: number;
-  /** Handlers in flight now. */
+  /** Handlers in flight now (settles waiting for Redis included). */
   readonly inFlight: number;
+  /** Entries whose settle Redis refused and that wait for a retry; above 0 no new work is taken. */
+  readonly unsettled: number;
   /** Entries handled so far, by outcome. */
   readonly counts: Readonly<WorkerCounts>;
   /** ISO time the worker started. */
@@ -182,6 +193,8 @@ interface InFlight {
 }
 
 const MIN_TICK_MS = 10;
+/** Longer than the reconnect backoff cap of src/redis/connection.ts (5 s). */
+const RECONNECT_GRACE_MS = 6_000;
 
 class Worker {
   readonly #o: WorkerOptions;
@@ -198,6 +211,7 @@ class Worker {
   readonly #handlers = new AbortController();
   readonly #inFlight = new Map<string, InFlight>();
   readonly #claimedAgain = new Map<string, ClaimedEntry>();
+  readonly #settlements: Settlements;
   readonly #counts: WorkerCounts = {
     processed: 0,
     duplicates: 0,
@@ -242,6 +256,7 @@ class Worker {
     );
     this.#maxAttempts = options.config.worker.maxAttempts;
     this.#startedAt = this.#now();
+    this.#settlements = this.#createSettlements();
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
       throw new RangeError(
         `Cannot start the worker: concurrency must be a whole number >= 1, current value is ${this.#concurrency}`,
@@ -258,6 +273,7 @@ class Worker {
       sink: this.#o.sink.kind,
       concurrency: this.#concurrency,
       inFlight: this.#inFlight.size,
+      unsettled: this.#settlements.waiting,
       counts: { ...this.#counts },
       startedAt: new Date(this.#startedAt).toISOString(),
       lastHeartbeatAt: this.#lastBeat === undefined ? null : new Date(this.#lastBeat).toISOString(),
@@ -268,8 +284,11 @@ class Worker {
   async ready(): Promise<WorkerReadiness> {
     const staleAfter = Math.max(10_000, 5 * this.#blockMs);
     const age = this.#lastBeat === undefined ? undefined : this.#now() - this.#lastBeat;
+    const unsettled = this.#settlements.describe();
     const loop: WorkerCheck = this.#state !== "running"
       ? { ok: false, detail: `worker is ${this.#state}` }
+      : unsettled !== undefined
+      ? { ok: false, detail: unsettled }
       : age === undefined || age > staleAfter
       ? { ok: false, detail: `read loop last ran ${age ?? "never"} ms ago` }
       : { ok: true };
@@ -307,7 +326,7 @@ class Worker {
           }
           this.#heartbeat();
           await this.#maintain();
-          if (this.#inFlight.size >= this.#concurrency || (idleRead && this.#inFlight.size > 0)) {
+          if (this.#free() === 0 || (idleRead && this.#inFlight.size > 0)) {
             idleRead = false;
             if (this.#signal.aborted) break;
             await this.#waitForWake(this.#blockMs);
@@ -326,13 +345,19 @@ class Worker {
           this.#lastError = null;
         } catch (error) {
           if (this.#signal.aborted) break;
-          this.#lastError = describeError(error);
+          this.#lastError = describeRedisFailure(error);
           const delay = backoffDelay(failures++, { baseMs: 100, capMs: 5_000 });
           this.#log.error("worker loop failed; retrying", {
             error: this.#lastError,
             retry_in_ms: delay,
           });
           if (isMissingKeyError(error)) this.#state = "starting"; // group or stream deleted
+          // Entries' idle times kept growing while Redis failed: renew this worker's
+          // leases first, and reclaim others' entries only after their owners had
+          // time to reconnect and renew theirs.
+          this.#leasesCheckedAt = 0;
+          this.#stalledCheckedAt = this.#now() +
+            Math.max(this.#visibilityMs / 3, RECONNECT_GRACE_MS);
           await sleep(delay, this.#signal).catch(() => {});
         }
       }
@@ -352,6 +377,43 @@ class Worker {
     return summary;
   }
 
+  /** Handlers that may start now: none while a settle waits for Redis. */
+  #free(): number {
+    if (this.#settlements.waiting > 0) return 0;
+    return Math.max(0, this.#concurrency - this.#inFlight.size);
+  }
+
+  #createSettlements(): Settlements {
+    return new Settlements({
+      signal: this.#handlers.signal,
+      random: this.#o.random,
+      now: this.#now,
+      onBlocked: (id, error) => {
+        this.#lastError = error;
+        this.#log.error("cannot settle entries: not taking new work until Redis accepts them", {
+          id,
+          error,
+        });
+      },
+      onWaitingChanged: (count) => this.#observer.unsettled?.(count),
+      onRefused: (id, error, tries, retryInMs, kind) => {
+        this.#lastError = error;
+        this.#observer.settleRefused?.(kind);
+        if (tries === 1 || tries % 10 === 0) {
+          this.#log.warn("settle refused; retrying", { id, tries, retry_in_ms: retryInMs });
+        }
+      },
+      onUnblocked: (blockedMs, settled) => {
+        this.#lastError = null;
+        this.#log.info("entries settled again: taking new work", {
+          blocked_ms: blockedMs,
+          settled,
+        });
+        this.#wake?.();
+      },
+    });
+  }
+
   #heartbeat(): void {
     this.#lastBeat = this.#now();
     this.#observer.heartbeat?.();
@@ -360,7 +422,7 @@ class Worker {
   /** Claims due retries and stalled entries, extends leases, prunes consumers, each on its own cadence. */
   async #maintain(): Promise<void> {
     const now = this.#now();
-    const free = () => this.#concurrency - this.#inFlight.size;
+    const free = () => this.#free();
     if (now - this.#dueCheckedAt >= 200 || (this.#nextDue !== undefined && now >= this.#nextDue)) {
       this.#dueCheckedAt = now;
       if (free() > 0) {
@@ -404,6 +466,7 @@ class Worker {
       this.#visibilityMs,
       count,
       this.#stalledStart,
+      [...this.#inFlight.keys()],
     );
     this.#stalledStart = pass.nextStart;
     if (pass.claimed.length === 0) return;
@@ -489,8 +552,15 @@ class Worker {
     this.#inFlight.set(entry.id, { startedAt: now, touchedAt: now });
     this.#handle(entry)
       .catch((error) => {
-        // Redis failed while settling: the entry stays pending and is claimed again later.
-        this.#lastError = describeError(error);
+        // The entry stays pending and is claimed again later (by another worker
+        // after the visibility timeout, or by this one).
+        this.#lastError = describeRedisFailure(error);
+        if (error instanceof SettleAbandonedError) {
+          this.#log.warn("shutdown: outcome of a handled entry not recorded; it will run again", {
+            id: entry.id,
+          });
+          return;
+        }
         this.#log.error("could not settle entry; it stays pending and will be retried", {
           id: entry.id,
           error: this.#lastError,
@@ -527,8 +597,9 @@ class Worker {
       return;
     }
     const { redis } = this.#o;
+    const settle = <T>(step: () => Promise<T>) => this.#settlements.settle(entry.id, step);
     if (await redis.exists(this.#keys.processed(decoded.idempotencyKey)) === 1) {
-      await acknowledgeDuplicate(redis, this.#keys, entry.id, decoded.idempotencyKey);
+      await settle(() => acknowledgeDuplicate(redis, this.#keys, entry.id, decoded.idempotencyKey));
       this.#counts.duplicates++;
       this.#log.debug("duplicate acknowledged without calling the sink", { id: entry.id });
       this.#observer.handled?.("duplicate", seconds(), undefined);
@@ -540,7 +611,7 @@ class Worker {
         type: decoded.type,
         idempotencyKey: decoded.idempotencyKey,
         payload: decoded.payload,
-        attempt: (entry.attempts?.attempts ?? 0) + 1,
+        attempt: attemptNumber(entry.attempts, entry.deliveries),
         signal: this.#handlers.signal,
       });
     } catch (error) {
@@ -549,13 +620,21 @@ class Worker {
       this.#observer.handled?.(outcome, seconds(), undefined);
       return;
     }
-    await acknowledgeProcessed(
-      redis,
-      this.#keys,
-      entry.id,
-      decoded.idempotencyKey,
-      this.#o.config.worker.processedTtlSeconds,
-      { entryId: entry.id, consumer: this.#o.consumer, at: new Date(this.#now()).toISOString() },
+    // The sink succeeded: from here on the entry is settled or kept in hand, never run again.
+    const record = {
+      entryId: entry.id,
+      consumer: this.#o.consumer,
+      at: new Date(this.#now()).toISOString(),
+    };
+    await settle(() =>
+      acknowledgeProcessed(
+        redis,
+        this.#keys,
+        entry.id,
+        decoded.idempotencyKey,
+        this.#o.config.worker.processedTtlSeconds,
+        record,
+      )
     );
     this.#counts.processed++;
     this.#observer.handled?.("processed", seconds(), this.#endToEndSeconds(decoded));
@@ -569,16 +648,18 @@ class Worker {
     const permanent = isPermanentFailure(error);
     this.#observer.failed?.(permanent ? "permanent" : "retryable");
     const message = describeError(error);
-    const previous = decodeAttempts(await this.#o.redis.hget(this.#keys.attempts, entry.id)) ??
-      entry.attempts;
-    const record = nextAttempt(previous, new Date(this.#now()), message);
+    const settle = <T>(step: () => Promise<T>) => this.#settlements.settle(entry.id, step);
+    const stored = await settle(() => this.#o.redis.hget(this.#keys.attempts, entry.id));
+    const previous = decodeAttempts(stored) ?? entry.attempts;
+    const attempt = attemptNumber(previous, entry.deliveries);
+    const record = nextAttempt(previous, new Date(this.#now()), message, attempt);
     if (permanent || record.attempts >= this.#maxAttempts) {
       await this.#deadLetter(
         entry,
         permanent ? "permanent" : "max_attempts",
         message,
         previous,
-        1,
+        record.attempts - (previous?.attempts ?? 0),
       );
       return "dead_lettered";
     }
@@ -587,7 +668,8 @@ class Worker {
       capMs: this.#o.config.worker.backoffCapMs,
       random: this.#o.random,
     });
-    if (await scheduleRetry(this.#o.redis, this.#keys, entry.id, this.#now() + delay, record)) {
+    const due = this.#now() + delay;
+    if (await settle(() => scheduleRetry(this.#o.redis, this.#keys, entry.id, due, record))) {
       this.#counts.retriesScheduled++;
       this.#nextDue = Math.min(this.#nextDue ?? Infinity, this.#now() + delay);
       this.#readWakeup.dueAt(this.#now() + delay);
@@ -611,7 +693,7 @@ class Worker {
   ): Promise<void> {
     const now = new Date(this.#now()).toISOString();
     const attempts = reason === "poison" ? countedNow : (previous?.attempts ?? 0) + countedNow;
-    const dlqId = await deadLetter(this.#o.redis, this.#keys, entry.id, entry.fields, {
+    const info = {
       sourceStream: this.#keys.stream,
       sourceId: entry.id,
       group: this.#keys.group,
@@ -621,7 +703,11 @@ class Worker {
       attempts,
       firstFailure: previous?.firstFailure || now,
       lastFailure: now,
-    });
+    };
+    const dlqId = await this.#settlements.settle(
+      entry.id,
+      () => deadLetter(this.#o.redis, this.#keys, entry.id, entry.fields, info),
+    );
     if (dlqId === undefined) return; // settled elsewhere meanwhile
     this.#counts.deadLettered++;
     this.#log.warn("entry moved to the dead-letter queue", {

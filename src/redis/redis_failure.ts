@@ -1,0 +1,164 @@
+/**
+ * The one classifier of Redis failures. Producer, worker, doctor and CLI all
+ * ask it what went wrong, so "Redis is full" is never reported as "Redis is
+ * down" (issue 11): a `noeviction` Redis past `maxmemory` answers every
+ * command that could grow memory (SET, HSET, ZADD, XADD, INCRBY, XGROUP
+ * CREATE, and a Lua script whose first write is one of those) with
+ * `-OOM command not allowed when used memory > 'maxmemory'`, while reads and
+ * commands that free memory or only touch existing entries (XACK, HDEL, ZREM,
+ * DEL, XCLAIM, XREADGROUP) still work. Checked against redis-server 7.0.
+ *
+ * @module
+ */
+
+import { describeError, IngestError, RedisError } from "../errors.ts";
+
+/** What kind of Redis failure an error is. */
+export type RedisFailureKind =
+  /** Past `maxmemory` with `noeviction`: writes are refused until memory is freed. */
+  | "oom"
+  /** Connection refused, closed, reset, timed out, or retries exhausted. */
+  | "unreachable"
+  /** Redis is loading its dataset after a restart. */
+  | "loading"
+  /** A replica (or a failed-over master) refuses writes. */
+  | "readonly"
+  /** A long script or MULTI blocks the server, or a cluster slot is moving. */
+  | "busy"
+  /** Wrong password, unknown user, or the ACL forbids the command. */
+  | "auth"
+  /** Anything else (a bad reply, a script error, a bug). */
+  | "other";
+
+/** A classified Redis failure. */
+export interface RedisFailure {
+  readonly kind: RedisFailureKind;
+  /** Whether trying again later may succeed without a person. */
+  readonly retryable: boolean;
+  /** The `code` of the {@link RedisError} built for it. */
+  readonly code: string;
+  /** One sentence: what is wrong. */
+  readonly summary: string;
+  /** What the operator should do; empty for `other`. */
+  readonly fix: string;
+}
+
+/** The fix printed wherever Redis is found full. */
+export const OOM_FIX = "raise maxmemory (redis-cli CONFIG SET maxmemory <bytes>, and in " +
+  "redis.conf) or free memory (let the workers catch up so the stream can be trimmed, " +
+  "remove unused consumer groups); see docs/runbooks/redis-down-or-full.md";
+
+const FAILURES: Record<RedisFailureKind, Omit<RedisFailure, "kind">> = {
+  oom: {
+    retryable: true,
+    code: "REDIS_OOM",
+    summary: "Redis is out of memory (used_memory above maxmemory) and refuses writes",
+    fix: OOM_FIX,
+  },
+  unreachable: {
+    retryable: true,
+    code: "REDIS_UNAVAILABLE",
+    summary: "Redis is unreachable",
+    fix: "check that redis-server runs and REDIS_URL (or REDIS_HOST/REDIS_PORT) points at it",
+  },
+  loading: {
+    retryable: true,
+    code: "REDIS_LOADING",
+    summary: "Redis is loading its dataset after a restart",
+    fix: "wait: Redis answers again once its data is loaded",
+  },
+  readonly: {
+    retryable: true,
+    code: "REDIS_READONLY",
+    summary: "Redis refuses writes: the server is a read-only replica",
+    fix: "point REDIS_URL at the master (after a failover, at the new master)",
+  },
+  busy: {
+    retryable: true,
+    code: "REDIS_BUSY",
+    summary: "Redis is busy (a long-running script, or a cluster slot being moved)",
+    fix: "wait; if it lasts, look at SLOWLOG GET and SCRIPT KILL",
+  },
+  auth: {
+    retryable: false,
+    code: "REDIS_AUTH",
+    summary: "Redis refused the credentials or the command (AUTH/ACL)",
+    fix: "check REDIS_URL / REDIS_PASSWORD and the ACL of the Redis user",
+  },
+  other: { retryable: true, code: "REDIS_FAILED", summary: "a Redis command failed", fix: "" },
+};
+
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|Connection is closed|Stream isn't writeable|max retries per request|connect ETIMEDOUT|Cannot reach Redis|ConnectionRefused|Broken pipe|os error/i;
+
+/** The first line of every message in the cause chain (nested RedisErrors keep the reply). */
+function messages(error: unknown): string[] {
+  const found: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 6; depth++) {
+    if (current instanceof Error) {
+      found.push(current.message);
+      current = current.cause;
+    } else {
+      found.push(String(current));
+      break;
+    }
+  }
+  return found;
+}
+
+/** The kind of Redis failure `error` (or any error in its cause chain) is. */
+export function redisFailureKind(error: unknown): RedisFailureKind {
+  const all = messages(error);
+  // Redis error replies start with their code word; ioredis keeps it as the message's start.
+  if (all.some((m) => /^OOM\b/.test(m) || /\bOOM command not allowed\b/.test(m))) return "oom";
+  if (all.some((m) => /^LOADING\b/.test(m))) return "loading";
+  if (all.some((m) => /^READONLY\b/.test(m))) return "readonly";
+  if (all.some((m) => /^(BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/.test(m))) return "busy";
+  if (all.some((m) => /^(NOAUTH|WRONGPASS|NOPERM)\b/.test(m))) return "auth";
+  if (error instanceof RedisError) {
+    const known = (Object.keys(FAILURES) as RedisFailureKind[])
+      .find((kind) => kind !== "other" && FAILURES[kind].code === error.code);
+    if (known) return known;
+    if (error.code === "REDIS_UNREACHABLE") return "unreachable";
+  }
+  if (all.some((m) => UNREACHABLE.test(m))) return "unreachable";
+  return "other";
+}
+
+/** Classifies `error`; see {@link RedisFailure}. */
+export function classifyRedisFailure(error: unknown): RedisFailure {
+  const kind = redisFailureKind(error);
+  return { kind, ...FAILURES[kind] };
+}
+
+/** Whether `error` says Redis is past maxmemory (`-OOM`). */
+export function isRedisOom(error: unknown): boolean {
+  return redisFailureKind(error) === "oom";
+}
+
+/**
+ * A {@link RedisError} for a failed `doing` (e.g. `commit`): its code and
+ * message name the kind of failure and the fix. An {@link IngestError} is
+ * returned as it is.
+ */
+export function redisFailureError(doing: string, error: unknown): IngestError {
+  if (error instanceof IngestError) return error;
+  const failure = classifyRedisFailure(error);
+  const fix = failure.fix === "" ? "" : `: ${failure.fix}`;
+  return new RedisError(
+    failure.code,
+    `Redis ${doing} failed: ${failure.summary}${fix} (${describeError(error)})`,
+    { cause: error, retryable: failure.retryable },
+  );
+}
+
+/**
+ * A short description for logs and `/status`: for an OOM the summary and
+ * the fix, otherwise the error's own description.
+ */
+export function describeRedisFailure(error: unknown): string {
+  const failure = classifyRedisFailure(error);
+  if (failure.kind !== "oom" || error instanceof IngestError) return describeError(error);
+  return `${failure.summary}: ${failure.fix} (${describeError(error)})`;
+}
