@@ -135,16 +135,18 @@ async function mailparserOracle(name: string): Promise<OracleRow> {
   const date = parsed.date && !Number.isNaN(parsed.date.getTime())
     ? parsed.date.toISOString()
     : null;
-  return {
-    values: {
-      subject: parsed.subject ?? null,
-      from: flat(parsed.from)[0] ?? null,
-      to: addressList(flat(parsed.to)),
-      date,
-      body_text: parsed.text ?? "",
-    },
-    unclean: new Set(),
+  const values: Values = {
+    subject: parsed.subject ?? null,
+    from: flat(parsed.from)[0] ?? null,
+    to: addressList(flat(parsed.to)),
+    date,
+    body_text: parsed.text ?? "",
   };
+  // The same rule as for Python: a value with U+FFFD is no clean value. mailparser also puts
+  // the current time where it cannot read a Date header: that is no value either.
+  const unclean = new Set(FIELDS.filter((field) => values[field]?.includes("\uFFFD")));
+  if (parsed.date && Math.abs(parsed.date.getTime() - Date.now()) < 86_400_000) unclean.add("date");
+  return { values, unclean };
 }
 
 async function pythonOracle(): Promise<Map<string, OracleRow>> {
@@ -182,7 +184,7 @@ const payloads = await ours();
 const python = await pythonOracle();
 const disagreements: Disagreement[] = [];
 const counts: Record<string, Record<Field, number>> = {};
-const skipped: Record<Field, number> = { subject: 0, from: 0, to: 0, date: 0, body_text: 0 };
+const skipped: Record<string, Record<Field, number>> = {};
 let compared = 0;
 for (const file of files) {
   const mine = payloads.get(file);
@@ -204,10 +206,11 @@ for (const file of files) {
   ];
   for (const [oracle, row] of oracles) {
     counts[oracle] ??= { subject: 0, from: 0, to: 0, date: 0, body_text: 0 };
+    skipped[oracle] ??= { subject: 0, from: 0, to: 0, date: 0, body_text: 0 };
     if (!row) continue;
     for (const field of FIELDS) {
       if (row.unclean.has(field)) {
-        if (oracle === "python") skipped[field]++;
+        skipped[oracle]![field]++;
         continue;
       }
       const a = normText(mine[field], field);
@@ -226,11 +229,12 @@ for (const [oracle, perField] of Object.entries(counts)) {
     [oracle, ...FIELDS.map((f) => String(perField[f]))].map((c) => c.padEnd(11)).join(""),
   );
 }
-console.log(
-  `python: fields skipped as not clean (exception, U+FFFD, HTML-only body): ${
-    FIELDS.map((f) => `${f} ${skipped[f]}`).join(", ")
-  }`,
-);
+console.log("fields skipped as not clean (exception, U+FFFD, no Date, Python: HTML-only body):");
+for (const [oracle, perField] of Object.entries(skipped)) {
+  console.log(
+    [oracle, ...FIELDS.map((f) => String(perField[f]))].map((c) => c.padEnd(11)).join(""),
+  );
+}
 const show = Number(flag("show") ?? "60");
 const cut = (text: string | null) =>
   text === null ? "null" : JSON.stringify(text.length > 90 ? text.slice(0, 90) + "…" : text);
