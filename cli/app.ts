@@ -6,7 +6,7 @@
  */
 
 import { type Config, loadConfig, type Settings } from "../src/config/config.ts";
-import { readDotenvFile } from "../src/config/dotenv.ts";
+import { dotenvWarnings, readDotenvFile } from "../src/config/dotenv.ts";
 import { createLogger, type Logger } from "../src/log/logger.ts";
 import { closeRedis, connectRedis, type Redis } from "../src/redis/connection.ts";
 import type { Runtime } from "./runtime.ts";
@@ -24,6 +24,7 @@ export class App {
   #globals: GlobalOptions = {};
   readonly #redisClients: Redis[] = [];
   #logger: Logger | undefined;
+  #dotenvChecked = false;
   /** Exit code of a command that finished without throwing (e.g. `doctor` with failures). */
   exitCode = 0;
 
@@ -38,7 +39,13 @@ export class App {
 
   /** The configuration, with `flags` (keyed by variable name) on top. */
   async config(flags: Settings = {}): Promise<Config> {
-    const dotenv = await readDotenvFile(this.#globals.envFile ?? ".env");
+    const envFile = this.#globals.envFile ?? ".env";
+    const dotenv = await readDotenvFile(envFile);
+    if (!this.#dotenvChecked) {
+      // Before the logger exists (it is configured from this very file): plain stderr lines.
+      for (const warning of dotenvWarnings(envFile, dotenv)) this.runtime.stderr(warning + "\n");
+      this.#dotenvChecked = true;
+    }
     const globalFlags: Settings = {
       LOG_LEVEL: this.#globals.logLevel,
       LOG_FORMAT: this.#globals.logFormat,
