@@ -23,7 +23,7 @@ import type { WholeMessage } from "./full_message.ts";
 import { htmlToText } from "./html_text.ts";
 import { mailDate } from "./mail_date.ts";
 import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
-import { hasLostParts } from "./structure_doubt.ts";
+import { hasLostParts, structureDoubt } from "./structure_doubt.ts";
 import {
   decodeTransferEncoding,
   hasInvalidQuotedPrintable,
@@ -156,6 +156,9 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
   );
   if (!whole && hasLostParts(message)) {
     problems.push("multipart body without readable parts (boundary missing or wrong)");
+  }
+  if (whole && !whole.text && !whole.html && whole.attachments.length === 0) {
+    problems.push(`${structureDoubt(message) ?? "unusable structure"}; mailparser found no body`);
   }
 
   const htmlBody = whole
