@@ -13,20 +13,29 @@ import type { ImapFlow } from "imapflow";
 import type { AttachmentInfo } from "../stream/entry.ts";
 import { parseAddressList } from "./address_list.ts";
 import { classifyImapFailure, toImapError } from "./imap_errors.ts";
+import { mailDate } from "./mail_date.ts";
 import type { FetchedMessage } from "./message_payload.ts";
 import { uidSet } from "./uid_set.ts";
 
 /** What mailparser read from a whole message, in the payload's terms. */
 export interface WholeMessage {
+  /** Subject, decoded; `null` when absent. */
   readonly subject: string | null;
+  /** From addr-specs. */
   readonly from: string[];
+  /** To addr-specs. */
   readonly to: string[];
+  /** Cc addr-specs. */
   readonly cc: string[];
+  /** Reply-To addr-specs. */
   readonly replyTo: string[];
+  /** The Date header; `null` when absent or unreadable. */
   readonly date: Date | null;
   /** Text body; mailparser's text from the HTML when there is no text part. */
   readonly text: string;
+  /** HTML body; empty when none. */
   readonly html: string;
+  /** Files, with sizes as mailparser decoded them. */
   readonly attachments: AttachmentInfo[];
 }
 
@@ -51,7 +60,7 @@ export async function parseWholeMessage(source: Uint8Array): Promise<WholeMessag
     to: addressesOf(parsed.to),
     cc: addressesOf(parsed.cc),
     replyTo: addressesOf(parsed.replyTo),
-    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
+    date: dateOf(parsed.headerLines),
     text: parsed.text ?? "",
     html: typeof parsed.html === "string" ? parsed.html : "",
     attachments: parsed.attachments.map((attachment) => ({
@@ -60,6 +69,15 @@ export async function parseWholeMessage(source: Uint8Array): Promise<WholeMessag
       size: attachment.size,
     })),
   };
+}
+
+/**
+ * The Date header read by our own rules: mailparser puts the current time
+ * where it cannot read one, which would pass for a real date.
+ */
+function dateOf(lines: ReadonlyArray<{ key: string; line: string }>): Date | null {
+  const line = lines.find((header) => header.key === "date")?.line;
+  return line ? mailDate(line.slice(line.indexOf(":") + 1)) : null;
 }
 
 function addressesOf(value: AddressValue | AddressValue[] | undefined): string[] {

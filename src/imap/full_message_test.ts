@@ -33,3 +33,9 @@ JVBERi0xLjQK
     { filename: "notes.pdf", content_type: "application/pdf", size: 9 },
   ]);
 });
+
+Deno.test("parseWholeMessage() gives no date where the Date header is unreadable", async () => {
+  const whole = await parseWholeMessage(bytes("From: a@example.test\nDate: someday\n\nbody\n"));
+  assert.equal(whole.date, null);
+  assert.equal(whole.text.trim(), "body");
+});
