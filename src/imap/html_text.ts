@@ -23,9 +23,25 @@ const convert = compile({
   ],
 });
 
-/** Readable text of an HTML document or fragment; blank lines collapsed, ends trimmed. */
-export function htmlToText(html: string): string {
-  return convert(html)
+/**
+ * Readable text of an HTML document or fragment; blank lines collapsed, ends
+ * trimmed. With `wantedChars`, only as much of the HTML is converted as gives
+ * that much text (with a margin, so text cut where the HTML was cut lies beyond
+ * what is kept): a preview of a 100 KB newsletter need not lay out all of it.
+ */
+export function htmlToText(html: string, wantedChars = Infinity): string {
+  for (let size = Math.max(16_384, wantedChars * 8);; size *= 4) {
+    if (size >= html.length) return tidy(convert(html));
+    const text = tidy(convert(html.slice(0, size)));
+    if (text.length >= wantedChars + CUT_MARGIN) return text.slice(0, wantedChars);
+  }
+}
+
+// Text produced from the last bytes of HTML cut mid-element may be partial: that much is not kept.
+const CUT_MARGIN = 1_000;
+
+function tidy(text: string): string {
+  return text
     .replace(/\u00a0/g, " ")
     .replace(/[ \t\f\v]+\n/g, "\n")
     .replace(/\n{3,}/g, "\n\n")

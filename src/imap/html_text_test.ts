@@ -26,3 +26,16 @@ Deno.test("htmlToText() gives a link's address after its text and skips images",
     "Read more [https://example.org/x]",
   );
 });
+
+Deno.test("htmlToText() with wantedChars gives the start of the whole text", () => {
+  const html = "<html><body>" +
+    Array.from({ length: 3_000 }, (_, i) => `<p>Paragraph ${i} <b>bold</b> &amp; more.</p>`).join(
+      "",
+    ) +
+    "</body></html>";
+  const whole = htmlToText(html);
+  const start = htmlToText(html, 500);
+  assert.ok(html.length > 100_000);
+  assert.equal(start.length, 500);
+  assert.equal(start, whole.slice(0, 500));
+});

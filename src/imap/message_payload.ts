@@ -9,7 +9,12 @@
  */
 
 import { createHash } from "node:crypto";
-import { type EmailPayload, type GmailInfo, SCHEMA_VERSION } from "../stream/entry.ts";
+import {
+  type AttachmentInfo,
+  type EmailPayload,
+  type GmailInfo,
+  SCHEMA_VERSION,
+} from "../stream/entry.ts";
 import { isEnvelopePlaceholder, parseAddressList } from "./address_list.ts";
 import { decodeCharset, isKnownCharset } from "./charset.ts";
 import {
@@ -130,7 +135,7 @@ export interface BuiltPayload {
 /** Builds the payload of one message. Never throws. */
 export function buildEmailPayload(message: FetchedMessage, context: PayloadContext): BuiltPayload {
   const problems = [...(message.fetchProblems ?? [])];
-  const attempt = <T>(what: string, fallback: T, read: () => T): T => {
+  const attempt: Attempt = <T>(what: string, fallback: T, read: () => T): T => {
     try {
       return read();
     } catch (error) {
@@ -149,26 +154,7 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
   const envelope = message.envelope;
   const header = (name: string) => firstHeader(fields, name);
   const whole = message.whole;
-  const plan = attempt(
-    "structure",
-    { text: null, html: null, attachments: [] },
-    () => planBody(message.bodyStructure),
-  );
-  if (!whole && hasLostParts(message)) {
-    problems.push("multipart body without readable parts (boundary missing or wrong)");
-  }
-  if (whole && !whole.text && !whole.html && whole.attachments.length === 0) {
-    problems.push(`${structureDoubt(message) ?? "unusable structure"}; mailparser found no body`);
-  }
-
-  const htmlBody = whole
-    ? whole.html
-    : attempt("html part", "", () => partText(message.html, problems));
-  const textBody = whole
-    ? whole.text
-    : attempt("text part", "", () => partText(message.text, problems));
-  const bodyText = textBody ||
-    (htmlBody && !whole ? attempt("html to text", "", () => htmlToText(htmlBody)) : "");
+  const body = readBody(message, context.bodyTextChars, problems, attempt);
   const messageId = envelope?.messageId || messageIds(header("Message-ID"))[0] || null;
   const list = (envelopeList: EnvelopeAddress[] | undefined, name: string, parsed?: string[]) =>
     parsed?.length ? parsed : addresses(envelopeList, header(name));
@@ -191,12 +177,12 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
     internal_date: mailDate(message.internalDate)?.toISOString() ?? null,
     in_reply_to: envelope?.inReplyTo || messageIds(header("In-Reply-To"))[0] || null,
     references: messageIds(header("References")),
-    body_text: cutChars(bodyText.replace(/\r\n?/g, "\n"), context.bodyTextChars),
-    body_html_preview: cutChars(htmlBody, context.bodyHtmlChars),
+    body_text: cutChars(body.text.replace(/\r\n?/g, "\n"), context.bodyTextChars),
+    body_html_preview: cutChars(body.html, context.bodyHtmlChars),
     size: message.size,
     flags: [...message.flags].sort(),
     headers: headerRecord(fields),
-    attachments: whole ? whole.attachments : plan.attachments,
+    attachments: body.attachments,
     gmail: message.gmail,
     fetched_at: (context.now ?? new Date()).toISOString(),
   };
@@ -204,6 +190,37 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
   if (whole) payload.parsed_by = "full";
   if (problems.length > 0) payload.parse_error = problems.join("; ");
   return { payload, dedupeId: dedupeId(payload) };
+}
+
+/** Runs `read`; on a throw records `what` failed in the payload's problems and returns `fallback`. */
+type Attempt = <T>(what: string, fallback: T, read: () => T) => T;
+
+/** The text, HTML and files of a message: mailparser's reading when it was parsed whole. */
+function readBody(
+  message: FetchedMessage,
+  wantedChars: number,
+  problems: string[],
+  attempt: Attempt,
+): { text: string; html: string; attachments: AttachmentInfo[] } {
+  const whole = message.whole;
+  if (whole) {
+    if (!whole.text && !whole.html && whole.attachments.length === 0) {
+      problems.push(`${structureDoubt(message) ?? "unusable structure"}; mailparser found no body`);
+    }
+    return whole;
+  }
+  const plan = attempt(
+    "structure",
+    { text: null, html: null, attachments: [] },
+    () => planBody(message.bodyStructure),
+  );
+  if (hasLostParts(message)) {
+    problems.push("multipart body without readable parts (boundary missing or wrong)");
+  }
+  const html = attempt("html part", "", () => partText(message.html, problems));
+  const text = attempt("text part", "", () => partText(message.text, problems)) ||
+    (html ? attempt("html to text", "", () => htmlToText(html, wantedChars)) : "");
+  return { text, html, attachments: plan.attachments };
 }
 
 /** The decoded text of a downloaded part; records undecodable content in `problems`. */
