@@ -231,7 +231,7 @@ function partText(bytes: PartBytes | undefined, problems: string[]): string {
   if (encoding === "base64" && !bytes.truncated && isImpossibleBase64(bytes.bytes)) {
     // A whole part whose base64 letters leave one over was never base64 (one letter carries no
     // byte): mailers that label plain text so exist. Read it as text, as Python's email does.
-    problems.push(`part ${key}: declared base64 but is not, read as plain text`);
+    problems.push(`part ${key}: invalid base64, read as plain text`);
     encoding = null;
   } else if (encoding === "base64" && !isCleanBase64(bytes.bytes)) {
     problems.push(`part ${key}: invalid base64`);

@@ -80,7 +80,7 @@ Deno.test("a part labelled base64 that cannot be base64 is read as text, with a 
     context,
   );
   assert.equal(payload.body_text, "Hi Bob\n");
-  assert.match(payload.parse_error ?? "", /declared base64 but is not/);
+  assert.match(payload.parse_error ?? "", /invalid base64, read as plain text/);
 });
 
 Deno.test("a message parsed whole takes mailparser's reading and says parsed_by: full", () => {
