@@ -213,6 +213,7 @@ export type { HealthServerOptions } from "./src/health/server.ts";
 export type { VariableName } from "./src/config/variables.ts";
 export type { EnvelopeAddress } from "./src/imap/message_payload.ts";
 export type { TextPartRef } from "./src/imap/structure.ts";
+export type { WholeMessage } from "./src/imap/full_message.ts";
 export type { LogFormat } from "./src/log/logger.ts";
 export type { FollowerState } from "./src/producer/mailbox_status.ts";
 export type { ConsumerReport } from "./src/stream/inspect.ts";

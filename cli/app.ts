@@ -7,7 +7,7 @@
 
 import { type Config, loadConfig, type Settings } from "../src/config/config.ts";
 import { ConfigError } from "../src/errors.ts";
-import { readDotenvFile } from "../src/config/dotenv.ts";
+import { dotenvWarnings, readDotenvFile } from "../src/config/dotenv.ts";
 import { createLogger, type Logger } from "../src/log/logger.ts";
 import { createStatusArea, type StatusArea } from "../src/progress/status_area.ts";
 import { closeRedis, connectRedis, type Redis } from "../src/redis/connection.ts";
@@ -27,6 +27,7 @@ export class App {
   readonly #redisClients: Redis[] = [];
   #logger: Logger | undefined;
   #statusArea: StatusArea | undefined;
+  #dotenvChecked = false;
   /** Exit code of a command that finished without throwing (e.g. `doctor` with failures). */
   exitCode = 0;
 
@@ -41,7 +42,13 @@ export class App {
 
   /** The configuration, with `flags` (keyed by variable name) on top. */
   async config(flags: Settings = {}): Promise<Config> {
-    const dotenv = await readDotenvFile(this.#globals.envFile ?? ".env");
+    const envFile = this.#globals.envFile ?? ".env";
+    const dotenv = await readDotenvFile(envFile);
+    if (!this.#dotenvChecked) {
+      // Before the logger exists (it is configured from this very file): plain stderr lines.
+      for (const warning of dotenvWarnings(envFile, dotenv)) this.runtime.stderr(warning + "\n");
+      this.#dotenvChecked = true;
+    }
     const globalFlags: Settings = {
       LOG_LEVEL: this.#globals.logLevel,
       LOG_FORMAT: this.#globals.logFormat,

@@ -147,6 +147,9 @@ try {
     "ingest produce",
   );
   const entries = await redis.xlen("bench");
+  // Messages whose BODYSTRUCTURE could not be trusted were fetched whole and parsed by mailparser.
+  const parsedWhole = (await redis.xrange("bench", "-", "+"))
+    .filter(([, fields]) => fields.some((field) => field.includes('"parsed_by":"full"'))).length;
   const rawAgain = check(await raw("INBOX"), "raw fetch (2nd)");
   const small = check(
     await produce("Small", "bench-small", ["--max-message-bytes", "100000000"]),
@@ -205,6 +208,7 @@ try {
         (big.peakRssMb - small.peakRssMb).toFixed(0)
       } MB`,
   );
+  console.log(`messages parsed whole (parsed_by "full"): ${parsedWhole} of ${entries}`);
   if (entries !== COUNT) console.log(`WARNING: stream holds ${entries} entries, expected ${COUNT}`);
 } finally {
   redis.disconnect();

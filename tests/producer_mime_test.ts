@@ -68,7 +68,7 @@ Deno.test("parseAddressList reads addr-specs from names, groups and comments", (
 Deno.test("htmlToText drops scripts and styles and decodes entities", () => {
   const html = "<html><head><style>p{}</style></head><body><p>Hello&nbsp;&amp; <b>welcome</b></p>" +
     "<script>alert(1)</script><div>Line&#233;2</div></body></html>";
-  assert.equal(htmlToText(html), "Hello & welcome\nLineé2");
+  assert.equal(htmlToText(html), "Hello & welcome\n\nLineé2");
 });
 
 Deno.test("planBody finds the text, html and attachment parts", () => {
@@ -183,7 +183,7 @@ Deno.test("damaged content is reported in parse_error but still decoded", () => 
   const base64 = { key: "1", encoding: "base64", charset: "utf-8", size: 30 };
   const qp = { key: "1", encoding: "quoted-printable", charset: "x-unknown-charset", size: 30 };
   const bad64 = buildEmailPayload(
-    fetched({ text: { part: base64, bytes: bytes("!!!not*base64@@@===\r\n"), truncated: false } }),
+    fetched({ text: { part: base64, bytes: bytes("!!!nope*base64@@@===\r\n"), truncated: false } }),
     context,
   );
   assert.match(bad64.payload.parse_error ?? "", /part 1: invalid base64/);

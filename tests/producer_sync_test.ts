@@ -83,7 +83,7 @@ Deno.test("ingest produce --once against real Dovecot and Redis", async (t) => {
       assert.equal(plain.gmail, null);
       assert.equal(plain.parse_error, undefined);
       const htmlOnly = list[2]!;
-      assert.match(htmlOnly.body_text, /^Hello,\nThe quarterly numbers/);
+      assert.match(htmlOnly.body_text, /^Hello,\n\nThe quarterly numbers/);
       assert.match(htmlOnly.body_html_preview, /^<html><body>/);
       assert.match(list[3]!.subject ?? "", /^Grüße aus München — 会議の議事録 #3 ✓$/);
       assert.match(list[4]!.from ?? "", /^fm@example\.test$/);

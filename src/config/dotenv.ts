@@ -1,32 +1,18 @@
 /**
- * Reading `.env` files: `KEY=value` lines, `#` comments, optional `export`,
- * single or double quotes (double quotes understand `\n`).
+ * Reading `.env` files with the `dotenv` package's `parse`, the reference
+ * reading of the format (quoted multi-line values, `#` comments only outside
+ * quotes, `export`, backticks), and spotting names `ingest` does not read: a
+ * misspelt variable in `.env` is otherwise silently ignored.
  *
  * @module
  */
 
+import { parse } from "dotenv";
+import { VARIABLES } from "./variables.ts";
+
 /** Parses the text of a `.env` file into a map. Later keys win. */
 export function parseDotenv(text: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    const [, key, rest] = match as unknown as [string, string, string];
-    values[key] = unquote(rest);
-  }
-  return values;
-}
-
-function unquote(raw: string): string {
-  const quote = raw[0];
-  if ((quote === '"' || quote === "'") && raw.lastIndexOf(quote) > 0) {
-    const inner = raw.slice(1, raw.lastIndexOf(quote));
-    return quote === '"' ? inner.replaceAll("\\n", "\n").replaceAll('\\"', '"') : inner;
-  }
-  const comment = raw.search(/\s#/);
-  return (comment >= 0 ? raw.slice(0, comment) : raw).trim();
+  return { ...parse(text) };
 }
 
 /** Reads a `.env` file; a missing file is an empty map. */
@@ -37,4 +23,60 @@ export async function readDotenvFile(path: string): Promise<Record<string, strin
     if (error instanceof Deno.errors.NotFound) return {};
     throw error;
   }
+}
+
+/** A name in `.env` that no configuration variable has. */
+export interface UnknownDotenvName {
+  /** The name as written. */
+  readonly name: string;
+  /** The closest known variable, when one is close enough to be a likely misspelling. */
+  readonly closest: string | null;
+}
+
+/**
+ * The names of `values` that are not configuration variables, each with the
+ * closest known name (by edit distance, case-insensitive) when it is within a
+ * third of the name's length.
+ */
+export function unknownDotenvNames(
+  values: Record<string, string>,
+  known: readonly string[] = VARIABLES.map((variable) => variable.name),
+): UnknownDotenvName[] {
+  const names = new Set(known);
+  return Object.keys(values).filter((name) => !names.has(name)).map((name) => {
+    let closest: string | null = null;
+    let best = Math.max(2, Math.floor(name.length / 3)) + 1;
+    for (const candidate of known) {
+      const distance = editDistance(name.toUpperCase(), candidate.toUpperCase(), best);
+      if (distance < best) [best, closest] = [distance, candidate];
+    }
+    return { name, closest };
+  });
+}
+
+/** One warning line per unknown name, saying what to do. */
+export function dotenvWarnings(path: string, values: Record<string, string>): string[] {
+  return unknownDotenvNames(values).map(({ name, closest }) =>
+    closest
+      ? `warning: ${path} sets ${name}, which ingest does not read: did you mean ${closest}?`
+      : `warning: ${path} sets ${name}, which ingest does not read (see .env.example for the variables)`
+  );
+}
+
+/** Levenshtein distance of `a` and `b`, or `limit` when it is at least `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowBest = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      rowBest = Math.min(rowBest, current[j]!);
+    }
+    if (rowBest >= limit) return limit;
+    previous = current;
+  }
+  return Math.min(previous[b.length]!, limit);
 }

@@ -1,39 +1,52 @@
 /**
- * Addresses out of an address-list header (`To: "Doe, J" <j@x.org>, k@y.org`),
- * for when the server's ENVELOPE is missing. Display names are dropped; group
- * syntax and comments are tolerated.
+ * Addresses out of an address-list header (`To: "Doe, J" <j@x.org>, k@y.org`)
+ * with nodemailer's `addressparser`, the parser mailparser uses: display
+ * names with `@` or commas, group syntax, comments and obsolete forms. Display
+ * names are dropped; entries without an addr-spec (`undisclosed-recipients:;`,
+ * a bare word) are skipped.
  *
  * @module
  */
+
+import addressparser from "nodemailer/lib/addressparser";
+
+interface ParsedAddress {
+  address?: string;
+  group?: ParsedAddress[];
+}
 
 /** The addr-specs of an address list, in order; malformed entries are skipped. */
 export function parseAddressList(value: string | null): string[] {
   if (!value) return [];
   const addresses: string[] = [];
-  for (const item of splitOutsideQuotes(value.replace(/\([^()]*\)/g, " "))) {
-    const angle = /<([^<>]*)>/.exec(item);
-    const candidate = (angle ? angle[1]! : item.replace(/^[^:]*:/, "").replace(/;$/, "")).trim();
-    if (/^[^\s@]+@[^\s@]+$/.test(candidate)) addresses.push(candidate);
-  }
+  const visit = (entry: ParsedAddress): void => {
+    if (entry.group) entry.group.forEach(visit);
+    else if (entry.address && isAddrSpec(entry.address)) addresses.push(entry.address);
+  };
+  (addressparser(value) as ParsedAddress[]).forEach(visit);
   return addresses;
 }
 
-function splitOutsideQuotes(value: string): string[] {
-  const items: string[] = [];
-  let current = "";
-  let quoted = false;
-  let angle = 0;
-  for (const char of value) {
-    if (char === '"') quoted = !quoted;
-    else if (!quoted && char === "<") angle++;
-    else if (!quoted && char === ">") angle = Math.max(0, angle - 1);
-    if (!quoted && angle === 0 && (char === "," || char === ";")) {
-      items.push(current);
-      current = "";
-    } else {
-      current += char;
-    }
-  }
-  items.push(current);
-  return items;
+/** `local@domain`: a dot-atom or quoted local part, a domain without spaces or specials. */
+function isAddrSpec(address: string): boolean {
+  const at = address.lastIndexOf("@");
+  if (at <= 0 || at === address.length - 1) return false;
+  const local = address.slice(0, at);
+  const quoted = local.length > 1 && local.startsWith('"') && local.endsWith('"');
+  return (quoted || !SPECIALS.test(local)) && !SPECIALS.test(address.slice(at + 1));
+}
+
+// What neither an unquoted local part nor a domain may contain (RFC 5322 specials and spaces).
+const SPECIALS = /[\s"(),:;<>@\\]/;
+
+/** Names the IMAP ENVELOPE uses for what it could not parse (RFC 3501 §7.4.2, Dovecot's placeholders). */
+const PLACEHOLDER =
+  /^(?:MISSING_MAILBOX|MISSING_DOMAIN|SYNTAX_ERROR|UNEXPECTED_DATA_AFTER_ADDRESS|INVALID_ADDRESS)$/i;
+
+/** Whether an ENVELOPE address is a server placeholder rather than a real addr-spec. */
+export function isEnvelopePlaceholder(address: string): boolean {
+  const at = address.lastIndexOf("@");
+  if (at < 0) return true;
+  return PLACEHOLDER.test(address.slice(0, at)) || PLACEHOLDER.test(address.slice(at + 1)) ||
+    /\.missing-host-name\.?$|^\.?$/.test(address.slice(at + 1));
 }

@@ -1,52 +1,103 @@
 /**
  * Bytes → text in a message's declared charset. Mail in the wild declares
  * charsets that are misspelled, unknown or simply wrong, so decoding never
- * throws: an unknown label falls back to UTF-8 when the bytes are valid UTF-8
- * and to Windows-1252 (the WHATWG meaning of "latin1") otherwise.
+ * throws.
+ *
+ * - UTF-8, `us-ascii` (servers report it for messages with no Content-Type at
+ *   all, and 8-bit UTF-8 behind it is common) and unknown labels are read as
+ *   UTF-8; bytes that are not UTF-8 are read one by one as Windows-1252, so
+ *   one stray Latin-1 byte costs one character, not the whole text.
+ * - Labels the runtime's `TextDecoder` knows use it (the fast path: WHATWG's
+ *   meaning, where `iso-8859-1` is Windows-1252 as browsers read it).
+ * - Everything else goes through mailparser's own charset layer (libmime,
+ *   which wraps iconv-lite and encoding-japanese): cp932, cp936, cp949, cp850,
+ *   ibm437, utf-32, the ISO-2022-JP family (WHATWG's decoder emits U+FFFD
+ *   between two escape sequences, which every folded Japanese subject has).
+ *   UTF-7, which libmime refuses, is decoded by iconv-lite: the payload is
+ *   text for consumers, never markup rendered unescaped.
  *
  * @module
  */
 
-const decoders = new Map<string, TextDecoder | null>();
+import { Buffer } from "node:buffer";
+import iconv from "iconv-lite";
+import { decode as libmimeDecode, normalizeCharset } from "libmime/lib/charset.js";
 
-/** A TextDecoder for `label`, or `null` when the label is unknown. Cached per label. */
-function decoderFor(label: string): TextDecoder | null {
-  const key = label.trim().toLowerCase();
-  let decoder = decoders.get(key);
-  if (decoder === undefined) {
-    try {
-      decoder = new TextDecoder(normaliseLabel(key));
-    } catch {
-      decoder = null;
-    }
-    decoders.set(key, decoder);
+type Reader = (bytes: Uint8Array) => string;
+
+/** How a label is read: as UTF-8 with fallback, or by a reader; `unknown` when nothing knows it. */
+type Resolved = { kind: "utf-8" } | { kind: "reader"; read: Reader } | { kind: "unknown" };
+
+const UTF8_LIKE = new Set([
+  "",
+  "utf-8",
+  "utf8",
+  "unicode-1-1-utf-8",
+  "us-ascii",
+  "ascii",
+  "ansi_x3.4-1968",
+  "7bit",
+  "8bit",
+  "default",
+]);
+// Not WHATWG's decoder for these: see the module documentation.
+const LIBRARY_FIRST = /^(?:iso-?2022-?jp|jis|csiso2022jp)/;
+const UTF7 = /^(?:utf-?7|unicode-1-1-utf-7|csunicode11utf7)$/;
+
+const resolved = new Map<string, Resolved>();
+
+function resolve(label: string): Resolved {
+  let found = resolved.get(label);
+  if (found === undefined) {
+    found = resolveUncached(label);
+    if (resolved.size < 1_000) resolved.set(label, found); // labels come from mail: bound the cache
   }
-  return decoder;
+  return found;
 }
 
-// Labels seen in real mail that WHATWG does not know under that spelling.
-function normaliseLabel(label: string): string {
-  if (label === "utf8" || label === "unicode-1-1-utf-8") return "utf-8";
-  if (label === "ascii" || label === "us-ascii" || label === "ansi_x3.4-1968") {
-    return "windows-1252";
+function resolveUncached(label: string): Resolved {
+  if (UTF8_LIKE.has(label)) return { kind: "utf-8" };
+  if (UTF7.test(label)) {
+    return {
+      kind: "reader",
+      read: (bytes) => iconv.decode(asBuffer(bytes), "utf-7"),
+    };
   }
-  if (/^cp-?125\d$/.test(label)) return `windows-${label.replace(/\D/g, "")}`;
-  if (label === "ks_c_5601-1987") return "euc-kr";
-  return label;
+  const whatwg = LIBRARY_FIRST.test(label) ? null : textDecoder(label);
+  if (whatwg?.encoding === "utf-8") return { kind: "utf-8" };
+  if (whatwg) return { kind: "reader", read: (bytes) => whatwg.decode(bytes) };
+  if (LIBRARY_FIRST.test(label) || iconv.encodingExists(normalizeCharset(label))) {
+    return { kind: "reader", read: (bytes) => libmimeDecode(asBuffer(bytes), label) };
+  }
+  return { kind: "unknown" };
 }
 
-/** Whether `label` names a charset this runtime can decode. */
+function textDecoder(label: string): TextDecoder | null {
+  const cp = /^cp-?(125\d)$/.exec(label);
+  try {
+    return new TextDecoder(cp ? `windows-${cp[1]}` : label === "ks_c_5601-1987" ? "euc-kr" : label);
+  } catch {
+    return null;
+  }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function normalise(charset: string | null | undefined): string {
+  return (charset ?? "").trim().toLowerCase().replace(/^["']|["']$/g, "");
+}
+
+/** Whether `label` names a charset that can be decoded (UTF-8-like labels included). */
 export function isKnownCharset(label: string): boolean {
-  return decoderFor(label) !== null;
+  return resolve(normalise(label)).kind !== "unknown";
 }
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
-const latin1 = new TextDecoder("windows-1252");
 
 /**
  * Decodes `bytes` declared as `charset` (default UTF-8). Never throws.
- * Invalid sequences become U+FFFD, except that bytes which are not valid
- * UTF-8 under an unknown or UTF-8 label are read as Windows-1252 instead.
  * `truncated` says the bytes were cut at an arbitrary offset (a partial
  * fetch), so an incomplete character at the end is dropped rather than
  * taken as proof of a wrong charset.
@@ -56,19 +107,73 @@ export function decodeCharset(
   charset?: string | null,
   truncated = false,
 ): string {
-  const label = (charset ?? "").trim().toLowerCase() || "utf-8";
-  const decoder = decoderFor(label);
-  if (decoder === null || decoder.encoding === "utf-8") {
-    const whole = truncated ? withoutIncompleteUtf8Tail(bytes) : bytes;
-    try {
-      return utf8Fatal.decode(whole);
-    } catch {
-      // Not UTF-8 after all: the commonest wrong label is latin1 declared as utf-8.
-      return latin1.decode(bytes);
-    }
+  const found = resolve(normalise(charset));
+  if (found.kind !== "reader") {
+    return decodeUtf8OrLatin1(truncated ? withoutIncompleteUtf8Tail(bytes) : bytes);
   }
-  const text = decoder.decode(bytes);
+  let text: string;
+  try {
+    text = found.read(bytes);
+  } catch {
+    return decodeUtf8OrLatin1(bytes);
+  }
   return truncated ? text.replace(/\uFFFD+$/, "") : text;
+}
+
+/**
+ * UTF-8 where the bytes are UTF-8; each byte that is not part of a valid
+ * sequence is read as Windows-1252 (the commonest wrong label is Latin-1
+ * declared as, or mixed into, UTF-8).
+ */
+export function decodeUtf8OrLatin1(bytes: Uint8Array): string {
+  try {
+    return utf8Fatal.decode(bytes);
+  } catch {
+    // Mixed content: decode valid runs as UTF-8, stray bytes one by one.
+  }
+  let text = "";
+  let runStart = 0;
+  for (let i = 0; i < bytes.length;) {
+    const length = utf8SequenceLength(bytes, i);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    if (runStart < i) text += utf8Fatal.decode(bytes.subarray(runStart, i));
+    text += windows1252Char(bytes[i]!);
+    runStart = ++i;
+  }
+  if (runStart < bytes.length) text += utf8Fatal.decode(bytes.subarray(runStart));
+  return text;
+}
+
+/** Length of the valid UTF-8 sequence starting at `i`, or 0 when none starts there. */
+function utf8SequenceLength(bytes: Uint8Array, i: number): number {
+  const lead = bytes[i]!;
+  if (lead < 0x80) return 1;
+  let length: number, low = 0x80, high = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+  else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead === 0xe0) low = 0xa0; // no overlong forms
+    if (lead === 0xed) high = 0x9f; // no surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead === 0xf0) low = 0x90;
+    if (lead === 0xf4) high = 0x8f;
+  } else return 0;
+  if (i + length > bytes.length) return 0;
+  const second = bytes[i + 1]!;
+  if (second < low || second > high) return 0;
+  for (let k = 2; k < length; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return 0;
+  return length;
+}
+
+const latin1 = new TextDecoder("windows-1252");
+const WINDOWS_1252_HIGH = latin1.decode(Uint8Array.from({ length: 128 }, (_, i) => 0x80 + i));
+
+function windows1252Char(byte: number): string {
+  return byte < 0x80 ? String.fromCharCode(byte) : WINDOWS_1252_HIGH[byte - 0x80]!;
 }
 
 /** `bytes` without a UTF-8 sequence that starts near the end but is not complete. */

@@ -2,13 +2,16 @@
  * Parsing of a raw RFC 5322 header block (what `BODY.PEEK[HEADER]` returns):
  * unfolding, raw UTF-8 (RFC 6532) or 8-bit bytes, encoded-words, and the
  * address and message-id lists the payload needs. Malformed lines are skipped,
- * never fatal.
+ * never fatal. The block is split as bytes and each field is decoded on its
+ * own, so one stray Latin-1 byte in one field does not turn a raw-UTF-8
+ * Subject into mojibake.
  *
  * @module
  */
 
-import { decodeCharset } from "./charset.ts";
+import { decodeUtf8OrLatin1 } from "./charset.ts";
 import { decodeMimeWords } from "./mime_words.ts";
+import { latin1Text } from "./transfer_decoding.ts";
 
 /** One header field, decoded. `name` keeps the case the message used. */
 export interface HeaderField {
@@ -31,22 +34,30 @@ export interface HeaderRecordLimits {
  */
 export function parseHeaderBlock(raw: Uint8Array, problems?: string[]): HeaderField[] {
   let junk = 0;
-  const text = decodeCharset(raw, "utf-8");
+  // Valid UTF-8 (ASCII included) as a whole, the usual case, is decoded at once natively.
+  // Otherwise one code point per byte, lossless, so that each field is decoded on its own.
+  const utf8 = wholeUtf8(raw);
+  const text = utf8 ?? latin1Text(raw);
   const fields: HeaderField[] = [];
   let name: string | undefined;
   let value = "";
   const flush = () => {
-    if (name !== undefined) fields.push({ name, value: decodeMimeWords(value.trim()) });
+    if (name !== undefined) {
+      const raw = value.trim();
+      fields.push({ name, value: decodeMimeWords(utf8 === null ? fieldText(raw) : raw) });
+    }
     name = undefined;
     value = "";
   };
-  for (const line of text.split(/\r?\n/)) {
+  for (let line of text.split(/\r?\n/)) {
     if (line === "") break; // end of the header block
-    if (/^[ \t]/.test(line)) {
-      if (name !== undefined) value += " " + line.trim(); // folded continuation
+    // A folded continuation; on the very first line, a field some mailer indented.
+    if (/^[ \t]/.test(line) && (name !== undefined || fields.length > 0 || junk > 0)) {
+      if (name !== undefined) value += " " + line.trim();
       continue;
     }
     flush();
+    line = line.trimStart();
     const colon = line.indexOf(":");
     // A field name is printable ASCII without spaces; anything else is junk we skip.
     if (colon > 0 && /^[!-9;-~]+$/.test(line.slice(0, colon))) {
@@ -59,6 +70,22 @@ export function parseHeaderBlock(raw: Uint8Array, problems?: string[]): HeaderFi
   flush();
   if (junk > 0) problems?.push(`${junk} malformed header line${junk === 1 ? "" : "s"} skipped`);
   return fields;
+}
+
+const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
+
+function wholeUtf8(raw: Uint8Array): string | null {
+  try {
+    return utf8Fatal.decode(raw);
+  } catch {
+    return null;
+  }
+}
+
+/** A field value (one code point per byte) as text: raw 8-bit bytes read as UTF-8, else Latin-1. */
+function fieldText(value: string): string {
+  if (!/[\x80-\xff]/.test(value)) return value;
+  return decodeUtf8OrLatin1(Uint8Array.from(value, (char) => char.charCodeAt(0)));
 }
 
 /**

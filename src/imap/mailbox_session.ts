@@ -17,9 +17,11 @@ import { AuthError, ImapError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GmailInfo } from "../stream/entry.ts";
 import type { CredentialsProvider, ImapCredentials } from "./credentials.ts";
+import { fetchWholeMessages } from "./full_message.ts";
 import { classifyImapFailure, isMissingMailbox, toImapError } from "./imap_errors.ts";
 import type { FetchedMessage, PartBytes } from "./message_payload.ts";
 import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
+import { structureDoubt } from "./structure_doubt.ts";
 import { uidSet } from "./uid_set.ts";
 
 /** Where the IMAP server is. */
@@ -225,6 +227,7 @@ export class MailboxSession {
     let bytes = 0;
     const messages: FetchedMessage[] = [];
     const wanted = new Map<number, { message: FetchedMessage; parts: PartRequest[] }>();
+    const whole: FetchedMessage[] = []; // BODYSTRUCTURE not to be trusted: fetched and parsed whole
     for (const item of raw) {
       const message = this.#toFetched(item);
       bytes += message.headers?.length ?? 0;
@@ -233,10 +236,15 @@ export class MailboxSession {
         message.bodySkipped = "too_large";
         continue;
       }
+      if (structureDoubt(message)) {
+        whole.push(message);
+        continue;
+      }
       const parts = partRequests(message.bodyStructure, limits);
       if (parts.length > 0) wanted.set(message.uid, { message, parts });
     }
     bytes += await this.#fetchParts(wanted);
+    bytes += await fetchWholeMessages(this.#client, whole);
     messages.sort((a, b) => a.uid - b.uid);
     return { messages, bytes };
   }

@@ -9,8 +9,13 @@
  */
 
 import { createHash } from "node:crypto";
-import { type EmailPayload, type GmailInfo, SCHEMA_VERSION } from "../stream/entry.ts";
-import { parseAddressList } from "./address_list.ts";
+import {
+  type AttachmentInfo,
+  type EmailPayload,
+  type GmailInfo,
+  SCHEMA_VERSION,
+} from "../stream/entry.ts";
+import { isEnvelopePlaceholder, parseAddressList } from "./address_list.ts";
 import { decodeCharset, isKnownCharset } from "./charset.ts";
 import {
   firstHeader,
@@ -19,12 +24,16 @@ import {
   messageIds,
   parseHeaderBlock,
 } from "./header_block.ts";
+import type { WholeMessage } from "./full_message.ts";
 import { htmlToText } from "./html_text.ts";
+import { mailDate } from "./mail_date.ts";
 import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
+import { hasLostParts, structureDoubt } from "./structure_doubt.ts";
 import {
   decodeTransferEncoding,
   hasInvalidQuotedPrintable,
   isCleanBase64,
+  isImpossibleBase64,
 } from "./transfer_decoding.ts";
 
 /** An address as the server's ENVELOPE gives it. */
@@ -91,6 +100,12 @@ export interface FetchedMessage {
   bodySkipped?: "too_large";
   /** Problems met while fetching (e.g. the server refused a part). */
   fetchProblems?: string[];
+  /**
+   * mailparser's reading of the full source, fetched when the BODYSTRUCTURE
+   * could not be trusted (see `structure_doubt.ts`); it then supplies the
+   * subject, addresses, date, bodies and attachments.
+   */
+  whole?: WholeMessage;
 }
 
 /** Where the message lives and what the payload may hold. */
@@ -120,7 +135,7 @@ export interface BuiltPayload {
 /** Builds the payload of one message. Never throws. */
 export function buildEmailPayload(message: FetchedMessage, context: PayloadContext): BuiltPayload {
   const problems = [...(message.fetchProblems ?? [])];
-  const attempt = <T>(what: string, fallback: T, read: () => T): T => {
+  const attempt: Attempt = <T>(what: string, fallback: T, read: () => T): T => {
     try {
       return read();
     } catch (error) {
@@ -138,20 +153,11 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
   if (!message.bodyStructure) problems.push("the server sent no BODYSTRUCTURE");
   const envelope = message.envelope;
   const header = (name: string) => firstHeader(fields, name);
-  const plan = attempt(
-    "structure",
-    { text: null, html: null, attachments: [] },
-    () => planBody(message.bodyStructure),
-  );
-  if (hasLostParts(message)) {
-    problems.push("multipart body without readable parts (boundary missing or wrong)");
-  }
-
-  const textBody = attempt("text part", "", () => partText(message.text, problems));
-  const htmlBody = attempt("html part", "", () => partText(message.html, problems));
-  const bodyText = textBody ||
-    (htmlBody ? attempt("html to text", "", () => htmlToText(htmlBody)) : "");
+  const whole = message.whole;
+  const body = readBody(message, context.bodyTextChars, problems, attempt);
   const messageId = envelope?.messageId || messageIds(header("Message-ID"))[0] || null;
+  const list = (envelopeList: EnvelopeAddress[] | undefined, name: string, parsed?: string[]) =>
+    parsed?.length ? parsed : addresses(envelopeList, header(name));
 
   const payload: EmailPayload = {
     schema_version: SCHEMA_VERSION,
@@ -160,35 +166,74 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
     uid: message.uid,
     uidvalidity: context.uidValidity,
     message_id: messageId,
-    from: addresses(envelope?.from, header("From"))[0] ?? null,
-    to: addresses(envelope?.to, header("To")),
-    cc: addresses(envelope?.cc, header("Cc")),
-    reply_to: addresses(envelope?.replyTo, header("Reply-To")),
+    from: list(envelope?.from, "From", whole?.from)[0] ?? null,
+    to: list(envelope?.to, "To", whole?.to),
+    cc: list(envelope?.cc, "Cc", whole?.cc),
+    reply_to: list(envelope?.replyTo, "Reply-To", whole?.replyTo),
     // The header is decoded here with charset fallbacks; the ENVELOPE's decoding is cruder.
-    subject: header("Subject") ?? envelope?.subject ?? null,
-    date: isoDate(envelope?.date ?? header("Date") ?? undefined),
-    internal_date: isoDate(message.internalDate),
+    subject: whole?.subject ?? header("Subject") ?? envelope?.subject ?? null,
+    date: (whole?.date ?? mailDate(envelope?.date) ?? mailDate(header("Date")))?.toISOString() ??
+      null,
+    internal_date: mailDate(message.internalDate)?.toISOString() ?? null,
     in_reply_to: envelope?.inReplyTo || messageIds(header("In-Reply-To"))[0] || null,
     references: messageIds(header("References")),
-    body_text: cutChars(bodyText.replace(/\r\n?/g, "\n"), context.bodyTextChars),
-    body_html_preview: cutChars(htmlBody, context.bodyHtmlChars),
+    body_text: cutChars(body.text.replace(/\r\n?/g, "\n"), context.bodyTextChars),
+    body_html_preview: cutChars(body.html, context.bodyHtmlChars),
     size: message.size,
     flags: [...message.flags].sort(),
     headers: headerRecord(fields),
-    attachments: plan.attachments,
+    attachments: body.attachments,
     gmail: message.gmail,
     fetched_at: (context.now ?? new Date()).toISOString(),
   };
   if (message.bodySkipped) payload.body_skipped = message.bodySkipped;
+  if (whole) payload.parsed_by = "full";
   if (problems.length > 0) payload.parse_error = problems.join("; ");
   return { payload, dedupeId: dedupeId(payload) };
+}
+
+/** Runs `read`; on a throw records `what` failed in the payload's problems and returns `fallback`. */
+type Attempt = <T>(what: string, fallback: T, read: () => T) => T;
+
+/** The text, HTML and files of a message: mailparser's reading when it was parsed whole. */
+function readBody(
+  message: FetchedMessage,
+  wantedChars: number,
+  problems: string[],
+  attempt: Attempt,
+): { text: string; html: string; attachments: AttachmentInfo[] } {
+  const whole = message.whole;
+  if (whole) {
+    if (!whole.text && !whole.html && whole.attachments.length === 0) {
+      problems.push(`${structureDoubt(message) ?? "unusable structure"}; mailparser found no body`);
+    }
+    return whole;
+  }
+  const plan = attempt(
+    "structure",
+    { text: null, html: null, attachments: [] },
+    () => planBody(message.bodyStructure),
+  );
+  if (hasLostParts(message)) {
+    problems.push("multipart body without readable parts (boundary missing or wrong)");
+  }
+  const html = attempt("html part", "", () => partText(message.html, problems));
+  const text = attempt("text part", "", () => partText(message.text, problems)) ||
+    (html ? attempt("html to text", "", () => htmlToText(html, wantedChars)) : "");
+  return { text, html, attachments: plan.attachments };
 }
 
 /** The decoded text of a downloaded part; records undecodable content in `problems`. */
 function partText(bytes: PartBytes | undefined, problems: string[]): string {
   if (!bytes) return "";
-  const { key, encoding, charset } = bytes.part;
-  if (encoding === "base64" && !isCleanBase64(bytes.bytes)) {
+  const { key, charset } = bytes.part;
+  let encoding = bytes.part.encoding;
+  if (encoding === "base64" && !bytes.truncated && isImpossibleBase64(bytes.bytes)) {
+    // A whole part whose base64 letters leave one over was never base64 (one letter carries no
+    // byte): mailers that label plain text so exist. Read it as text, as Python's email does.
+    problems.push(`part ${key}: invalid base64, read as plain text`);
+    encoding = null;
+  } else if (encoding === "base64" && !isCleanBase64(bytes.bytes)) {
     problems.push(`part ${key}: invalid base64`);
   }
   if (encoding === "quoted-printable" && hasInvalidQuotedPrintable(bytes.bytes)) {
@@ -204,33 +249,28 @@ function partText(bytes: PartBytes | undefined, problems: string[]): string {
 }
 
 /**
- * A multipart whose boundary never occurs comes back from the server as parts
- * of size 0 although the body has content.
+ * The addr-specs of an address field. The server's ENVELOPE is used when it
+ * can be trusted: no placeholders for what the server could not parse
+ * (`MISSING_MAILBOX@MISSING_DOMAIN`), no spaces, and as many addresses as the
+ * header has `@` signs (a display name such as `Mikel@Lindsaar <m@x.org>` or a
+ * second address the server dropped makes the counts differ). Otherwise the
+ * header is parsed, which costs a few microseconds per field.
  */
-function hasLostParts(message: FetchedMessage): boolean {
-  const root = message.bodyStructure;
-  if (!root?.type.startsWith("multipart/")) return false;
-  let content = 0;
-  const walk = (node: BodyNode): void => {
-    if (node.childNodes?.length) node.childNodes.forEach(walk);
-    else content += node.size ?? 0;
-  };
-  walk(root);
-  const bodyBytes = message.size - (message.headers?.length ?? 0);
-  return content === 0 && bodyBytes > 16;
-}
-
 function addresses(list: EnvelopeAddress[] | undefined, header: string | null): string[] {
-  if (list && list.length > 0) {
-    return list.map((a) => a.address ?? "").filter((address) => address.includes("@"));
-  }
-  return parseAddressList(header);
+  const envelope = (list ?? []).map((a) => a.address ?? "");
+  const trusted = envelope.length > 0 &&
+    envelope.every((address) => !/\s/.test(address) && !isEnvelopePlaceholder(address)) &&
+    (header === null || atSigns(header) === envelope.length);
+  if (trusted) return envelope;
+  const parsed = parseAddressList(header);
+  if (parsed.length > 0 || header !== null) return parsed;
+  return envelope.filter((address) => !isEnvelopePlaceholder(address));
 }
 
-function isoDate(value: Date | string | undefined): string | null {
-  if (value === undefined || value === "") return null;
-  const date = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+function atSigns(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf("@"); i >= 0; i = text.indexOf("@", i + 1)) count++;
+  return count;
 }
 
 /** The first `max` characters, never splitting a surrogate pair. */

@@ -68,8 +68,14 @@ export function planBody(root: BodyNode | undefined): BodyPlan {
         charset: node.parameters?.charset ?? null,
         size: node.size ?? 0,
       };
-      if (type === "text/plain" && text === null) return void (text = ref);
-      if (type === "text/html" && html === null) return void (html = ref);
+      // An empty part loses to a later one with content: servers synthesise an empty
+      // text/plain for an empty nested multipart/alternative, before the real text.
+      if (type === "text/plain" && (text === null || (text.size === 0 && ref.size > 0))) {
+        return void (text = ref);
+      }
+      if (type === "text/html" && (html === null || (html.size === 0 && ref.size > 0))) {
+        return void (html = ref);
+      }
       if (!filenameOf(node)) return; // further inline text (e.g. a list footer): not a file
     }
     // Everything else, including message/rfc822 and inline images, is a file.

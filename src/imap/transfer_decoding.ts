@@ -7,20 +7,45 @@
  * @module
  */
 
-const BASE64_ALPHABET = /[^A-Za-z0-9+/]/g;
+const NOT_BASE64 = /[^A-Za-z0-9+/]/g;
+// Base64 needs ASCII only; this native decoder maps every byte to one character, and none of
+// the bytes above 0x7f to a base64 letter, so it is a fast lossless-enough view for base64.
+const asciiView = new TextDecoder("windows-1252");
 
-/** Decodes base64, ignoring line breaks, junk characters and an incomplete last quantum. */
+/**
+ * Decodes base64, ignoring line breaks, junk characters and an incomplete last
+ * quantum (a remainder of 2 or 3 characters still carries 1 or 2 whole bytes).
+ * Clean input goes straight to the built-in `Uint8Array.fromBase64`.
+ */
 export function decodeBase64(bytes: Uint8Array): Uint8Array {
-  const clean = latin1Text(bytes).replace(BASE64_ALPHABET, "");
-  const usable = clean.slice(0, clean.length - (clean.length % 4));
-  // A remainder of 2 or 3 characters still carries 1 or 2 whole bytes.
-  const rest = clean.slice(usable.length);
-  const padded = rest.length >= 2 ? rest + "=".repeat(4 - rest.length) : "";
+  const text = asciiView.decode(bytes);
+  if (base64Letters(bytes) % 4 !== 1) {
+    try {
+      return Uint8Array.fromBase64(text, { lastChunkHandling: "loose" });
+    } catch {
+      // Junk characters or padding in the middle: clean up and try again.
+    }
+  }
+  const clean = text.replace(NOT_BASE64, "");
   try {
-    return Uint8Array.from(atob(usable + padded), (c) => c.charCodeAt(0));
+    return Uint8Array.fromBase64(clean.slice(0, clean.length - (clean.length % 4 === 1 ? 1 : 0)), {
+      lastChunkHandling: "loose",
+    });
   } catch {
     return new Uint8Array();
   }
+}
+
+/** How many bytes of `bytes` are base64 letters (`A–Z a–z 0–9 + /`). */
+function base64Letters(bytes: Uint8Array): number {
+  let letters = 0;
+  for (let i = 0; i < bytes.length; i++) if (BASE64_LETTER[bytes[i]!] === 1) letters++;
+  return letters;
+}
+
+const BASE64_LETTER = new Uint8Array(256);
+for (const char of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+  BASE64_LETTER[char.charCodeAt(0)] = 1;
 }
 
 /**
@@ -28,14 +53,34 @@ export function decodeBase64(bytes: Uint8Array): Uint8Array {
  * padding at the very end. (A truncated tail is fine.)
  */
 export function isCleanBase64(bytes: Uint8Array): boolean {
-  return /^[A-Za-z0-9+/]*={0,2}$/.test(latin1Text(bytes).replace(/[\r\n \t]/g, ""));
+  let padding = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte === 0x0d || byte === 0x0a || byte === 0x20 || byte === 0x09) continue;
+    if (byte === 0x3d /* = */) {
+      if (++padding > 2) return false;
+    } else if (padding > 0 || BASE64_LETTER[byte] !== 1) return false;
+  }
+  return true;
+}
+
+/** Whether the base64 alphabet letters of `bytes` leave one over: no base64 encoder writes that. */
+export function isImpossibleBase64(bytes: Uint8Array): boolean {
+  return base64Letters(bytes) % 4 === 1;
 }
 
 /** Whether quoted-printable content has an `=` that is neither an escape nor a soft break. */
 export function hasInvalidQuotedPrintable(bytes: Uint8Array): boolean {
-  const text = latin1Text(bytes);
-  // A lone "=" at the very end may be a truncated escape: not counted.
-  return /=(?![0-9A-Fa-f]{2}|\r?\n|[0-9A-Fa-f]?$)/.test(text);
+  for (let i = bytes.indexOf(0x3d); i >= 0; i = bytes.indexOf(0x3d, i + 1)) {
+    const rest = bytes.length - i - 1;
+    // A lone "=" or "=X" at the very end may be a truncated escape: not counted.
+    if (rest === 0 || (rest === 1 && hexValue(bytes[i + 1]!) >= 0)) continue;
+    const next = bytes[i + 1]!;
+    if (next === 0x0a || (next === 0x0d && bytes[i + 2] === 0x0a)) continue;
+    if (hexValue(next) >= 0 && hexValue(bytes[i + 2]!) >= 0) continue;
+    return true;
+  }
+  return false;
 }
 
 /** Decodes quoted-printable (RFC 2045 §6.7); a truncated `=X` at the end is dropped. */

@@ -87,6 +87,15 @@ export interface EmailPayload {
   parse_error?: string;
   /** Present when the body was skipped because the message exceeds MAX_MESSAGE_BYTES. */
   body_skipped?: "too_large";
+  /**
+   * Present, as `"full"`, when the server's BODYSTRUCTURE could not be trusted
+   * (a part list that contradicts the headers, a multipart without parts, a
+   * boundary the server did not find) and the message, being under
+   * MAX_MESSAGE_BYTES, was downloaded whole and parsed with mailparser.
+   * Absent on the fast path (headers, structure and the first bytes of the
+   * text parts).
+   */
+  parsed_by?: "full";
 }
 
 /** The JSON payload of a `mailbox_reset` control entry. */

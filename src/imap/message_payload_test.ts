@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { buildEmailPayload, type FetchedMessage } from "./message_payload.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const context = {
+  account: "me@example.test",
+  mailbox: "INBOX",
+  uidValidity: 3,
+  bodyTextChars: 200,
+  bodyHtmlChars: 50,
+  now: new Date("2026-01-03T00:00:00Z"),
+};
+
+function message(headers: string, overrides: Partial<FetchedMessage> = {}): FetchedMessage {
+  return {
+    uid: 1,
+    size: 400,
+    flags: [],
+    headers: bytes(headers.replace(/\n/g, "\r\n") + "\r\n\r\n"),
+    bodyStructure: { type: "text/plain", parameters: { charset: "us-ascii" }, size: 50 },
+    gmail: null,
+    ...overrides,
+  };
+}
+
+Deno.test("ENVELOPE placeholders are replaced by the header's parse", () => {
+  const { payload } = buildEmailPayload(
+    message("From: Ann <ann@example.test>\nTo: undisclosed:;, b@example.test", {
+      envelope: {
+        from: [{ address: "MISSING_MAILBOX@MISSING_DOMAIN" }],
+        to: [{ address: "undisclosed@SYNTAX_ERROR" }, { address: "b@example.test" }],
+      },
+    }),
+    context,
+  );
+  assert.equal(payload.from, "ann@example.test");
+  assert.deepEqual(payload.to, ["b@example.test"]);
+});
+
+Deno.test("an ENVELOPE with fewer addresses than the header is replaced by the header's parse", () => {
+  const { payload } = buildEmailPayload(
+    message("From: a@example.test\nTo: Mikel@Lindsaar <mikel@example.org>, c@example.test", {
+      envelope: { from: [{ address: "a@example.test" }], to: [{ address: "Mikel@Lindsaar" }] },
+    }),
+    context,
+  );
+  assert.deepEqual(payload.to, ["mikel@example.org", "c@example.test"]);
+});
+
+Deno.test("a trustworthy ENVELOPE is used as it is", () => {
+  const { payload } = buildEmailPayload(
+    message("From: a@example.test\nTo: b@example.test", {
+      envelope: { from: [{ address: "a@example.test" }], to: [{ address: "b@example.test" }] },
+    }),
+    context,
+  );
+  assert.equal(payload.from, "a@example.test");
+  assert.deepEqual(payload.to, ["b@example.test"]);
+});
+
+Deno.test("a us-ascii text part holding UTF-8 is decoded without a parse_error", () => {
+  const part = { key: "1", encoding: "8bit", charset: "us-ascii", size: 20 };
+  const { payload } = buildEmailPayload(
+    message("From: a@example.test\nSubject: Envoyé", {
+      text: { part, bytes: bytes("Message envoyé."), truncated: false },
+    }),
+    context,
+  );
+  assert.equal(payload.body_text, "Message envoyé.");
+  assert.equal(payload.subject, "Envoyé");
+  assert.equal(payload.parse_error, undefined);
+});
+
+Deno.test("a part labelled base64 that cannot be base64 is read as text, with a parse_error", () => {
+  const part = { key: "1", encoding: "base64", charset: "utf-8", size: 20 };
+  const { payload } = buildEmailPayload(
+    message("From: a@example.test", {
+      text: { part, bytes: bytes("Hi Bob\r\n"), truncated: false },
+    }),
+    context,
+  );
+  assert.equal(payload.body_text, "Hi Bob\n");
+  assert.match(payload.parse_error ?? "", /invalid base64, read as plain text/);
+});
+
+Deno.test("a message parsed whole takes mailparser's reading and says parsed_by: full", () => {
+  const { payload } = buildEmailPayload(
+    message("From: a@example.test\nSubject: from the header\nContent-Type: multipart/mixed", {
+      bodyStructure: { type: "text/plain", size: 300 },
+      whole: {
+        subject: "from the whole message",
+        from: ["a@example.test"],
+        to: ["b@example.test"],
+        cc: [],
+        replyTo: [],
+        date: new Date("2026-01-01T00:00:00Z"),
+        text: "the real text",
+        html: "",
+        attachments: [{ filename: "x.pdf", content_type: "application/pdf", size: 10 }],
+      },
+    }),
+    context,
+  );
+  assert.equal(payload.parsed_by, "full");
+  assert.equal(payload.subject, "from the whole message");
+  assert.deepEqual(payload.to, ["b@example.test"]);
+  assert.equal(payload.date, "2026-01-01T00:00:00.000Z");
+  assert.equal(payload.body_text, "the real text");
+  assert.equal(payload.attachments.length, 1);
+  assert.equal(payload.parse_error, undefined);
+});
+
+Deno.test("the fast path sets no parsed_by", () => {
+  const { payload } = buildEmailPayload(message("From: a@example.test"), context);
+  assert.equal(payload.parsed_by, undefined);
+});
