@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { createOAuthClient } from "../src/auth/oauth_client.ts";
-import { openTokenStore } from "../src/auth/token_store.ts";
-import { loadConfig } from "../src/config/config.ts";
 import { assessClockSkew, assessVersion, parseInfo } from "../src/doctor/redis_checks.ts";
 import { assessExpiry } from "../src/doctor/token_checks.ts";
 import { runIngest } from "./harness/cli.ts";
 import { startDovecot } from "./harness/dovecot.ts";
 import { startFakeGoogle } from "./harness/fake_google.ts";
+import { storeConsentedToken } from "./harness/oauth_consent.ts";
 import { startRedis } from "./harness/redis_server.ts";
 import { pipelineEnv } from "./harness/pipeline_env.ts";
 
@@ -124,7 +122,7 @@ Deno.test("doctor refreshes the OAuth2 token and logs in to Dovecot with it", as
       INGEST_TOKEN_KEY: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))),
     };
     delete env.IMAP_PASSWORD;
-    await storeConsentedToken(env);
+    await storeConsentedToken(env, USER);
     const before = google.counters.refresh;
     const result = await runIngest(["doctor", "--json"], { env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -151,29 +149,6 @@ Deno.test("doctor refreshes the OAuth2 token and logs in to Dovecot with it", as
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Goes through consent with the fake provider (no browser) and stores the grant. */
-async function storeConsentedToken(env: Record<string, string>): Promise<void> {
-  const config = loadConfig({ env });
-  const client = createOAuthClient(config.google);
-  const pkce = await client.createPkce();
-  const redirectUri = "http://127.0.0.1:9/callback";
-  const consent = await fetch(
-    client.authorizationUrl({ redirectUri, state: "s1", codeChallenge: pkce.challenge }),
-    { redirect: "manual" },
-  );
-  await consent.body?.cancel();
-  const code = new URL(consent.headers.get("location")!).searchParams.get("code")!;
-  const grant = await client.exchangeCode(code, pkce.verifier, redirectUri);
-  await openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey }).save(USER, {
-    refreshToken: grant.refreshToken,
-    accessToken: grant.accessToken,
-    expiresAt: grant.expiresAt,
-    scopes: grant.scopes,
-    refreshTokenExpiresAt: grant.refreshTokenExpiresAt,
-    updatedAt: Date.now(),
-  });
-}
 
 Deno.test("doctor judges Redis versions, clock skew and refresh-token expiry", () => {
   assert.equal(assessVersion(parseInfo("# Server\r\nredis_version:7.0.15\r\n")).status, "pass");
