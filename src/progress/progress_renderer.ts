@@ -36,8 +36,17 @@ export interface ProgressRendererOptions {
   log?: (message: string, fields: Record<string, unknown>) => void;
   /** Clock in milliseconds. Default `Date.now`. */
   now?: () => number;
-  /** Off a terminal: at most one line per mailbox this often (plus one at the end). Default 10 s. */
+  /**
+   * Off a terminal: one line per mailbox this often while its round is not
+   * done, also when nothing moved (a heartbeat: a stalled sync is visible in
+   * the log), plus one at the end. Default 10 s.
+   */
   logIntervalMs?: number;
+  /**
+   * Off a terminal: check for due heartbeat lines on a timer (unref'd, stopped
+   * by `finish()`). Default true; tests turn it off and call `tick()`.
+   */
+  heartbeatTimer?: boolean;
   /** On a terminal: redraw at most this often (a finished bar is drawn at once). Default 100 ms. */
   redrawIntervalMs?: number;
   /** Width of the bar in characters. Default 24. */
@@ -50,7 +59,9 @@ export interface ProgressRendererOptions {
 export interface ProgressRenderer extends Pick<ProducerObserver, "progress"> {
   /** Records `done` of `total` for a mailbox and redraws or logs. */
   progress(ref: MailboxRef, done: number, total: number): void;
-  /** Draws the last state of every bar (terminal) and stops redrawing. */
+  /** Logs a heartbeat line for each unfinished round whose last line is `logIntervalMs` old. */
+  tick(): void;
+  /** Draws the last state of every bar (terminal) and stops redrawing and heartbeats. */
   finish(): void;
 }
 
@@ -119,12 +130,18 @@ export function formatBar(state: ProgressState, width = 24, labelWidth = 0): str
   }%  ${rateText(state)}  ${tail}`;
 }
 
-/** One plain line for logs, e.g. `backfill INBOX: 1200/5000 (24%), 350 msg/s, ETA 11s`. */
-export function formatLine(state: ProgressState): string {
+/**
+ * One plain line for logs, e.g. `backfill INBOX: 1200/5000 (24%), 350 msg/s, ETA 11s`;
+ * with `stalledSeconds`, `..., no progress for 20s` is added.
+ */
+export function formatLine(state: ProgressState, stalledSeconds?: number): string {
   const finished = state.done >= state.total;
+  const stalled = stalledSeconds === undefined
+    ? ""
+    : `, no progress for ${formatSeconds(stalledSeconds)}`;
   return `backfill ${state.label}: ${state.done}/${state.total} (${percent(state)}%), ${
     rateText(state)
-  }, ${finished ? "done" : `ETA ${formatSeconds(progressEta(state))}`}`;
+  }, ${finished ? "done" : `ETA ${formatSeconds(progressEta(state))}`}${stalled}`;
 }
 
 /** Creates the renderer; pass it (or combine it) as the producer's observer. */
@@ -139,6 +156,22 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   let drawnLines = 0;
   let lastDrawAt: number | undefined;
   let finished = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  function tick(): void {
+    if (finished || options.terminal) return;
+    const at = now();
+    for (const [key, state] of states) {
+      if (state.done >= state.total) continue;
+      if (at - (lastLogAt.get(key) ?? 0) >= logInterval) logLine(key, state, at);
+    }
+  }
+
+  function startHeartbeat(): void {
+    if (heartbeat !== undefined || options.terminal || options.heartbeatTimer === false) return;
+    heartbeat = setInterval(tick, Math.max(100, Math.floor(logInterval / 4)));
+    Deno.unrefTimer(heartbeat);
+  }
 
   function draw(): void {
     const all = [...states.values()];
@@ -151,9 +184,10 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
     lastDrawAt = now();
   }
 
-  function logLine(key: string, state: ProgressState): void {
-    lastLogAt.set(key, state.updatedAt);
-    const message = formatLine(state);
+  function logLine(key: string, state: ProgressState, at = state.updatedAt): void {
+    lastLogAt.set(key, at);
+    const stalledSeconds = at > state.updatedAt ? (at - state.updatedAt) / 1000 : undefined;
+    const message = formatLine(state, stalledSeconds);
     if (options.log) {
       const rate = progressRate(state);
       options.log(message, {
@@ -163,6 +197,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
         percent: percent(state),
         rate_per_second: rate === undefined ? null : Math.round(rate * 10) / 10,
         eta_seconds: progressEta(state) ?? null,
+        ...(stalledSeconds === undefined ? {} : { stalled_seconds: Math.round(stalledSeconds) }),
       });
     } else {
       options.write(message + "\n");
@@ -193,15 +228,18 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
         if (due || complete || previous === undefined) draw();
         return;
       }
+      startHeartbeat();
       const last = lastLogAt.get(key);
       const roundFinished = complete && (newRound || previous.done < total);
       if (last === undefined || newRound || at - last >= logInterval || roundFinished) {
         logLine(key, state);
       }
     },
+    tick,
     finish(): void {
       if (finished) return;
       finished = true;
+      clearInterval(heartbeat);
       if (options.terminal && states.size > 0) draw();
     },
   };

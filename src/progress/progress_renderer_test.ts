@@ -21,6 +21,7 @@ function fixture(options: Partial<ProgressRendererOptions> & { withLog?: boolean
     write: (text) => writes.push(text),
     log: withLog ? (message, fields) => logs.push({ message, fields }) : undefined,
     now: () => clock,
+    heartbeatTimer: false,
     ...rest,
   });
   return {
@@ -150,4 +151,27 @@ Deno.test("a new round (another total) restarts the rate, and plain lines go to 
     "backfill INBOX: 0/20 (0%), - msg/s, ETA -\n",
     "backfill INBOX: 20/20 (100%), 20.0 msg/s, done\n",
   ]);
+});
+
+Deno.test("off a terminal, a stalled round still logs a heartbeat line every logIntervalMs", () => {
+  const f = fixture({ terminal: false, logIntervalMs: 10_000, withLog: true });
+  f.renderer.progress(INBOX, 0, 1000);
+  f.advance(2_000);
+  f.renderer.progress(INBOX, 100, 1000);
+  // Then nothing moves (a stalled connection): ticks keep the log alive.
+  for (let i = 0; i < 6; i++) {
+    f.advance(5_000);
+    f.renderer.tick();
+  }
+  assert.deepEqual(f.logs.map((l) => l.fields.done), [0, 100, 100, 100]);
+  assert.equal(
+    f.logs[1]!.message,
+    "backfill INBOX: 100/1000 (10%), 50.0 msg/s, ETA 18s, no progress for 10s",
+  );
+  assert.equal(f.logs[3]!.fields.stalled_seconds, 30);
+  f.renderer.progress(INBOX, 1000, 1000);
+  f.advance(30_000);
+  f.renderer.tick();
+  assert.equal(f.logs.length, 5, "a finished round logs no heartbeat");
+  f.renderer.finish();
 });
