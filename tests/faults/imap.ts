@@ -119,6 +119,9 @@ async function imapStall(options: ScenarioOptions): Promise<FaultReport> {
   }
   const reconnectAt = rig.proxy.stats.acceptedAt.find((t) => t > stallAt);
   if (reconnectAt === undefined) problems.push("the producer never reconnected");
+  // Off a terminal a progress line comes every 10 s, also while nothing moves.
+  const heartbeats = linesMatching(producer.lines, /no progress for/);
+  if (!options.quick && heartbeats === 0) problems.push("no progress line during the stall");
   return report("imap_stall", started, {
     mailbox_messages: messages,
     distinct_entries: counts.distinct,
@@ -132,6 +135,7 @@ async function imapStall(options: ScenarioOptions): Promise<FaultReport> {
       ready_503_reason: notReady?.reason ?? null,
       reconnect_after_stall_s: reconnectAt === undefined ? null : seconds(reconnectAt - stallAt),
       stall_lines: linesMatching(producer.lines, /connection stalled/),
+      heartbeat_lines: heartbeats,
     },
   });
 }
