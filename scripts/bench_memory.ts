@@ -8,6 +8,9 @@
  *   deno run -A --v8-flags=--expose-gc scripts/bench_memory.ts [--messages 30000] [--every 2000]
  *   deno run -A scripts/bench_memory.ts --cli [--messages 30000] [--every 2000]
  *
+ * `--dry-run` (in-process only) builds every payload but writes nothing to
+ * Redis, which tells the IMAP side's memory from the Redis side's.
+ *
  * With `--cli`, `ingest produce --once` runs as a child process instead and
  * its RSS (VmRSS from /proc) is sampled against the stream's length, as an
  * operator would see it (no forced GC, no heap figures).
@@ -15,6 +18,7 @@
  * @module
  */
 
+import { getHeapSpaceStatistics } from "node:v8";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.ts";
 import { passwordCredentials } from "../src/imap/credentials.ts";
@@ -32,6 +36,8 @@ function flag(name: string, fallback: string): string {
 
 const COUNT = Number(flag("messages", "30000"));
 const CLI = Deno.args.includes("--cli");
+/** Payloads are built and dropped: no Redis writes (tells IMAP-side memory from Redis-side). */
+const DRY_RUN = Deno.args.includes("--dry-run");
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const EVERY = Number(flag("every", "2000"));
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -103,6 +109,7 @@ try {
     logger: silentLogger,
     signal: new AbortController().signal,
     once: true,
+    dryRun: DRY_RUN ? () => {} : undefined,
     observer: {
       progress(_ref, done) {
         if (done >= next) {
@@ -115,6 +122,15 @@ try {
   const result = await producer.done;
   const seconds = (performance.now() - started) / 1000;
   samples.push(sample(COUNT));
+  if (Deno.args.includes("--spaces")) {
+    for (const space of getHeapSpaceStatistics()) {
+      console.log(
+        `${space.space_name.padEnd(28)} size ${mb(space.space_size).toFixed(1)} MB, used ${
+          mb(space.space_used_size).toFixed(1)
+        } MB`,
+      );
+    }
+  }
   console.log("messages  rss MB  heap used MB  heap total MB  external MB");
   for (const s of samples) {
     console.log(

@@ -12,15 +12,17 @@
  * @module
  */
 
-import { type FetchMessageObject, ImapFlow, type MessageStructureObject } from "imapflow";
+import { type FetchMessageObject, ImapFlow } from "imapflow";
 import { AuthError, ImapError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GmailInfo } from "../stream/entry.ts";
 import type { CredentialsProvider, ImapCredentials } from "./credentials.ts";
 import { type ConnectionActivity, ConnectionWatchdog } from "./connection_watchdog.ts";
 import { classifyImapFailure, toImapError } from "./imap_errors.ts";
-import type { FetchedMessage, PartBytes } from "./message_payload.ts";
-import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
+import { interruptedBatch } from "./interrupted_batch.ts";
+import { fetchTextParts, partRequests, type WantedParts } from "./text_parts.ts";
+import type { FetchedMessage } from "./message_payload.ts";
+import type { BodyNode } from "./structure.ts";
 import { uidSet } from "./uid_set.ts";
 
 /** Where the IMAP server is. */
@@ -264,7 +266,7 @@ export class MailboxSession {
     }
     let bytes = 0;
     const messages: FetchedMessage[] = [];
-    const wanted = new Map<number, { message: FetchedMessage; parts: PartRequest[] }>();
+    const wanted: WantedParts = new Map();
     for (const item of raw.sort((a, b) => a.uid - b.uid)) {
       const message = this.#toFetched(item);
       bytes += message.headers?.length ?? 0;
@@ -278,7 +280,13 @@ export class MailboxSession {
     }
     if (failure === undefined) {
       try {
-        bytes += await this.#fetchParts(wanted);
+        bytes += await fetchTextParts(wanted, {
+          fetchInto: (range, query, into) => this.#fetchInto(range, query, into),
+          fatal: (error, doing) =>
+            classifyImapFailure(error) !== "refused" || this.#stalled
+              ? this.#failure(error, doing)
+              : undefined,
+        });
       } catch (error) {
         failure = this.#failure(error, "UID FETCH BODY");
       }
@@ -424,130 +432,6 @@ export class MailboxSession {
       fetchProblems: item.refusal ? [item.refusal] : undefined,
     };
   }
-
-  /**
-   * Phase 2: the first bytes of the text parts, one UID FETCH per distinct
-   * part layout, in order of each layout's lowest UID. Each message is
-   * removed from `wanted` once its parts have arrived (or were refused), so
-   * after a failure `wanted` holds exactly the messages still incomplete.
-   */
-  async #fetchParts(
-    wanted: Map<number, { message: FetchedMessage; parts: PartRequest[] }>,
-  ): Promise<number> {
-    const groups = new Map<string, number[]>();
-    for (const [uid, { parts }] of wanted) {
-      const signature = parts.map((p) => `${p.ref.key}<${p.maxLength}>`).join(" ");
-      let group = groups.get(signature);
-      if (!group) groups.set(signature, group = []);
-      group.push(uid);
-    }
-    let bytes = 0;
-    for (const uids of groups.values()) {
-      const parts = wanted.get(uids[0]!)!.parts;
-      const query = {
-        uid: true,
-        bodyParts: parts.map((p) => ({ key: p.ref.key, maxLength: p.maxLength })),
-      };
-      const rows: FetchMessageObject[] = [];
-      try {
-        await this.#fetchInto(uidSet(uids), query, rows);
-      } catch (error) {
-        if (classifyImapFailure(error) !== "refused" || this.#stalled) {
-          this.#keepParts(wanted, rows); // what did arrive is kept
-          throw this.#failure(error, "UID FETCH BODY");
-        }
-        const reason = toImapError(error, "UID FETCH BODY").message;
-        for (const uid of uids) {
-          (wanted.get(uid)!.message.fetchProblems ??= []).push(reason);
-          wanted.delete(uid);
-        }
-        continue;
-      }
-      bytes += this.#keepParts(wanted, rows);
-      // A UID the server did not answer for (expunged meanwhile) is complete without parts.
-      for (const uid of uids) wanted.delete(uid);
-    }
-    return bytes;
-  }
-
-  /** Puts fetched text parts on their messages, removes them from `wanted`; returns the bytes. */
-  #keepParts(
-    wanted: Map<number, { message: FetchedMessage; parts: PartRequest[] }>,
-    rows: readonly FetchMessageObject[],
-  ): number {
-    let bytes = 0;
-    for (const row of rows) {
-      const entry = wanted.get(row.uid);
-      if (!entry) continue;
-      for (const request of entry.parts) {
-        const data = row.bodyParts?.get(request.ref.key.toLowerCase());
-        if (!data) continue;
-        bytes += data.length;
-        const part: PartBytes = {
-          part: request.ref,
-          bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-          truncated: data.length >= request.maxLength && request.ref.size > request.maxLength,
-        };
-        if (request.role === "text") entry.message.text = part;
-        else entry.message.html = part;
-      }
-      wanted.delete(row.uid);
-    }
-    return bytes;
-  }
-}
-
-/**
- * The part of an interrupted fetch that can be committed: the longest prefix
- * of the requested UIDs that each have their metadata and every text part.
- * A UID missing from the metadata ends the prefix (it may only not have
- * arrived yet), so the cursor never moves past a message not published.
- */
-export function interruptedBatch(
-  requested: readonly number[],
-  messages: readonly FetchedMessage[],
-  incomplete: ReadonlySet<number>,
-  bytes: number,
-  error: ImapError | AuthError,
-): FetchedBatch {
-  const byUid = new Map(messages.map((m) => [m.uid, m]));
-  const whole: FetchedMessage[] = [];
-  let throughUid: number | undefined;
-  for (const uid of requested) {
-    const message = byUid.get(uid);
-    if (!message || incomplete.has(uid)) break;
-    whole.push(message);
-    throughUid = uid;
-  }
-  return { messages: whole, bytes, interrupted: { error, throughUid } };
-}
-
-/** A text part to download and how much of it. */
-interface PartRequest {
-  readonly role: "text" | "html";
-  readonly ref: TextPartRef;
-  readonly maxLength: number;
-}
-
-// Encoded bytes per decoded character, worst case: UTF-8 (4) in quoted-printable (×3).
-const BYTES_PER_CHAR = 12;
-
-function partRequests(
-  structure: MessageStructureObject | BodyNode | undefined,
-  limits: FetchLimits,
-): PartRequest[] {
-  const plan = planBody(structure as BodyNode | undefined);
-  const requests: PartRequest[] = [];
-  const textBytes = limits.bodyTextChars * BYTES_PER_CHAR + 1024;
-  if (plan.text && limits.bodyTextChars > 0) {
-    requests.push({ role: "text", ref: plan.text, maxLength: textBytes });
-  }
-  if (plan.html) {
-    // Without a text part the HTML also yields body_text, after markup and styles are dropped.
-    const needed = plan.text ? limits.bodyHtmlChars * BYTES_PER_CHAR : limits.bodyTextChars * 64;
-    if (needed > 0) requests.push({ role: "html", ref: plan.html, maxLength: needed + 1024 });
-  }
-  return requests;
 }
 
 function gmailInfo(item: FetchMessageObject): GmailInfo | null {
