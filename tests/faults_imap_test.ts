@@ -21,10 +21,13 @@ async function run(name: string): Promise<FaultReport> {
   return report;
 }
 
-Deno.test("imap_drop: connections dropped every 20-200 kB, produce --once still exits 0 with each message once", async () => {
+Deno.test("imap_drop: connections dropped every 20-200 kB, produce --once still exits 0 with each message once, and a live producer delivers new mail", async () => {
   const report = await run("imap_drop");
   assert.equal(report.details.exit_code, 0);
   assert.ok((report.details.dropped_connections as number) >= 2, "the proxy dropped connections");
+  // Then a live (IDLE) producer under drops every 4-12 kB delivers new mail and stops cleanly.
+  assert.ok((report.details.live_dropped_connections as number) >= 2);
+  assert.equal(report.details.live_exit_code_on_sigterm, 0);
 });
 
 Deno.test("imap_stall: a FETCH stalled with the socket open is reopened and /ready says 503 meanwhile", async () => {

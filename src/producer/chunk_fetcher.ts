@@ -58,12 +58,12 @@ export async function* fetchChunks(
     next = undefined;
     const settled = await result;
     if (!settled.ok) {
-      policy.failed();
+      policy.failed(chunk.length);
       throw settled.error;
     }
     const { batch } = settled;
     if (batch.interrupted) {
-      policy.failed();
+      policy.failed(chunk.length);
       const through = batch.interrupted.throughUid;
       const prefix = through === undefined ? [] : chunk.filter((uid) => uid <= through);
       if (prefix.length > 0) yield { uids: prefix, fetched: batch };

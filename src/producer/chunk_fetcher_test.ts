@@ -91,3 +91,10 @@ Deno.test("fetchChunks: a thrown fetch error shrinks the chunk and propagates", 
   assert.equal(chunks.length, 0);
   assert.equal(policy.size, 4);
 });
+
+Deno.test("fetchChunks: an interrupted short chunk shrinks below its own length", async () => {
+  const policy = new ChunkSizePolicy({ max: 250 });
+  const { error } = await collect(scripted(["cut:0"]), policy);
+  assert.ok(error instanceof ImapError);
+  assert.equal(policy.size, 10, "20 UIDs were asked for, so the next fetch asks for 10");
+});

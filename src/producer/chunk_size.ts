@@ -2,7 +2,7 @@
  * How many messages one IMAP fetch asks for. Large chunks keep the server
  * streaming; but a connection that keeps dropping before a whole chunk has
  * arrived would never commit anything. So the chunk halves after every
- * interrupted fetch (down to `min`) and doubles back after `growAfter`
+ * interrupted fetch (of what was asked for, down to `min`) and doubles back after `growAfter`
  * chunks in a row arrived whole (up to `max`).
  *
  * @module
@@ -54,9 +54,15 @@ export class ChunkSizePolicy {
     this.#size = Math.min(this.max, this.#size * 2);
   }
 
-  /** A fetch was interrupted (connection dropped, stalled, timed out). */
-  failed(): void {
+  /**
+   * A fetch of `attempted` messages (default: the current size) was
+   * interrupted (connection dropped, stalled, timed out). The next size is
+   * half of what was really asked for: the last chunk of a round is often
+   * smaller than the size, and halving the size alone would ask for the same
+   * messages again.
+   */
+  failed(attempted = this.#size): void {
     this.#streak = 0;
-    this.#size = Math.max(this.min, Math.floor(this.#size / 2));
+    this.#size = Math.max(this.min, Math.floor(Math.min(this.#size, attempted) / 2));
   }
 }

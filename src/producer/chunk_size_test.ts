@@ -32,3 +32,11 @@ Deno.test("ChunkSizePolicy rejects bounds that cannot work", () => {
   assert.throws(() => new ChunkSizePolicy({ max: 0 }), /max must be >= 1/);
   assert.throws(() => new ChunkSizePolicy({ max: 10, min: 11 }), /min must be in 1\.\.10/);
 });
+
+Deno.test("ChunkSizePolicy halves what was really asked for when the chunk was short", () => {
+  const policy = new ChunkSizePolicy({ max: 250 });
+  policy.failed(10); // the round had only 10 messages left
+  assert.equal(policy.size, 5);
+  policy.failed(400); // never above the current size
+  assert.equal(policy.size, 2);
+});

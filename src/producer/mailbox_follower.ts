@@ -152,7 +152,7 @@ export class MailboxFollower {
 
   /** Fetch chunk size; kept across reconnects, so a connection that keeps dropping asks for less. */
   readonly #chunkSize: ChunkSizePolicy;
-  /** Something was committed on the current connection (its failure then starts the backoff anew). */
+  /** The current connection committed something or finished a round (its failure then starts the backoff anew). */
   #progressed = false;
 
   constructor(deps: FollowerDeps, settings: FollowerSettings) {
@@ -282,6 +282,7 @@ export class MailboxFollower {
     while (!signal.aborted) {
       try {
         position = await this.#syncRound(session, position, signal);
+        this.#progressed = true; // a whole round: this connection worked
         redisFailures = 0;
       } catch (error) {
         if (error instanceof CursorMovedError) {

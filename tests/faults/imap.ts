@@ -13,6 +13,7 @@ import { realisticMessage } from "../harness/mail.ts";
 import {
   countProblems,
   countStream,
+  type ImapFaultRig,
   linesMatching,
   mailboxState,
   sampleReady,
@@ -39,7 +40,10 @@ function report(
   };
 }
 
-/** (a) Every connection dropped after a random 20–500 kB: `--once` still syncs exactly once. */
+/**
+ * (a) Every connection dropped after a random 20–500 kB: `--once` still syncs
+ * exactly once; then a live producer under drops delivers new mail.
+ */
 async function imapDrop(options: ScenarioOptions): Promise<FaultReport> {
   const started = performance.now();
   const messages = options.quick ? 200 : 3_000;
@@ -56,20 +60,58 @@ async function imapDrop(options: ScenarioOptions): Promise<FaultReport> {
     problems.push("an unhandled rejection was logged");
   }
   if (rig.proxy.stats.dropped === 0) problems.push("the proxy never dropped a connection");
+  const onceDropped = rig.proxy.stats.dropped;
+  const live = await liveUnderDrops(rig, options, messages);
+  problems.push(...live.problems);
+  const final = await countStream(rig.redis, rig.stream, messages + live.appended);
+  problems.push(...countProblems(final, messages + live.appended));
   return report("imap_drop", started, {
-    mailbox_messages: messages,
-    distinct_entries: counts.distinct,
-    duplicates: counts.duplicates,
+    mailbox_messages: messages + live.appended,
+    distinct_entries: final.distinct,
+    duplicates: final.duplicates,
     recovery_seconds: null,
     problems,
     details: {
       exit_code: code,
       connections: rig.proxy.stats.accepted,
-      dropped_connections: rig.proxy.stats.dropped,
+      dropped_connections: onceDropped,
       mb_through_proxy: Math.round(rig.proxy.stats.bytes / 1e5) / 10,
       reconnect_lines: linesMatching(producer.lines, /mailbox failed: retrying/),
+      live_appended: live.appended,
+      live_dropped_connections: rig.proxy.stats.dropped - onceDropped,
+      live_exit_code_on_sigterm: live.code,
+      live_seconds: live.seconds,
     },
   });
+}
+
+/**
+ * The same fault under a live (IDLE) producer: connections dropped every
+ * 4–12 kB while messages keep arriving one by one; it must deliver each and
+ * still stop with exit 0 on SIGTERM.
+ */
+async function liveUnderDrops(rig: ImapFaultRig, options: ScenarioOptions, already: number) {
+  const appended = options.quick ? 20 : 50;
+  const started = performance.now();
+  rig.proxy.setMode({ kind: "drop", minBytes: 4_000, maxBytes: 12_000, seed: options.seed + 1 });
+  const producer = spawnProducer([], rig.env({ IMAP_IDLE_CHECK_SECONDS: "5" }));
+  const problems: string[] = [];
+  for (let i = 0; i < appended; i++) {
+    await rig.dovecot.append(TEST_USER, "INBOX", await realisticMessage(already + i));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const arrived = await waitUntil(
+    async () => (await countStream(rig.redis, rig.stream, 0)).entries >= already + appended,
+    120_000,
+  );
+  if (!arrived) problems.push("the live producer did not deliver the new messages in 120 s");
+  producer.child.kill("SIGTERM");
+  const code = await producer.exit();
+  if (code !== 0) problems.push(`the live producer exited ${code} on SIGTERM`);
+  if (linesMatching(producer.lines, /Uncaught|unhandled/i) > 0) {
+    problems.push("an unhandled rejection was logged by the live producer");
+  }
+  return { appended, code, problems, seconds: seconds(performance.now() - started) };
 }
 
 /**
