@@ -46,6 +46,10 @@ export interface ImapConfig {
   readonly password: string | undefined;
   /** `IMAP_MAILBOX`, comma-separated: the mailboxes to follow. */
   readonly mailboxes: readonly string[];
+  /** `IMAP_COMMAND_TIMEOUT_SECONDS`: silence mid-command before the connection is reopened. */
+  readonly commandTimeoutSeconds: number;
+  /** `IMAP_IDLE_CHECK_SECONDS`: longest IDLE before a NOOP health check. */
+  readonly idleCheckSeconds: number;
 }
 
 /** OAuth2 client, token store and endpoints. */
@@ -178,6 +182,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       auth: read.choice("IMAP_AUTH", ["oauth2", "password"] as const),
       password: read.optional("IMAP_PASSWORD"),
       mailboxes: read.list("IMAP_MAILBOX"),
+      commandTimeoutSeconds: read.integer("IMAP_COMMAND_TIMEOUT_SECONDS", 1, 3600),
+      idleCheckSeconds: read.integer("IMAP_IDLE_CHECK_SECONDS", 1, 1740),
     },
     google: {
       clientId: read.optional("GOOGLE_CLIENT_ID"),

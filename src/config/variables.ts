@@ -99,6 +99,20 @@ export const VARIABLES = [
     description: "Mailbox(es) to follow, comma-separated.",
   },
   {
+    group: "IMAP",
+    name: "IMAP_COMMAND_TIMEOUT_SECONDS",
+    default: "30",
+    description:
+      "Seconds the server may stay silent while a command waits for its answer before the connection is declared dead and reopened.",
+  },
+  {
+    group: "IMAP",
+    name: "IMAP_IDLE_CHECK_SECONDS",
+    default: "120",
+    description:
+      "Longest IDLE before a NOOP checks that the connection is alive (Gmail drops IDLE after 29 minutes).",
+  },
+  {
     group: "OAuth2",
     name: "GOOGLE_CLIENT_ID",
     default: "",

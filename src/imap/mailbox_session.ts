@@ -12,15 +12,18 @@
  * @module
  */
 
-import { type FetchMessageObject, ImapFlow, type MessageStructureObject } from "imapflow";
+import { type FetchMessageObject, ImapFlow } from "imapflow";
 import { AuthError, ImapError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GmailInfo } from "../stream/entry.ts";
 import type { CredentialsProvider, ImapCredentials } from "./credentials.ts";
+import { type ConnectionActivity, ConnectionWatchdog } from "./connection_watchdog.ts";
 import { fetchWholeMessages } from "./full_message.ts";
 import { classifyImapFailure, isMissingMailbox, toImapError } from "./imap_errors.ts";
-import type { FetchedMessage, PartBytes } from "./message_payload.ts";
-import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
+import { interruptedBatch } from "./interrupted_batch.ts";
+import { fetchTextParts, partRequests, type WantedParts } from "./text_parts.ts";
+import type { FetchedMessage } from "./message_payload.ts";
+import type { BodyNode } from "./structure.ts";
 import { structureDoubt } from "./structure_doubt.ts";
 import { uidSet } from "./uid_set.ts";
 
@@ -38,8 +41,13 @@ export interface MailboxSessionOptions {
   readonly credentials: CredentialsProvider;
   readonly mailbox: string;
   readonly logger: Logger;
-  /** Socket inactivity before imapflow probes the connection. Default 5 min. */
+  /** Socket inactivity before imapflow probes the connection (a backstop). Default 5 min. */
   readonly socketTimeoutMs?: number;
+  /**
+   * Longest silence of the server while a command waits for its answer before
+   * the connection is declared dead and closed. Default 30 s.
+   */
+  readonly commandTimeoutMs?: number;
   /** Called whenever the server said something (IDLE health). */
   readonly onServerHeard?: () => void;
 }
@@ -58,6 +66,13 @@ export interface FetchedBatch {
   readonly messages: FetchedMessage[];
   /** Bytes downloaded (headers and text parts), for the bandwidth quota. */
   readonly bytes: number;
+  /**
+   * Set when the fetch broke off (connection dropped or stalled). `messages`
+   * then holds only the longest prefix of the requested UIDs whose metadata
+   * and text parts all arrived, and `throughUid` is the last UID of that
+   * prefix (`undefined`: none), so a commit never skips a UID.
+   */
+  readonly interrupted?: { readonly error: ImapError | AuthError; readonly throughUid?: number };
 }
 
 /** What ended a wait for new mail. */
@@ -160,6 +175,9 @@ export class MailboxSession {
   #changed = false;
   #closed = false;
   readonly #wakers = new Set<(outcome: WaitOutcome) => void>();
+  readonly #watchdog: ConnectionWatchdog;
+  /** Why the watchdog closed the connection; what every command then fails with. */
+  #stalled: ImapError | undefined;
 
   constructor(
     client: ImapFlow,
@@ -181,8 +199,36 @@ export class MailboxSession {
     client.on("response", () => options.onServerHeard?.());
     client.on("close", () => {
       this.#closed = true;
+      this.#watchdog.stop();
       this.#wake("closed");
     });
+    const timeoutMs = options.commandTimeoutMs ?? 30_000;
+    this.#watchdog = new ConnectionWatchdog({
+      commandTimeoutMs: timeoutMs,
+      received: () => client.stats().received,
+      onHeard: () => options.onServerHeard?.(),
+      onDead: (command, silentMs) => {
+        this.#stalled = new ImapError(
+          "IMAP_STALLED",
+          `The IMAP server sent nothing for ${
+            Math.round(silentMs / 1000)
+          } s while ${command} waited for its answer (IMAP_COMMAND_TIMEOUT_SECONDS=${
+            Math.round(timeoutMs / 1000)
+          }): closing the connection and reconnecting.`,
+        );
+        options.logger.warn("imap connection stalled: reconnecting", {
+          command,
+          silent_ms: silentMs,
+        });
+        client.close();
+      },
+    });
+    this.#watchdog.start();
+  }
+
+  /** When the server last sent anything and which command waits for an answer. */
+  activity(): ConnectionActivity {
+    return this.#watchdog.activity();
   }
 
   /** Whether the connection has closed (the caller reconnects). */
@@ -220,15 +266,25 @@ export class MailboxSession {
     return found && found.length > 0 ? Math.max(...found) : Math.max(0, this.uidNextAtOpen - 1);
   }
 
-  /** Fetches what the payload needs for `uids` (ascending). */
+  /**
+   * Fetches what the payload needs for `uids` (ascending). A connection
+   * failure midway does not throw: the result carries it in `interrupted`,
+   * with the whole messages that arrived before it.
+   */
   async fetchBatch(uids: readonly number[], limits: FetchLimits): Promise<FetchedBatch> {
     if (uids.length === 0) return { messages: [], bytes: 0 };
-    const raw = await this.#fetchMetadata(uids);
+    const raw: FetchMessageObject[] = [];
+    let failure: ImapError | AuthError | undefined;
+    try {
+      await this.#fetchMetadata(uids, raw);
+    } catch (error) {
+      failure = this.#failure(error, "UID FETCH");
+    }
     let bytes = 0;
     const messages: FetchedMessage[] = [];
-    const wanted = new Map<number, { message: FetchedMessage; parts: PartRequest[] }>();
+    const wanted: WantedParts = new Map();
     const whole: FetchedMessage[] = []; // BODYSTRUCTURE not to be trusted: fetched and parsed whole
-    for (const item of raw) {
+    for (const item of raw.sort((a, b) => a.uid - b.uid)) {
       const message = this.#toFetched(item);
       bytes += message.headers?.length ?? 0;
       messages.push(message);
@@ -243,10 +299,31 @@ export class MailboxSession {
       const parts = partRequests(message.bodyStructure, limits);
       if (parts.length > 0) wanted.set(message.uid, { message, parts });
     }
-    bytes += await this.#fetchParts(wanted);
-    bytes += await fetchWholeMessages(this.#client, whole);
-    messages.sort((a, b) => a.uid - b.uid);
-    return { messages, bytes };
+    if (failure === undefined) {
+      try {
+        bytes += await fetchTextParts(wanted, {
+          fetchInto: (range, query, into) => this.#fetchInto(range, query, into),
+          fatal: (error, doing) =>
+            classifyImapFailure(error) !== "refused" || this.#stalled
+              ? this.#failure(error, doing)
+              : undefined,
+        });
+      } catch (error) {
+        failure = this.#failure(error, "UID FETCH BODY");
+      }
+    }
+    if (failure === undefined && whole.length > 0) {
+      try {
+        bytes += await fetchWholeMessages(this.#client, whole);
+        whole.length = 0;
+      } catch (error) {
+        failure = this.#failure(error, "UID FETCH BODY[]");
+      }
+    }
+    if (failure === undefined) return { messages, bytes };
+    // `wanted` and `whole` now hold only the messages whose bodies never arrived.
+    const incomplete = new Set([...wanted.keys(), ...whole.map((m) => m.uid)]);
+    return interruptedBatch(uids, messages, incomplete, bytes, failure);
   }
 
   /**
@@ -307,6 +384,7 @@ export class MailboxSession {
 
   /** Logs out politely (bounded), then closes the socket. Never throws. */
   async close(timeoutMs = 2_000): Promise<void> {
+    this.#watchdog.stop();
     if (!this.#closed) {
       await Promise.race([
         this.#client.logout().catch(() => {}),
@@ -323,35 +401,52 @@ export class MailboxSession {
 
   async #run<T>(doing: string, action: () => Promise<T>): Promise<T> {
     try {
-      return await action();
+      return await this.#watchdog.watch(doing, action);
     } catch (error) {
-      throw toImapError(error, doing);
+      throw this.#failure(error, doing);
     }
   }
 
+  /** The error a failed command stands for: the stall when the watchdog closed the connection. */
+  #failure(error: unknown, doing: string): ImapError | AuthError {
+    return this.#stalled ?? toImapError(error, doing);
+  }
+
+  /** Streams one UID FETCH into `into`, so rows that arrived survive a broken connection. */
+  async #fetchInto(
+    range: string,
+    query: Parameters<ImapFlow["fetch"]>[1],
+    into: FetchMessageObject[],
+  ): Promise<void> {
+    await this.#watchdog.watch("UID FETCH", async () => {
+      for await (const row of this.#client.fetch(range, query, { uid: true })) into.push(row);
+    });
+  }
+
   /** Phase 1 for the whole batch; per message when the server refuses the batch. */
-  async #fetchMetadata(uids: readonly number[]): Promise<FetchMessageObject[]> {
+  async #fetchMetadata(uids: readonly number[], into: FetchMessageObject[]): Promise<void> {
     try {
-      return await this.#client.fetchAll(uidSet(uids), METADATA_QUERY, { uid: true });
+      return await this.#fetchInto(uidSet(uids), METADATA_QUERY, into);
     } catch (error) {
-      if (classifyImapFailure(error) !== "refused" || uids.length === 1) {
-        throw toImapError(error, "UID FETCH");
+      if (classifyImapFailure(error) !== "refused" || uids.length === 1 || this.#stalled) {
+        throw this.#failure(error, "UID FETCH");
       }
     }
     // One broken message must not block the others: fetch them one by one.
-    const items: FetchMessageObject[] = [];
+    into.length = 0;
     for (const uid of uids) {
       try {
-        items.push(...await this.#client.fetchAll(String(uid), METADATA_QUERY, { uid: true }));
+        await this.#fetchInto(String(uid), METADATA_QUERY, into);
       } catch (error) {
-        if (classifyImapFailure(error) !== "refused") throw toImapError(error, "UID FETCH");
+        if (classifyImapFailure(error) !== "refused" || this.#stalled) {
+          throw this.#failure(error, "UID FETCH");
+        }
         const reason = toImapError(error, `UID FETCH ${uid}`).message;
-        items.push(
+        into.push(
           { seq: 0, uid, size: 0, refusal: reason } as FetchMessageObject & { refusal: string },
         );
       }
     }
-    return items;
   }
 
   #toFetched(item: FetchMessageObject & { refusal?: string }): FetchedMessage {
@@ -367,79 +462,6 @@ export class MailboxSession {
       fetchProblems: item.refusal ? [item.refusal] : undefined,
     };
   }
-
-  /** Phase 2: the first bytes of the text parts, one UID FETCH per distinct part layout. */
-  async #fetchParts(
-    wanted: Map<number, { message: FetchedMessage; parts: PartRequest[] }>,
-  ): Promise<number> {
-    const groups = new Map<string, number[]>();
-    for (const [uid, { parts }] of wanted) {
-      const signature = parts.map((p) => `${p.ref.key}<${p.maxLength}>`).join(" ");
-      groups.set(signature, [...(groups.get(signature) ?? []), uid]);
-    }
-    let bytes = 0;
-    for (const uids of groups.values()) {
-      const parts = wanted.get(uids[0]!)!.parts;
-      const query = {
-        uid: true,
-        bodyParts: parts.map((p) => ({ key: p.ref.key, maxLength: p.maxLength })),
-      };
-      let rows: FetchMessageObject[];
-      try {
-        rows = await this.#client.fetchAll(uidSet(uids), query, { uid: true });
-      } catch (error) {
-        if (classifyImapFailure(error) !== "refused") throw toImapError(error, "UID FETCH BODY");
-        const reason = toImapError(error, "UID FETCH BODY").message;
-        for (const uid of uids) (wanted.get(uid)!.message.fetchProblems ??= []).push(reason);
-        continue;
-      }
-      for (const row of rows) {
-        const entry = wanted.get(row.uid);
-        if (!entry) continue;
-        for (const request of entry.parts) {
-          const data = row.bodyParts?.get(request.ref.key.toLowerCase());
-          if (!data) continue;
-          bytes += data.length;
-          const part: PartBytes = {
-            part: request.ref,
-            bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-            truncated: data.length >= request.maxLength && request.ref.size > request.maxLength,
-          };
-          if (request.role === "text") entry.message.text = part;
-          else entry.message.html = part;
-        }
-      }
-    }
-    return bytes;
-  }
-}
-
-/** A text part to download and how much of it. */
-interface PartRequest {
-  readonly role: "text" | "html";
-  readonly ref: TextPartRef;
-  readonly maxLength: number;
-}
-
-// Encoded bytes per decoded character, worst case: UTF-8 (4) in quoted-printable (×3).
-const BYTES_PER_CHAR = 12;
-
-function partRequests(
-  structure: MessageStructureObject | BodyNode | undefined,
-  limits: FetchLimits,
-): PartRequest[] {
-  const plan = planBody(structure as BodyNode | undefined);
-  const requests: PartRequest[] = [];
-  const textBytes = limits.bodyTextChars * BYTES_PER_CHAR + 1024;
-  if (plan.text && limits.bodyTextChars > 0) {
-    requests.push({ role: "text", ref: plan.text, maxLength: textBytes });
-  }
-  if (plan.html) {
-    // Without a text part the HTML also yields body_text, after markup and styles are dropped.
-    const needed = plan.text ? limits.bodyHtmlChars * BYTES_PER_CHAR : limits.bodyTextChars * 64;
-    if (needed > 0) requests.push({ role: "html", ref: plan.html, maxLength: needed + 1024 });
-  }
-  return requests;
 }
 
 function gmailInfo(item: FetchMessageObject): GmailInfo | null {

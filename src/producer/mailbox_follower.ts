@@ -11,6 +11,7 @@
 
 import type { Redis } from "ioredis";
 import { describeError, ImapError, IngestError, RedisError } from "../errors.ts";
+import type { ConnectionActivity } from "../imap/connection_watchdog.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import {
   type FetchedBatch,
@@ -27,6 +28,8 @@ import { classifyRedisFailure, redisFailureError } from "../redis/redis_failure.
 import { sleep } from "../retry/backoff.ts";
 import { type EmailPayload, type MailboxResetPayload, SCHEMA_VERSION } from "../stream/entry.ts";
 import { streamBacklog } from "./backlog.ts";
+import { fetchChunks } from "./chunk_fetcher.ts";
+import { ChunkSizePolicy } from "./chunk_size.ts";
 import { commitBatch, type CommitEntry } from "./commit.ts";
 import { decideAfterFailure, type RetryPolicy } from "./failure_policy.ts";
 import { MailboxLease } from "./lease.ts";
@@ -51,6 +54,8 @@ export interface FollowerSettings {
   readonly idleHeartbeatMs: number;
   /** How long a NOOP may take before the connection counts as dead. */
   readonly pingTimeoutMs: number;
+  /** Server silence while a command is outstanding before the connection is reopened. */
+  readonly commandTimeoutMs: number;
   readonly idle: boolean;
   readonly once: boolean;
   readonly start: StartPosition;
@@ -84,8 +89,9 @@ interface FetchedBatchOf {
 }
 
 /**
- * Messages fetched from IMAP per round trip (at least one commit batch).
+ * Most messages fetched from IMAP per round trip (at least one commit batch).
  * Bounds memory: at most two chunks of headers and capped text parts are held.
+ * After an interrupted fetch the chunk shrinks (see {@link ChunkSizePolicy}).
  */
 const FETCH_CHUNK_MESSAGES = 250;
 
@@ -151,10 +157,23 @@ export class MailboxFollower {
   /** Dry-run position (nothing is committed). */
   #memory: Position | undefined;
 
+  /** Fetch chunk size; kept across reconnects, so a connection that keeps dropping asks for less. */
+  readonly #chunkSize: ChunkSizePolicy;
+  /** The current connection committed something or finished a round (its failure then starts the backoff anew). */
+  #progressed = false;
+
   constructor(deps: FollowerDeps, settings: FollowerSettings) {
     this.#deps = deps;
     this.#settings = settings;
     this.#log = deps.logger;
+    this.#chunkSize = new ChunkSizePolicy({
+      max: Math.max(settings.batchSize, FETCH_CHUNK_MESSAGES),
+    });
+  }
+
+  /** The open connection's activity (for `/ready`); `undefined` while none is open. */
+  activity(): ConnectionActivity | undefined {
+    return this.#session?.activity();
   }
 
   /** Closes the IMAP connection at once (shutdown deadline): in-flight work is abandoned. */
@@ -169,7 +188,6 @@ export class MailboxFollower {
     let attempt = 0;
     try {
       while (!signal.aborted) {
-        const polledBefore = this.#deps.status.lastPollAt;
         const work = new AbortController();
         const onAbort = () => work.abort(signal.reason);
         signal.addEventListener("abort", onAbort, { once: true });
@@ -181,12 +199,17 @@ export class MailboxFollower {
             renewal = this.#renewLease(lease, work);
           }
           this.#setState("connecting");
+          this.#progressed = false;
           this.#session = await openMailboxSession({
             server: this.#deps.server,
             credentials: this.#deps.credentials,
             mailbox: ref.mailbox,
             logger: this.#log,
             onServerHeard: () => this.#notify((o) => o.serverHeard?.(ref)),
+            commandTimeoutMs: this.#settings.commandTimeoutMs,
+            // imapflow's own inactivity probe is only a backstop: it must not break an
+            // IDLE that the NOOP check of every idleHeartbeatMs keeps honest.
+            socketTimeoutMs: this.#settings.idleHeartbeatMs + 2 * this.#settings.commandTimeoutMs,
           });
           this.#setState("connected");
           this.#log.info("mailbox opened", {
@@ -210,9 +233,10 @@ export class MailboxFollower {
             this.#recordError(error);
             return "failed";
           }
-          // A connection that completed a sync round was healthy: back off from the start
-          // again, or a drop a day after the last one would wait as long as the tenth retry.
-          if (this.#deps.status.lastPollAt !== polledBefore) attempt = 0;
+          // A connection that finished a round or committed something before it failed made
+          // progress: back off from the start again, and a connection that keeps dropping is
+          // then no reason to give up.
+          if (this.#progressed) attempt = 0;
           const decision = decideAfterFailure(error, attempt++, this.#settings.retry);
           this.#recordError(error);
           if (decision.action !== "retry") {
@@ -305,6 +329,7 @@ export class MailboxFollower {
     while (!signal.aborted) {
       try {
         position = await this.#syncRound(session, position, signal);
+        this.#progressed = true; // a whole round: this connection worked
         redisFailures = 0;
       } catch (error) {
         if (error instanceof CursorMovedError) {
@@ -452,7 +477,6 @@ export class MailboxFollower {
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     const batchSize = this.#settings.batchSize;
-    let prefetch: Promise<FetchedBatchOf | undefined> | undefined;
     try {
       const uids = await session.newUids(position.lastUid);
       const total = uids.length;
@@ -460,31 +484,25 @@ export class MailboxFollower {
       // IMAP is read in chunks of several commit batches: each FETCH is a round
       // trip, so fewer, larger ones keep the server streaming. Commits stay one
       // per --batch-size slice (the unit of atomicity and of the cursor).
-      const chunk = Math.max(batchSize, FETCH_CHUNK_MESSAGES);
-      const fetchAt = async (i: number): Promise<FetchedBatchOf | undefined> => {
-        if (signal.aborted) return undefined;
-        const uidsOfChunk = uids.slice(i, i + chunk);
-        return {
-          uids: uidsOfChunk,
-          fetched: await session.fetchBatch(uidsOfChunk, this.#settings.limits),
-        };
-      };
       let committed = false;
       let done = 0;
-      prefetch = total > 0 ? fetchAt(0) : undefined;
-      for (let i = 0; prefetch !== undefined; i += chunk) {
-        const current = await prefetch;
-        prefetch = current && i + chunk < total && !signal.aborted ? fetchAt(i + chunk) : undefined;
-        if (!current) break;
-        for (const slice of commitSlices(current, batchSize)) {
+      const chunks = fetchChunks(session, uids, {
+        limits: this.#settings.limits,
+        policy: this.#chunkSize,
+        signal,
+      });
+      for await (const chunk of chunks) {
+        for (const slice of commitSlices(chunk, batchSize)) {
           // Publishing is what grows the backlog, so the limit is checked before each commit.
           await this.#waitForBacklog(session, signal);
           if (signal.aborted) break;
           position = await this.#publishBatch(position, slice);
           committed = true;
+          this.#progressed = true;
           done += slice.uids.length;
           this.#notify((o) => o.progress?.(ref, done, total));
         }
+        if (signal.aborted) break;
       }
       // Nothing new: still record the successful poll (and check the lease).
       if (!committed && !signal.aborted) {
@@ -494,8 +512,6 @@ export class MailboxFollower {
       this.#notify((o) => o.polled?.(ref, elapsed(), "ok"));
       return position;
     } catch (error) {
-      // A fetch still in flight fails with the connection; nobody waits for it any more.
-      prefetch?.catch(() => {});
       this.#notify((o) => o.polled?.(ref, elapsed(), "error"));
       throw error;
     }

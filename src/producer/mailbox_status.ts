@@ -42,6 +42,15 @@ export interface MailboxStatus {
   published: number;
   /** Messages recognised as already published and skipped. */
   skipped: number;
+  /**
+   * The open IMAP connection: when the server last sent anything and which
+   * command waits for an answer since when (ISO times); `null` while none is open.
+   * Filled in when the status is read.
+   */
+  connection?: {
+    lastHeardAt: string;
+    outstanding: { command: string; since: string } | null;
+  } | null;
 }
 
 /** A new status record for a mailbox. */

@@ -16,6 +16,7 @@
 
 import type { Redis } from "ioredis";
 import type { Config } from "../config/config.ts";
+import type { ConnectionActivity } from "../imap/connection_watchdog.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import type { Logger } from "../log/logger.ts";
 import { accountLabeler } from "../metrics/account_label.ts";
@@ -27,6 +28,7 @@ import { type FollowerOutcome, MailboxFollower } from "./mailbox_follower.ts";
 import { initialStatus, type MailboxStatus } from "./mailbox_status.ts";
 import type { StartPosition } from "./start_position.ts";
 import { ensureGroup } from "../stream/group.ts";
+import { type MailboxCheck, mailboxCheck } from "./readiness.ts";
 
 /** Options of {@link startProducer}. */
 export interface ProducerOptions {
@@ -56,9 +58,9 @@ export interface ProducerOptions {
   readonly start?: StartPosition;
   /** Lease TTL in ms. Default 30 s. */
   readonly leaseTtlMs?: number;
-  /** Longest IDLE before a NOOP health check and a new IDLE. Default 5 min (Gmail: < 29). */
+  /** Longest IDLE before a NOOP health check and a new IDLE. Default `IMAP_IDLE_CHECK_SECONDS`. */
   readonly idleHeartbeatMs?: number;
-  /** Time a NOOP may take before the connection is treated as dead. Default 15 s. */
+  /** Time a NOOP may take before the connection is treated as dead. Default 15 s (at most the command timeout). */
   readonly pingTimeoutMs?: number;
   /** Backoff bounds. */
   readonly retry?: Partial<RetryPolicy>;
@@ -79,12 +81,15 @@ export interface ProducerStatus {
   readonly mailboxes: readonly MailboxStatus[];
 }
 
-/** Readiness for `/ready`: every mailbox connected, standing by, or (with --once) done. */
+/**
+ * Readiness for `/ready`: every mailbox connected and not stuck, standing by,
+ * or (with --once) done.
+ */
 export interface ProducerReadiness {
   /** Whether every mailbox is healthy. */
   readonly ready: boolean;
-  /** Per-mailbox state and verdict. */
-  readonly checks: ReadonlyArray<{ mailbox: string; state: string; ok: boolean }>;
+  /** Per-mailbox state and verdict (with the reason when not ok). */
+  readonly checks: readonly MailboxCheck[];
 }
 
 /** How the producer finished. */
@@ -133,6 +138,8 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
   // Logs carry the account's label, never its address.
   const logger = options.logger.child({ component: "producer", account: label });
   const statuses = mailboxes.map((mailbox) => initialStatus(account, mailbox));
+  const commandTimeoutMs = config.imap.commandTimeoutSeconds * 1000;
+  const idleHeartbeatMs = options.idleHeartbeatMs ?? config.imap.idleCheckSeconds * 1000;
   const followers = mailboxes.map((mailbox, i) =>
     new MailboxFollower({
       ref: { account, mailbox },
@@ -154,8 +161,9 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
         maxMessageBytes: config.producer.maxMessageBytes,
       },
       pollIntervalMs: config.producer.pollIntervalSeconds * 1000,
-      idleHeartbeatMs: options.idleHeartbeatMs ?? 5 * 60_000,
-      pingTimeoutMs: options.pingTimeoutMs ?? 15_000,
+      idleHeartbeatMs,
+      pingTimeoutMs: options.pingTimeoutMs ?? Math.min(15_000, commandTimeoutMs),
+      commandTimeoutMs,
       idle: options.idle ?? true,
       once: options.once ?? false,
       start: options.start ?? { kind: "all" },
@@ -212,18 +220,33 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
     // `/status` is copied to dashboards and tickets: the account appears by its label only.
     status: () => ({
       account: label,
-      mailboxes: statuses.map((s) => labelledStatus(s, account, label)),
+      mailboxes: statuses.map((s, i) => ({
+        ...labelledStatus(s, account, label),
+        connection: connectionView(followers[i]!.activity()),
+      })),
     }),
     ready: () => {
-      const checks = statuses.map((s) => ({
-        mailbox: s.mailbox,
-        state: s.state,
-        ok: !s.parked &&
-          (s.state === "idle" || s.state === "connected" || s.state === "standby" ||
-            (s.state === "stopped" && options.once === true)),
-      }));
+      const bounds = {
+        commandTimeoutMs,
+        idleCheckMs: idleHeartbeatMs,
+        once: options.once === true,
+      };
+      const now = Date.now();
+      const checks = statuses.map((s, i) => mailboxCheck(s, followers[i]!.activity(), bounds, now));
       return { ready: checks.every((c) => c.ok), checks };
     },
     done: run(),
+  };
+}
+
+/** The connection's activity as `/status` shows it (ISO times). */
+function connectionView(activity: ConnectionActivity | undefined): MailboxStatus["connection"] {
+  if (activity === undefined) return null;
+  return {
+    lastHeardAt: new Date(activity.lastHeardAt).toISOString(),
+    outstanding: activity.outstanding === undefined ? null : {
+      command: activity.outstanding.command,
+      since: new Date(activity.outstanding.since).toISOString(),
+    },
   };
 }

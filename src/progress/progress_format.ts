@@ -79,11 +79,14 @@ export function formatBar(
 }
 
 /** One plain line for logs, e.g. `backfill INBOX: 1200/5000 (24%), 350 msg/s, ETA 11s`. */
-export function formatLine(state: ProgressState): string {
+export function formatLine(state: ProgressState, stalledSeconds?: number): string {
   const finished = state.done >= state.total;
+  const stalled = stalledSeconds === undefined
+    ? ""
+    : `, no progress for ${formatSeconds(stalledSeconds)}`;
   return `backfill ${state.label}: ${state.done}/${state.total} (${percent(state)}%), ${
     rateText(state)
-  }, ${finished ? "done" : `ETA ${formatSeconds(progressEta(state))}`}`;
+  }, ${finished ? "done" : `ETA ${formatSeconds(progressEta(state))}`}${stalled}`;
 }
 
 /** What the live line of a mailbox shows. */

@@ -61,8 +61,17 @@ export interface ProgressRendererOptions {
   liveBarThreshold?: number;
   /** Clock in milliseconds. Default `Date.now`. */
   now?: () => number;
-  /** Off a terminal: at most one line per mailbox this often (plus one at the end). Default 10 s. */
+  /**
+   * Off a terminal: one line per mailbox this often while its round is not
+   * done, also when nothing moved (a heartbeat: a stalled sync is visible in
+   * the log), plus one at the end. Default 10 s.
+   */
   logIntervalMs?: number;
+  /**
+   * Off a terminal: check for due heartbeat lines on a timer (unref'd, stopped
+   * by `finish()`). Default true; tests turn it off and call `tick()`.
+   */
+  heartbeatTimer?: boolean;
   /** On a terminal: redraw at most this often (a finished bar is drawn at once). Default 100 ms. */
   redrawIntervalMs?: number;
   /** Width of the bar in characters. Default 24. */
@@ -77,6 +86,8 @@ export interface ProgressRenderer extends Pick<ProducerObserver, "progress" | "p
   progress(ref: MailboxRef, done: number, total: number): void;
   /** A sync round ended: after the first successful one, a live run shows the live line. */
   polled(ref: MailboxRef, seconds: number, outcome: "ok" | "error"): void;
+  /** Logs a heartbeat line for each unfinished round whose last line is `logIntervalMs` old. */
+  tick(): void;
   /**
    * Draws the last state of every line (terminal) and stops redrawing. With
    * `stopped` (Ctrl-C), an unfinished bar says where it stopped instead of an ETA.
@@ -123,6 +134,23 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   const lastLogAt = new Map<string, number>();
   let lastDrawAt: number | undefined;
   let finished = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  function tick(): void {
+    if (finished || options.terminal) return;
+    const at = now();
+    for (const [key, track] of tracks) {
+      const state = track.round;
+      if (state === undefined || state.done >= state.total) continue;
+      if (at - (lastLogAt.get(key) ?? 0) >= logInterval) logLine(key, state, at);
+    }
+  }
+
+  function startHeartbeat(): void {
+    if (heartbeat !== undefined || options.terminal || options.heartbeatTimer === false) return;
+    heartbeat = setInterval(tick, Math.max(100, Math.floor(logInterval / 4)));
+    Deno.unrefTimer(heartbeat);
+  }
 
   function lineOf(track: Track, labelWidth: number, stopped: boolean): string | undefined {
     if (track.live && !track.bigRound) return formatLive(track, labelWidth, stopped);
@@ -167,9 +195,10 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
     if (options.terminal) draw();
   }
 
-  function logLine(key: string, state: ProgressState): void {
-    lastLogAt.set(key, state.updatedAt);
-    const message = formatLine(state);
+  function logLine(key: string, state: ProgressState, at = state.updatedAt): void {
+    lastLogAt.set(key, at);
+    const stalledSeconds = at > state.updatedAt ? (at - state.updatedAt) / 1000 : undefined;
+    const message = formatLine(state, stalledSeconds);
     if (options.log) {
       const rate = progressRate(state);
       options.log(message, {
@@ -179,6 +208,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
         percent: percent(state),
         rate_per_second: rate === undefined ? null : Math.round(rate * 10) / 10,
         eta_seconds: progressEta(state) ?? null,
+        ...(stalledSeconds === undefined ? {} : { stalled_seconds: Math.round(stalledSeconds) }),
       });
     } else {
       options.write(message + "\n");
@@ -209,6 +239,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       if (due || complete || newRound) draw();
       return;
     }
+    startHeartbeat();
     const last = lastLogAt.get(key);
     const roundFinished = complete && (newRound || previous.done < total);
     if (last === undefined || newRound || at - last >= logInterval || roundFinished) {
@@ -239,9 +270,11 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       track.bigRound = false;
       if (options.terminal && changed) draw();
     },
+    tick,
     finish(finishOptions: { stopped?: boolean } = {}): void {
       if (finished) return;
       finished = true;
+      clearInterval(heartbeat);
       if (options.terminal && tracks.size > 0) draw(finishOptions.stopped ?? false);
       area.finish();
     },

@@ -23,6 +23,7 @@ function fixture(options: Partial<ProgressRendererOptions> & { withLog?: boolean
     write: (text) => writes.push(text),
     log: withLog ? (message, fields) => logs.push({ message, fields }) : undefined,
     now: () => clock,
+    heartbeatTimer: false,
     ...rest,
   });
   return {
@@ -235,4 +236,27 @@ Deno.test("log lines printed through the shared area stay above the bars", () =>
   ]);
   assert.match(shown[2]!, /^INBOX {2}\[.*\] {2}50\/100 .* stopped$/);
   assert.equal(shown.length, 3);
+});
+
+Deno.test("off a terminal, a stalled round still logs a heartbeat line every logIntervalMs", () => {
+  const f = fixture({ terminal: false, logIntervalMs: 10_000, withLog: true });
+  f.renderer.progress(INBOX, 0, 1000);
+  f.advance(2_000);
+  f.renderer.progress(INBOX, 100, 1000);
+  // Then nothing moves (a stalled connection): ticks keep the log alive.
+  for (let i = 0; i < 6; i++) {
+    f.advance(5_000);
+    f.renderer.tick();
+  }
+  assert.deepEqual(f.logs.map((l) => l.fields.done), [0, 100, 100, 100]);
+  assert.equal(
+    f.logs[1]!.message,
+    "backfill INBOX: 100/1000 (10%), 50.0 msg/s, ETA 18s, no progress for 10s",
+  );
+  assert.equal(f.logs[3]!.fields.stalled_seconds, 30);
+  f.renderer.progress(INBOX, 1000, 1000);
+  f.advance(30_000);
+  f.renderer.tick();
+  assert.equal(f.logs.length, 5, "a finished round logs no heartbeat");
+  f.renderer.finish();
 });

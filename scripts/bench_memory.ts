@@ -1,0 +1,193 @@
+/**
+ * Memory of a long initial sync: runs the producer in this process on a
+ * private Dovecot and Redis with N realistic messages and, every
+ * `--every` messages, collects garbage and prints RSS and the V8 heap. A
+ * flat producer keeps `heap used` (after GC) flat; the slope over the second
+ * half of the run is printed in MB per 1,000 messages.
+ *
+ *   deno run -A --v8-flags=--expose-gc scripts/bench_memory.ts [--messages 30000] [--every 2000]
+ *   deno run -A scripts/bench_memory.ts --cli [--messages 30000] [--every 2000]
+ *
+ * `--dry-run` (in-process only) builds every payload but writes nothing to
+ * Redis, which tells the IMAP side's memory from the Redis side's.
+ *
+ * With `--cli`, `ingest produce --once` runs as a child process instead and
+ * its RSS (VmRSS from /proc) is sampled against the stream's length, as an
+ * operator would see it (no forced GC, no heap figures).
+ *
+ * @module
+ */
+
+import { getHeapSpaceStatistics } from "node:v8";
+import { Redis } from "ioredis";
+import { loadConfig } from "../src/config/config.ts";
+import { passwordCredentials } from "../src/imap/credentials.ts";
+import { silentLogger } from "../src/log/logger.ts";
+import { startProducer } from "../src/producer/producer.ts";
+import { startDovecot } from "../tests/harness/dovecot.ts";
+import { realisticMessage } from "../tests/harness/mail.ts";
+import { pipelineEnv, TEST_USER } from "../tests/harness/pipeline_env.ts";
+import { startRedis } from "../tests/harness/redis_server.ts";
+
+function flag(name: string, fallback: string): string {
+  const index = Deno.args.indexOf(`--${name}`);
+  return index >= 0 ? Deno.args[index + 1]! : fallback;
+}
+
+const COUNT = Number(flag("messages", "30000"));
+const CLI = Deno.args.includes("--cli");
+/** Payloads are built and dropped: no Redis writes (tells IMAP-side memory from Redis-side). */
+const DRY_RUN = Deno.args.includes("--dry-run");
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+const EVERY = Number(flag("every", "2000"));
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) console.error("note: run with --v8-flags=--expose-gc for heap figures after GC");
+
+async function* mailbox(count: number): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < count; i++) yield await realisticMessage(i);
+}
+
+interface Sample {
+  done: number;
+  rssMb: number;
+  heapMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+}
+
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+function sample(done: number): Sample {
+  gc?.();
+  const usage = Deno.memoryUsage();
+  return {
+    done,
+    rssMb: mb(usage.rss),
+    heapMb: mb(usage.heapUsed),
+    heapTotalMb: mb(usage.heapTotal),
+    externalMb: mb(usage.external),
+  };
+}
+
+/** Least-squares slope of `y` over `done`, per 1,000 messages. */
+function slope(samples: readonly Sample[], y: (s: Sample) => number): number {
+  const n = samples.length;
+  if (n < 2) return 0;
+  const mx = samples.reduce((a, s) => a + s.done, 0) / n;
+  const my = samples.reduce((a, s) => a + y(s), 0) / n;
+  const num = samples.reduce((a, s) => a + (s.done - mx) * (y(s) - my), 0);
+  const den = samples.reduce((a, s) => a + (s.done - mx) ** 2, 0);
+  return den === 0 ? 0 : (num / den) * 1000;
+}
+
+await using dovecot = await startDovecot();
+await using redisServer = await startRedis();
+const redis = new Redis(redisServer.port, "127.0.0.1");
+try {
+  const seeding = performance.now();
+  await dovecot.seedMaildir(TEST_USER, "INBOX", mailbox(COUNT));
+  console.error(
+    `seeded ${COUNT} messages in ${((performance.now() - seeding) / 1000).toFixed(1)} s`,
+  );
+  const env = {
+    ...pipelineEnv({ imapPort: dovecot.port, redisUrl: redisServer.url, stream: "mem" }),
+    STREAM_BACKLOG_LIMIT: String(COUNT * 10),
+    REDIS_MAX_STREAM_LENGTH: String(COUNT * 10),
+  };
+  if (CLI) {
+    await runCli(env, redis);
+    Deno.exit(0);
+  }
+  const samples: Sample[] = [sample(0)];
+  let next = EVERY;
+  const started = performance.now();
+  const producer = startProducer({
+    config: loadConfig({ env }),
+    account: TEST_USER,
+    credentials: passwordCredentials(TEST_USER, "secret"),
+    redis,
+    logger: silentLogger,
+    signal: new AbortController().signal,
+    once: true,
+    dryRun: DRY_RUN ? () => {} : undefined,
+    observer: {
+      progress(_ref, done) {
+        if (done >= next) {
+          next += EVERY;
+          samples.push(sample(done));
+        }
+      },
+    },
+  });
+  const result = await producer.done;
+  const seconds = (performance.now() - started) / 1000;
+  samples.push(sample(COUNT));
+  if (Deno.args.includes("--spaces")) {
+    for (const space of getHeapSpaceStatistics()) {
+      console.log(
+        `${space.space_name.padEnd(28)} size ${mb(space.space_size).toFixed(1)} MB, used ${
+          mb(space.space_used_size).toFixed(1)
+        } MB`,
+      );
+    }
+  }
+  console.log("messages  rss MB  heap used MB  heap total MB  external MB");
+  for (const s of samples) {
+    console.log(
+      `${String(s.done).padStart(8)}  ${s.rssMb.toFixed(1).padStart(6)}  ${
+        s.heapMb.toFixed(1).padStart(12)
+      }  ${s.heapTotalMb.toFixed(1).padStart(13)}  ${s.externalMb.toFixed(1).padStart(11)}`,
+    );
+  }
+  const secondHalf = samples.filter((s) => s.done >= COUNT / 2);
+  console.log(
+    `${await redis.xlen("mem")} entries in ${seconds.toFixed(1)} s (ok: ${result.ok}); ` +
+      `second half slope per 1,000 messages: rss ${
+        slope(secondHalf, (s) => s.rssMb).toFixed(2)
+      } MB, ` +
+      `heap ${slope(secondHalf, (s) => s.heapMb).toFixed(2)} MB`,
+  );
+} finally {
+  redis.disconnect();
+}
+
+/** `ingest produce --once` as a child: VmRSS sampled against XLEN. */
+async function runCli(env: Record<string, string>, redis: Redis): Promise<void> {
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, "--env-file", "/nonexistent", "produce", "--once"],
+    env: { LOG_FORMAT: "json", LOG_LEVEL: "info", HEALTH_PORT: "0", ...env },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const rows: Array<{ done: number; rssMb: number }> = [];
+  let next = 0;
+  let peakKb = 0;
+  const status = child.status;
+  let exited = false;
+  status.then(() => (exited = true));
+  while (!exited) {
+    const done = await redis.xlen("mem");
+    try {
+      const text = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(text)?.[1] ?? 0);
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+) kB/.exec(text)?.[1] ?? 0));
+      if (done >= next) {
+        rows.push({ done, rssMb: rssKb / 1024 });
+        next = done + EVERY;
+      }
+    } catch { /* exited */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const code = (await status).code;
+  console.log("messages  rss MB");
+  for (const row of rows) {
+    console.log(`${String(row.done).padStart(8)}  ${row.rssMb.toFixed(1).padStart(6)}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `exit ${code}; ${await redis.xlen("mem")} entries in ${seconds.toFixed(1)} s; peak RSS ${
+      (peakKb / 1024).toFixed(0)
+    } MB`,
+  );
+}
