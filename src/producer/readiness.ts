@@ -40,7 +40,11 @@ export function mailboxCheck(
   const { mailbox, state } = status;
   const verdict = (reason?: string): MailboxCheck =>
     reason === undefined ? { mailbox, state, ok: true } : { mailbox, state, ok: false, reason };
-  if (status.parked) return verdict("parked: the credentials need `ingest auth setup`");
+  if (status.parked) {
+    return verdict(
+      "needs_reauth: the login was refused: fix IMAP_PASSWORD or run `ingest auth setup`",
+    );
+  }
   if (state === "standby") return verdict();
   if (state === "stopped") return verdict(bounds.once ? undefined : "stopped");
   if (state !== "connected" && state !== "idle") return verdict(`not connected (${state})`);

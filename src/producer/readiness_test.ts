@@ -23,7 +23,7 @@ Deno.test("mailboxCheck: not connected, parked, or stopped in a long run is not 
     assert.match(check.reason!, /not connected/);
   }
   assert.match(
-    mailboxCheck(status({ state: "parked", parked: true }), undefined, BOUNDS, NOW).reason!,
+    mailboxCheck(status({ state: "needs_reauth", parked: true }), undefined, BOUNDS, NOW).reason!,
     /ingest auth setup/,
   );
   assert.equal(mailboxCheck(status({ state: "stopped" }), undefined, BOUNDS, NOW).ok, false);
