@@ -18,11 +18,18 @@
 import type { Redis } from "ioredis";
 import { RedisError } from "../errors.ts";
 import { cursorKey, leaseKey, type MailboxRef, publishedIndexKey } from "../redis/keys.ts";
-import { idempotencyKey, type MailboxResetPayload } from "../stream/entry.ts";
-import type { EmailPayload } from "../stream/entry.ts";
-import { mailboxResetEntryFields } from "../stream/entry.ts";
+import {
+  type EmailPayload,
+  emailEntryFields,
+  type MailboxResetPayload,
+  mailboxResetEntryFields,
+} from "../stream/entry.ts";
 import { LuaScript } from "../redis/lua_script.ts";
 
+// ARGV: 1 lease token, 2-3 expected uidvalidity and last uid, 4-5 new ones,
+// 6 poll time, 7 the reset entry's field count n (0: none) and its n fields,
+// then the email count and per email: dedupe id, field count m, m fields.
+// The fields come from stream/entry.ts, the one owner of the entry format.
 const COMMIT = new LuaScript(`
 local stream, lease, lastUidKey, validityKey, pollKey, totalKey, index =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
@@ -35,19 +42,24 @@ if validity ~= ARGV[2] or lastUid ~= ARGV[3] then
   return {'CURSOR_MOVED', 0, 0}
 end
 local published, skipped = 0, 0
-if ARGV[7] ~= '' then
-  redis.call('XADD', stream, '*', 'type', 'mailbox_reset', 'idempotency_key', ARGV[7], 'payload', ARGV[8])
+local at = 8
+local resetCount = tonumber(ARGV[7])
+if resetCount > 0 then
+  redis.call('XADD', stream, '*', unpack(ARGV, at, at + resetCount - 1))
 end
-local count = tonumber(ARGV[9])
-for i = 0, count - 1 do
-  local dedupe, key, payload = ARGV[10 + i * 3], ARGV[11 + i * 3], ARGV[12 + i * 3]
+at = at + resetCount
+local count = tonumber(ARGV[at])
+at = at + 1
+for i = 1, count do
+  local dedupe, n = ARGV[at], tonumber(ARGV[at + 1])
   if redis.call('SISMEMBER', index, dedupe) == 1 then
     skipped = skipped + 1
   else
-    redis.call('XADD', stream, '*', 'type', 'email', 'idempotency_key', key, 'payload', payload)
+    redis.call('XADD', stream, '*', unpack(ARGV, at + 2, at + 1 + n))
     redis.call('SADD', index, dedupe)
     published = published + 1
   end
+  at = at + 2 + n
 end
 redis.call('SET', validityKey, ARGV[4])
 redis.call('SET', lastUidKey, ARGV[5])
@@ -95,7 +107,7 @@ export type CommitResult =
 /** Runs the atomic commit of one batch. */
 export async function commitBatch(redis: Redis, request: CommitRequest): Promise<CommitResult> {
   const { ref } = request;
-  const resetFields = request.reset ? mailboxResetEntryFields(request.reset) : undefined;
+  const resetFields = request.reset ? mailboxResetEntryFields(request.reset) : [];
   const args: (string | number)[] = [
     request.leaseToken,
     request.expected.uidValidity === null ? "" : String(request.expected.uidValidity),
@@ -103,17 +115,13 @@ export async function commitBatch(redis: Redis, request: CommitRequest): Promise
     String(request.uidValidity),
     String(request.lastUid),
     (request.now ?? new Date()).toISOString(),
-    resetFields?.[3] ?? "",
-    resetFields?.[5] ?? "",
+    resetFields.length,
+    ...resetFields,
     request.entries.length,
   ];
   for (const entry of request.entries) {
-    const p = entry.payload;
-    args.push(
-      entry.dedupeId,
-      idempotencyKey(p.account, p.mailbox, p.uidvalidity, p.uid),
-      JSON.stringify(p),
-    );
+    const fields = emailEntryFields(entry.payload);
+    args.push(entry.dedupeId, fields.length, ...fields);
   }
   const keys = [
     request.stream,

@@ -47,6 +47,30 @@ export async function readCursor(redis: Redis, ref: MailboxRef): Promise<Cursor 
   };
 }
 
+/** The part of a cursor a commit compares against: `null` fields mean "key absent". */
+export interface CursorPosition {
+  /** UIDVALIDITY stored with the cursor; `null` before the first sync. */
+  readonly uidValidity: number | null;
+  /** Last committed UID; `null` when never written. */
+  readonly lastUid: number | null;
+}
+
+/**
+ * Reads the cursor's UIDVALIDITY and last UID exactly as stored (absent keys
+ * stay `null`, unlike {@link readCursor}), which is what the producer's
+ * compare-and-set commit expects to find.
+ */
+export async function readCursorPosition(redis: Redis, ref: MailboxRef): Promise<CursorPosition> {
+  const [lastUid, uidValidity] = await redis.mget(
+    cursorKey(ref, "last_uid"),
+    cursorKey(ref, "uidvalidity"),
+  );
+  return {
+    lastUid: lastUid == null ? null : Number(lastUid),
+    uidValidity: uidValidity == null ? null : Number(uidValidity),
+  };
+}
+
 /** Every mailbox with state, sorted by account then mailbox. */
 export async function listCursors(redis: Redis): Promise<Cursor[]> {
   const refs: MailboxRef[] = [];

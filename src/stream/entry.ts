@@ -126,7 +126,10 @@ export function idempotencyKey(
   return `${account}:${mailbox}:${uidValidity}:${uid}`;
 }
 
-/** Stream fields of an email entry, in the order they are written. */
+/**
+ * Stream fields of an email entry, in the order they are written: the
+ * producer's commit script XADDs exactly this list (it names no field itself).
+ */
 export function emailEntryFields(payload: EmailPayload): string[] {
   return [
     "type",
@@ -138,7 +141,7 @@ export function emailEntryFields(payload: EmailPayload): string[] {
   ];
 }
 
-/** Stream fields of a mailbox_reset control entry. */
+/** Stream fields of a mailbox_reset control entry (written by the commit script as given). */
 export function mailboxResetEntryFields(payload: MailboxResetPayload): string[] {
   return [
     "type",
