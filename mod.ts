@@ -184,7 +184,7 @@ export type {
 } from "./src/auth/oauth_client.ts";
 export type { ConnectionState, ProcessOutcome } from "./src/observe/events.ts";
 export type { RetryPolicy } from "./src/producer/failure_policy.ts";
-export type { FollowerOutcome } from "./src/producer/mailbox_follower.ts";
+export type { FollowerOutcome } from "./src/producer/mailbox_supervisor.ts";
 export type { MailboxStatus } from "./src/producer/mailbox_status.ts";
 export type { DeadLetterPage, Replayed } from "./src/dlq/dead_letter_queue.ts";
 export type { LoopbackFlowOptions } from "./src/auth/loopback_flow.ts";

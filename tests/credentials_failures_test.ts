@@ -69,7 +69,7 @@ Deno.test("a long-running producer with a refused password parks the account: ne
     const mailbox = body.producer.mailboxes[0];
     assert.equal(mailbox.state, "needs_reauth");
     assert.equal(mailbox.parked, true);
-    assert.match(mailbox.lastError.message, /IMAP_PASSWORD/);
+    assert.match(mailbox.last_error.message, /IMAP_PASSWORD/);
     assert.equal(body.producer.account, hashedAccountLabel(TEST_USER));
     assert.doesNotMatch(status, new RegExp(TEST_USER), "/status shows the address");
     const ready = await fetch(`${base}/ready`);

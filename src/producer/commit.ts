@@ -19,10 +19,10 @@ import type { Redis } from "ioredis";
 import { RedisError } from "../errors.ts";
 import { cursorKey, leaseKey, type MailboxRef, publishedIndexKey } from "../redis/keys.ts";
 import {
-  type EmailPayload,
   emailEntryFields,
-  type MailboxResetPayload,
+  type EmailPayload,
   mailboxResetEntryFields,
+  type MailboxResetPayload,
 } from "../stream/entry.ts";
 import { LuaScript } from "../redis/lua_script.ts";
 

@@ -1,8 +1,9 @@
 /**
  * The producer: follows one account's mailboxes over IMAP and commits every
- * new message to the Redis Stream exactly once. One {@link MailboxFollower}
+ * new message to the Redis Stream exactly once. One {@link MailboxSupervisor}
  * (one IMAP connection) per mailbox, so a failing mailbox never stops the
- * others.
+ * others; each publishes through the mode picked once here (Redis, or a dry
+ * run that writes nothing).
  *
  * @example
  * ```ts
@@ -24,10 +25,18 @@ import type { ProducerObserver } from "../observe/events.ts";
 import type { EmailPayload } from "../stream/entry.ts";
 import { preflightCredentials } from "./credentials_preflight.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./failure_policy.ts";
-import { type FollowerOutcome, MailboxFollower } from "./mailbox_follower.ts";
+import { dryRunMode } from "./dry_run_publisher.ts";
+import {
+  type FollowerOutcome,
+  MailboxSupervisor,
+  type SupervisorSettings,
+} from "./mailbox_supervisor.ts";
+import { MailboxReport } from "./mailbox_report.ts";
 import { initialStatus, type MailboxStatus } from "./mailbox_status.ts";
+import { type MailboxStatusView, mailboxStatusView } from "./mailbox_status_view.ts";
+import type { PublishingMode } from "./publisher.ts";
+import { redisMode } from "./redis_publisher.ts";
 import type { StartPosition } from "./start_position.ts";
-import { ensureGroup } from "../stream/group.ts";
 import { type MailboxCheck, mailboxCheck } from "./readiness.ts";
 
 /** Options of {@link startProducer}. */
@@ -73,12 +82,22 @@ export interface ProducerOptions {
   readonly shutdownGraceMs?: number;
 }
 
-/** The producer's status (JSON-friendly). */
+/** The producer's status. */
 export interface ProducerStatus {
   /** The account's label (`ACCOUNT_ALIAS` or a hash, as in metrics), never its address. */
   readonly account: string;
   /** One entry per followed mailbox (accounts by label). */
   readonly mailboxes: readonly MailboxStatus[];
+  /** The snake_case view that `/status` serves (what `JSON.stringify` prints). */
+  toJSON(): ProducerStatusView;
+}
+
+/** The producer's status as `/status` serves it (snake_case). */
+export interface ProducerStatusView {
+  /** The account's label. */
+  readonly account: string;
+  /** One view per followed mailbox. */
+  readonly mailboxes: readonly MailboxStatusView[];
 }
 
 /**
@@ -104,7 +123,7 @@ export interface ProducerResult {
 
 /** A running producer. */
 export interface ProducerHandle {
-  /** Current per-mailbox status (JSON-friendly). */
+  /** Current per-mailbox status; serialises to its snake_case view. */
   status(): ProducerStatus;
   /** Readiness for `/ready`. */
   ready(): ProducerReadiness;
@@ -130,7 +149,7 @@ export function labelledStatus(
 
 /** Starts following the mailboxes; see {@link ProducerHandle}. */
 export function startProducer(options: ProducerOptions): ProducerHandle {
-  const { config, account, redis, signal } = options;
+  const { config, account } = options;
   const mailboxes = [...new Set(options.mailboxes ?? config.imap.mailboxes)];
   const label = accountLabeler({ accountAlias: config.observability.accountAlias, account })(
     account,
@@ -138,105 +157,139 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
   // Logs carry the account's label, never its address.
   const logger = options.logger.child({ component: "producer", account: label });
   const statuses = mailboxes.map((mailbox) => initialStatus(account, mailbox));
-  const commandTimeoutMs = config.imap.commandTimeoutSeconds * 1000;
-  const idleHeartbeatMs = options.idleHeartbeatMs ?? config.imap.idleCheckSeconds * 1000;
-  const followers = mailboxes.map((mailbox, i) =>
-    new MailboxFollower({
-      ref: { account, mailbox },
+  const settings = supervisorSettings(options);
+  const mode = publishingMode(options);
+  const followers = mailboxes.map((mailbox, i) => {
+    const ref = { account, mailbox };
+    const mailboxLogger = logger.child({ mailbox });
+    const report = new MailboxReport({
+      ref,
+      status: statuses[i]!,
+      observer: options.observer ?? {},
+      logger: mailboxLogger,
+    });
+    return new MailboxSupervisor({
       server: { host: config.imap.host, port: config.imap.port, secure: config.imap.tls },
       credentials: options.credentials,
-      redis,
-      logger: logger.child({ mailbox }),
-      observer: options.observer ?? {},
-      status: statuses[i]!,
-      dryRun: options.dryRun,
-    }, {
-      stream: config.redis.streamName,
-      maxStreamLength: config.redis.maxStreamLength,
-      backlogLimit: config.producer.backlogLimit,
-      batchSize: config.producer.batchSize,
-      limits: {
-        bodyTextChars: config.producer.bodyTextChars,
-        bodyHtmlChars: config.producer.bodyHtmlChars,
-        maxMessageBytes: config.producer.maxMessageBytes,
-      },
-      pollIntervalMs: config.producer.pollIntervalSeconds * 1000,
-      idleHeartbeatMs,
-      pingTimeoutMs: options.pingTimeoutMs ?? Math.min(15_000, commandTimeoutMs),
-      commandTimeoutMs,
-      idle: options.idle ?? true,
-      once: options.once ?? false,
-      start: options.start ?? { kind: "all" },
-      leaseTtlMs: options.leaseTtlMs ?? 30_000,
-      retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
-      onceMaxAttempts: 5,
-      backlogCheckMs: 2_000,
-      reauthRecheckMs: options.reauthRecheckMs ?? 60_000,
-    })
-  );
-
-  async function run(): Promise<ProducerResult> {
-    // A token file others can read (or a wrong key) stops the start with its fix.
-    await preflightCredentials(options.credentials);
-    if (!options.dryRun) {
-      // Before the first entry exists, so trimming protects it even if no worker ever ran.
-      await ensureGroup(redis, config.redis.streamName, config.worker.group);
-    }
-    logger.info("producer started", {
-      mailboxes: mailboxes.length,
-      once: options.once ?? false,
-      dry_run: options.dryRun !== undefined,
-    });
-    const shutdown = new AbortController();
-    const cutOff = () => {
-      // Followers get a grace period to finish their batch; then connections are cut.
-      const timer = setTimeout(() => {
-        logger.warn("shutdown grace period over: closing IMAP connections");
-        for (const follower of followers) follower.forceClose();
-      }, options.shutdownGraceMs ?? 7_000);
-      shutdown.signal.addEventListener("abort", () => clearTimeout(timer));
-    };
-    signal.addEventListener("abort", cutOff, { once: true });
-    try {
-      const outcomes = await Promise.all(followers.map((follower) => follower.run(signal)));
-      const byMailbox = Object.fromEntries(mailboxes.map((m, i) => [m, outcomes[i]!]));
-      const ok = outcomes.every((o) => o === "caught_up" || o === "stopped");
-      logger.info("producer stopped", { outcomes: byMailbox });
-      const problems = Object.fromEntries(
-        statuses.flatMap((s, i) =>
-          outcomes[i] === "failed" || outcomes[i] === "parked"
-            ? [[s.mailbox, s.lastError?.message ?? outcomes[i]!]]
-            : []
-        ),
-      );
-      return { ok, outcomes: byMailbox, problems };
-    } finally {
-      signal.removeEventListener("abort", cutOff);
-      shutdown.abort();
-    }
-  }
-
+      logger: mailboxLogger,
+      report,
+      publisher: mode.publisher(ref, report, mailboxLogger),
+    }, settings);
+  });
+  const bounds = {
+    commandTimeoutMs: settings.commandTimeoutMs,
+    idleCheckMs: settings.idleHeartbeatMs,
+    once: settings.once,
+  };
   return {
     // `/status` is copied to dashboards and tickets: the account appears by its label only.
-    status: () => ({
-      account: label,
-      mailboxes: statuses.map((s, i) => ({
-        ...labelledStatus(s, account, label),
-        connection: connectionView(followers[i]!.activity()),
-      })),
-    }),
-    ready: () => {
-      const bounds = {
-        commandTimeoutMs,
-        idleCheckMs: idleHeartbeatMs,
-        once: options.once === true,
+    status: () => {
+      const view = {
+        account: label,
+        mailboxes: statuses.map((s, i) => ({
+          ...labelledStatus(s, account, label),
+          connection: connectionView(followers[i]!.activity()),
+        })),
       };
+      return {
+        ...view,
+        toJSON: () => ({ account: label, mailboxes: view.mailboxes.map(mailboxStatusView) }),
+      };
+    },
+    ready: () => {
       const now = Date.now();
       const checks = statuses.map((s, i) => mailboxCheck(s, followers[i]!.activity(), bounds, now));
       return { ready: checks.every((c) => c.ok), checks };
     },
-    done: run(),
+    done: runFollowers(options, { mode, followers, statuses, logger }),
   };
+}
+
+/** What {@link runFollowers} runs. */
+interface Followers {
+  readonly mode: PublishingMode;
+  readonly followers: readonly MailboxSupervisor[];
+  readonly statuses: readonly MailboxStatus[];
+  readonly logger: Logger;
+}
+
+/** Readies the stream, runs every supervisor to its end, cuts connections after the grace period. */
+async function runFollowers(options: ProducerOptions, run: Followers): Promise<ProducerResult> {
+  const { signal } = options;
+  const { followers, statuses, logger } = run;
+  const mailboxes = statuses.map((s) => s.mailbox);
+  // A token file others can read (or a wrong key) stops the start with its fix.
+  await preflightCredentials(options.credentials);
+  await run.mode.prepareStream();
+  logger.info("producer started", {
+    mailboxes: mailboxes.length,
+    once: options.once ?? false,
+    dry_run: options.dryRun !== undefined,
+  });
+  const shutdown = new AbortController();
+  const cutOff = () => {
+    // Followers get a grace period to finish their batch; then connections are cut.
+    const timer = setTimeout(() => {
+      logger.warn("shutdown grace period over: closing IMAP connections");
+      for (const follower of followers) follower.forceClose();
+    }, options.shutdownGraceMs ?? 7_000);
+    shutdown.signal.addEventListener("abort", () => clearTimeout(timer));
+  };
+  signal.addEventListener("abort", cutOff, { once: true });
+  try {
+    const outcomes = await Promise.all(followers.map((follower) => follower.run(signal)));
+    const byMailbox = Object.fromEntries(mailboxes.map((m, i) => [m, outcomes[i]!]));
+    const ok = outcomes.every((o) => o === "caught_up" || o === "stopped");
+    logger.info("producer stopped", { outcomes: byMailbox });
+    const problems = Object.fromEntries(
+      statuses.flatMap((s, i) =>
+        outcomes[i] === "failed" || outcomes[i] === "parked"
+          ? [[s.mailbox, s.lastError?.message ?? outcomes[i]!]]
+          : []
+      ),
+    );
+    return { ok, outcomes: byMailbox, problems };
+  } finally {
+    signal.removeEventListener("abort", cutOff);
+    shutdown.abort();
+  }
+}
+
+/** The supervisors' tuning, from the config and the options' defaults. */
+function supervisorSettings(options: ProducerOptions): SupervisorSettings {
+  const { config } = options;
+  const commandTimeoutMs = config.imap.commandTimeoutSeconds * 1000;
+  return {
+    batchSize: config.producer.batchSize,
+    limits: {
+      bodyTextChars: config.producer.bodyTextChars,
+      bodyHtmlChars: config.producer.bodyHtmlChars,
+      maxMessageBytes: config.producer.maxMessageBytes,
+    },
+    pollIntervalMs: config.producer.pollIntervalSeconds * 1000,
+    idleHeartbeatMs: options.idleHeartbeatMs ?? config.imap.idleCheckSeconds * 1000,
+    pingTimeoutMs: options.pingTimeoutMs ?? Math.min(15_000, commandTimeoutMs),
+    commandTimeoutMs,
+    idle: options.idle ?? true,
+    once: options.once ?? false,
+    start: options.start ?? { kind: "all" },
+    retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    onceMaxAttempts: 5,
+    reauthRecheckMs: options.reauthRecheckMs ?? 60_000,
+  };
+}
+
+/** How this producer publishes: the one place where a dry run is told apart. */
+function publishingMode(options: ProducerOptions): PublishingMode {
+  const { config, redis } = options;
+  if (options.dryRun) return dryRunMode(redis, options.dryRun);
+  return redisMode(redis, config.worker.group, {
+    stream: config.redis.streamName,
+    maxStreamLength: config.redis.maxStreamLength,
+    backlogLimit: config.producer.backlogLimit,
+    backlogCheckMs: 2_000,
+    leaseTtlMs: options.leaseTtlMs ?? 30_000,
+  });
 }
 
 /** The connection's activity as `/status` shows it (ISO times). */

@@ -1,0 +1,62 @@
+/**
+ * The JSON view of a producer's status, as `/status` serves it: snake_case
+ * keys like every JSON view of the project (`last_poll_at`, `last_error`,
+ * `lease_held`, `backlog_paused`, ...). The in-memory {@link MailboxStatus}
+ * stays a typed camelCase object; this view is the one wire format of it.
+ *
+ * @module
+ */
+
+import type { FollowerState, MailboxStatus } from "./mailbox_status.ts";
+
+/** One mailbox in `/status`. */
+export interface MailboxStatusView {
+  readonly account: string;
+  readonly mailbox: string;
+  readonly state: FollowerState;
+  /** Committed position, in the seed's cursor key names; `null` before the first sync. */
+  readonly cursor: { readonly last_uid: number; readonly uidvalidity: number } | null;
+  /** ISO time of the last successful sync round. */
+  readonly last_poll_at: string | null;
+  /** The last failure (message only, no mail content). */
+  readonly last_error: { readonly message: string; readonly at: string } | null;
+  /** Waiting for new credentials (`needs_reauth`). */
+  readonly parked: boolean;
+  /** Fetching paused because the stream backlog is above the limit. */
+  readonly backlog_paused: boolean;
+  /** This process holds the mailbox lease. */
+  readonly lease_held: boolean;
+  /** Entries published by this process. */
+  readonly published: number;
+  /** Messages recognised as already published and skipped. */
+  readonly skipped: number;
+  /** The open IMAP connection (ISO times); `null` while none is open. */
+  readonly connection: {
+    readonly last_heard_at: string;
+    readonly outstanding: { readonly command: string; readonly since: string } | null;
+  } | null;
+}
+
+/** The snake_case view of one mailbox's status. */
+export function mailboxStatusView(status: MailboxStatus): MailboxStatusView {
+  const { cursor, connection } = status;
+  return {
+    account: status.account,
+    mailbox: status.mailbox,
+    state: status.state,
+    cursor: cursor && { last_uid: cursor.lastUid, uidvalidity: cursor.uidValidity },
+    last_poll_at: status.lastPollAt,
+    last_error: status.lastError && { ...status.lastError },
+    parked: status.parked,
+    backlog_paused: status.backlogPaused,
+    lease_held: status.leaseHeld,
+    published: status.published,
+    skipped: status.skipped,
+    connection: connection
+      ? {
+        last_heard_at: connection.lastHeardAt,
+        outstanding: connection.outstanding && { ...connection.outstanding },
+      }
+      : null,
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * The Redis publisher: each batch is one atomic commit of stream entries and
+ * cursor (see `commit.ts`), fenced by the mailbox lease; before each batch it
+ * waits while the workers' backlog is above the limit; after each it does the
+ * housekeeping (bandwidth accounting, trimming) off the critical path.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { describeError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { bandwidthHour, bandwidthKey, type MailboxRef } from "../redis/keys.ts";
+import { sleep } from "../retry/backoff.ts";
+import { readCursorPosition } from "../state/cursor.ts";
+import { ensureGroup } from "../stream/group.ts";
+import { streamBacklog } from "./backlog.ts";
+import { commitBatch, type CommitEntry } from "./commit.ts";
+import { reconcileCursor } from "./cursor_reconcile.ts";
+import { CursorMovedError, LeaseLostError, viaRedis } from "./follower_errors.ts";
+import { MailboxLease } from "./lease.ts";
+import type { MailboxReport } from "./mailbox_report.ts";
+import type { Position, PublishBatch, Publisher, PublishingMode, StartPoint } from "./publisher.ts";
+import { trimStream } from "./trim.ts";
+
+/** Tuning of a {@link RedisPublisher} (durations in ms). */
+export interface RedisPublisherSettings {
+  /** The stream (`REDIS_STREAM_NAME`). */
+  readonly stream: string;
+  /** Retention target for trimming (`REDIS_MAX_STREAM_LENGTH`). */
+  readonly maxStreamLength: number;
+  /** Unprocessed entries above which publishing pauses (`STREAM_BACKLOG_LIMIT`). */
+  readonly backlogLimit: number;
+  /** Recheck interval while paused for backlog (the producer uses 2 s). */
+  readonly backlogCheckMs: number;
+  /** Mailbox lease TTL (at least 1000). */
+  readonly leaseTtlMs: number;
+}
+
+/** What a {@link RedisPublisher} works with. */
+export interface RedisPublisherOptions {
+  readonly redis: Redis;
+  readonly ref: MailboxRef;
+  readonly report: MailboxReport;
+  readonly logger: Logger;
+  readonly settings: RedisPublisherSettings;
+}
+
+/** While paused for backlog, IMAP is pinged this often so the connection stays open. */
+const PAUSED_PING_MS = 60_000;
+
+/** Commits to Redis; see the module documentation. */
+export class RedisPublisher implements Publisher {
+  readonly lease: MailboxLease;
+  readonly #o: RedisPublisherOptions;
+  /** Backlog at the last check, minus what this process had published by then. */
+  #backlog: number | undefined;
+  #chores: Promise<void> = Promise.resolve();
+
+  constructor(options: RedisPublisherOptions) {
+    this.#o = options;
+    this.lease = new MailboxLease(options.redis, options.ref, options.settings.leaseTtlMs);
+  }
+
+  async prepare(uidValidity: number, start: StartPoint): Promise<Position> {
+    const { redis, ref, report, logger, settings } = this.#o;
+    for (let tries = 0;; tries++) {
+      const stored = await viaRedis("GET cursor", () => readCursorPosition(redis, ref));
+      const plan = await reconcileCursor(stored, uidValidity, { ref, start, logger });
+      if (plan.kind === "resume") return report.moved(plan.position);
+      const result = await viaRedis("commit", () =>
+        commitBatch(redis, {
+          stream: settings.stream,
+          ref,
+          leaseToken: this.lease.token,
+          expected: plan.expected,
+          uidValidity,
+          lastUid: plan.position.lastUid,
+          entries: [],
+          reset: plan.reset,
+        }));
+      if (result.status === "lease_lost") throw new LeaseLostError();
+      if (result.status === "ok") {
+        if (plan.reset) report.notify((o) => o.mailboxReset?.(ref));
+        return report.moved(plan.position);
+      }
+      if (tries > 5) throw new CursorMovedError();
+    }
+  }
+
+  async publish(position: Position, batch: PublishBatch, bytes: number): Promise<Position> {
+    const { ref, report, logger } = this.#o;
+    const next = await this.#commit(position, batch.lastUid, batch.entries);
+    const parseErrors = batch.entries.filter((e) => e.payload.parse_error !== undefined).length;
+    for (let i = 0; i < parseErrors; i++) report.notify((o) => o.parseError?.(ref));
+    if (parseErrors > 0) logger.warn("messages published with parse_error", { count: parseErrors });
+    this.#housekeeping(bytes);
+    return next;
+  }
+
+  recordPoll(position: Position): Promise<Position> {
+    return this.#commit(position, position.lastUid, []);
+  }
+
+  /** The atomic commit; throws on a lost lease or a cursor moved by someone else. */
+  async #commit(
+    position: Position,
+    lastUid: number,
+    entries: readonly CommitEntry[],
+  ): Promise<Position> {
+    const { redis, ref, report, logger, settings } = this.#o;
+    const result = await viaRedis("commit", () =>
+      commitBatch(redis, {
+        stream: settings.stream,
+        ref,
+        leaseToken: this.lease.token,
+        expected: position,
+        uidValidity: position.uidValidity,
+        lastUid,
+        entries,
+      }));
+    if (result.status === "lease_lost") throw new LeaseLostError();
+    if (result.status === "cursor_moved") throw new CursorMovedError();
+    if (entries.length > 0) {
+      report.status.published += result.published;
+      report.status.skipped += result.skipped;
+      report.notify((o) => o.published?.(ref, result.published, result.skipped));
+      logger.debug("batch committed", {
+        published: result.published,
+        skipped: result.skipped,
+        last_uid: lastUid,
+      });
+    }
+    return report.moved({ uidValidity: position.uidValidity, lastUid }, result.total);
+  }
+
+  /**
+   * Best-effort housekeeping after a commit, off the critical path: bandwidth
+   * accounting and trimming run in the background, one after the other.
+   */
+  #housekeeping(bytes: number): void {
+    const { redis, ref, logger, settings } = this.#o;
+    this.#chores = this.#chores.then(async () => {
+      const key = bandwidthKey(ref.account, bandwidthHour(Date.now()));
+      await redis.multi().incrby(key, bytes).expire(key, 25 * 3600).exec();
+      await trimStream(redis, settings.stream, { maxLength: settings.maxStreamLength });
+    }).catch((error) => {
+      logger.debug("housekeeping after commit failed", { error: describeError(error) });
+    });
+  }
+
+  /** Pauses while the workers' backlog is above the limit; pings IMAP meanwhile. */
+  async waitForRoom(keepAlive: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    const { redis, ref, report, logger, settings } = this.#o;
+    const { status } = report;
+    // The backlog grows only by what this producer publishes: skip the check while even
+    // the worst case since the last one stays well below the limit.
+    const limit = settings.backlogLimit;
+    if (this.#backlog !== undefined && this.#backlog + status.published <= limit * 0.8) return;
+    let lastPing = Date.now();
+    while (!signal.aborted) {
+      const backlog = await viaRedis("XINFO GROUPS", () => streamBacklog(redis, settings.stream));
+      this.#backlog = backlog - status.published;
+      if (backlog <= limit) break;
+      if (!status.backlogPaused) {
+        status.backlogPaused = true;
+        report.notify((o) => o.backlogPaused?.(ref, true));
+        logger.warn(
+          "stream backlog above STREAM_BACKLOG_LIMIT: pausing fetch until workers catch up",
+          { backlog, limit },
+        );
+      }
+      await sleep(settings.backlogCheckMs, signal).catch(() => {});
+      if (Date.now() - lastPing > PAUSED_PING_MS && !signal.aborted) {
+        await keepAlive();
+        lastPing = Date.now();
+      }
+    }
+    if (status.backlogPaused) {
+      status.backlogPaused = false;
+      report.notify((o) => o.backlogPaused?.(ref, false));
+      logger.info("stream backlog below the limit: fetching again");
+    }
+  }
+}
+
+/**
+ * The Redis mode: the consumer group `group` is created before the first
+ * entry exists (so trimming protects it even if no worker ever ran), then one
+ * {@link RedisPublisher} per mailbox.
+ */
+export function redisMode(
+  redis: Redis,
+  group: string,
+  settings: RedisPublisherSettings,
+): PublishingMode {
+  return {
+    prepareStream: () => ensureGroup(redis, settings.stream, group),
+    publisher: (ref, report, logger) =>
+      new RedisPublisher({ redis, ref, report, logger, settings }),
+  };
+}
