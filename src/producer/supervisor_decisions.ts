@@ -7,7 +7,7 @@
  * @module
  */
 
-import { RedisError } from "../errors.ts";
+import type { RedisError } from "../errors.ts";
 import { classifyRedisFailure } from "../redis/redis_failure.ts";
 import { decideAfterFailure, type FailureDecision, type RetryPolicy } from "./failure_policy.ts";
 
