@@ -34,6 +34,11 @@ export interface MailboxStatus {
    * the mailbox is not retried until the credentials change.
    */
   parked: boolean;
+  /**
+   * Redis refuses the commits (out of memory, unreachable, ...) since `since`:
+   * the round is retried; `null` while commits go through.
+   */
+  redisRefusing: { kind: string; since: string } | null;
   /** Fetching is paused because the stream backlog is above the limit. */
   backlogPaused: boolean;
   /** This process holds the mailbox lease. */
@@ -63,6 +68,7 @@ export function initialStatus(account: string, mailbox: string): MailboxStatus {
     lastPollAt: null,
     lastError: null,
     parked: false,
+    redisRefusing: null,
     backlogPaused: false,
     leaseHeld: false,
     published: 0,

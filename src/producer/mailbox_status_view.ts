@@ -22,6 +22,8 @@ export interface MailboxStatusView {
   readonly last_error: { readonly message: string; readonly at: string } | null;
   /** Waiting for new credentials (`needs_reauth`). */
   readonly parked: boolean;
+  /** Redis refuses the commits: which failure (`oom`, `unreachable`, ...) and since when. */
+  readonly redis_refusing: { readonly kind: string; readonly since: string } | null;
   /** Fetching paused because the stream backlog is above the limit. */
   readonly backlog_paused: boolean;
   /** This process holds the mailbox lease. */
@@ -48,6 +50,7 @@ export function mailboxStatusView(status: MailboxStatus): MailboxStatusView {
     last_poll_at: status.lastPollAt,
     last_error: status.lastError && { ...status.lastError },
     parked: status.parked,
+    redis_refusing: status.redisRefusing && { ...status.redisRefusing },
     backlog_paused: status.backlogPaused,
     lease_held: status.leaseHeld,
     published: status.published,

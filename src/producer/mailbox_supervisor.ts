@@ -269,6 +269,7 @@ export class MailboxSupervisor {
         position = await syncRound(session, position, this.#roundOptions(session, signal));
         this.#progressed = true; // a whole round: this connection worked
         redisFailures = 0;
+        this.#deps.report.status.redisRefusing = null;
       } catch (error) {
         if (error instanceof CursorMovedError) {
           // A commit that did apply although its reply was lost (Redis outage), or an
@@ -315,6 +316,10 @@ export class MailboxSupervisor {
     report.recordError(error);
     report.notify((o) => o.error?.(report.ref, error, next.delayMs));
     const { message, fields } = redisFailureLog(error);
+    report.status.redisRefusing ??= {
+      kind: fields.redis_failure ?? "other",
+      since: new Date().toISOString(),
+    };
     this.#log.warn(message, { error: describeError(error), ...fields, retry_in_ms: next.delayMs });
     await sleep(next.delayMs, signal).catch(() => {});
     if (!signal.aborted) await session.ping(this.#s.pingTimeoutMs);

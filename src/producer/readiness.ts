@@ -45,6 +45,14 @@ export function mailboxCheck(
       "needs_reauth: the login was refused: fix IMAP_PASSWORD or run `ingest auth setup`",
     );
   }
+  if (status.redisRefusing) {
+    const { kind, since } = status.redisRefusing;
+    return verdict(
+      kind === "oom"
+        ? `Redis is out of memory since ${since}: commits are refused; raise maxmemory or free memory`
+        : `Redis refuses commits (${kind}) since ${since}: the round is retried`,
+    );
+  }
   if (state === "standby") return verdict();
   if (state === "stopped") return verdict(bounds.once ? undefined : "stopped");
   if (state !== "connected" && state !== "idle") return verdict(`not connected (${state})`);

@@ -55,3 +55,23 @@ Deno.test("mailboxCheck: an idle connection silent past an IDLE check plus the b
   const recent = { ...silent, lastHeardAt: NOW - 149_000 };
   assert.equal(mailboxCheck(status({ state: "idle" }), recent, BOUNDS, NOW).ok, true);
 });
+
+Deno.test("mailboxCheck: a mailbox whose commits Redis refuses is not ready, and an OOM is named with the fix", () => {
+  const since = new Date(NOW - 5_000).toISOString();
+  const oom = mailboxCheck(
+    status({ state: "connected", redisRefusing: { kind: "oom", since } }),
+    undefined,
+    BOUNDS,
+    NOW,
+  );
+  assert.equal(oom.ok, false);
+  assert.match(oom.reason!, /out of memory .*raise maxmemory/);
+  const down = mailboxCheck(
+    status({ state: "idle", redisRefusing: { kind: "unreachable", since } }),
+    undefined,
+    BOUNDS,
+    NOW,
+  );
+  assert.match(down.reason!, /Redis refuses commits \(unreachable\)/);
+  assert.equal(mailboxCheck(status({ state: "idle" }), undefined, BOUNDS, NOW).ok, true);
+});
