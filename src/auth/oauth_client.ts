@@ -10,7 +10,7 @@
 
 import { OAuth2Client } from "google-auth-library";
 import type { GoogleConfig } from "../config/config.ts";
-import { AuthError, ConfigError } from "../errors.ts";
+import { AuthError, ConfigError, type ErrorCode, IngestError } from "../errors.ts";
 
 /** Full IMAP access to Gmail: the only scope Gmail's IMAP accepts. */
 export const GMAIL_SCOPE = "https://mail.google.com/";
@@ -114,7 +114,7 @@ export function createOAuthClient(
   return {
     async createPkce() {
       const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
-      if (codeChallenge === undefined) throw new Error("PKCE challenge was not generated");
+      if (codeChallenge === undefined) throw new IngestError("INTERNAL", "PKCE challenge was not generated", false);
       return { verifier: codeVerifier, challenge: codeChallenge };
     },
 
@@ -243,6 +243,16 @@ export function oauthErrorOf(error: unknown): { status?: number; code?: string; 
   };
 }
 
+/** RFC 6749 / RFC 7009 error names and their codes; any other name is `OAUTH_REJECTED`. */
+const OAUTH_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
+  invalid_client: "OAUTH_INVALID_CLIENT",
+  invalid_request: "OAUTH_INVALID_REQUEST",
+  invalid_scope: "OAUTH_INVALID_SCOPE",
+  invalid_token: "OAUTH_INVALID_TOKEN",
+  unauthorized_client: "OAUTH_UNAUTHORIZED_CLIENT",
+  unsupported_grant_type: "OAUTH_UNSUPPORTED_GRANT_TYPE",
+};
+
 /**
  * Maps a google-auth-library failure: `invalid_grant` needs a new consent
  * (`reauthRequired`), other OAuth errors are permanent, and transport
@@ -269,7 +279,7 @@ function providerError(action: string, url: string, raw: unknown): AuthError {
   }
   const hint = code === "invalid_client" ? ": check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET" : "";
   return new AuthError(
-    code === undefined ? "OAUTH_REJECTED" : `OAUTH_${code.toUpperCase()}`,
+    (code === undefined ? undefined : OAUTH_ERROR_CODES[code]) ?? "OAUTH_REJECTED",
     `Cannot ${action}: HTTP ${status}${detail}${hint}`,
     { cause: error },
   );
