@@ -4,7 +4,7 @@ import {
   ConfigError,
   ERROR_CODES,
   ImapError,
-  IngestError,
+  type IngestError,
   InvalidArgumentError,
   isErrorCode,
   isRetryable,

@@ -114,7 +114,9 @@ export function createOAuthClient(
   return {
     async createPkce() {
       const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
-      if (codeChallenge === undefined) throw new IngestError("INTERNAL", "PKCE challenge was not generated", false);
+      if (codeChallenge === undefined) {
+        throw new IngestError("INTERNAL", "PKCE challenge was not generated", false);
+      }
       return { verifier: codeVerifier, challenge: codeChallenge };
     },
 

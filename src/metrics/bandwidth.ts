@@ -30,7 +30,9 @@ export async function readDownloadedBytes(
 ): Promise<number> {
   const hours = options.hours ?? 24;
   if (!Number.isInteger(hours) || hours < 1) {
-    throw new InvalidArgumentError(`Cannot read bandwidth: hours must be >= 1, current value is ${hours}`);
+    throw new InvalidArgumentError(
+      `Cannot read bandwidth: hours must be >= 1, current value is ${hours}`,
+    );
   }
   const current = bandwidthHour(options.now ?? Date.now());
   const keys = Array.from({ length: hours }, (_, i) => bandwidthKey(account, current - i));

@@ -31,7 +31,9 @@ export class ChunkSizePolicy {
   constructor(options: ChunkSizeOptions) {
     const min = options.min ?? 1;
     if (!Number.isInteger(options.max) || options.max < 1) {
-      throw new InvalidArgumentError(`Cannot size chunks: max must be >= 1, current value is ${options.max}`);
+      throw new InvalidArgumentError(
+        `Cannot size chunks: max must be >= 1, current value is ${options.max}`,
+      );
     }
     if (!Number.isInteger(min) || min < 1 || min > options.max) {
       throw new InvalidArgumentError(

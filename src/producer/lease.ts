@@ -42,7 +42,9 @@ export class MailboxLease {
 
   constructor(redis: Redis, ref: MailboxRef, ttlMs: number) {
     if (!Number.isInteger(ttlMs) || ttlMs < 1000) {
-      throw new InvalidArgumentError(`Cannot create lease: ttlMs must be >= 1000, current value is ${ttlMs}`);
+      throw new InvalidArgumentError(
+        `Cannot create lease: ttlMs must be >= 1000, current value is ${ttlMs}`,
+      );
     }
     this.#redis = redis;
     this.ref = ref;

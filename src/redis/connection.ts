@@ -95,7 +95,10 @@ export async function connectRedis(
     await Promise.race([
       waitReady(client),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new IngestError("TIMED_OUT", "timed out", true)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new IngestError("TIMED_OUT", "timed out", true)),
+          timeoutMs,
+        );
       }),
     ]);
   } catch (error) {
