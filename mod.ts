@@ -13,7 +13,10 @@
  * import { connectRedis, inspectStream, loadConfig } from "./mod.ts";
  * const config = loadConfig({ env: Deno.env.toObject() });
  * const redis = await connectRedis(config.redis, { name: "example" });
- * console.log(await inspectStream(redis, { stream: config.redis.streamName }));
+ * console.log(await inspectStream(redis, {
+ *   stream: config.redis.streamName,
+ *   dlqStream: config.redis.dlqStreamName,
+ * }));
  * ```
  *
  * @example A downstream handler for `ingest work --sink module:./handler.ts`
@@ -42,7 +45,7 @@ export {
   type Settings,
   type WorkerConfig,
 } from "./src/config/config.ts";
-export { VARIABLES, type VariableName } from "./src/config/variables.ts";
+export { type VariableName, VARIABLES } from "./src/config/variables.ts";
 export {
   createLogger,
   type LogFields,

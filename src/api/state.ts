@@ -51,7 +51,10 @@ export function resetCursor(
  * import { connectRedis, inspectStream, loadConfig } from "./mod.ts";
  * const config = loadConfig({ env: Deno.env.toObject() });
  * const redis = await connectRedis(config.redis);
- * console.log(await inspectStream(redis, { stream: config.redis.streamName }));
+ * console.log(await inspectStream(redis, {
+ *   stream: config.redis.streamName,
+ *   dlqStream: config.redis.dlqStreamName,
+ * }));
  * ```
  */
 export function inspectStream(
