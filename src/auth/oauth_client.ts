@@ -84,17 +84,7 @@ export function createOAuthClient(
   google: GoogleConfig,
   options: OAuthClientOptions = {},
 ): OAuthClient {
-  const problems: string[] = [];
-  if (google.clientId === undefined) {
-    problems.push(
-      "GOOGLE_CLIENT_ID is required for OAuth2 (create a Desktop OAuth client: see docs/OAUTH2_SETUP.md)",
-    );
-  }
-  if (google.clientSecret === undefined) {
-    problems.push(
-      "GOOGLE_CLIENT_SECRET is required for OAuth2 (from the same Desktop OAuth client)",
-    );
-  }
+  const problems = clientProblems(google);
   if (problems.length > 0 && options.requireClient !== false) throw new ConfigError(problems);
   const timeoutMs = options.timeoutMs ?? 15_000;
   const now = options.now ?? Date.now;
@@ -121,17 +111,7 @@ export function createOAuthClient(
     },
 
     authorizationUrl(request) {
-      return client.generateAuthUrl({
-        redirect_uri: request.redirectUri,
-        scope: [...SETUP_SCOPES],
-        access_type: "offline",
-        prompt: "consent",
-        state: request.state,
-        code_challenge: request.codeChallenge,
-        // The enum's value is "S256"; the string cast avoids importing the enum.
-        code_challenge_method: "S256" as never,
-        login_hint: request.loginHint,
-      });
+      return authorizationUrlOf(client, request);
     },
 
     async exchangeCode(code, verifier, redirectUri) {
@@ -169,31 +149,71 @@ export function createOAuthClient(
       }
     },
 
-    async userEmail(accessToken) {
-      let response: Response;
-      try {
-        response = await fetch(google.userinfoUrl, {
-          headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        throw new AuthError(
-          "OAUTH_UNAVAILABLE",
-          `Cannot reach the userinfo endpoint ${google.userinfoUrl}`,
-          { cause: error, retryable: true },
-        );
-      }
-      const body = await response.json().catch(() => ({})) as { email?: unknown };
-      if (!response.ok || typeof body.email !== "string" || body.email === "") {
-        throw new AuthError(
-          "USERINFO_FAILED",
-          `The userinfo endpoint ${google.userinfoUrl} did not return the account's address ` +
-            `(HTTP ${response.status}). Grant the "email" permission on the consent screen.`,
-        );
-      }
-      return body.email;
+    userEmail(accessToken) {
+      return fetchUserEmail(google.userinfoUrl, accessToken, timeoutMs);
     },
   };
+}
+
+/** What is missing for OAuth2: one line per setting. */
+function clientProblems(google: GoogleConfig): string[] {
+  const problems: string[] = [];
+  if (google.clientId === undefined) {
+    problems.push(
+      "GOOGLE_CLIENT_ID is required for OAuth2 (create a Desktop OAuth client: see docs/OAUTH2_SETUP.md)",
+    );
+  }
+  if (google.clientSecret === undefined) {
+    problems.push(
+      "GOOGLE_CLIENT_SECRET is required for OAuth2 (from the same Desktop OAuth client)",
+    );
+  }
+  return problems;
+}
+
+/** The consent URL: offline access with a fresh consent, PKCE S256. */
+function authorizationUrlOf(client: OAuth2Client, request: AuthorizationRequest): string {
+  return client.generateAuthUrl({
+    redirect_uri: request.redirectUri,
+    scope: [...SETUP_SCOPES],
+    access_type: "offline",
+    prompt: "consent",
+    state: request.state,
+    code_challenge: request.codeChallenge,
+    // The enum's value is "S256"; the string cast avoids importing the enum.
+    code_challenge_method: "S256" as never,
+    login_hint: request.loginHint,
+  });
+}
+
+/** The account's address from the userinfo endpoint `url`. */
+async function fetchUserEmail(
+  url: string,
+  accessToken: string,
+  timeoutMs: number,
+): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new AuthError(
+      "OAUTH_UNAVAILABLE",
+      `Cannot reach the userinfo endpoint ${url}`,
+      { cause: error, retryable: true },
+    );
+  }
+  const body = await response.json().catch(() => ({})) as { email?: unknown };
+  if (!response.ok || typeof body.email !== "string" || body.email === "") {
+    throw new AuthError(
+      "USERINFO_FAILED",
+      `The userinfo endpoint ${url} did not return the account's address ` +
+        `(HTTP ${response.status}). Grant the "email" permission on the consent screen.`,
+    );
+  }
+  return body.email;
 }
 
 /** A client sharing `base`'s settings and transport, holding one refresh token. */
