@@ -88,26 +88,11 @@ export function createOAuthClient(
   if (problems.length > 0 && options.requireClient !== false) throw new ConfigError(problems);
   const timeoutMs = options.timeoutMs ?? 15_000;
   const now = options.now ?? Date.now;
-  const client = new OAuth2Client({
-    clientId: google.clientId,
-    clientSecret: google.clientSecret,
-    endpoints: {
-      oauth2AuthBaseUrl: google.authUrl,
-      oauth2TokenUrl: google.tokenUrl,
-      oauth2RevokeUrl: google.revokeUrl,
-    },
-    // The callers decide about retries (the producer backs off per account);
-    // gaxios' own retries would hide an outage for seconds per call.
-    transporterOptions: { timeout: timeoutMs, retryConfig: { retry: 0, noResponseRetries: 0 } },
-  });
+  const client = googleClient(google, timeoutMs);
 
   return {
-    async createPkce() {
-      const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
-      if (codeChallenge === undefined) {
-        throw new IngestError("INTERNAL", "PKCE challenge was not generated", false);
-      }
-      return { verifier: codeVerifier, challenge: codeChallenge };
+    createPkce() {
+      return createPkcePair(client);
     },
 
     authorizationUrl(request) {
@@ -153,6 +138,33 @@ export function createOAuthClient(
       return fetchUserEmail(google.userinfoUrl, accessToken, timeoutMs);
     },
   };
+}
+
+/** google-auth-library's client against `google`'s endpoints, without its own retries. */
+function googleClient(google: GoogleConfig, timeoutMs: number): OAuth2Client {
+  return new OAuth2Client({
+    clientId: google.clientId,
+    clientSecret: google.clientSecret,
+    endpoints: {
+      oauth2AuthBaseUrl: google.authUrl,
+      oauth2TokenUrl: google.tokenUrl,
+      oauth2RevokeUrl: google.revokeUrl,
+    },
+    // The callers decide about retries (the producer backs off per account);
+    // gaxios' own retries would hide an outage for seconds per call.
+    transporterOptions: { timeout: timeoutMs, retryConfig: { retry: 0, noResponseRetries: 0 } },
+  });
+}
+
+/** A PKCE verifier and its S256 challenge. */
+async function createPkcePair(
+  client: OAuth2Client,
+): Promise<{ verifier: string; challenge: string }> {
+  const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
+  if (codeChallenge === undefined) {
+    throw new IngestError("INTERNAL", "PKCE challenge was not generated", false);
+  }
+  return { verifier: codeVerifier, challenge: codeChallenge };
 }
 
 /** What is missing for OAuth2: one line per setting. */
