@@ -59,8 +59,9 @@ export const ERROR_CODES = {
   OAUTH_UNAUTHORIZED_CLIENT: "The OAuth client may not use this grant type.",
   OAUTH_UNSUPPORTED_GRANT_TYPE: "The provider does not support this grant type.",
   OAUTH_REJECTED: "The provider rejected the request for another reason (see the message).",
-  INVALID_GRANT: "The refresh token was revoked or expired: run `ingest auth setup`.",
-  REAUTH_REQUIRED: "No usable grant is stored for the account: run `ingest auth setup`.",
+  INVALID_GRANT: "The provider refused the refresh token (revoked or expired).",
+  REAUTH_REQUIRED:
+    "The account needs a new consent (no token, or a dead grant): `ingest auth setup`.",
   TOKEN_RESPONSE_INVALID: "The token endpoint answered without an access token.",
   USERINFO_FAILED: "The account's address could not be read from the provider.",
   REVOKE_FAILED: "The provider did not confirm revoking the token.",
