@@ -4,9 +4,11 @@
  * This module is the typed public API of the core; the `ingest` command line
  * (`cli/main.ts`) is a thin layer over it. Everything a command does can be
  * done from code: follow mailboxes with {@link startProducer}, process the
- * stream with {@link startWorker} and a {@link Sink}, manage the dead-letter
- * queue, serve metrics and health endpoints, and check a deployment with
- * {@link runDoctor}.
+ * stream with {@link startWorker} and a {@link Sink}, read and reset the
+ * producer's cursors, manage the dead-letter queue, and serve metrics and
+ * health endpoints. Redis and Prometheus stay behind the project's own
+ * {@link RedisConnection} and {@link MetricsRegistry}; every error is an
+ * {@link IngestError} with a code from {@link ERROR_CODES}.
  *
  * @example Inspect the stream
  * ```ts
