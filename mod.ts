@@ -4,16 +4,21 @@
  * This module is the typed public API of the core; the `ingest` command line
  * (`cli/main.ts`) is a thin layer over it. Everything a command does can be
  * done from code: follow mailboxes with {@link startProducer}, process the
- * stream with {@link startWorker} and a {@link Sink}, manage the dead-letter
- * queue, serve metrics and health endpoints, and check a deployment with
- * {@link runDoctor}.
+ * stream with {@link startWorker} and a {@link Sink}, read and reset the
+ * producer's cursors, manage the dead-letter queue, and serve metrics and
+ * health endpoints. Redis and Prometheus stay behind the project's own
+ * {@link RedisConnection} and {@link MetricsRegistry}; every error is an
+ * {@link IngestError} with a code from {@link ERROR_CODES}.
  *
  * @example Inspect the stream
  * ```ts
  * import { connectRedis, inspectStream, loadConfig } from "./mod.ts";
  * const config = loadConfig({ env: Deno.env.toObject() });
  * const redis = await connectRedis(config.redis, { name: "example" });
- * console.log(await inspectStream(redis, { stream: config.redis.streamName }));
+ * console.log(await inspectStream(redis, {
+ *   stream: config.redis.streamName,
+ *   dlqStream: config.redis.dlqStreamName,
+ * }));
  * ```
  *
  * @example A downstream handler for `ingest work --sink module:./handler.ts`
@@ -28,95 +33,102 @@
  * @module
  */
 
-// Configuration, errors, logging.
+// Configuration and logging.
 export {
   type Config,
   type ConfigSources,
   type GoogleConfig,
   type ImapConfig,
   loadConfig,
+  type LogConfig,
+  type ObservabilityConfig,
   type ProducerConfig,
   type RedisConfig,
+  type Settings,
   type WorkerConfig,
 } from "./src/config/config.ts";
-export { VARIABLES } from "./src/config/variables.ts";
+export { type VariableName, VARIABLES } from "./src/config/variables.ts";
+export {
+  createLogger,
+  type LogFields,
+  type LogFormat,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from "./src/log/logger.ts";
+export { VERSION } from "./src/version.ts";
+
+// Errors and their codes (docs/ERRORS.md).
 export {
   AuthError,
   ConfigError,
   describeError,
+  ERROR_CODES,
+  type ErrorCode,
   ImapError,
   IngestError,
+  type IngestErrorOptions,
+  InvalidArgumentError,
+  isErrorCode,
   isRetryable,
   PermanentError,
   RedisError,
   RetryableError,
   UsageError,
 } from "./src/errors.ts";
-export { createLogger, type Logger, type LogLevel } from "./src/log/logger.ts";
-export { backoffDelay } from "./src/retry/backoff.ts";
-export { VERSION } from "./src/version.ts";
+export { EntryFormatError } from "./src/stream/entry.ts";
 
-// Redis, stream format, producer state.
-export { closeRedis, connectRedis, type Redis } from "./src/redis/connection.ts";
-export { cursorKey, type MailboxRef } from "./src/redis/keys.ts";
-export { type Cursor, listCursors, readCursor, resetCursor } from "./src/state/cursor.ts";
-export { inspectStream, type StreamReport } from "./src/stream/inspect.ts";
+// Redis.
+export {
+  closeRedis,
+  connectRedis,
+  type RedisConnection,
+  type RedisConnectOptions,
+} from "./src/api/redis_connection.ts";
+
+// The stream payload.
 export {
   type AttachmentInfo,
   type DecodedEntry,
   decodeEntry,
   type EmailPayload,
-  EntryFormatError,
+  type EntryType,
   type GmailInfo,
   idempotencyKey,
   type MailboxResetPayload,
   SCHEMA_VERSION,
 } from "./src/stream/entry.ts";
 
-// Gmail OAuth2 and IMAP credentials.
+// Producer: IMAP -> stream.
+export { type ProducerOptions, startProducer } from "./src/api/producer.ts";
+export type {
+  ProducerHandle,
+  ProducerReadiness,
+  ProducerResult,
+  ProducerStatus,
+} from "./src/producer/producer.ts";
+export { parseStartPosition, type StartPosition } from "./src/producer/start_position.ts";
+export type { FollowerOutcome } from "./src/producer/mailbox_supervisor.ts";
+export type { MailboxCheck } from "./src/producer/readiness.ts";
+export type { FollowerState, MailboxStatus } from "./src/producer/mailbox_status.ts";
 export {
   type CredentialsProvider,
+  type CredentialsRequest,
   type ImapCredentials,
   passwordCredentials,
 } from "./src/imap/credentials.ts";
-export {
-  createOAuthCredentials,
-  credentialsFor,
-  type OAuthCredentialsOptions,
-  REFRESH_MARGIN_MS,
-} from "./src/auth/token_provider.ts";
-export {
-  openTokenStore,
-  type StoredToken,
-  type TokenFileStatus,
-  type TokenStore,
-} from "./src/auth/token_store.ts";
-export { describeTokens, type TokenInfo } from "./src/auth/token_info.ts";
-export { setupAccount, type SetupOptions, type SetupResult } from "./src/auth/setup.ts";
-export { revokeAccount, type RevokeResult } from "./src/auth/revoke.ts";
-export { createOAuthClient, GMAIL_SCOPE, type OAuthClient } from "./src/auth/oauth_client.ts";
+export { credentialsFor } from "./src/auth/token_provider.ts";
 
-// Producer: IMAP → stream.
-export {
-  type ProducerHandle,
-  type ProducerOptions,
-  type ProducerReadiness,
-  type ProducerResult,
-  type ProducerStatus,
-  startProducer,
-} from "./src/producer/producer.ts";
-export { parseStartPosition, type StartPosition } from "./src/producer/start_position.ts";
-export { buildEmailPayload, type FetchedMessage } from "./src/imap/message_payload.ts";
-
-// Worker: stream → sink, and the dead-letter queue.
-export {
-  runWorker,
-  startWorker,
-  type WorkerHandle,
-  type WorkerOptions,
-  type WorkerReadiness,
-  type WorkerStatus,
-  type WorkerSummary,
+// Worker: stream -> sink.
+export { runWorker, startWorker, type WorkerOptions } from "./src/api/worker.ts";
+export type {
+  WorkerCheck,
+  WorkerCounts,
+  WorkerHandle,
+  WorkerReadiness,
+  WorkerState,
+  WorkerStatus,
+  WorkerSummary,
 } from "./src/worker/worker.ts";
 export {
   type Delivery,
@@ -124,98 +136,57 @@ export {
   isPermanentFailure,
   type Sink,
 } from "./src/sinks/sink.ts";
-export { openSink, parseSinkSpec, type SinkSpec } from "./src/sinks/spec.ts";
+export { openSink, type OpenSinkOptions, parseSinkSpec, type SinkSpec } from "./src/sinks/spec.ts";
+
+// Producer state and the stream.
+export { inspectStream, listCursors, readCursor, resetCursor } from "./src/api/state.ts";
+export type { Cursor, CursorReset } from "./src/state/cursor.ts";
+export type { MailboxRef } from "./src/redis/keys.ts";
+export type {
+  ConsumerReport,
+  EntryReport,
+  GroupReport,
+  InspectOptions,
+  StreamReport,
+} from "./src/stream/inspect.ts";
+
+// The dead-letter queue.
 export {
   allDeadLetterIds,
-  type DeadLetterStreams,
   listDeadLetters,
   purgeAllDeadLetters,
   purgeDeadLetters,
   readDeadLetters,
   replayDeadLetters,
-  type ReplayResult,
+} from "./src/api/dead_letters.ts";
+export type {
+  DeadLetterPage,
+  DeadLetterStreams,
+  Replayed,
+  ReplayResult,
 } from "./src/dlq/dead_letter_queue.ts";
-export type { DeadLetter, DeadLetterReason } from "./src/dlq/dead_letter.ts";
+export type { DeadLetter, DeadLetterInfo, DeadLetterReason } from "./src/dlq/dead_letter.ts";
 
 // Observability.
 export {
+  createMetricsRegistry,
+  createProducerMetrics,
+  createWorkerMetrics,
+  type HealthServer,
+  type HealthServerOptions,
+  type MetricsRegistry,
+  type MetricsRegistryOptions,
+  type ProducerMetricsOptions,
+  type Readiness,
+  startHealthServer,
+  type WorkerMetricsOptions,
+} from "./src/api/metrics_registry.ts";
+export {
   combineObservers,
+  type ConnectionState,
+  type ProcessOutcome,
   type ProducerObserver,
   type WorkerObserver,
 } from "./src/observe/events.ts";
-export {
-  createMetricsRegistry,
-  METRIC_PREFIX,
-  metricNames,
-  type Registry,
-} from "./src/metrics/registry.ts";
-export { createProducerMetrics } from "./src/metrics/producer.ts";
-export { createWorkerMetrics } from "./src/metrics/worker.ts";
-export { readRedisSnapshot, registerRedisCollector } from "./src/metrics/redis_collector.ts";
-export { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./src/metrics/bandwidth.ts";
-export { type HealthServer, type Readiness, startHealthServer } from "./src/health/server.ts";
-export { createProgressRenderer, type ProgressRenderer } from "./src/progress/progress_renderer.ts";
-
-// Operations.
-export {
-  type CheckResult,
-  type CheckStatus,
-  type DoctorReport,
-  runDoctor,
-} from "./src/doctor/doctor.ts";
-
-// Types the functions and interfaces above use.
-export type { LogConfig, ObservabilityConfig, Settings } from "./src/config/config.ts";
-export type { CredentialsRequest } from "./src/imap/credentials.ts";
-export type { DeadLetterInfo } from "./src/dlq/dead_letter.ts";
-export type { EntryType } from "./src/stream/entry.ts";
-export type { BodyNode } from "./src/imap/structure.ts";
-export type {
-  BuiltPayload,
-  Envelope,
-  PartBytes,
-  PayloadContext,
-} from "./src/imap/message_payload.ts";
-export type { LogFields, LoggerOptions } from "./src/log/logger.ts";
-export type {
-  AuthorizationRequest,
-  OAuthClientOptions,
-  TokenGrant,
-} from "./src/auth/oauth_client.ts";
-export type { ConnectionState, ProcessOutcome } from "./src/observe/events.ts";
-export type { RetryPolicy } from "./src/producer/failure_policy.ts";
-export type { FollowerOutcome } from "./src/producer/mailbox_supervisor.ts";
-export type { MailboxStatus } from "./src/producer/mailbox_status.ts";
-export type { DeadLetterPage, Replayed } from "./src/dlq/dead_letter_queue.ts";
-export type { LoopbackFlowOptions } from "./src/auth/loopback_flow.ts";
-export type { EntryReport, GroupReport, InspectOptions } from "./src/stream/inspect.ts";
-export type { AccountTokenInfo } from "./src/auth/token_info.ts";
-export type { WorkerCheck, WorkerCounts, WorkerState } from "./src/worker/worker.ts";
-export type { BackoffOptions } from "./src/retry/backoff.ts";
-export type { RedisConnectOptions } from "./src/redis/connection.ts";
-export type { MetricsRegistryOptions } from "./src/metrics/registry.ts";
-export type { ProducerMetricsOptions } from "./src/metrics/producer.ts";
-export type { ProgressRendererOptions } from "./src/progress/progress_renderer.ts";
-export type { WorkerMetricsOptions } from "./src/metrics/worker.ts";
-export type { CursorField } from "./src/redis/keys.ts";
-export type { OpenSinkOptions } from "./src/sinks/spec.ts";
-export type { TokenStoreOptions } from "./src/auth/token_store.ts";
-export type { DownloadedBytesOptions } from "./src/metrics/bandwidth.ts";
-export type {
-  RedisCollector,
-  RedisCollectorOptions,
-  RedisSnapshot,
-  SnapshotOptions,
-} from "./src/metrics/redis_collector.ts";
-export type { CursorReset } from "./src/state/cursor.ts";
-export type { DoctorOptions } from "./src/doctor/doctor.ts";
-export type { HealthServerOptions } from "./src/health/server.ts";
-export type { VariableName } from "./src/config/variables.ts";
-export type { EnvelopeAddress } from "./src/imap/message_payload.ts";
-export type { TextPartRef } from "./src/imap/structure.ts";
-export type { WholeMessage } from "./src/imap/full_message.ts";
-export type { LogFormat } from "./src/log/logger.ts";
-export type { FollowerState } from "./src/producer/mailbox_status.ts";
-export type { ConsumerReport } from "./src/stream/inspect.ts";
-export type { AccountLabeler, AccountLabelOptions } from "./src/metrics/account_label.ts";
-export { CURSOR_FIELDS } from "./src/redis/keys.ts";
+export type { AccountLabelOptions } from "./src/metrics/account_label.ts";
+export type { RedisFailureKind } from "./src/redis/redis_failure.ts";

@@ -6,6 +6,7 @@
  */
 
 import { VARIABLES } from "../src/config/variables.ts";
+import { withErrorCodeTable } from "./error_docs.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -46,3 +47,9 @@ await Deno.writeTextFile(readmeUrl, updated);
 // Keep the README as `deno fmt` writes it (aligned table columns), so `deno task ok` stays clean.
 await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", readmeUrl.pathname] }).output();
 console.log("wrote .env.example and README.md's configuration table");
+
+// docs/ERRORS.md's table of error codes, from ERROR_CODES in src/errors.ts.
+const errorsUrl = new URL("docs/ERRORS.md", root);
+await Deno.writeTextFile(errorsUrl, withErrorCodeTable(await Deno.readTextFile(errorsUrl)));
+await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", errorsUrl.pathname] }).output();
+console.log("wrote docs/ERRORS.md's table of error codes");

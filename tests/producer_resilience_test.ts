@@ -193,7 +193,7 @@ Deno.test("Gmail's THROTTLED and OVERQUOTA answers back off long; revoked creden
   );
   assert.deepEqual(reset, { action: "retry", delayMs: 750, kind: "transient" });
   const redisDown = decideAfterFailure(
-    new RedisError("REDIS_UNAVAILABLE", "Reached the max retries per request limit"),
+    new RedisError("REDIS_UNREACHABLE", "Reached the max retries per request limit"),
     0,
     undefined,
     random,

@@ -135,15 +135,7 @@ export async function runLoopbackFlow(options: LoopbackFlowOptions): Promise<Loo
     done.resolve(outcome);
   };
 
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    const outcome = parseCallback(new URL(request.url).searchParams, state);
-    if (outcome === undefined) return new Response("Not Found", { status: 404 });
-    if (settled) return page(410, "Already done", "This setup has finished; close this tab.");
-    settle(outcome);
-    return outcome.kind === "code"
-      ? page(200, "ingest: access granted", "You can close this tab and return to the terminal.")
-      : page(400, "ingest: setup failed", outcome.error.message);
-  });
+  const server = serveCallback(state, () => settled, settle);
   const redirectUri = `http://127.0.0.1:${server.addr.port}/`;
   const timer = setTimeout(() => {
     settle({
@@ -184,6 +176,23 @@ export async function runLoopbackFlow(options: LoopbackFlowOptions): Promise<Loo
     options.signal?.removeEventListener("abort", onAbort);
     await server.shutdown();
   }
+}
+
+/** The loopback server the consent redirect lands on (a free port on 127.0.0.1). */
+function serveCallback(
+  state: string,
+  isSettled: () => boolean,
+  settle: (outcome: CallbackOutcome) => void,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const outcome = parseCallback(new URL(request.url).searchParams, state);
+    if (outcome === undefined) return new Response("Not Found", { status: 404 });
+    if (isSettled()) return page(410, "Already done", "This setup has finished; close this tab.");
+    settle(outcome);
+    return outcome.kind === "code"
+      ? page(200, "ingest: access granted", "You can close this tab and return to the terminal.")
+      : page(400, "ingest: setup failed", outcome.error.message);
+  });
 }
 
 /** Feeds pasted lines into the race until the flow is settled or input ends. */

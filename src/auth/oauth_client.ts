@@ -10,7 +10,7 @@
 
 import { OAuth2Client } from "google-auth-library";
 import type { GoogleConfig } from "../config/config.ts";
-import { AuthError, ConfigError } from "../errors.ts";
+import { AuthError, ConfigError, type ErrorCode, IngestError } from "../errors.ts";
 
 /** Full IMAP access to Gmail: the only scope Gmail's IMAP accepts. */
 export const GMAIL_SCOPE = "https://mail.google.com/";
@@ -84,52 +84,19 @@ export function createOAuthClient(
   google: GoogleConfig,
   options: OAuthClientOptions = {},
 ): OAuthClient {
-  const problems: string[] = [];
-  if (google.clientId === undefined) {
-    problems.push(
-      "GOOGLE_CLIENT_ID is required for OAuth2 (create a Desktop OAuth client: see docs/OAUTH2_SETUP.md)",
-    );
-  }
-  if (google.clientSecret === undefined) {
-    problems.push(
-      "GOOGLE_CLIENT_SECRET is required for OAuth2 (from the same Desktop OAuth client)",
-    );
-  }
+  const problems = clientProblems(google);
   if (problems.length > 0 && options.requireClient !== false) throw new ConfigError(problems);
   const timeoutMs = options.timeoutMs ?? 15_000;
   const now = options.now ?? Date.now;
-  const client = new OAuth2Client({
-    clientId: google.clientId,
-    clientSecret: google.clientSecret,
-    endpoints: {
-      oauth2AuthBaseUrl: google.authUrl,
-      oauth2TokenUrl: google.tokenUrl,
-      oauth2RevokeUrl: google.revokeUrl,
-    },
-    // The callers decide about retries (the producer backs off per account);
-    // gaxios' own retries would hide an outage for seconds per call.
-    transporterOptions: { timeout: timeoutMs, retryConfig: { retry: 0, noResponseRetries: 0 } },
-  });
+  const client = googleClient(google, timeoutMs);
 
   return {
-    async createPkce() {
-      const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
-      if (codeChallenge === undefined) throw new Error("PKCE challenge was not generated");
-      return { verifier: codeVerifier, challenge: codeChallenge };
+    createPkce() {
+      return createPkcePair(client);
     },
 
     authorizationUrl(request) {
-      return client.generateAuthUrl({
-        redirect_uri: request.redirectUri,
-        scope: [...SETUP_SCOPES],
-        access_type: "offline",
-        prompt: "consent",
-        state: request.state,
-        code_challenge: request.codeChallenge,
-        // The enum's value is "S256"; the string cast avoids importing the enum.
-        code_challenge_method: "S256" as never,
-        login_hint: request.loginHint,
-      });
+      return authorizationUrlOf(client, request);
     },
 
     async exchangeCode(code, verifier, redirectUri) {
@@ -167,31 +134,98 @@ export function createOAuthClient(
       }
     },
 
-    async userEmail(accessToken) {
-      let response: Response;
-      try {
-        response = await fetch(google.userinfoUrl, {
-          headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        throw new AuthError(
-          "OAUTH_UNAVAILABLE",
-          `Cannot reach the userinfo endpoint ${google.userinfoUrl}`,
-          { cause: error, retryable: true },
-        );
-      }
-      const body = await response.json().catch(() => ({})) as { email?: unknown };
-      if (!response.ok || typeof body.email !== "string" || body.email === "") {
-        throw new AuthError(
-          "USERINFO_FAILED",
-          `The userinfo endpoint ${google.userinfoUrl} did not return the account's address ` +
-            `(HTTP ${response.status}). Grant the "email" permission on the consent screen.`,
-        );
-      }
-      return body.email;
+    userEmail(accessToken) {
+      return fetchUserEmail(google.userinfoUrl, accessToken, timeoutMs);
     },
   };
+}
+
+/** google-auth-library's client against `google`'s endpoints, without its own retries. */
+function googleClient(google: GoogleConfig, timeoutMs: number): OAuth2Client {
+  return new OAuth2Client({
+    clientId: google.clientId,
+    clientSecret: google.clientSecret,
+    endpoints: {
+      oauth2AuthBaseUrl: google.authUrl,
+      oauth2TokenUrl: google.tokenUrl,
+      oauth2RevokeUrl: google.revokeUrl,
+    },
+    // The callers decide about retries (the producer backs off per account);
+    // gaxios' own retries would hide an outage for seconds per call.
+    transporterOptions: { timeout: timeoutMs, retryConfig: { retry: 0, noResponseRetries: 0 } },
+  });
+}
+
+/** A PKCE verifier and its S256 challenge. */
+async function createPkcePair(
+  client: OAuth2Client,
+): Promise<{ verifier: string; challenge: string }> {
+  const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
+  if (codeChallenge === undefined) {
+    throw new IngestError("INTERNAL", "PKCE challenge was not generated", false);
+  }
+  return { verifier: codeVerifier, challenge: codeChallenge };
+}
+
+/** What is missing for OAuth2: one line per setting. */
+function clientProblems(google: GoogleConfig): string[] {
+  const problems: string[] = [];
+  if (google.clientId === undefined) {
+    problems.push(
+      "GOOGLE_CLIENT_ID is required for OAuth2 (create a Desktop OAuth client: see docs/OAUTH2_SETUP.md)",
+    );
+  }
+  if (google.clientSecret === undefined) {
+    problems.push(
+      "GOOGLE_CLIENT_SECRET is required for OAuth2 (from the same Desktop OAuth client)",
+    );
+  }
+  return problems;
+}
+
+/** The consent URL: offline access with a fresh consent, PKCE S256. */
+function authorizationUrlOf(client: OAuth2Client, request: AuthorizationRequest): string {
+  return client.generateAuthUrl({
+    redirect_uri: request.redirectUri,
+    scope: [...SETUP_SCOPES],
+    access_type: "offline",
+    prompt: "consent",
+    state: request.state,
+    code_challenge: request.codeChallenge,
+    // The enum's value is "S256"; the string cast avoids importing the enum.
+    code_challenge_method: "S256" as never,
+    login_hint: request.loginHint,
+  });
+}
+
+/** The account's address from the userinfo endpoint `url`. */
+async function fetchUserEmail(
+  url: string,
+  accessToken: string,
+  timeoutMs: number,
+): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new AuthError(
+      "OAUTH_UNAVAILABLE",
+      `Cannot reach the userinfo endpoint ${url}`,
+      { cause: error, retryable: true },
+    );
+  }
+  const body = await response.json().catch(() => ({})) as { email?: unknown };
+  if (!response.ok || typeof body.email !== "string" || body.email === "") {
+    throw new AuthError(
+      "USERINFO_FAILED",
+      `The userinfo endpoint ${url} did not return the account's address ` +
+        `(HTTP ${response.status}). Grant the "email" permission on the consent screen.`,
+    );
+  }
+  return body.email;
 }
 
 /** A client sharing `base`'s settings and transport, holding one refresh token. */
@@ -243,6 +277,16 @@ export function oauthErrorOf(error: unknown): { status?: number; code?: string; 
   };
 }
 
+/** RFC 6749 / RFC 7009 error names and their codes; any other name is `OAUTH_REJECTED`. */
+const OAUTH_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
+  invalid_client: "OAUTH_INVALID_CLIENT",
+  invalid_request: "OAUTH_INVALID_REQUEST",
+  invalid_scope: "OAUTH_INVALID_SCOPE",
+  invalid_token: "OAUTH_INVALID_TOKEN",
+  unauthorized_client: "OAUTH_UNAUTHORIZED_CLIENT",
+  unsupported_grant_type: "OAUTH_UNSUPPORTED_GRANT_TYPE",
+};
+
 /**
  * Maps a google-auth-library failure: `invalid_grant` needs a new consent
  * (`reauthRequired`), other OAuth errors are permanent, and transport
@@ -269,7 +313,7 @@ function providerError(action: string, url: string, raw: unknown): AuthError {
   }
   const hint = code === "invalid_client" ? ": check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET" : "";
   return new AuthError(
-    code === undefined ? "OAUTH_REJECTED" : `OAUTH_${code.toUpperCase()}`,
+    (code === undefined ? undefined : OAUTH_ERROR_CODES[code]) ?? "OAUTH_REJECTED",
     `Cannot ${action}: HTTP ${status}${detail}${hint}`,
     { cause: error },
   );

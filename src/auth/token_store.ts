@@ -32,6 +32,19 @@
 import { dirname } from "node:path";
 import { AuthError } from "../errors.ts";
 import { importTokenKey, isSealedBox, open, seal, type TokenKey } from "./token_crypto.ts";
+import {
+  type AccountMap,
+  checkedMode,
+  corrupt,
+  ensureDirectory,
+  FORMAT,
+  fromRecord,
+  readDocument,
+  toRecord,
+  writeAtomically,
+} from "./token_file.ts";
+
+export { chmodCommand, formatMode } from "./token_file.ts";
 
 /** What is stored for one account. Times are milliseconds since the epoch. */
 export interface StoredToken {
@@ -98,28 +111,9 @@ export interface TokenStoreOptions {
   key?: string | undefined;
 }
 
-const FORMAT = "ingest-token-store";
-
-interface TokenRecord {
-  refresh_token?: string;
-  access_token?: string;
-  expiry_date?: number;
-  scope?: string;
-  refresh_token_expires_at?: number;
-  updated_at?: string;
-}
-
-type AccountMap = Record<string, TokenRecord>;
-
 /** Opens the store at `options.path`; nothing is read until the first call. */
 export function openTokenStore(options: TokenStoreOptions): TokenStore {
   return new FileTokenStore(options.path, options.key);
-}
-
-/** `chmod 600 <path>`, quoting the path for a POSIX shell when needed. */
-export function chmodCommand(path: string): string {
-  const quoted = /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'"'"'`)}'`;
-  return `chmod 600 ${quoted}`;
 }
 
 class FileTokenStore implements TokenStore {
@@ -177,7 +171,7 @@ class FileTokenStore implements TokenStore {
   }
 
   async status(): Promise<TokenFileStatus> {
-    const mode = await this.#checkedMode();
+    const mode = await checkedMode(this.path);
     if (mode === undefined) {
       return {
         path: this.path,
@@ -187,7 +181,7 @@ class FileTokenStore implements TokenStore {
         keyConfigured: this.keyConfigured,
       };
     }
-    const document = await this.#readDocument();
+    const document = await readDocument(this.path);
     return {
       path: this.path,
       exists: true,
@@ -203,69 +197,9 @@ class FileTokenStore implements TokenStore {
     return this.#key;
   }
 
-  /** The file's permission bits, or `undefined` when it does not exist; refuses loose modes. */
-  async #checkedMode(): Promise<number | undefined> {
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(this.path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
-      throw new AuthError("TOKEN_FILE_UNREADABLE", `Cannot read the token file ${this.path}`, {
-        cause: error,
-      });
-    }
-    if (!info.isFile) {
-      throw new AuthError(
-        "TOKEN_FILE_UNREADABLE",
-        `Cannot use ${this.path} as the token file: it is not a regular file`,
-      );
-    }
-    const mode = (info.mode ?? 0o600) & 0o777;
-    if ((mode & 0o077) !== 0) {
-      throw new AuthError(
-        "TOKEN_FILE_PERMISSIONS",
-        `Refusing to use the token file ${this.path}: its mode is ${formatMode(mode)}, so group ` +
-          `or others can access it. Fix it with: ${chmodCommand(this.path)}`,
-      );
-    }
-    return mode;
-  }
-
-  async #readDocument(): Promise<{ encryption: unknown; raw: Record<string, unknown> }> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(this.path);
-    } catch (error) {
-      throw new AuthError("TOKEN_FILE_UNREADABLE", `Cannot read the token file ${this.path}`, {
-        cause: error,
-      });
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      throw corrupt(this.path, error);
-    }
-    if (
-      typeof raw !== "object" || raw === null || (raw as Record<string, unknown>).format !== FORMAT
-    ) {
-      throw corrupt(this.path);
-    }
-    const document = raw as Record<string, unknown>;
-    if (document.version !== 1) {
-      throw new AuthError(
-        "TOKEN_FILE_VERSION",
-        `Cannot read ${this.path}: format version ${
-          String(document.version)
-        } is not supported by this ingest version`,
-      );
-    }
-    return { encryption: document.encryption ?? null, raw: document };
-  }
-
   async #read(): Promise<{ accounts: AccountMap }> {
-    if (await this.#checkedMode() === undefined) return { accounts: {} };
-    const { encryption, raw } = await this.#readDocument();
+    if (await checkedMode(this.path) === undefined) return { accounts: {} };
+    const { encryption, raw } = await readDocument(this.path);
     let accounts: unknown;
     if (encryption === null) {
       accounts = raw.accounts;
@@ -332,81 +266,6 @@ class FileTokenStore implements TokenStore {
         version: 1,
         encryption: await seal(await key, JSON.stringify({ accounts })),
       };
-    const temp = `${this.path}.tmp-${crypto.randomUUID()}`;
-    try {
-      const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-      try {
-        // The mode given to open() is reduced by the umask; make it exact.
-        await Deno.chmod(temp, 0o600);
-        const bytes = new TextEncoder().encode(JSON.stringify(document, null, 2) + "\n");
-        let written = 0;
-        while (written < bytes.length) written += await file.write(bytes.subarray(written));
-        await file.sync();
-      } finally {
-        file.close();
-      }
-      await Deno.rename(temp, this.path);
-    } catch (error) {
-      await Deno.remove(temp).catch(() => {});
-      throw new AuthError("TOKEN_FILE_WRITE", `Cannot write the token file ${this.path}`, {
-        cause: error,
-      });
-    }
+    await writeAtomically(this.path, document);
   }
-}
-
-/** Creates `dir` (and parents) with mode 0700 when it does not exist; leaves existing ones alone. */
-async function ensureDirectory(dir: string): Promise<void> {
-  try {
-    await Deno.stat(dir);
-    return;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  await Deno.chmod(dir, 0o700);
-}
-
-function corrupt(path: string, cause?: unknown): AuthError {
-  return new AuthError(
-    "TOKEN_FILE_CORRUPT",
-    `Cannot read ${path}: it is not an ingest token file (or it is damaged). ` +
-      `Move it away and run \`ingest auth setup\` again.`,
-    { cause },
-  );
-}
-
-/** `0o644` → `"0644"`. */
-export function formatMode(mode: number): string {
-  return "0" + (mode & 0o777).toString(8).padStart(3, "0");
-}
-
-function fromRecord(record: TokenRecord): StoredToken {
-  return {
-    refreshToken: stringOrUndefined(record.refresh_token),
-    accessToken: stringOrUndefined(record.access_token),
-    expiresAt: numberOrUndefined(record.expiry_date),
-    scopes: typeof record.scope === "string" ? record.scope.split(" ").filter((s) => s) : [],
-    refreshTokenExpiresAt: numberOrUndefined(record.refresh_token_expires_at),
-    updatedAt: typeof record.updated_at === "string" ? Date.parse(record.updated_at) || 0 : 0,
-  };
-}
-
-function toRecord(token: StoredToken): TokenRecord {
-  return {
-    refresh_token: token.refreshToken,
-    access_token: token.accessToken,
-    expiry_date: token.expiresAt,
-    scope: token.scopes.join(" "),
-    refresh_token_expires_at: token.refreshTokenExpiresAt,
-    updated_at: new Date(token.updatedAt).toISOString(),
-  };
-}
-
-function stringOrUndefined(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-function numberOrUndefined(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }

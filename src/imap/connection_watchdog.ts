@@ -15,6 +15,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
+
 /** Options of {@link ConnectionWatchdog}. */
 export interface ConnectionWatchdogOptions {
   /** Longest silence while a command is outstanding, in ms. Must be > 0. */
@@ -54,7 +56,7 @@ export class ConnectionWatchdog {
 
   constructor(options: ConnectionWatchdogOptions) {
     if (!(options.commandTimeoutMs > 0)) {
-      throw new RangeError(
+      throw new InvalidArgumentError(
         `Cannot watch the connection: commandTimeoutMs must be > 0, current value is ${options.commandTimeoutMs}`,
       );
     }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AuthError, ImapError, IngestError } from "../errors.ts";
+import { AuthError, type ErrorCode, ImapError, IngestError } from "../errors.ts";
 
 /** How to react to an IMAP error. */
 export type ImapFailureKind = "transient" | "throttled" | "auth" | "refused";
@@ -81,10 +81,10 @@ export function isMissingMailbox(error: unknown): boolean {
     /\[NONEXISTENT\]/i.test(details.responseText ?? "");
 }
 
-const KIND_BY_CODE: Record<string, ImapFailureKind> = {
+const KIND_BY_CODE: Partial<Record<ErrorCode, ImapFailureKind>> = {
   IMAP_THROTTLED: "throttled",
   IMAP_REFUSED: "refused",
-  IMAP_AUTH_FAILED: "auth",
+  IMAP_LOGIN_REJECTED: "auth",
 };
 
 /** Wraps any IMAP failure as an {@link ImapError} that keeps the server's words. */
@@ -93,12 +93,12 @@ export function toImapError(error: unknown, doing: string): ImapError | AuthErro
   const details = imapDetails(error);
   const server = details.responseText ? ` (server said: ${details.responseText})` : "";
   const kind = classifyImapFailure(error);
-  const code = kind === "throttled"
+  const code: ErrorCode = kind === "throttled"
     ? "IMAP_THROTTLED"
     : kind === "refused"
     ? "IMAP_REFUSED"
     : kind === "auth"
-    ? "IMAP_AUTH_FAILED"
+    ? "IMAP_LOGIN_REJECTED"
     : "IMAP_CONNECTION";
   return new ImapError(code, `IMAP ${doing} failed: ${details.message}${server}`, {
     cause: error,

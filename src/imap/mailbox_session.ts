@@ -369,7 +369,7 @@ export class MailboxSession {
             () =>
               reject(
                 new ImapError(
-                  "IMAP_UNRESPONSIVE",
+                  "IMAP_STALLED",
                   `The IMAP server did not answer NOOP within ${timeoutMs} ms: reconnecting.`,
                 ),
               ),

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
 import type { Redis } from "ioredis";
 import { bandwidthHour, bandwidthKey } from "../redis/keys.ts";
 
@@ -29,7 +30,9 @@ export async function readDownloadedBytes(
 ): Promise<number> {
   const hours = options.hours ?? 24;
   if (!Number.isInteger(hours) || hours < 1) {
-    throw new RangeError(`Cannot read bandwidth: hours must be >= 1, current value is ${hours}`);
+    throw new InvalidArgumentError(
+      `Cannot read bandwidth: hours must be >= 1, current value is ${hours}`,
+    );
   }
   const current = bandwidthHour(options.now ?? Date.now());
   const keys = Array.from({ length: hours }, (_, i) => bandwidthKey(account, current - i));

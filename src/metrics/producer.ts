@@ -37,10 +37,80 @@ export function createProducerMetrics(
 ): ProducerObserver {
   const now = options.now ?? Date.now;
   const label = accountLabeler(options);
+  const lastHeard: LastHeard = new Map();
+  const m = producerMetricFamilies(registry, lastHeard, now);
+  const labelsOf = (ref: MailboxRef) => ({ account: label(ref.account), mailbox: ref.mailbox });
+  const heard = (ref: MailboxRef) => {
+    const labels = labelsOf(ref);
+    lastHeard.set(`${labels.account}\n${labels.mailbox}`, { labels, at: now() });
+  };
+
+  return {
+    ...sessionHooks(m, labelsOf, heard),
+    polled(ref, seconds, outcome) {
+      const labels = labelsOf(ref);
+      m.pollDuration.observe({ ...labels, outcome }, seconds);
+      if (outcome === "ok") m.lastSuccess.set(labels, now() / 1000);
+    },
+    published(ref, published, skippedCount) {
+      const labels = labelsOf(ref);
+      m.produced.inc(labels, published);
+      m.skipped.inc(labels, skippedCount);
+    },
+    parseError(ref) {
+      m.parseErrors.inc(labelsOf(ref));
+    },
+    bytesDownloaded(account, count) {
+      m.bytes.inc({ account: label(account) }, count);
+    },
+    tokenRefresh(account, outcome) {
+      m.tokenRefresh.inc({ account: label(account), outcome });
+    },
+    error(ref) {
+      m.errors.inc(labelsOf(ref));
+    },
+    progress(ref, done, total) {
+      m.remaining.set(labelsOf(ref), Math.max(0, total - done));
+    },
+    mailboxReset(ref) {
+      m.resets.inc(labelsOf(ref));
+    },
+  };
+}
+
+type MailboxLabels = { account: string; mailbox: string };
+type LastHeard = Map<string, { labels: MailboxLabels; at: number }>;
+type ProducerFamilies = ReturnType<typeof producerMetricFamilies>;
+
+/** The hooks about a mailbox's IMAP session: connection state, server heard, lease, backlog. */
+function sessionHooks(
+  m: ProducerFamilies,
+  labelsOf: (ref: MailboxRef) => MailboxLabels,
+  heard: (ref: MailboxRef) => void,
+): Pick<ProducerObserver, "connectionState" | "serverHeard" | "leaseHeld" | "backlogPaused"> {
+  return {
+    connectionState(ref, state) {
+      const labels = labelsOf(ref);
+      for (const candidate of CONNECTION_STATES) {
+        m.connection.set({ ...labels, state: candidate }, candidate === state ? 1 : 0);
+      }
+      // A fresh session starts with the server's greeting: it has just spoken.
+      if (state === "connected") heard(ref);
+    },
+    serverHeard: heard,
+    leaseHeld(ref, held) {
+      m.lease.set(labelsOf(ref), held ? 1 : 0);
+    },
+    backlogPaused(ref, paused) {
+      m.backlog.set(labelsOf(ref), paused ? 1 : 0);
+    },
+  };
+}
+
+// size: declarative table (the producer's metric families)
+function producerMetricFamilies(registry: Registry, lastHeard: LastHeard, now: () => number) {
   const registers = [registry];
   const mailboxLabels = ["account", "mailbox"] as const;
-  const lastHeard = new Map<string, { labels: { account: string; mailbox: string }; at: number }>();
-
   const produced = new Counter({
     name: `${METRIC_PREFIX}emails_produced_total`,
     help: "Emails committed to the stream.",
@@ -131,56 +201,19 @@ export function createProducerMetrics(
     labelNames: mailboxLabels,
     registers,
   });
-
-  const labelsOf = (ref: MailboxRef) => ({ account: label(ref.account), mailbox: ref.mailbox });
-  const heard = (ref: MailboxRef) => {
-    const labels = labelsOf(ref);
-    lastHeard.set(`${labels.account}\n${labels.mailbox}`, { labels, at: now() });
-  };
-
   return {
-    polled(ref, seconds, outcome) {
-      const labels = labelsOf(ref);
-      pollDuration.observe({ ...labels, outcome }, seconds);
-      if (outcome === "ok") lastSuccess.set(labels, now() / 1000);
-    },
-    published(ref, published, skippedCount) {
-      const labels = labelsOf(ref);
-      produced.inc(labels, published);
-      skipped.inc(labels, skippedCount);
-    },
-    parseError(ref) {
-      parseErrors.inc(labelsOf(ref));
-    },
-    bytesDownloaded(account, count) {
-      bytes.inc({ account: label(account) }, count);
-    },
-    connectionState(ref, state) {
-      const labels = labelsOf(ref);
-      for (const candidate of CONNECTION_STATES) {
-        connection.set({ ...labels, state: candidate }, candidate === state ? 1 : 0);
-      }
-      // A fresh session starts with the server's greeting: it has just spoken.
-      if (state === "connected") heard(ref);
-    },
-    serverHeard: heard,
-    leaseHeld(ref, held) {
-      lease.set(labelsOf(ref), held ? 1 : 0);
-    },
-    backlogPaused(ref, paused) {
-      backlog.set(labelsOf(ref), paused ? 1 : 0);
-    },
-    tokenRefresh(account, outcome) {
-      tokenRefresh.inc({ account: label(account), outcome });
-    },
-    error(ref) {
-      errors.inc(labelsOf(ref));
-    },
-    progress(ref, done, total) {
-      remaining.set(labelsOf(ref), Math.max(0, total - done));
-    },
-    mailboxReset(ref) {
-      resets.inc(labelsOf(ref));
-    },
+    produced,
+    skipped,
+    pollDuration,
+    lastSuccess,
+    parseErrors,
+    bytes,
+    connection,
+    tokenRefresh,
+    lease,
+    backlog,
+    resets,
+    errors,
+    remaining,
   };
 }

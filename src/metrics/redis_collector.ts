@@ -114,9 +114,29 @@ export function registerRedisCollector(
   registry: Registry,
   options: RedisCollectorOptions,
 ): RedisCollector {
-  const label = options.labelAccount ?? accountLabeler();
+  const snapshot = sharedSnapshot(options);
+  /** Resets a metric and, when Redis answers, fills it from the snapshot. */
+  async function fill(reset: () => void, apply: (s: RedisSnapshot) => void): Promise<void> {
+    reset();
+    let value: RedisSnapshot;
+    try {
+      value = await snapshot();
+    } catch {
+      return; // reported once by snapshot() and by email_ingestion_redis_up
+    }
+    apply(value);
+  }
+
+  registerRedisGauges(registry, options, snapshot, fill);
+  return { snapshot };
+}
+
+/**
+ * One snapshot shared by the collect() calls of a scrape, reused until
+ * `snapshotReuseMs` old; mailboxes are rediscovered every `mailboxRescanMs`.
+ */
+function sharedSnapshot(options: RedisCollectorOptions): () => Promise<RedisSnapshot> {
   const timeoutMs = options.timeoutMs ?? 3_000;
-  const registers = [registry];
   const reuseMs = options.snapshotReuseMs ?? 1_000;
   const rescanMs = options.mailboxRescanMs ?? 60_000;
   let known: { refs: MailboxRef[]; scannedAt: number } | undefined;
@@ -150,19 +170,20 @@ export function registerRedisCollector(
     });
     return promise;
   }
+  return snapshot;
+}
 
-  /** Resets a metric and, when Redis answers, fills it from the snapshot. */
-  async function fill(reset: () => void, apply: (s: RedisSnapshot) => void): Promise<void> {
-    reset();
-    let value: RedisSnapshot;
-    try {
-      value = await snapshot();
-    } catch {
-      return; // reported once by snapshot() and by email_ingestion_redis_up
-    }
-    apply(value);
-  }
+type Fill = (reset: () => void, apply: (s: RedisSnapshot) => void) => Promise<void>;
 
+// size: declarative table (the Redis-derived metric families)
+function registerRedisGauges(
+  registry: Registry,
+  options: RedisCollectorOptions,
+  snapshot: () => Promise<RedisSnapshot>,
+  fill: Fill,
+): void {
+  const label = options.labelAccount ?? accountLabeler();
+  const registers = [registry];
   const streamLabel = { stream: options.stream };
   new Gauge({
     name: `${METRIC_PREFIX}redis_up`,
@@ -303,6 +324,4 @@ export function registerRedisCollector(
     help: "The daily IMAP download limit the quota alert compares against.",
     registers,
   }).set(options.dailyQuotaBytes ?? GMAIL_DAILY_DOWNLOAD_BYTES);
-
-  return { snapshot };
 }

@@ -46,10 +46,58 @@ export function createWorkerMetrics(
   options: WorkerMetricsOptions,
 ): WorkerObserver {
   const now = options.now ?? Date.now;
-  const registers = [registry];
   const group = { group: options.group };
-  const groupLabels = ["group"] as const;
+  const {
+    processed,
+    duplicates,
+    failed,
+    retries,
+    deadLettered,
+    latency,
+    endToEnd,
+    reclaimed,
+    heartbeat,
+    settleRefused,
+    unsettled,
+  } = workerMetricFamilies(registry);
+  unsettled.set(group, 0);
+  // Zero-initialise so rate() and absent-series alerts work before the first event.
+  for (const counter of [processed, duplicates, retries, deadLettered, reclaimed]) {
+    counter.inc(group, 0);
+  }
 
+  return {
+    handled(outcome, seconds, endToEndSeconds) {
+      latency.observe(group, seconds);
+      if (outcome === "processed") {
+        processed.inc(group);
+        if (endToEndSeconds !== undefined) endToEnd.observe(group, Math.max(0, endToEndSeconds));
+      } else if (outcome === "duplicate") duplicates.inc(group);
+      else if (outcome === "retry_scheduled") retries.inc(group);
+      else deadLettered.inc(group);
+    },
+    failed(reason) {
+      failed.inc({ ...group, reason });
+    },
+    reclaimed(count) {
+      reclaimed.inc(group, count);
+    },
+    heartbeat() {
+      heartbeat.set(group, now() / 1000);
+    },
+    settleRefused(reason) {
+      settleRefused.inc({ ...group, reason });
+    },
+    unsettled(count) {
+      unsettled.set(group, count);
+    },
+  };
+}
+
+// size: declarative table (the worker's metric families)
+function workerMetricFamilies(registry: Registry) {
+  const registers = [registry];
+  const groupLabels = ["group"] as const;
   const processed = new Counter({
     name: `${METRIC_PREFIX}emails_processed_total`,
     help: "Entries a sink handled successfully (acknowledged with a processed-record).",
@@ -120,36 +168,17 @@ export function createWorkerMetrics(
     labelNames: groupLabels,
     registers,
   });
-  unsettled.set(group, 0);
-  // Zero-initialise so rate() and absent-series alerts work before the first event.
-  for (const counter of [processed, duplicates, retries, deadLettered, reclaimed]) {
-    counter.inc(group, 0);
-  }
-
   return {
-    handled(outcome, seconds, endToEndSeconds) {
-      latency.observe(group, seconds);
-      if (outcome === "processed") {
-        processed.inc(group);
-        if (endToEndSeconds !== undefined) endToEnd.observe(group, Math.max(0, endToEndSeconds));
-      } else if (outcome === "duplicate") duplicates.inc(group);
-      else if (outcome === "retry_scheduled") retries.inc(group);
-      else deadLettered.inc(group);
-    },
-    failed(reason) {
-      failed.inc({ ...group, reason });
-    },
-    reclaimed(count) {
-      reclaimed.inc(group, count);
-    },
-    heartbeat() {
-      heartbeat.set(group, now() / 1000);
-    },
-    settleRefused(reason) {
-      settleRefused.inc({ ...group, reason });
-    },
-    unsettled(count) {
-      unsettled.set(group, count);
-    },
+    processed,
+    duplicates,
+    failed,
+    retries,
+    deadLettered,
+    latency,
+    endToEnd,
+    reclaimed,
+    heartbeat,
+    settleRefused,
+    unsettled,
   };
 }

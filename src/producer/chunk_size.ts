@@ -8,6 +8,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
+
 /** Options of {@link ChunkSizePolicy}. */
 export interface ChunkSizeOptions {
   /** Largest (and first) chunk. Must be >= 1. */
@@ -29,10 +31,12 @@ export class ChunkSizePolicy {
   constructor(options: ChunkSizeOptions) {
     const min = options.min ?? 1;
     if (!Number.isInteger(options.max) || options.max < 1) {
-      throw new RangeError(`Cannot size chunks: max must be >= 1, current value is ${options.max}`);
+      throw new InvalidArgumentError(
+        `Cannot size chunks: max must be >= 1, current value is ${options.max}`,
+      );
     }
     if (!Number.isInteger(min) || min < 1 || min > options.max) {
-      throw new RangeError(
+      throw new InvalidArgumentError(
         `Cannot size chunks: min must be in 1..${options.max}, current value is ${min}`,
       );
     }

@@ -26,7 +26,7 @@ Deno.test("token-store and OAuth-client problems stop the mailbox as configurati
       "TOKEN_KEY_MISMATCH",
       "TOKEN_KEY_MISSING",
       "OAUTH_INVALID_CLIENT",
-    ]
+    ] as const
   ) {
     const decision = decideAfterFailure(new AuthError(code, `${code}: fix it`), 3);
     assert.deepEqual(decision, { action: "stop", reason: `${code}: fix it` });
@@ -47,7 +47,7 @@ Deno.test("an unreachable OAuth provider and Redis retry with ordinary backoff",
     delayMs: 750,
     kind: "transient",
   });
-  const redis = new RedisError("REDIS_UNAVAILABLE", "[THROTTLED] wording does not matter");
+  const redis = new RedisError("REDIS_UNREACHABLE", "[THROTTLED] wording does not matter");
   assert.equal(classifyFailure(redis), "transient");
 });
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
 import type { Redis } from "ioredis";
 import { leaseKey, type MailboxRef } from "../redis/keys.ts";
 import { LuaScript } from "../redis/lua_script.ts";
@@ -41,7 +42,9 @@ export class MailboxLease {
 
   constructor(redis: Redis, ref: MailboxRef, ttlMs: number) {
     if (!Number.isInteger(ttlMs) || ttlMs < 1000) {
-      throw new RangeError(`Cannot create lease: ttlMs must be >= 1000, current value is ${ttlMs}`);
+      throw new InvalidArgumentError(
+        `Cannot create lease: ttlMs must be >= 1000, current value is ${ttlMs}`,
+      );
     }
     this.#redis = redis;
     this.ref = ref;

@@ -23,8 +23,11 @@ export interface ReadinessBounds {
 
 /** The verdict on one mailbox, as `/ready` shows it. */
 export interface MailboxCheck {
+  /** The mailbox's path, e.g. `INBOX`. */
   readonly mailbox: string;
+  /** Its follower's state, e.g. `idle`, `standby`, `needs_reauth`. */
   readonly state: string;
+  /** Whether this mailbox counts as ready. */
   readonly ok: boolean;
   /** Why it is not ok. */
   readonly reason?: string;

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import { sleep } from "../retry/backoff.ts";
 
@@ -43,7 +44,7 @@ export async function waitForNewCredentials(
 ): Promise<boolean> {
   const recheckMs = options.recheckMs ?? 60_000;
   if (!(recheckMs > 0)) {
-    throw new RangeError(
+    throw new InvalidArgumentError(
       `Cannot wait for credentials: recheckMs must be > 0, current value is ${recheckMs}`,
     );
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { CredentialsProvider, ImapCredentials } from "../imap/credentials.ts";
 import { passwordCredentials } from "../imap/credentials.ts";
-import { AuthError } from "../errors.ts";
+import { AuthError, InvalidArgumentError } from "../errors.ts";
 import { waitForNewCredentials } from "./reauth_wait.ts";
 
 /** Credentials that answer from a script, one step per call (the last one repeats). */
@@ -64,6 +64,6 @@ Deno.test("waitForNewCredentials() rejects a recheck interval that is not positi
       recheckMs: 0,
       signal: new AbortController().signal,
     }),
-    RangeError,
+    InvalidArgumentError,
   );
 });

@@ -123,53 +123,107 @@ interface Track {
 
 /** Creates the renderer; pass it (or combine it) as the producer's observer. */
 export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
-  const now = options.now ?? Date.now;
-  const logInterval = options.logIntervalMs ?? 10_000;
-  const redrawInterval = options.redrawIntervalMs ?? 100;
-  const threshold = options.liveBarThreshold ?? 100;
-  const width = options.barWidth ?? 24;
-  const label = options.label ?? ((ref: MailboxRef) => ref.mailbox);
-  const area = options.area ?? createStatusArea(options.write);
-  const tracks = new Map<string, Track>();
-  const lastLogAt = new Map<string, number>();
-  let lastDrawAt: number | undefined;
-  let finished = false;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  return new Renderer(options);
+}
 
-  function tick(): void {
-    if (finished || options.terminal) return;
-    const at = now();
-    for (const [key, track] of tracks) {
+/** The renderer's state: one track per mailbox, and when it last drew or logged. */
+class Renderer implements ProgressRenderer {
+  readonly #o: ProgressRendererOptions;
+  readonly #now: () => number;
+  readonly #logInterval: number;
+  readonly #redrawInterval: number;
+  readonly #threshold: number;
+  readonly #width: number;
+  readonly #label: (ref: MailboxRef) => string;
+  readonly #area: StatusArea;
+  readonly #tracks = new Map<string, Track>();
+  readonly #lastLogAt = new Map<string, number>();
+  #lastDrawAt: number | undefined;
+  #finished = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: ProgressRendererOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#logInterval = options.logIntervalMs ?? 10_000;
+    this.#redrawInterval = options.redrawIntervalMs ?? 100;
+    this.#threshold = options.liveBarThreshold ?? 100;
+    this.#width = options.barWidth ?? 24;
+    this.#label = options.label ?? ((ref: MailboxRef) => ref.mailbox);
+    this.#area = options.area ?? createStatusArea(options.write);
+  }
+
+  progress(ref: MailboxRef, done: number, total: number): void {
+    if (this.#finished) return;
+    const [key, track] = this.#trackOf(ref);
+    const at = this.#now();
+    if (track.live && !track.bigRound && total < this.#threshold) {
+      return this.#liveProgress(track, done, total, at);
+    }
+    if (track.live && !track.bigRound) track.bigRound = true;
+    this.#barProgress(key, track, done, total, at);
+  }
+
+  polled(ref: MailboxRef, _seconds: number, outcome: "ok" | "error"): void {
+    if (this.#finished || !this.#o.live || outcome !== "ok") return;
+    const [, track] = this.#trackOf(ref);
+    if (!track.live && track.round && track.round.done >= track.round.total) {
+      const { total, startedAt, updatedAt } = track.round;
+      track.backfill = { total, seconds: (updatedAt - startedAt) / 1000 };
+    }
+    const changed = !track.live || track.bigRound;
+    track.live = true;
+    track.bigRound = false;
+    if (this.#o.terminal && changed) this.#draw();
+  }
+
+  finish(finishOptions: { stopped?: boolean } = {}): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearInterval(this.#heartbeat);
+    if (this.#o.terminal && this.#tracks.size > 0) this.#draw(finishOptions.stopped ?? false);
+    this.#area.finish();
+  }
+
+  tick(): void {
+    if (this.#finished || this.#o.terminal) return;
+    const at = this.#now();
+    for (const [key, track] of this.#tracks) {
       const state = track.round;
       if (state === undefined || state.done >= state.total) continue;
-      if (at - (lastLogAt.get(key) ?? 0) >= logInterval) logLine(key, state, at);
+      if (at - (this.#lastLogAt.get(key) ?? 0) >= this.#logInterval) this.#logLine(key, state, at);
     }
   }
 
-  function startHeartbeat(): void {
-    if (heartbeat !== undefined || options.terminal || options.heartbeatTimer === false) return;
-    heartbeat = setInterval(tick, Math.max(100, Math.floor(logInterval / 4)));
-    Deno.unrefTimer(heartbeat);
+  #startHeartbeat(): void {
+    if (this.#heartbeat !== undefined || this.#o.terminal || this.#o.heartbeatTimer === false) {
+      return;
+    }
+    this.#heartbeat = setInterval(
+      () => this.tick(),
+      Math.max(100, Math.floor(this.#logInterval / 4)),
+    );
+    Deno.unrefTimer(this.#heartbeat);
   }
 
-  function lineOf(track: Track, labelWidth: number, stopped: boolean): string | undefined {
+  #lineOf(track: Track, labelWidth: number, stopped: boolean): string | undefined {
     if (track.live && !track.bigRound) return formatLive(track, labelWidth, stopped);
-    return track.round && formatBar(track.round, width, labelWidth, stopped);
+    return track.round && formatBar(track.round, this.#width, labelWidth, stopped);
   }
 
-  function draw(stopped = false): void {
-    const all = [...tracks.values()];
+  #draw(stopped = false): void {
+    const all = [...this.#tracks.values()];
     const labelWidth = Math.max(...all.map((t) => t.label.length));
-    area.draw(all.flatMap((track) => lineOf(track, labelWidth, stopped) ?? []));
-    lastDrawAt = now();
+    this.#area.draw(all.flatMap((track) => this.#lineOf(track, labelWidth, stopped) ?? []));
+    this.#lastDrawAt = this.#now();
   }
 
-  function trackOf(ref: MailboxRef): [string, Track] {
+  #trackOf(ref: MailboxRef): [string, Track] {
     const key = JSON.stringify([ref.account, ref.mailbox]);
-    let track = tracks.get(key);
+    let track = this.#tracks.get(key);
     if (!track) {
       track = {
-        label: label(ref),
+        label: this.#label(ref),
         round: undefined,
         live: false,
         bigRound: false,
@@ -178,13 +232,13 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
         receiving: undefined,
         backfill: undefined,
       };
-      tracks.set(key, track);
+      this.#tracks.set(key, track);
     }
     return [key, track];
   }
 
   /** A live round of new mail: counted on the live line, no bar, no log line. */
-  function liveProgress(track: Track, done: number, total: number, at: number): void {
+  #liveProgress(track: Track, done: number, total: number, at: number): void {
     if (done >= total) {
       track.newSinceCaughtUp += total;
       track.lastNewAt = at;
@@ -192,16 +246,16 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
     } else {
       track.receiving = { done, total };
     }
-    if (options.terminal) draw();
+    if (this.#o.terminal) this.#draw();
   }
 
-  function logLine(key: string, state: ProgressState, at = state.updatedAt): void {
-    lastLogAt.set(key, at);
+  #logLine(key: string, state: ProgressState, at = state.updatedAt): void {
+    this.#lastLogAt.set(key, at);
     const stalledSeconds = at > state.updatedAt ? (at - state.updatedAt) / 1000 : undefined;
     const message = formatLine(state, stalledSeconds);
-    if (options.log) {
+    if (this.#o.log) {
       const rate = progressRate(state);
-      options.log(message, {
+      this.#o.log(message, {
         mailbox: state.label,
         done: state.done,
         total: state.total,
@@ -211,11 +265,11 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
         ...(stalledSeconds === undefined ? {} : { stalled_seconds: Math.round(stalledSeconds) }),
       });
     } else {
-      options.write(message + "\n");
+      this.#o.write(message + "\n");
     }
   }
 
-  function barProgress(key: string, track: Track, done: number, total: number, at: number): void {
+  #barProgress(key: string, track: Track, done: number, total: number, at: number): void {
     const previous = track.round;
     // A new round: first report, a different total, or the count went back.
     const newRound = previous === undefined || previous.total !== total ||
@@ -234,49 +288,16 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       track.newSinceCaughtUp += total;
       track.lastNewAt = at;
     }
-    if (options.terminal) {
-      const due = lastDrawAt === undefined || at - lastDrawAt >= redrawInterval;
-      if (due || complete || newRound) draw();
+    if (this.#o.terminal) {
+      const due = this.#lastDrawAt === undefined || at - this.#lastDrawAt >= this.#redrawInterval;
+      if (due || complete || newRound) this.#draw();
       return;
     }
-    startHeartbeat();
-    const last = lastLogAt.get(key);
+    this.#startHeartbeat();
+    const last = this.#lastLogAt.get(key);
     const roundFinished = complete && (newRound || previous.done < total);
-    if (last === undefined || newRound || at - last >= logInterval || roundFinished) {
-      logLine(key, state);
+    if (last === undefined || newRound || at - last >= this.#logInterval || roundFinished) {
+      this.#logLine(key, state);
     }
   }
-
-  return {
-    progress(ref: MailboxRef, done: number, total: number): void {
-      if (finished) return;
-      const [key, track] = trackOf(ref);
-      const at = now();
-      if (track.live && !track.bigRound && total < threshold) {
-        return liveProgress(track, done, total, at);
-      }
-      if (track.live && !track.bigRound) track.bigRound = true;
-      barProgress(key, track, done, total, at);
-    },
-    polled(ref: MailboxRef, _seconds: number, outcome: "ok" | "error"): void {
-      if (finished || !options.live || outcome !== "ok") return;
-      const [, track] = trackOf(ref);
-      if (!track.live && track.round && track.round.done >= track.round.total) {
-        const { total, startedAt, updatedAt } = track.round;
-        track.backfill = { total, seconds: (updatedAt - startedAt) / 1000 };
-      }
-      const changed = !track.live || track.bigRound;
-      track.live = true;
-      track.bigRound = false;
-      if (options.terminal && changed) draw();
-    },
-    tick,
-    finish(finishOptions: { stopped?: boolean } = {}): void {
-      if (finished) return;
-      finished = true;
-      clearInterval(heartbeat);
-      if (options.terminal && tracks.size > 0) draw(finishOptions.stopped ?? false);
-      area.finish();
-    },
-  };
 }

@@ -8,7 +8,7 @@
 
 import { Redis, type RedisOptions } from "ioredis";
 import type { RedisConfig } from "../config/config.ts";
-import { ConfigError, describeError, RedisError } from "../errors.ts";
+import { ConfigError, describeError, IngestError, RedisError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { backoffDelay } from "../retry/backoff.ts";
 import { readRedisTlsCa, redisTlsOptions } from "./tls.ts";
@@ -95,7 +95,10 @@ export async function connectRedis(
     await Promise.race([
       waitReady(client),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("timed out")), timeoutMs);
+        timer = setTimeout(
+          () => reject(new IngestError("TIMED_OUT", "timed out", true)),
+          timeoutMs,
+        );
       }),
     ]);
   } catch (error) {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { describeError, IngestError, RedisError } from "../errors.ts";
+import { describeError, type ErrorCode, IngestError, RedisError } from "../errors.ts";
 
 /** What kind of Redis failure an error is. */
 export type RedisFailureKind =
@@ -36,7 +36,7 @@ export interface RedisFailure {
   /** Whether trying again later may succeed without a person. */
   readonly retryable: boolean;
   /** The `code` of the {@link RedisError} built for it. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** One sentence: what is wrong. */
   readonly summary: string;
   /** What the operator should do; empty for `other`. */
@@ -57,7 +57,7 @@ const FAILURES: Record<RedisFailureKind, Omit<RedisFailure, "kind">> = {
   },
   unreachable: {
     retryable: true,
-    code: "REDIS_UNAVAILABLE",
+    code: "REDIS_UNREACHABLE",
     summary: "Redis is unreachable",
     fix: "check that redis-server runs and REDIS_URL (or REDIS_HOST/REDIS_PORT) points at it",
   },
@@ -120,7 +120,6 @@ export function redisFailureKind(error: unknown): RedisFailureKind {
     const known = (Object.keys(FAILURES) as RedisFailureKind[])
       .find((kind) => kind !== "other" && FAILURES[kind].code === error.code);
     if (known) return known;
-    if (error.code === "REDIS_UNREACHABLE") return "unreachable";
   }
   if (all.some((m) => UNREACHABLE.test(m))) return "unreachable";
   return "other";

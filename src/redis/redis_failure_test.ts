@@ -18,7 +18,7 @@ Deno.test("redisFailureKind() names an OOM reply, also from a script and in a ca
     redisFailureKind(new ReplyError(`${OOM_REPLY} script: aadf9e, on @user_script:1.`)),
     "oom",
   );
-  const wrapped = new RedisError("REDIS_UNAVAILABLE", "commit failed", {
+  const wrapped = new RedisError("REDIS_UNREACHABLE", "commit failed", {
     cause: new ReplyError(OOM_REPLY),
   });
   assert.equal(redisFailureKind(wrapped), "oom");
@@ -48,7 +48,7 @@ Deno.test("redisFailureError() names OOM with the fix, and keeps IngestErrors as
   assert.match(error.message, /^Redis commit failed: Redis is out of memory/);
   assert.ok(error.message.includes("CONFIG SET maxmemory"));
   const down = redisFailureError("GET cursor", new Error("connect ECONNREFUSED 127.0.0.1:1"));
-  assert.equal(down.code, "REDIS_UNAVAILABLE");
+  assert.equal(down.code, "REDIS_UNREACHABLE");
   assert.match(down.message, /unreachable/);
   const known = new RedisError("REDIS_BAD_REPLY", "odd reply");
   assert.equal(redisFailureError("commit", known), known);

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
+
 /** Parameters of {@link backoffDelay}. */
 export interface BackoffOptions {
   /** Delay before the first retry, in ms. */
@@ -19,7 +21,7 @@ export interface BackoffOptions {
 /** Delay in ms before retry number `attempt` (0-based). */
 export function backoffDelay(attempt: number, options: BackoffOptions): number {
   if (attempt < 0 || !Number.isFinite(attempt)) {
-    throw new RangeError(
+    throw new InvalidArgumentError(
       `Cannot compute backoff: attempt must be >= 0, current value is ${attempt}`,
     );
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { InvalidArgumentError } from "../errors.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
 
 Deno.test("backoffDelay() doubles from the base and stays under the cap", () => {
@@ -18,7 +19,7 @@ Deno.test("backoffDelay() jitters between half and the full delay", () => {
 });
 
 Deno.test("backoffDelay() rejects a negative attempt", () => {
-  assert.throws(() => backoffDelay(-1, { baseMs: 1, capMs: 1 }), RangeError);
+  assert.throws(() => backoffDelay(-1, { baseMs: 1, capMs: 1 }), InvalidArgumentError);
 });
 
 Deno.test("sleep() ends early when its signal aborts", async () => {

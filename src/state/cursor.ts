@@ -6,6 +6,7 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
 import type { Redis } from "ioredis";
 import {
   CURSOR_FIELDS,
@@ -104,7 +105,7 @@ export interface CursorReset {
  */
 export async function resetCursor(redis: Redis, ref: MailboxRef, toUid = 0): Promise<CursorReset> {
   if (!Number.isInteger(toUid) || toUid < 0) {
-    throw new RangeError(
+    throw new InvalidArgumentError(
       `Cannot reset cursor: toUid must be a whole number >= 0, current value is ${toUid}`,
     );
   }

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { IngestError } from "../errors.ts";
+
 /** Version of the payload schema; bumped on incompatible change. */
 export const SCHEMA_VERSION = 1;
 
@@ -164,9 +166,11 @@ export interface DecodedEntry {
 }
 
 /** Why an entry could not be decoded (the worker dead-letters it with this reason). */
-export class EntryFormatError extends Error {
-  /** Error name shown in logs. */
-  override name = "EntryFormatError";
+export class EntryFormatError extends IngestError {
+  /** An undecodable entry (code `ENTRY_MALFORMED`, not retryable: the bytes will not change). */
+  constructor(message: string) {
+    super("ENTRY_MALFORMED", message, false);
+  }
 }
 
 /** Decodes and validates an entry's fields, or throws {@link EntryFormatError}. */

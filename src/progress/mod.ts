@@ -1,0 +1,8 @@
+/**
+ * Progress bars and the status area of `ingest produce` on a terminal (stderr only).
+ *
+ * @module
+ */
+
+export * from "./progress_renderer.ts";
+export * from "./status_area.ts";

@@ -1,0 +1,9 @@
+/**
+ * The stream: the entry format the producer writes and workers decode, and the operator
+ * report of `ingest stream inspect`.
+ *
+ * @module
+ */
+
+export * from "./entry.ts";
+export * from "./inspect.ts";
