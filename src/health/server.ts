@@ -11,7 +11,7 @@ import type { Registry } from "prom-client";
 import { ConfigError, describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { VERSION } from "../version.ts";
-import { withDeadline } from "./deadline.ts";
+import { withDeadline } from "../async/deadline.ts";
 import { HEALTH_PATHS } from "./ports.ts";
 
 /** What a readiness check returns; `checks` explains the verdict (shape chosen by the caller). */

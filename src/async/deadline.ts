@@ -1,6 +1,6 @@
 /**
- * A bound on how long an endpoint waits: a scrape or a readiness probe must
- * answer even when Redis or IMAP hangs.
+ * A bound on how long anything waits: a scrape, a readiness probe, a doctor
+ * check or a worker's shutdown must answer even when Redis or IMAP hangs.
  *
  * @module
  */
