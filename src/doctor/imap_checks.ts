@@ -6,9 +6,11 @@
  * @module
  */
 
-import { ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import type { ImapConfig } from "../config/config.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
+import { loginImap } from "../imap/mailbox_session.ts";
+import type { Logger } from "../log/logger.ts";
 import { type CheckResult, reason, result, within } from "./check.ts";
 
 /** Names of the IMAP checks, in report order. */
@@ -31,6 +33,8 @@ export interface ImapCheckOptions {
    */
   credentials: CredentialsProvider | undefined;
   skipLoginReason?: string;
+  /** Where the IMAP client logs connection errors (debug). */
+  logger: Logger;
 }
 
 /** Reads the greeting and the pre-login capabilities over a raw connection. */
@@ -152,30 +156,28 @@ export async function checkImap(
   const credentials = options.credentials;
   let client: ImapFlow | undefined;
   try {
-    const login = await within(options.timeoutMs, "getting credentials", () => credentials.get());
-    client = new ImapFlow({
-      host: config.host,
-      port: config.port,
-      secure: config.tls,
-      auth: "accessToken" in login
-        ? { user: login.user, accessToken: login.accessToken }
-        : { user: login.user, pass: login.pass },
-      logger: false,
-      disableAutoIdle: true,
-      connectionTimeout: options.timeoutMs,
-      greetingTimeout: options.timeoutMs,
-      socketTimeout: options.timeoutMs * 3,
-      clientInfo: { name: "ingest-doctor" },
+    // The producer's own login (with its one OAuth2 refresh on a rejected token), so doctor
+    // judges exactly what `ingest produce` will do.
+    const connecting = loginImap({
+      server: { host: config.host, port: config.port, secure: config.tls },
+      credentials,
+      logger: options.logger,
+      connectTimeoutMs: options.timeoutMs,
+      socketTimeoutMs: options.timeoutMs * 3,
     });
-    client.on("error", () => {/* reported through the failing command */});
+    // A login that completes after the deadline must not stay open.
+    connecting.catch(() => {});
+    client = await within(options.timeoutMs * 2, "logging in", () => connecting).catch((error) => {
+      connecting.then((late) => late.close()).catch(() => {});
+      throw error;
+    });
     const imap = client;
-    await within(options.timeoutMs, "logging in", () => imap.connect());
     results.push(
       result(
         "imap.login",
         "pass",
         `logged in as ${credentials.account} with ${
-          "accessToken" in login ? "OAuth2" : "a password"
+          config.auth === "oauth2" ? "OAuth2" : "a password"
         }`,
       ),
     );
