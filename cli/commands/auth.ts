@@ -16,10 +16,9 @@ import { KEY_GENERATION_HINT } from "../../src/auth/token_crypto.ts";
 import { describeTokens, type TokenInfo } from "../../src/auth/token_info.ts";
 import { formatMode, openTokenStore, type TokenStore } from "../../src/auth/token_store.ts";
 import type { App } from "../app.ts";
+import { flagSettings, settingOption } from "../setting_option.ts";
 import { table } from "../output.ts";
 import { examples, printResult } from "./common.ts";
-
-const DEFAULT_TIMEOUT_SECONDS = 300;
 
 function storeOf(config: Config): TokenStore {
   return openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey });
@@ -42,15 +41,6 @@ function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
 }
 
-function parseTimeout(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
-    throw new UsageError(
-      `--timeout must be a whole number of seconds >= 1: current value is "${raw}"`,
-    );
-  }
-  return Number(raw);
-}
-
 /** Builds the `auth` command group. */
 export function authCommand(app: App): Command {
   const auth = new Command("auth").description(
@@ -69,7 +59,7 @@ export function authCommand(app: App): Command {
       "--no-browser",
       "do not open a browser; also accept the redirect address pasted on stdin",
     )
-    .option("--timeout <seconds>", "give up waiting for consent after this long", "300")
+    .addOption(settingOption("AUTH_SETUP_TIMEOUT_SECONDS"))
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -80,10 +70,11 @@ export function authCommand(app: App): Command {
       ) + "\nSee docs/OAUTH2_SETUP.md for creating the OAuth client.\n",
     )
     .action(async (options) => {
-      const timeoutSeconds = options.timeout === undefined
-        ? DEFAULT_TIMEOUT_SECONDS
-        : parseTimeout(options.timeout);
-      const config = await app.config({ IMAP_USER: options.account });
+      const config = await app.config({
+        IMAP_USER: options.account,
+        ...flagSettings(options, ["AUTH_SETUP_TIMEOUT_SECONDS"]),
+      });
+      const timeoutSeconds = config.google.setupTimeoutSeconds;
       const client = createOAuthClient(config.google);
       await warnIfUnencrypted(app, config);
       const headless = options.browser === false;

@@ -7,21 +7,10 @@
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
 import { type Cursor, listCursors, readCursor, resetCursor } from "../../src/state/cursor.ts";
+import { cursorView } from "../../src/state/cursor_view.ts";
 import type { App } from "../app.ts";
 import { table } from "../output.ts";
 import { confirm, examples, printResult } from "./common.ts";
-
-/** The JSON shape of one cursor (keys as in the seed's Redis layout). */
-export function cursorJson(cursor: Cursor): Record<string, unknown> {
-  return {
-    account: cursor.account,
-    mailbox: cursor.mailbox,
-    last_uid: cursor.lastUid,
-    uidvalidity: cursor.uidValidity,
-    last_poll: cursor.lastPoll,
-    total_emails: cursor.totalEmails,
-  };
-}
 
 function cursorTable(cursors: readonly Cursor[]): string {
   if (cursors.length === 0) return "No producer state found.\n";
@@ -65,7 +54,7 @@ export function stateCommand(app: App): Command {
         account: account ?? null,
         mailboxes,
         found: cursors.length > 0,
-        cursors: cursors.map(cursorJson),
+        cursors: cursors.map((cursor) => cursorView(cursor)),
       }, () => cursorTable(cursors));
     });
 
@@ -83,7 +72,7 @@ export function stateCommand(app: App): Command {
       printResult(
         app,
         options.json,
-        { cursors: cursors.map(cursorJson) },
+        { cursors: cursors.map((cursor) => cursorView(cursor)) },
         () => cursorTable(cursors),
       );
     });
