@@ -67,11 +67,9 @@ function selectionProblems(ids: readonly string[], all: boolean | undefined): st
   return problems;
 }
 
-/** Builds the `dlq` command group. */
-export function dlqCommand(app: App): Command {
-  const dlq = new Command("dlq").description("Inspect, replay or purge the dead-letter queue");
-
-  dlq.command("list")
+/** Builds `dlq list`. */
+function dlqListCommand(app: App): Command {
+  return new Command("list")
     .description("List dead-lettered entries, oldest first (why, how often, when)")
     .option("--limit <n>", "show at most this many entries", "50")
     .option("--json", "print JSON")
@@ -119,8 +117,35 @@ export function dlqCommand(app: App): Command {
         },
       );
     });
+}
 
-  dlq.command("replay")
+/** The `dlq replay --json` document. */
+function replayJson(
+  dryRun: boolean,
+  stream: string,
+  result: {
+    readonly replayed: readonly { dlqId: string; newId: string | null }[];
+    readonly missing: readonly string[];
+  },
+  byId: ReadonlyMap<string, DeadLetter>,
+): Record<string, unknown> {
+  return {
+    dry_run: dryRun,
+    stream,
+    replayed: result.replayed.map((r) => ({
+      dlq_id: r.dlqId,
+      new_id: r.newId,
+      source_id: byId.get(r.dlqId)?.sourceId ?? null,
+      idempotency_key: fieldValue(byId.get(r.dlqId)?.originalFields ?? [], "idempotency_key") ??
+        null,
+    })),
+    missing: result.missing,
+  };
+}
+
+/** Builds `dlq replay`. */
+function dlqReplayCommand(app: App): Command {
+  return new Command("replay")
     .description("Move entries back to the main stream (new id, fresh attempts), atomically")
     .option("--id <id>", "a DLQ entry id; repeat for several", collect)
     .option("--all", "replay every entry in the DLQ")
@@ -156,18 +181,7 @@ export function dlqCommand(app: App): Command {
       printResult(
         app,
         options.json,
-        {
-          dry_run: options.dryRun ?? false,
-          stream: config.redis.streamName,
-          replayed: result.replayed.map((r) => ({
-            dlq_id: r.dlqId,
-            new_id: r.newId,
-            source_id: byId.get(r.dlqId)?.sourceId ?? null,
-            idempotency_key:
-              fieldValue(byId.get(r.dlqId)?.originalFields ?? [], "idempotency_key") ?? null,
-          })),
-          missing: result.missing,
-        },
+        replayJson(options.dryRun ?? false, config.redis.streamName, result, byId),
         () =>
           result.replayed.map((r) =>
             options.dryRun
@@ -180,8 +194,11 @@ export function dlqCommand(app: App): Command {
           }.\n`,
       );
     });
+}
 
-  dlq.command("purge")
+/** Builds `dlq purge`. */
+function dlqPurgeCommand(app: App): Command {
+  return new Command("purge")
     .description("Delete entries from the DLQ for good")
     .option("--id <id>", "a DLQ entry id; repeat for several", collect)
     .option("--all", "delete every entry (requires --yes off a terminal)")
@@ -223,6 +240,14 @@ export function dlqCommand(app: App): Command {
           } from ${config.redis.dlqStreamName}.\n`,
       );
     });
+}
 
+/** Builds the `dlq` command group. */
+export function dlqCommand(app: App): Command {
+  const dlq = new Command("dlq").description("Inspect, replay or purge the dead-letter queue");
+
+  dlq.addCommand(dlqListCommand(app));
+  dlq.addCommand(dlqReplayCommand(app));
+  dlq.addCommand(dlqPurgeCommand(app));
   return dlq;
 }

@@ -20,11 +20,9 @@ function cursorTable(cursors: readonly Cursor[]): string {
   );
 }
 
-/** Builds the `state` command group. */
-export function stateCommand(app: App): Command {
-  const state = new Command("state").description("Show or reset the producer's cursor per mailbox");
-
-  state.command("get")
+/** Builds `state get`. */
+function stateGetCommand(app: App): Command {
+  return new Command("get")
     .description(
       "Show the cursor of one mailbox (of every account when --account and IMAP_USER are unset)",
     )
@@ -57,8 +55,11 @@ export function stateCommand(app: App): Command {
         cursors: cursors.map((cursor) => cursorView(cursor)),
       }, () => cursorTable(cursors));
     });
+}
 
-  state.command("list")
+/** Builds `state list`. */
+function stateListCommand(app: App): Command {
+  return new Command("list")
     .description("List the cursor of every mailbox with state")
     .option("--json", "print JSON")
     .addHelpText(
@@ -76,8 +77,11 @@ export function stateCommand(app: App): Command {
         () => cursorTable(cursors),
       );
     });
+}
 
-  state.command("reset")
+/** Builds `state reset`. */
+function stateResetCommand(app: App): Command {
+  return new Command("reset")
     .description("Move a mailbox's cursor back so the producer fetches again after --to-uid")
     .requiredOption("--mailbox <name>", "mailbox to reset")
     .option("--account <email>", "account address (default: IMAP_USER)")
@@ -132,6 +136,14 @@ export function stateCommand(app: App): Command {
           } -> ${result.lastUid}\n`,
       );
     });
+}
 
+/** Builds the `state` command group. */
+export function stateCommand(app: App): Command {
+  const state = new Command("state").description("Show or reset the producer's cursor per mailbox");
+
+  state.addCommand(stateGetCommand(app));
+  state.addCommand(stateListCommand(app));
+  state.addCommand(stateResetCommand(app));
   return state;
 }
