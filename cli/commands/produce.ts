@@ -166,14 +166,15 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
     problems.push("--mailbox must not be empty");
   }
   // Flag and configuration problems are reported together: one run names them all.
-  const config = await app.configCollecting({
-    IMAP_USER: options.username,
-    ...flagSettings(options, PRODUCE_SETTINGS),
-  }, problems);
+  const config = await app.configCollecting(
+    {
+      IMAP_USER: options.username,
+      ...flagSettings(options, PRODUCE_SETTINGS),
+    },
+    problems,
+    [{ name: "IMAP_USER", problem: "--username (or IMAP_USER) is required" }],
+  );
   const account = config?.imap.user;
-  if (config !== undefined && account === undefined) {
-    problems.push("--username (or IMAP_USER) is required");
-  }
   if (problems.length > 0 || config === undefined) {
     throw new UsageError(`Cannot start the producer:\n  - ${problems.join("\n  - ")}`);
   }

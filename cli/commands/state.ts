@@ -101,11 +101,10 @@ function stateResetCommand(app: App): Command {
       if (!/^\d+$/.test(options.toUid)) {
         problems.push(`--to-uid must be a whole number >= 0: current value is "${options.toUid}"`);
       }
-      const config = await app.configCollecting({ IMAP_USER: options.account }, problems);
+      const config = await app.configCollecting({ IMAP_USER: options.account }, problems, [
+        { name: "IMAP_USER", problem: "--account (or IMAP_USER) is required to reset a cursor" },
+      ]);
       const account = config?.imap.user;
-      if (config !== undefined && account === undefined) {
-        problems.push("--account (or IMAP_USER) is required to reset a cursor");
-      }
       if (!options.yes && !app.runtime.interactive) {
         problems.push("refusing to reset without --yes when not on a terminal");
       }

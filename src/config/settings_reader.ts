@@ -21,6 +21,12 @@ export interface ConfigSources {
   env?: Settings;
   /** The `.env` file's contents. */
   dotenv?: Settings;
+  /**
+   * Settings this run cannot do without, each with the problem to report when
+   * no layer gives it (e.g. `--username (or IMAP_USER) is required`), so it is
+   * named together with every other problem.
+   */
+  required?: readonly { readonly name: VariableName; readonly problem: string }[];
 }
 
 /**
@@ -64,6 +70,9 @@ export class SettingsReader {
   }
 
   throwIfProblems(): void {
+    for (const { name, problem } of this.#sources.required ?? []) {
+      if (this.optional(name) === undefined) this.problem(problem);
+    }
     if (this.#problems.length > 0) throw new ConfigError(this.#problems);
   }
 

@@ -62,3 +62,20 @@ Deno.test("no two rows share a flag on the same command", () => {
   }
   assert.ok(seen.has("doctor --timeout") && seen.has("auth setup --timeout"));
 });
+
+Deno.test("a required setting that no layer gives is one more problem, beside the others", () => {
+  const read = new SettingsReader({
+    flags: { PRODUCER_LEASE_TTL_SECONDS: "x" },
+    required: [{ name: "IMAP_USER", problem: "--username (or IMAP_USER) is required" }],
+  });
+  read.integer("PRODUCER_LEASE_TTL_SECONDS");
+  const problems = problemsOf(read);
+  assert.equal(problems.length, 2);
+  assert.match(problems[0]!, /^--lease-ttl must be a whole number >= 2/);
+  assert.equal(problems[1], "--username (or IMAP_USER) is required");
+  const given = new SettingsReader({
+    env: { IMAP_USER: "a@example.test" },
+    required: [{ name: "IMAP_USER", problem: "missing" }],
+  });
+  assert.deepEqual(problemsOf(given), []);
+});
