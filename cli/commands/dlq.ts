@@ -20,6 +20,7 @@ import {
 import { UsageError } from "../../src/errors.ts";
 import { entryFields } from "../../src/redis/reply.ts";
 import type { App } from "../app.ts";
+import { wholeNumberProblem } from "../whole_number.ts";
 import { table } from "../output.ts";
 import { confirm, examples, printResult } from "./common.ts";
 
@@ -84,11 +85,8 @@ function dlqListCommand(app: App): Command {
     )
     .action(async (options) => {
       const limit = Number(options.limit);
-      if (!/^\d+$/.test(options.limit) || limit < 1) {
-        throw new UsageError(
-          `Cannot list the DLQ: --limit must be a whole number >= 1: current value is "${options.limit}"`,
-        );
-      }
+      const problem = wholeNumberProblem("--limit", options.limit, { min: 1 });
+      if (problem !== undefined) throw new UsageError(`Cannot list the DLQ: ${problem}`);
       const config = await app.config();
       const redis = await app.redis(config, "ingest:dlq");
       const page = await listDeadLetters(redis, streamsOf(config), limit);

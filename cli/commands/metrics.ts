@@ -10,15 +10,14 @@ import { UsageError } from "../../src/errors.ts";
 import { startExporter } from "../../src/health/command_health.ts";
 import { DEFAULT_PORTS } from "../../src/health/ports.ts";
 import type { App } from "../app.ts";
+import { wholeNumberProblem } from "../whole_number.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { examples, printResult } from "./common.ts";
 
 function parsePort(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
-    throw new UsageError(
-      `--port must be a whole number 0..65535 (0 picks a free port): current value is "${raw}"`,
-    );
-  }
+  const bounds = { min: 0, max: 65535, note: " (0 picks a free port)" };
+  const problem = wholeNumberProblem("--port", raw, bounds);
+  if (problem !== undefined) throw new UsageError(problem);
   return Number(raw);
 }
 

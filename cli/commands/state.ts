@@ -9,6 +9,7 @@ import { UsageError } from "../../src/errors.ts";
 import { type Cursor, listCursors, readCursor, resetCursor } from "../../src/state/cursor.ts";
 import { cursorView } from "../../src/state/cursor_view.ts";
 import type { App } from "../app.ts";
+import { wholeNumberProblem } from "../whole_number.ts";
 import { table } from "../output.ts";
 import { confirm, examples, printResult } from "./common.ts";
 
@@ -98,9 +99,8 @@ function stateResetCommand(app: App): Command {
     .action(async (options) => {
       const toUid = Number(options.toUid);
       const problems: string[] = [];
-      if (!/^\d+$/.test(options.toUid)) {
-        problems.push(`--to-uid must be a whole number >= 0: current value is "${options.toUid}"`);
-      }
+      const uidProblem = wholeNumberProblem("--to-uid", options.toUid, { min: 0 });
+      if (uidProblem !== undefined) problems.push(uidProblem);
       const config = await app.configCollecting({ IMAP_USER: options.account }, problems, [
         { name: "IMAP_USER", problem: "--account (or IMAP_USER) is required to reset a cursor" },
       ]);

@@ -9,6 +9,7 @@ import { UsageError } from "../../src/errors.ts";
 import { inspectStream, type StreamReport } from "../../src/stream/inspect.ts";
 import { streamReportView } from "../../src/stream/report_view.ts";
 import type { App } from "../app.ts";
+import { wholeNumberProblem } from "../whole_number.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { duration, table } from "../output.ts";
 import { examples, printResult } from "./common.ts";
@@ -68,11 +69,8 @@ export function streamCommand(app: App): Command {
       examples("ingest stream inspect", "ingest stream inspect --json --tail 5"),
     )
     .action(async (options) => {
-      if (!/^\d+$/.test(options.tail)) {
-        throw new UsageError(
-          `--tail must be a whole number >= 0: current value is "${options.tail}"`,
-        );
-      }
+      const problem = wholeNumberProblem("--tail", options.tail, { min: 0 });
+      if (problem !== undefined) throw new UsageError(problem);
       const config = await app.config(flagSettings(options, ["REDIS_STREAM_NAME"]));
       const redis = await app.redis(config, "ingest:inspect");
       const report = await inspectStream(redis, {
