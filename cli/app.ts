@@ -5,7 +5,12 @@
  * @module
  */
 
-import { type Config, loadConfig, type Settings } from "../src/config/config.ts";
+import {
+  type Config,
+  type ConfigSources,
+  loadConfig,
+  type Settings,
+} from "../src/config/config.ts";
 import { ConfigError } from "../src/errors.ts";
 import { dotenvWarnings, readDotenvFile } from "../src/config/dotenv.ts";
 import { createLogger, type Logger } from "../src/log/logger.ts";
@@ -40,8 +45,11 @@ export class App {
     this.#globals = globals;
   }
 
-  /** The configuration, with `flags` (keyed by variable name) on top. */
-  async config(flags: Settings = {}): Promise<Config> {
+  /**
+   * The configuration, with `flags` (keyed by variable name) on top; each of
+   * `required` missing from every layer is one more problem.
+   */
+  async config(flags: Settings = {}, required?: ConfigSources["required"]): Promise<Config> {
     const envFile = this.#globals.envFile ?? ".env";
     const dotenv = await readDotenvFile(envFile);
     if (!this.#dotenvChecked) {
@@ -53,7 +61,12 @@ export class App {
       LOG_LEVEL: this.#globals.logLevel,
       LOG_FORMAT: this.#globals.logFormat,
     };
-    return loadConfig({ flags: { ...globalFlags, ...flags }, env: this.runtime.env, dotenv });
+    return loadConfig({
+      flags: { ...globalFlags, ...flags },
+      env: this.runtime.env,
+      dotenv,
+      required,
+    });
   }
 
   /**
@@ -61,9 +74,13 @@ export class App {
    * (and `undefined` returned) instead of thrown, so a command can report its
    * flag problems and the configuration's in one message.
    */
-  async configCollecting(flags: Settings, problems: string[]): Promise<Config | undefined> {
+  async configCollecting(
+    flags: Settings,
+    problems: string[],
+    required?: ConfigSources["required"],
+  ): Promise<Config | undefined> {
     try {
-      return await this.config(flags);
+      return await this.config(flags, required);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);

@@ -7,6 +7,7 @@
 import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { VERSION } from "../src/version.ts";
 import type { App } from "./app.ts";
+import { settingOption } from "./setting_option.ts";
 import { authCommand } from "./commands/auth.ts";
 import { examples } from "./commands/common.ts";
 import { completionsCommand } from "./commands/completions.ts";
@@ -37,8 +38,8 @@ export function buildProgram(app: App): CommandUnknownOpts {
     .description("Ingest Gmail (IMAP, OAuth2) into Redis Streams and process it with workers.")
     .version(VERSION, "-V, --version")
     .option("--env-file <path>", "read variables from this .env file", ".env")
-    .option("--log-level <level>", "debug, info, warn or error (default: LOG_LEVEL or info)")
-    .option("--log-format <format>", "json, pretty or auto (default: LOG_FORMAT or auto)")
+    .addOption(settingOption("LOG_LEVEL"))
+    .addOption(settingOption("LOG_FORMAT"))
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText(
       "after",

@@ -1,11 +1,12 @@
 /**
  * Regenerates `.env.example` and README's configuration table from the one
- * variable table in src/config/variables.ts. Run: `deno task docs`.
+ * settings table in src/config/variables.ts. Run: `deno task docs`.
  *
  * @module
  */
 
-import { VARIABLES } from "../src/config/variables.ts";
+import { range } from "../src/config/settings_reader.ts";
+import { VARIABLES, type VariableSpec } from "../src/config/variables.ts";
 import { withErrorCodeTable } from "./error_docs.ts";
 
 const root = new URL("../", import.meta.url);
@@ -28,12 +29,27 @@ function envExample(): string {
 }
 
 function configTable(): string {
-  const rows = VARIABLES.map((v) =>
-    `| \`${v.name}\` | ${v.group} | ${v.default === "" ? "(unset)" : `\`${v.default}\``} | ${
-      v.description.replaceAll("|", "\\|")
-    } |`
+  const rows = VARIABLES.map((v: VariableSpec) =>
+    `| \`${v.name}\` | ${flagCell(v)} | ${v.group} | ${
+      v.default === "" ? "(unset)" : `\`${v.default}\``
+    } | ${meaning(v).replaceAll("|", "\\|")} |`
   );
-  return ["| Variable | Group | Default | Meaning |", "|---|---|---|---|", ...rows].join("\n");
+  return ["| Variable | Flag | Group | Default | Meaning |", "|---|---|---|---|---|", ...rows]
+    .join("\n");
+}
+
+/** The flag and the commands that have it, e.g. `` `--lease-ttl` (produce) ``. */
+function flagCell(v: VariableSpec): string {
+  if (v.flag === undefined) return "";
+  const commands = v.commands?.length ? ` (${v.commands.join(", ")})` : "";
+  return `\`${v.flag.split(" ")[0]}\`${commands}`;
+}
+
+/** The help sentence plus the bounds of a numeric row. */
+function meaning(v: VariableSpec): string {
+  if (v.kind === undefined) return v.description;
+  const unit = v.kind === "seconds" ? "seconds" : "whole number";
+  return `${v.description} Accepted: ${unit} ${range(v)}.`;
 }
 
 await Deno.writeTextFile(new URL(".env.example", root), envExample());

@@ -66,7 +66,6 @@ const PLAIN_THROW_PENDING = new Set([
   "src/worker/worker.ts", // R2 splits it: the concurrency check throws a RangeError.
   "src/config/variables.ts", // R3 reshapes the settings table: `unknown variable`.
   "src/doctor/imap_checks.ts", // R3 replaces its own IMAP client by openMailboxSession.
-  "src/health/deadline.ts", // R3 moves withDeadline to src/async/.
 ]);
 
 Deno.test("the core throws IngestErrors, never a bare Error, RangeError or TypeError", async () => {

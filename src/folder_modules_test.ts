@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as api from "./api/mod.ts";
+import * as async from "./async/mod.ts";
 import * as auth from "./auth/mod.ts";
 import * as config from "./config/mod.ts";
 import * as dlq from "./dlq/mod.ts";
@@ -20,6 +21,7 @@ import * as worker from "./worker/mod.ts";
 
 const modules: Record<string, object> = {
   api,
+  async,
   auth,
   config,
   dlq,

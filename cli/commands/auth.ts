@@ -16,10 +16,9 @@ import { KEY_GENERATION_HINT } from "../../src/auth/token_crypto.ts";
 import { describeTokens, type TokenInfo } from "../../src/auth/token_info.ts";
 import { formatMode, openTokenStore, type TokenStore } from "../../src/auth/token_store.ts";
 import type { App } from "../app.ts";
+import { flagSettings, settingOption } from "../setting_option.ts";
 import { table } from "../output.ts";
 import { examples, printResult } from "./common.ts";
-
-const DEFAULT_TIMEOUT_SECONDS = 300;
 
 function storeOf(config: Config): TokenStore {
   return openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey });
@@ -42,22 +41,40 @@ function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
 }
 
-function parseTimeout(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
-    throw new UsageError(
-      `--timeout must be a whole number of seconds >= 1: current value is "${raw}"`,
-    );
-  }
-  return Number(raw);
+/** A refresh token that expires means an OAuth app in "Testing" status: say when, and the fix. */
+function warnIfTestingApp(app: App, account: string, expiresAt: number | undefined): void {
+  if (expiresAt === undefined) return;
+  const days = Math.max(0, Math.round((expiresAt - Date.now()) / 86_400_000));
+  app.runtime.stderr(
+    `warning: the OAuth app is in "Testing" status: this refresh token expires on ` +
+      `${iso(expiresAt)} (in ${days} days), after which ingest stops until ` +
+      `\`ingest auth setup --account ${account}\` is run again. Publish the app ("In production") ` +
+      `to get tokens that last: see docs/OAUTH2_SETUP.md.\n`,
+  );
 }
 
-/** Builds the `auth` command group. */
-export function authCommand(app: App): Command {
-  const auth = new Command("auth").description(
-    "Gmail OAuth2: consent (setup), stored tokens (info), revocation (revoke)",
-  );
+/** What `auth setup` prints while it waits for consent. */
+function consentPrompt(
+  o: {
+    url: string;
+    redirectUri: string;
+    opened: boolean;
+    headless: boolean;
+    timeoutSeconds: number;
+  },
+): string {
+  return `${o.opened ? "A browser should open. If it does not, open" : "Open"} this URL ` +
+    `and allow access to Gmail:\n\n${o.url}\n\n` +
+    `Waiting up to ${o.timeoutSeconds} s for the redirect to ${o.redirectUri}\n` +
+    (o.headless
+      ? "On another machine the final page will fail to load: copy its full address " +
+        "(it starts with http://127.0.0.1:) and paste it here, then press Enter.\n"
+      : "");
+}
 
-  auth.command("setup")
+/** Builds `auth setup`. */
+function authSetupCommand(app: App): Command {
+  return new Command("setup")
     .description(
       "Ask for consent in a browser (loopback redirect, PKCE) and store the account's refresh token",
     )
@@ -69,7 +86,7 @@ export function authCommand(app: App): Command {
       "--no-browser",
       "do not open a browser; also accept the redirect address pasted on stdin",
     )
-    .option("--timeout <seconds>", "give up waiting for consent after this long", "300")
+    .addOption(settingOption("AUTH_SETUP_TIMEOUT_SECONDS"))
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -80,10 +97,11 @@ export function authCommand(app: App): Command {
       ) + "\nSee docs/OAUTH2_SETUP.md for creating the OAuth client.\n",
     )
     .action(async (options) => {
-      const timeoutSeconds = options.timeout === undefined
-        ? DEFAULT_TIMEOUT_SECONDS
-        : parseTimeout(options.timeout);
-      const config = await app.config({ IMAP_USER: options.account });
+      const config = await app.config({
+        IMAP_USER: options.account,
+        ...flagSettings(options, ["AUTH_SETUP_TIMEOUT_SECONDS"]),
+      });
+      const timeoutSeconds = config.google.setupTimeoutSeconds;
       const client = createOAuthClient(config.google);
       await warnIfUnencrypted(app, config);
       const headless = options.browser === false;
@@ -95,33 +113,12 @@ export function authCommand(app: App): Command {
         signal: app.runtime.signal,
         onUrl: (url, redirectUri) => {
           const opened = !headless && openBrowser(url, app.runtime.env);
-          app.runtime.stderr(
-            `${opened ? "A browser should open. If it does not, open" : "Open"} this URL ` +
-              `and allow access to Gmail:\n\n${url}\n\n` +
-              `Waiting up to ${timeoutSeconds} s for the redirect to ${redirectUri}\n` +
-              (headless
-                ? "On another machine the final page will fail to load: copy its full address " +
-                  "(it starts with http://127.0.0.1:) and paste it here, then press Enter.\n"
-                : ""),
-          );
+          app.runtime.stderr(consentPrompt({ url, redirectUri, opened, headless, timeoutSeconds }));
         },
         readLine: headless ? app.runtime.readLine : undefined,
         onRejectedLine: (message) => app.runtime.stderr(`${message}\n`),
       });
-      if (token.refreshTokenExpiresAt !== undefined) {
-        const days = Math.max(
-          0,
-          Math.round((token.refreshTokenExpiresAt - Date.now()) / 86_400_000),
-        );
-        app.runtime.stderr(
-          `warning: the OAuth app is in "Testing" status: this refresh token expires on ` +
-            `${
-              iso(token.refreshTokenExpiresAt)
-            } (in ${days} days), after which ingest stops until ` +
-            `\`ingest auth setup --account ${account}\` is run again. Publish the app ("In production") ` +
-            `to get tokens that last: see docs/OAUTH2_SETUP.md.\n`,
-        );
-      }
+      warnIfTestingApp(app, account, token.refreshTokenExpiresAt);
       const encrypted = config.google.tokenKey !== undefined;
       printResult(app, options.json, {
         account,
@@ -134,8 +131,11 @@ export function authCommand(app: App): Command {
         `Stored the OAuth2 token of ${account} in ${config.google.tokenFile} ` +
         `(${encrypted ? "encrypted" : "NOT encrypted"}).\n`);
     });
+}
 
-  auth.command("info")
+/** Builds `auth info`. */
+function authInfoCommand(app: App): Command {
+  return new Command("info")
     .description("Show stored accounts, scopes and expiry, and the token file's protection")
     .option("--account <email>", "only this account (default: every stored account)")
     .option("--json", "print JSON")
@@ -156,8 +156,11 @@ export function authCommand(app: App): Command {
         app.exitCode = 1;
       }
     });
+}
 
-  auth.command("revoke")
+/** Builds `auth revoke`. */
+function authRevokeCommand(app: App): Command {
+  return new Command("revoke")
     .description("Revoke the account's grant at the provider and delete its local token")
     .option("--account <email>", "account (default: IMAP_USER, or the only stored account)")
     .option("--json", "print JSON")
@@ -196,7 +199,17 @@ export function authCommand(app: App): Command {
         app.exitCode = 1;
       }
     });
+}
 
+/** Builds the `auth` command group. */
+export function authCommand(app: App): Command {
+  const auth = new Command("auth").description(
+    "Gmail OAuth2: consent (setup), stored tokens (info), revocation (revoke)",
+  );
+
+  auth.addCommand(authSetupCommand(app));
+  auth.addCommand(authInfoCommand(app));
+  auth.addCommand(authRevokeCommand(app));
   return auth;
 }
 

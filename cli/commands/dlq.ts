@@ -20,6 +20,7 @@ import {
 import { UsageError } from "../../src/errors.ts";
 import { entryFields } from "../../src/redis/reply.ts";
 import type { App } from "../app.ts";
+import { wholeNumberProblem } from "../whole_number.ts";
 import { table } from "../output.ts";
 import { confirm, examples, printResult } from "./common.ts";
 
@@ -67,11 +68,9 @@ function selectionProblems(ids: readonly string[], all: boolean | undefined): st
   return problems;
 }
 
-/** Builds the `dlq` command group. */
-export function dlqCommand(app: App): Command {
-  const dlq = new Command("dlq").description("Inspect, replay or purge the dead-letter queue");
-
-  dlq.command("list")
+/** Builds `dlq list`. */
+function dlqListCommand(app: App): Command {
+  return new Command("list")
     .description("List dead-lettered entries, oldest first (why, how often, when)")
     .option("--limit <n>", "show at most this many entries", "50")
     .option("--json", "print JSON")
@@ -86,11 +85,8 @@ export function dlqCommand(app: App): Command {
     )
     .action(async (options) => {
       const limit = Number(options.limit);
-      if (!/^\d+$/.test(options.limit) || limit < 1) {
-        throw new UsageError(
-          `Cannot list the DLQ: --limit must be a whole number >= 1: current value is "${options.limit}"`,
-        );
-      }
+      const problem = wholeNumberProblem("--limit", options.limit, { min: 1 });
+      if (problem !== undefined) throw new UsageError(`Cannot list the DLQ: ${problem}`);
       const config = await app.config();
       const redis = await app.redis(config, "ingest:dlq");
       const page = await listDeadLetters(redis, streamsOf(config), limit);
@@ -119,8 +115,35 @@ export function dlqCommand(app: App): Command {
         },
       );
     });
+}
 
-  dlq.command("replay")
+/** The `dlq replay --json` document. */
+function replayJson(
+  dryRun: boolean,
+  stream: string,
+  result: {
+    readonly replayed: readonly { dlqId: string; newId: string | null }[];
+    readonly missing: readonly string[];
+  },
+  byId: ReadonlyMap<string, DeadLetter>,
+): Record<string, unknown> {
+  return {
+    dry_run: dryRun,
+    stream,
+    replayed: result.replayed.map((r) => ({
+      dlq_id: r.dlqId,
+      new_id: r.newId,
+      source_id: byId.get(r.dlqId)?.sourceId ?? null,
+      idempotency_key: fieldValue(byId.get(r.dlqId)?.originalFields ?? [], "idempotency_key") ??
+        null,
+    })),
+    missing: result.missing,
+  };
+}
+
+/** Builds `dlq replay`. */
+function dlqReplayCommand(app: App): Command {
+  return new Command("replay")
     .description("Move entries back to the main stream (new id, fresh attempts), atomically")
     .option("--id <id>", "a DLQ entry id; repeat for several", collect)
     .option("--all", "replay every entry in the DLQ")
@@ -156,18 +179,7 @@ export function dlqCommand(app: App): Command {
       printResult(
         app,
         options.json,
-        {
-          dry_run: options.dryRun ?? false,
-          stream: config.redis.streamName,
-          replayed: result.replayed.map((r) => ({
-            dlq_id: r.dlqId,
-            new_id: r.newId,
-            source_id: byId.get(r.dlqId)?.sourceId ?? null,
-            idempotency_key:
-              fieldValue(byId.get(r.dlqId)?.originalFields ?? [], "idempotency_key") ?? null,
-          })),
-          missing: result.missing,
-        },
+        replayJson(options.dryRun ?? false, config.redis.streamName, result, byId),
         () =>
           result.replayed.map((r) =>
             options.dryRun
@@ -180,8 +192,11 @@ export function dlqCommand(app: App): Command {
           }.\n`,
       );
     });
+}
 
-  dlq.command("purge")
+/** Builds `dlq purge`. */
+function dlqPurgeCommand(app: App): Command {
+  return new Command("purge")
     .description("Delete entries from the DLQ for good")
     .option("--id <id>", "a DLQ entry id; repeat for several", collect)
     .option("--all", "delete every entry (requires --yes off a terminal)")
@@ -223,6 +238,14 @@ export function dlqCommand(app: App): Command {
           } from ${config.redis.dlqStreamName}.\n`,
       );
     });
+}
 
+/** Builds the `dlq` command group. */
+export function dlqCommand(app: App): Command {
+  const dlq = new Command("dlq").description("Inspect, replay or purge the dead-letter queue");
+
+  dlq.addCommand(dlqListCommand(app));
+  dlq.addCommand(dlqReplayCommand(app));
+  dlq.addCommand(dlqPurgeCommand(app));
   return dlq;
 }

@@ -7,8 +7,8 @@
 
 import { Command } from "@commander-js/extra-typings";
 import { type DoctorReport, runDoctor } from "../../src/doctor/doctor.ts";
-import { UsageError } from "../../src/errors.ts";
 import type { App } from "../app.ts";
+import { flagSettings, settingOption } from "../setting_option.ts";
 import { table } from "../output.ts";
 import { examples, printResult } from "./common.ts";
 
@@ -49,7 +49,7 @@ export function doctorCommand(app: App): Command {
   return new Command("doctor")
     .description("Check Redis, IMAP, the OAuth2 token and the clock; exit 1 when a check fails")
     .option("--json", "print JSON")
-    .option("--timeout <seconds>", "bound on each connection and command", "10")
+    .addOption(settingOption("DOCTOR_TIMEOUT_SECONDS"))
     .addHelpText(
       "after",
       examples(
@@ -63,16 +63,10 @@ export function doctorCommand(app: App): Command {
         "2 usage or configuration error.\n",
     )
     .action(async (options) => {
-      const seconds = Number(options.timeout);
-      if (!/^\d+(\.\d+)?$/.test(options.timeout) || seconds <= 0 || seconds > 300) {
-        throw new UsageError(
-          `Cannot run doctor: --timeout must be seconds between 0 and 300: current value is "${options.timeout}"`,
-        );
-      }
-      const config = await app.config();
+      const config = await app.config(flagSettings(options, ["DOCTOR_TIMEOUT_SECONDS"]));
       const report = await runDoctor(config, {
         logger: app.logger(config),
-        timeoutMs: Math.round(seconds * 1000),
+        timeoutMs: Math.round(config.doctor.timeoutSeconds * 1000),
       });
       printResult(app, options.json, doctorJson(report), () => doctorText(report));
       if (!report.ok) app.exitCode = 1;

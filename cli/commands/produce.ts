@@ -16,7 +16,9 @@ import { createProgressRenderer } from "../../src/progress/progress_renderer.ts"
 import { parseStartPosition, type StartPosition } from "../../src/producer/start_position.ts";
 import type { App } from "../app.ts";
 import { examples } from "./common.ts";
-import { HEALTH_FLAG_HELP, healthSettings, produceHealthExtension } from "./metrics.ts";
+import { startProducerHealth, wantsHealthServer } from "../../src/health/command_health.ts";
+import { flagSettings, settingOption } from "../setting_option.ts";
+import { healthHostOption, healthPortOption } from "./health_flags.ts";
 
 /** Parsed options of `ingest produce`. */
 export interface ProduceOptions {
@@ -29,7 +31,7 @@ export interface ProduceOptions {
   once?: boolean;
   idle?: boolean;
   start: string;
-  leaseTtl: string;
+  leaseTtl?: string;
   healthPort?: string;
   healthHost?: string;
 }
@@ -81,6 +83,32 @@ function produceProgressExtension(
   };
 }
 
+/**
+ * `ingest produce`'s health server (src/health/command_health.ts), started
+ * before the producer so a busy port stops the command before any IMAP work.
+ */
+async function produceHealthExtension(
+  { app, config, logger, options }: Parameters<ProduceExtension>[0],
+): Promise<ProduceExtensionInstance> {
+  const oneShot = Boolean(options.once || options.dryRun);
+  if (!wantsHealthServer(config, { oneShot, portFlagGiven: options.healthPort !== undefined })) {
+    return {};
+  }
+  const redis = await app.redis(config, "ingest:metrics");
+  const health = startProducerHealth({ config, redis, logger, signal: app.runtime.signal });
+  return { observer: health.observer, started: health.attach, stopped: health.shutdown };
+}
+
+/** The settings `ingest produce` reads from its flags. */
+const PRODUCE_SETTINGS = [
+  "BATCH_SIZE",
+  "POLL_INTERVAL_SECONDS",
+  "MAX_MESSAGE_BYTES",
+  "PRODUCER_LEASE_TTL_SECONDS",
+  "HEALTH_PORT",
+  "HEALTH_HOST",
+] as const;
+
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** Builds the `produce` command. */
@@ -93,18 +121,9 @@ export function produceCommand(app: App): Command {
       "mailbox to follow; repeat for several (default: IMAP_MAILBOX)",
       collect,
     )
-    .option(
-      "--batch-size <n>",
-      "messages fetched and committed per batch (default: BATCH_SIZE or 50)",
-    )
-    .option(
-      "--poll-interval <seconds>",
-      "seconds between polls without IDLE (default: POLL_INTERVAL_SECONDS or 60)",
-    )
-    .option(
-      "--max-message-bytes <n>",
-      "larger messages are published without body (default: MAX_MESSAGE_BYTES)",
-    )
+    .addOption(settingOption("BATCH_SIZE"))
+    .addOption(settingOption("POLL_INTERVAL_SECONDS"))
+    .addOption(settingOption("MAX_MESSAGE_BYTES"))
     .option(
       "--dry-run",
       "fetch and parse, print JSON lines of what would be published; write nothing",
@@ -116,13 +135,9 @@ export function produceCommand(app: App): Command {
       new Option("--start <all|latest|DATE>", "what a mailbox without state ingests first")
         .default("all"),
     )
-    .option(
-      "--lease-ttl <seconds>",
-      "single-producer lease lifetime; a standby takes over after it",
-      "30",
-    )
-    .option("--health-port <port>", HEALTH_FLAG_HELP.port)
-    .option("--health-host <address>", HEALTH_FLAG_HELP.host)
+    .addOption(settingOption("PRODUCER_LEASE_TTL_SECONDS"))
+    .addOption(healthPortOption())
+    .addOption(healthHostOption())
     .addHelpText(
       "after",
       examples(
@@ -146,28 +161,20 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
   } catch (error) {
     problems.push((error as Error).message);
   }
-  const leaseTtl = Number(options.leaseTtl);
-  if (!/^\d+$/.test(options.leaseTtl) || leaseTtl < 2) {
-    problems.push(
-      `--lease-ttl must be a whole number of seconds >= 2: current value is "${options.leaseTtl}"`,
-    );
-  }
   const mailboxes = options.mailbox?.map((m) => m.trim()).filter((m) => m !== "");
   if (options.mailbox && mailboxes?.length !== options.mailbox.length) {
     problems.push("--mailbox must not be empty");
   }
   // Flag and configuration problems are reported together: one run names them all.
-  const config = await app.configCollecting({
-    IMAP_USER: options.username,
-    BATCH_SIZE: options.batchSize,
-    POLL_INTERVAL_SECONDS: options.pollInterval,
-    MAX_MESSAGE_BYTES: options.maxMessageBytes,
-    ...healthSettings(options),
-  }, problems);
+  const config = await app.configCollecting(
+    {
+      IMAP_USER: options.username,
+      ...flagSettings(options, PRODUCE_SETTINGS),
+    },
+    problems,
+    [{ name: "IMAP_USER", problem: "--username (or IMAP_USER) is required" }],
+  );
   const account = config?.imap.user;
-  if (config !== undefined && account === undefined) {
-    problems.push("--username (or IMAP_USER) is required");
-  }
   if (problems.length > 0 || config === undefined) {
     throw new UsageError(`Cannot start the producer:\n  - ${problems.join("\n  - ")}`);
   }
@@ -192,7 +199,7 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
     once: options.once,
     idle: options.idle,
     start,
-    leaseTtlMs: leaseTtl * 1000,
+    leaseTtlMs: config.producer.leaseTtlSeconds * 1000,
     dryRun: options.dryRun ? (payload) => app.print(JSON.stringify(payload) + "\n") : undefined,
   });
   for (const extension of extensions) extension.started?.(producer);

@@ -7,21 +7,11 @@
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
 import { type Cursor, listCursors, readCursor, resetCursor } from "../../src/state/cursor.ts";
+import { cursorView } from "../../src/state/cursor_view.ts";
 import type { App } from "../app.ts";
+import { wholeNumberProblem } from "../whole_number.ts";
 import { table } from "../output.ts";
 import { confirm, examples, printResult } from "./common.ts";
-
-/** The JSON shape of one cursor (keys as in the seed's Redis layout). */
-export function cursorJson(cursor: Cursor): Record<string, unknown> {
-  return {
-    account: cursor.account,
-    mailbox: cursor.mailbox,
-    last_uid: cursor.lastUid,
-    uidvalidity: cursor.uidValidity,
-    last_poll: cursor.lastPoll,
-    total_emails: cursor.totalEmails,
-  };
-}
 
 function cursorTable(cursors: readonly Cursor[]): string {
   if (cursors.length === 0) return "No producer state found.\n";
@@ -31,11 +21,9 @@ function cursorTable(cursors: readonly Cursor[]): string {
   );
 }
 
-/** Builds the `state` command group. */
-export function stateCommand(app: App): Command {
-  const state = new Command("state").description("Show or reset the producer's cursor per mailbox");
-
-  state.command("get")
+/** Builds `state get`. */
+function stateGetCommand(app: App): Command {
+  return new Command("get")
     .description(
       "Show the cursor of one mailbox (of every account when --account and IMAP_USER are unset)",
     )
@@ -65,11 +53,14 @@ export function stateCommand(app: App): Command {
         account: account ?? null,
         mailboxes,
         found: cursors.length > 0,
-        cursors: cursors.map(cursorJson),
+        cursors: cursors.map((cursor) => cursorView(cursor)),
       }, () => cursorTable(cursors));
     });
+}
 
-  state.command("list")
+/** Builds `state list`. */
+function stateListCommand(app: App): Command {
+  return new Command("list")
     .description("List the cursor of every mailbox with state")
     .option("--json", "print JSON")
     .addHelpText(
@@ -83,12 +74,15 @@ export function stateCommand(app: App): Command {
       printResult(
         app,
         options.json,
-        { cursors: cursors.map(cursorJson) },
+        { cursors: cursors.map((cursor) => cursorView(cursor)) },
         () => cursorTable(cursors),
       );
     });
+}
 
-  state.command("reset")
+/** Builds `state reset`. */
+function stateResetCommand(app: App): Command {
+  return new Command("reset")
     .description("Move a mailbox's cursor back so the producer fetches again after --to-uid")
     .requiredOption("--mailbox <name>", "mailbox to reset")
     .option("--account <email>", "account address (default: IMAP_USER)")
@@ -105,14 +99,12 @@ export function stateCommand(app: App): Command {
     .action(async (options) => {
       const toUid = Number(options.toUid);
       const problems: string[] = [];
-      if (!/^\d+$/.test(options.toUid)) {
-        problems.push(`--to-uid must be a whole number >= 0: current value is "${options.toUid}"`);
-      }
-      const config = await app.configCollecting({ IMAP_USER: options.account }, problems);
+      const uidProblem = wholeNumberProblem("--to-uid", options.toUid, { min: 0 });
+      if (uidProblem !== undefined) problems.push(uidProblem);
+      const config = await app.configCollecting({ IMAP_USER: options.account }, problems, [
+        { name: "IMAP_USER", problem: "--account (or IMAP_USER) is required to reset a cursor" },
+      ]);
       const account = config?.imap.user;
-      if (config !== undefined && account === undefined) {
-        problems.push("--account (or IMAP_USER) is required to reset a cursor");
-      }
       if (!options.yes && !app.runtime.interactive) {
         problems.push("refusing to reset without --yes when not on a terminal");
       }
@@ -143,6 +135,14 @@ export function stateCommand(app: App): Command {
           } -> ${result.lastUid}\n`,
       );
     });
+}
 
+/** Builds the `state` command group. */
+export function stateCommand(app: App): Command {
+  const state = new Command("state").description("Show or reset the producer's cursor per mailbox");
+
+  state.addCommand(stateGetCommand(app));
+  state.addCommand(stateListCommand(app));
+  state.addCommand(stateResetCommand(app));
   return state;
 }

@@ -7,31 +7,12 @@
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
 import { inspectStream, type StreamReport } from "../../src/stream/inspect.ts";
+import { streamReportView } from "../../src/stream/report_view.ts";
 import type { App } from "../app.ts";
+import { wholeNumberProblem } from "../whole_number.ts";
+import { flagSettings, settingOption } from "../setting_option.ts";
 import { duration, table } from "../output.ts";
 import { examples, printResult } from "./common.ts";
-
-/** The stable JSON shape of `stream inspect --json`. */
-export function streamReportJson(report: StreamReport): Record<string, unknown> {
-  return {
-    stream: report.stream,
-    exists: report.exists,
-    length: report.length,
-    first_id: report.firstId,
-    last_id: report.lastId,
-    groups: report.groups.map((g) => ({
-      name: g.name,
-      pending: g.pending,
-      lag: g.lag,
-      last_delivered_id: g.lastDeliveredId,
-      oldest_pending_id: g.oldestPendingId,
-      oldest_pending_age_ms: g.oldestPendingAgeMs,
-      consumers: g.consumers.map((c) => ({ name: c.name, pending: c.pending, idle_ms: c.idleMs })),
-    })),
-    dlq: report.dlq,
-    tail: report.tail,
-  };
-}
 
 function renderReport(report: StreamReport): string {
   const lines = [
@@ -82,25 +63,22 @@ export function streamCommand(app: App): Command {
     .description("Length, ends, consumer groups (pending, lag, oldest pending age) and DLQ length")
     .option("--json", "print JSON")
     .option("--tail <n>", "also show the newest N entries (their type and idempotency key)", "0")
-    .option("--stream <name>", "stream to inspect (default: REDIS_STREAM_NAME)")
+    .addOption(settingOption("REDIS_STREAM_NAME", "stream to inspect"))
     .addHelpText(
       "after",
       examples("ingest stream inspect", "ingest stream inspect --json --tail 5"),
     )
     .action(async (options) => {
-      if (!/^\d+$/.test(options.tail)) {
-        throw new UsageError(
-          `--tail must be a whole number >= 0: current value is "${options.tail}"`,
-        );
-      }
-      const config = await app.config({ REDIS_STREAM_NAME: options.stream });
+      const problem = wholeNumberProblem("--tail", options.tail, { min: 0 });
+      if (problem !== undefined) throw new UsageError(problem);
+      const config = await app.config(flagSettings(options, ["REDIS_STREAM_NAME"]));
       const redis = await app.redis(config, "ingest:inspect");
       const report = await inspectStream(redis, {
         stream: config.redis.streamName,
         dlqStream: config.redis.dlqStreamName,
         tail: Number(options.tail),
       });
-      printResult(app, options.json, streamReportJson(report), () => renderReport(report));
+      printResult(app, options.json, streamReportView(report), () => renderReport(report));
     });
   return stream;
 }

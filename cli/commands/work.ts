@@ -7,14 +7,16 @@
 
 import { Command } from "@commander-js/extra-typings";
 import type { Config } from "../../src/config/config.ts";
-import { ConfigError, UsageError } from "../../src/errors.ts";
+import { UsageError } from "../../src/errors.ts";
+import { startWorkerHealth, wantsHealthServer } from "../../src/health/command_health.ts";
 import type { Logger } from "../../src/log/logger.ts";
 import { combineObservers, type WorkerObserver } from "../../src/observe/events.ts";
 import { openSink, parseSinkSpec, type SinkSpec } from "../../src/sinks/spec.ts";
 import { startWorker, type WorkerHandle } from "../../src/worker/worker.ts";
 import type { App } from "../app.ts";
 import { examples } from "./common.ts";
-import { HEALTH_FLAG_HELP, healthSettings, workHealthExtension } from "./metrics.ts";
+import { flagSettings, settingOption } from "../setting_option.ts";
+import { healthHostOption, healthPortOption } from "./health_flags.ts";
 
 /** Parsed options of `ingest work`. */
 export interface WorkOptions {
@@ -23,9 +25,9 @@ export interface WorkOptions {
   concurrency?: string;
   sink?: string;
   drain?: boolean;
-  shutdownTimeout: string;
-  visibilityTimeout: string;
-  consumerIdleTimeout: string;
+  shutdownTimeout?: string;
+  visibilityTimeout?: string;
+  consumerIdleTimeout?: string;
   maxAttempts?: string;
   healthPort?: string;
   healthHost?: string;
@@ -48,6 +50,30 @@ export interface WorkExtensionInstance {
   stopped?(): Promise<void> | void;
 }
 
+/** `ingest work`'s health server (src/health/command_health.ts). */
+async function workHealthExtension(
+  { app, config, logger, options, group }: Parameters<WorkExtension>[0],
+): Promise<WorkExtensionInstance> {
+  const run = { oneShot: Boolean(options.drain), portFlagGiven: options.healthPort !== undefined };
+  if (!wantsHealthServer(config, run)) return {};
+  const redis = await app.redis(config, "ingest:metrics");
+  const health = startWorkerHealth({ config, redis, logger, group, signal: app.runtime.signal });
+  return { observer: health.observer, started: health.attach, stopped: health.shutdown };
+}
+
+/** The settings `ingest work` reads from its flags. */
+const WORK_SETTINGS = [
+  "WORKER_GROUP",
+  "WORKER_SINK",
+  "WORKER_CONCURRENCY",
+  "WORKER_MAX_ATTEMPTS",
+  "WORKER_SHUTDOWN_TIMEOUT_SECONDS",
+  "WORKER_VISIBILITY_TIMEOUT_SECONDS",
+  "WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS",
+  "HEALTH_PORT",
+  "HEALTH_HOST",
+] as const;
+
 /** Extensions applied to every `ingest work` run. */
 export const WORK_EXTENSIONS: WorkExtension[] = [workHealthExtension];
 
@@ -57,32 +83,17 @@ export function workCommand(app: App): Command {
     .description(
       "Deliver stream entries to a sink through a consumer group, with retries and a DLQ",
     )
-    .option("--group <name>", "consumer group (default: WORKER_GROUP or email_workers)")
+    .addOption(settingOption("WORKER_GROUP"))
     .option("--consumer <name>", "this consumer's name in the group (default: host name-pid)")
-    .option("--concurrency <n>", "entries handled at once (default: WORKER_CONCURRENCY or 8)")
-    .option(
-      "--sink <spec>",
-      "stdout, file:PATH, webhook:URL, exec:COMMAND or module:PATH (default: WORKER_SINK or stdout)",
-    )
+    .addOption(settingOption("WORKER_CONCURRENCY"))
+    .addOption(settingOption("WORKER_SINK"))
     .option("--drain", "exit 0 once nothing is new, pending or waiting for a retry")
-    .option(
-      "--shutdown-timeout <seconds>",
-      "on SIGINT/SIGTERM, how long in-flight handlers may finish",
-      "30",
-    )
-    .option(
-      "--visibility-timeout <seconds>",
-      "an entry pending this long on another consumer is taken over",
-      "60",
-    )
-    .option(
-      "--consumer-idle-timeout <seconds>",
-      "consumers idle this long with nothing pending are removed from the group",
-      "3600",
-    )
-    .option("--max-attempts <n>", "attempts before the DLQ (default: WORKER_MAX_ATTEMPTS or 5)")
-    .option("--health-port <port>", HEALTH_FLAG_HELP.port)
-    .option("--health-host <address>", HEALTH_FLAG_HELP.host)
+    .addOption(settingOption("WORKER_SHUTDOWN_TIMEOUT_SECONDS"))
+    .addOption(settingOption("WORKER_VISIBILITY_TIMEOUT_SECONDS"))
+    .addOption(settingOption("WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS"))
+    .addOption(settingOption("WORKER_MAX_ATTEMPTS"))
+    .addOption(healthPortOption())
+    .addOption(healthHostOption())
     .addHelpText(
       "after",
       examples(
@@ -100,47 +111,12 @@ export function workCommand(app: App): Command {
     });
 }
 
-/** Seconds given on the command line → ms, or a problem message. */
-function seconds(flag: string, raw: string, min: number, problems: string[]): number {
-  const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value) || value < min) {
-    problems.push(`${flag} must be a number of seconds >= ${min}: current value is "${raw}"`);
-    return 0;
-  }
-  return Math.round(value * 1000);
-}
-
 async function runWork(app: App, options: WorkOptions): Promise<void> {
   const problems: string[] = [];
-  const shutdownTimeoutMs = seconds("--shutdown-timeout", options.shutdownTimeout, 0, problems);
-  const visibilityTimeoutMs = seconds(
-    "--visibility-timeout",
-    options.visibilityTimeout,
-    0.1,
-    problems,
-  );
-  const consumerIdleTimeoutMs = seconds(
-    "--consumer-idle-timeout",
-    options.consumerIdleTimeout,
-    1,
-    problems,
-  );
   const consumer = options.consumer?.trim() ?? `${Deno.hostname()}-${Deno.pid}`;
   if (consumer === "") problems.push("--consumer must not be empty");
-  let config: Config | undefined;
-  try {
-    config = await app.config({
-      WORKER_GROUP: options.group,
-      WORKER_SINK: options.sink,
-      WORKER_CONCURRENCY: options.concurrency,
-      WORKER_MAX_ATTEMPTS: options.maxAttempts,
-      ...healthSettings(options),
-    });
-  } catch (error) {
-    // Report configuration and flag problems together, so one run names them all.
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
+  // Flag and configuration problems are reported together: one run names them all.
+  const config = await app.configCollecting(flagSettings(options, WORK_SETTINGS), problems);
   let spec: SinkSpec | undefined;
   try {
     const raw = options.sink ?? config?.worker.sink;
@@ -177,9 +153,9 @@ async function runWork(app: App, options: WorkOptions): Promise<void> {
       consumer,
       concurrency: config.worker.concurrency,
       drain: options.drain,
-      shutdownTimeoutMs,
-      visibilityTimeoutMs,
-      consumerIdleTimeoutMs,
+      shutdownTimeoutMs: Math.round(config.worker.shutdownTimeoutSeconds * 1000),
+      visibilityTimeoutMs: Math.round(config.worker.visibilityTimeoutSeconds * 1000),
+      consumerIdleTimeoutMs: Math.round(config.worker.consumerIdleTimeoutSeconds * 1000),
       observer: combineObservers<WorkerObserver>(...observers),
       logger,
       signal: app.runtime.signal,

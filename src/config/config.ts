@@ -6,9 +6,10 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
-import { type VariableName, variableSpec } from "./variables.ts";
+import { type ConfigSources, SettingsReader } from "./settings_reader.ts";
+
+export { type ConfigSources, MAX_REDIS_DB, type Settings } from "./settings_reader.ts";
 
 /** Where Redis lives and which keys `ingest` uses. */
 export interface RedisConfig {
@@ -70,6 +71,8 @@ export interface GoogleConfig {
   readonly revokeUrl: string;
   /** `GOOGLE_OAUTH_USERINFO_URL`: finds the account address. */
   readonly userinfoUrl: string;
+  /** `AUTH_SETUP_TIMEOUT_SECONDS` (`auth setup --timeout`): wait for consent this long. */
+  readonly setupTimeoutSeconds: number;
 }
 
 /** Producer tuning. */
@@ -86,6 +89,8 @@ export interface ProducerConfig {
   readonly bodyHtmlChars: number;
   /** `STREAM_BACKLOG_LIMIT`: fetching pauses above this many unacknowledged entries. */
   readonly backlogLimit: number;
+  /** `PRODUCER_LEASE_TTL_SECONDS` (`--lease-ttl`): single-producer lease lifetime. */
+  readonly leaseTtlSeconds: number;
 }
 
 /** Worker tuning. */
@@ -108,6 +113,12 @@ export interface WorkerConfig {
   readonly webhookSecret: string | undefined;
   /** `EXEC_SINK_ENV`: names of variables passed on to an exec sink's command. */
   readonly execSinkEnv: readonly string[];
+  /** `WORKER_SHUTDOWN_TIMEOUT_SECONDS` (`--shutdown-timeout`): grace for in-flight handlers. */
+  readonly shutdownTimeoutSeconds: number;
+  /** `WORKER_VISIBILITY_TIMEOUT_SECONDS` (`--visibility-timeout`): pending this long is taken over. */
+  readonly visibilityTimeoutSeconds: number;
+  /** `WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS` (`--consumer-idle-timeout`): idle consumers removed. */
+  readonly consumerIdleTimeoutSeconds: number;
 }
 
 /** Metrics and health endpoints. */
@@ -118,6 +129,12 @@ export interface ObservabilityConfig {
   readonly healthHost: string;
   /** 0 disables the health server. */
   readonly healthPort: number;
+}
+
+/** `ingest doctor`. */
+export interface DoctorConfig {
+  /** `DOCTOR_TIMEOUT_SECONDS` (`doctor --timeout`): bound on each connection and command. */
+  readonly timeoutSeconds: number;
 }
 
 /** Logging. */
@@ -142,88 +159,110 @@ export interface Config {
   readonly worker: WorkerConfig;
   /** Metrics labels and the health server. */
   readonly observability: ObservabilityConfig;
+  /** `ingest doctor`'s bounds. */
+  readonly doctor: DoctorConfig;
   /** Logging. */
   readonly log: LogConfig;
-}
-
-/** Values by variable name; `undefined` means "not given here". */
-export type Settings = Partial<Record<VariableName | string, string | undefined>>;
-
-/** The layers {@link loadConfig} merges, highest priority first. */
-export interface ConfigSources {
-  /** From command-line flags, keyed by the variable they set. */
-  flags?: Settings;
-  /** The process environment. */
-  env?: Settings;
-  /** The `.env` file's contents. */
-  dotenv?: Settings;
 }
 
 /** Builds the frozen {@link Config}, or throws one {@link ConfigError} naming every problem. */
 export function loadConfig(sources: ConfigSources = {}): Config {
   const read = new SettingsReader(sources);
-  const streamName = read.text("REDIS_STREAM_NAME");
   const config: Config = {
-    redis: {
-      url: read.redisUrl("REDIS_URL"),
-      host: read.text("REDIS_HOST"),
-      port: read.port("REDIS_PORT"),
-      password: read.optional("REDIS_PASSWORD"),
-      tlsCaFile: read.optional("REDIS_TLS_CA"),
-      streamName,
-      dlqStreamName: read.optional("REDIS_DLQ_STREAM_NAME") ?? `${streamName}:dlq`,
-      maxStreamLength: read.integer("REDIS_MAX_STREAM_LENGTH", 1),
-    },
-    imap: {
-      host: read.text("IMAP_HOST"),
-      port: read.port("IMAP_PORT"),
-      tls: read.boolean("IMAP_TLS"),
-      user: read.optional("IMAP_USER"),
-      auth: read.choice("IMAP_AUTH", ["oauth2", "password"] as const),
-      password: read.optional("IMAP_PASSWORD"),
-      mailboxes: read.list("IMAP_MAILBOX"),
-      commandTimeoutSeconds: read.integer("IMAP_COMMAND_TIMEOUT_SECONDS", 1, 3600),
-      idleCheckSeconds: read.integer("IMAP_IDLE_CHECK_SECONDS", 1, 1740),
-    },
-    google: {
-      clientId: read.optional("GOOGLE_CLIENT_ID"),
-      clientSecret: read.optional("GOOGLE_CLIENT_SECRET"),
-      tokenFile: read.text("GOOGLE_TOKEN_FILE"),
-      tokenKey: read.tokenKey("INGEST_TOKEN_KEY"),
-      authUrl: read.httpUrl("GOOGLE_OAUTH_AUTH_URL"),
-      tokenUrl: read.httpUrl("GOOGLE_OAUTH_TOKEN_URL"),
-      revokeUrl: read.httpUrl("GOOGLE_OAUTH_REVOKE_URL"),
-      userinfoUrl: read.httpUrl("GOOGLE_OAUTH_USERINFO_URL"),
-    },
-    producer: {
-      pollIntervalSeconds: read.integer("POLL_INTERVAL_SECONDS", 1),
-      batchSize: read.integer("BATCH_SIZE", 1, 10_000),
-      maxMessageBytes: read.integer("MAX_MESSAGE_BYTES", 1024),
-      bodyTextChars: read.integer("BODY_TEXT_CHARS", 0),
-      bodyHtmlChars: read.integer("BODY_HTML_CHARS", 0),
-      backlogLimit: read.integer("STREAM_BACKLOG_LIMIT", 1),
-    },
-    worker: {
-      group: read.text("WORKER_GROUP"),
-      sink: read.text("WORKER_SINK"),
-      concurrency: read.integer("WORKER_CONCURRENCY", 1, 1000),
-      maxAttempts: read.integer("WORKER_MAX_ATTEMPTS", 1, 1000),
-      backoffBaseMs: read.integer("WORKER_BACKOFF_BASE_MS", 1),
-      backoffCapMs: read.integer("WORKER_BACKOFF_CAP_MS", 1),
-      processedTtlSeconds: read.integer("PROCESSED_TTL_SECONDS", 1),
-      webhookSecret: read.optional("WEBHOOK_SECRET"),
-      execSinkEnv: read.names("EXEC_SINK_ENV"),
-    },
+    redis: readRedis(read),
+    imap: readImap(read),
+    google: readGoogle(read),
+    producer: readProducer(read),
+    worker: readWorker(read),
     observability: {
       accountAlias: read.optional("ACCOUNT_ALIAS"),
       healthHost: read.text("HEALTH_HOST"),
-      healthPort: read.integer("HEALTH_PORT", 0, 65535),
+      healthPort: read.integer("HEALTH_PORT"),
     },
+    doctor: { timeoutSeconds: read.seconds("DOCTOR_TIMEOUT_SECONDS") },
     log: {
       level: read.choice("LOG_LEVEL", LOG_LEVELS),
       format: read.choice("LOG_FORMAT", ["json", "pretty", "auto"] as const),
     },
   };
+  checkCombinations(config, read);
+  read.throwIfProblems();
+  return deepFreeze(config);
+}
+
+function readRedis(read: SettingsReader): RedisConfig {
+  const streamName = read.text("REDIS_STREAM_NAME");
+  return {
+    url: read.redisUrl("REDIS_URL"),
+    host: read.text("REDIS_HOST"),
+    port: read.integer("REDIS_PORT"),
+    password: read.optional("REDIS_PASSWORD"),
+    tlsCaFile: read.optional("REDIS_TLS_CA"),
+    streamName,
+    dlqStreamName: read.optional("REDIS_DLQ_STREAM_NAME") ?? `${streamName}:dlq`,
+    maxStreamLength: read.integer("REDIS_MAX_STREAM_LENGTH"),
+  };
+}
+
+function readImap(read: SettingsReader): ImapConfig {
+  return {
+    host: read.text("IMAP_HOST"),
+    port: read.integer("IMAP_PORT"),
+    tls: read.boolean("IMAP_TLS"),
+    user: read.optional("IMAP_USER"),
+    auth: read.choice("IMAP_AUTH", ["oauth2", "password"] as const),
+    password: read.optional("IMAP_PASSWORD"),
+    mailboxes: read.list("IMAP_MAILBOX"),
+    commandTimeoutSeconds: read.integer("IMAP_COMMAND_TIMEOUT_SECONDS"),
+    idleCheckSeconds: read.integer("IMAP_IDLE_CHECK_SECONDS"),
+  };
+}
+
+function readGoogle(read: SettingsReader): GoogleConfig {
+  return {
+    clientId: read.optional("GOOGLE_CLIENT_ID"),
+    clientSecret: read.optional("GOOGLE_CLIENT_SECRET"),
+    tokenFile: read.text("GOOGLE_TOKEN_FILE"),
+    tokenKey: read.tokenKey("INGEST_TOKEN_KEY"),
+    authUrl: read.httpUrl("GOOGLE_OAUTH_AUTH_URL"),
+    tokenUrl: read.httpUrl("GOOGLE_OAUTH_TOKEN_URL"),
+    revokeUrl: read.httpUrl("GOOGLE_OAUTH_REVOKE_URL"),
+    userinfoUrl: read.httpUrl("GOOGLE_OAUTH_USERINFO_URL"),
+    setupTimeoutSeconds: read.integer("AUTH_SETUP_TIMEOUT_SECONDS"),
+  };
+}
+
+function readProducer(read: SettingsReader): ProducerConfig {
+  return {
+    pollIntervalSeconds: read.integer("POLL_INTERVAL_SECONDS"),
+    batchSize: read.integer("BATCH_SIZE"),
+    maxMessageBytes: read.integer("MAX_MESSAGE_BYTES"),
+    bodyTextChars: read.integer("BODY_TEXT_CHARS"),
+    bodyHtmlChars: read.integer("BODY_HTML_CHARS"),
+    backlogLimit: read.integer("STREAM_BACKLOG_LIMIT"),
+    leaseTtlSeconds: read.integer("PRODUCER_LEASE_TTL_SECONDS"),
+  };
+}
+
+function readWorker(read: SettingsReader): WorkerConfig {
+  return {
+    group: read.text("WORKER_GROUP"),
+    sink: read.text("WORKER_SINK"),
+    concurrency: read.integer("WORKER_CONCURRENCY"),
+    maxAttempts: read.integer("WORKER_MAX_ATTEMPTS"),
+    backoffBaseMs: read.integer("WORKER_BACKOFF_BASE_MS"),
+    backoffCapMs: read.integer("WORKER_BACKOFF_CAP_MS"),
+    processedTtlSeconds: read.integer("PROCESSED_TTL_SECONDS"),
+    webhookSecret: read.optional("WEBHOOK_SECRET"),
+    execSinkEnv: read.names("EXEC_SINK_ENV"),
+    shutdownTimeoutSeconds: read.seconds("WORKER_SHUTDOWN_TIMEOUT_SECONDS"),
+    visibilityTimeoutSeconds: read.seconds("WORKER_VISIBILITY_TIMEOUT_SECONDS"),
+    consumerIdleTimeoutSeconds: read.seconds("WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS"),
+  };
+}
+
+/** Problems no single row can see: settings that only make sense together. */
+function checkCombinations(config: Config, read: SettingsReader): void {
   if (
     config.redis.tlsCaFile !== undefined && !config.redis.url?.toLowerCase().startsWith("rediss:")
   ) {
@@ -235,151 +274,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     read.problem(
       "IMAP_PASSWORD is required when IMAP_AUTH=password: set it or use IMAP_AUTH=oauth2",
     );
-  }
-  read.throwIfProblems();
-  return deepFreeze(config);
-}
-
-/** Reads one layer-merged value at a time and records problems instead of throwing. */
-class SettingsReader {
-  readonly #sources: ConfigSources;
-  readonly #problems: string[] = [];
-
-  constructor(sources: ConfigSources) {
-    this.#sources = sources;
-  }
-
-  /** The merged raw value, or the variable's default. */
-  raw(name: VariableName): string {
-    for (const layer of [this.#sources.flags, this.#sources.env, this.#sources.dotenv]) {
-      const value = layer?.[name];
-      if (value !== undefined) return value;
-    }
-    return variableSpec(name).default;
-  }
-
-  problem(message: string): void {
-    this.#problems.push(message);
-  }
-
-  throwIfProblems(): void {
-    if (this.#problems.length > 0) throw new ConfigError(this.#problems);
-  }
-
-  optional(name: VariableName): string | undefined {
-    const value = this.raw(name).trim();
-    return value === "" ? undefined : value;
-  }
-
-  text(name: VariableName): string {
-    const value = this.optional(name);
-    if (value === undefined) {
-      this.problem(`${name} must not be empty (default: ${variableSpec(name).default})`);
-      return variableSpec(name).default;
-    }
-    return value;
-  }
-
-  integer(name: VariableName, min: number, max = Number.MAX_SAFE_INTEGER): number {
-    const raw = this.raw(name).trim();
-    const value = Number(raw);
-    if (!/^-?\d+$/.test(raw) || value < min || value > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
-      this.problem(`${name} must be a whole number ${range}: current value is "${raw}"`);
-      return Number(variableSpec(name).default) || min;
-    }
-    return value;
-  }
-
-  port(name: VariableName): number {
-    return this.integer(name, 1, 65535);
-  }
-
-  boolean(name: VariableName): boolean {
-    const raw = this.raw(name).trim().toLowerCase();
-    if (["true", "1", "yes", "on"].includes(raw)) return true;
-    if (["false", "0", "no", "off"].includes(raw)) return false;
-    this.problem(`${name} must be true or false: current value is "${raw}"`);
-    return true;
-  }
-
-  choice<T extends string>(name: VariableName, allowed: readonly T[]): T {
-    const raw = this.raw(name).trim().toLowerCase();
-    if ((allowed as readonly string[]).includes(raw)) return raw as T;
-    this.problem(`${name} must be one of ${allowed.join(", ")}: current value is "${raw}"`);
-    return allowed[0] as T;
-  }
-
-  /** A comma-separated list of environment variable names (may be empty). */
-  names(name: VariableName): string[] {
-    const items = this.raw(name).split(",").map((item) => item.trim()).filter((item) => item);
-    const bad = items.filter((item) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(item));
-    if (bad.length > 0) {
-      this.problem(
-        `${name} must list variable names separated by commas: not a name: ${bad.join(", ")}`,
-      );
-    }
-    return items.filter((item) => !bad.includes(item));
-  }
-
-  list(name: VariableName): string[] {
-    const items = this.raw(name).split(",").map((item) => item.trim()).filter((item) => item);
-    if (items.length === 0) this.problem(`${name} must name at least one item`);
-    return items;
-  }
-
-  httpUrl(name: VariableName): string {
-    const raw = this.text(name);
-    if (!isUrlWithProtocol(raw, ["http:", "https:"])) {
-      this.problem(`${name} must be an http(s) URL: current value is "${raw}"`);
-    }
-    return raw;
-  }
-
-  redisUrl(name: VariableName): string | undefined {
-    const raw = this.optional(name);
-    if (raw !== undefined && !isUrlWithProtocol(raw, ["redis:", "rediss:"])) {
-      this.problem(
-        `${name} must be a redis:// or rediss:// URL (current value not shown: it may hold a password)`,
-      );
-    } else if (raw !== undefined) {
-      // The path is the database number; anything else would fail later as an uncaught
-      // "ERR invalid DB index" reply, or silently select database 0.
-      const db = new URL(raw).pathname.slice(1);
-      if (db !== "" && !(/^\d{1,5}$/.test(db) && Number(db) <= MAX_REDIS_DB)) {
-        this.problem(
-          `${name}: the path must be a database number 0..${MAX_REDIS_DB} (e.g. redis://host:6379/0): ` +
-            `current path is "/${db.length > 40 ? `${db.slice(0, 40)}…` : db}"`,
-        );
-      }
-    }
-    return raw;
-  }
-
-  tokenKey(name: VariableName): string | undefined {
-    const raw = this.optional(name);
-    if (raw === undefined) return undefined;
-    try {
-      if (atob(raw).length === 32) return raw;
-    } catch { /* reported below */ }
-    this.problem(
-      `${name} must be 32 random bytes in base64 (generate one: openssl rand -base64 32)`,
-    );
-    return undefined;
-  }
-}
-
-/**
- * Highest database number accepted in `REDIS_URL`. Redis has 16 databases
- * (0..15) unless its `databases` setting says more; Redis Cluster has only 0.
- */
-export const MAX_REDIS_DB = 15;
-
-function isUrlWithProtocol(raw: string, protocols: string[]): boolean {
-  try {
-    return protocols.includes(new URL(raw).protocol);
-  } catch {
-    return false;
   }
 }
 

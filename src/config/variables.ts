@@ -1,12 +1,18 @@
 /**
- * Every configuration variable `ingest` reads, with its default and meaning.
- * This table is the single source for the loader, `.env.example` and the
- * README's configuration table (a test keeps them in step).
+ * Every tunable `ingest` reads, one row each: environment name, the flag that
+ * overrides it (when there is one), default, bounds and help. This table is
+ * the single source for the loader (src/config/config.ts validates every row
+ * by its kind and bounds), the commands' flags (cli/setting_option.ts builds
+ * them from the rows), `.env.example` and the README's configuration table
+ * (`deno task docs`; a test keeps them in step).
+ *
+ * This file is a declarative table and may exceed the 350-line file limit.
+ * // size: declarative table
  *
  * @module
  */
 
-/** One environment variable. */
+/** One setting: an environment variable, and the flag that overrides it. */
 export interface VariableSpec {
   /** Environment name, e.g. `REDIS_PORT`. */
   readonly name: string;
@@ -15,9 +21,34 @@ export interface VariableSpec {
   /** What it controls, one sentence. */
   readonly description: string;
   /** Heading it is grouped under in docs. */
-  readonly group: "Redis" | "IMAP" | "OAuth2" | "Producer" | "Worker" | "Observability" | "Logging";
+  readonly group:
+    | "Redis"
+    | "IMAP"
+    | "OAuth2"
+    | "Producer"
+    | "Worker"
+    | "Observability"
+    | "Logging"
+    | "Doctor";
   /** A secret: never printed back. */
   readonly secret?: boolean;
+  /**
+   * How the loader checks the value: `integer` (whole number), `seconds`
+   * (a number of seconds, fractions allowed), within {@link min}..{@link max}.
+   * Other rows are text read by the loader's own rule (URL, choice, list).
+   */
+  readonly kind?: "integer" | "seconds";
+  /** Smallest accepted value (inclusive), for `integer` and `seconds`. */
+  readonly min?: number;
+  /** Largest accepted value (inclusive), for `integer` and `seconds`; default: no bound. */
+  readonly max?: number;
+  /**
+   * The command-line flag that overrides the variable, in commander's usage
+   * form (`--lease-ttl <seconds>`); the same flag on every command that has it.
+   */
+  readonly flag?: string;
+  /** The commands that have {@link flag}, for the docs (e.g. `work`, `auth setup`). */
+  readonly commands?: readonly string[];
 }
 
 /** All variables, in documentation order. */
@@ -31,7 +62,15 @@ export const VARIABLES = [
     secret: true,
   },
   { group: "Redis", name: "REDIS_HOST", default: "localhost", description: "Redis host." },
-  { group: "Redis", name: "REDIS_PORT", default: "6379", description: "Redis port." },
+  {
+    group: "Redis",
+    name: "REDIS_PORT",
+    default: "6379",
+    description: "Redis port.",
+    kind: "integer",
+    min: 1,
+    max: 65_535,
+  },
   {
     group: "Redis",
     name: "REDIS_PASSWORD",
@@ -51,6 +90,8 @@ export const VARIABLES = [
     name: "REDIS_STREAM_NAME",
     default: "email_ingestion_stream",
     description: "Stream the producer writes and workers read.",
+    flag: "--stream <name>",
+    commands: ["stream inspect", "metrics serve"],
   },
   {
     group: "Redis",
@@ -64,9 +105,19 @@ export const VARIABLES = [
     default: "10000",
     description:
       "Retention target: acknowledged entries beyond this many are trimmed; unacknowledged entries are never trimmed.",
+    kind: "integer",
+    min: 1,
   },
   { group: "IMAP", name: "IMAP_HOST", default: "imap.gmail.com", description: "IMAP server host." },
-  { group: "IMAP", name: "IMAP_PORT", default: "993", description: "IMAP server port." },
+  {
+    group: "IMAP",
+    name: "IMAP_PORT",
+    default: "993",
+    description: "IMAP server port.",
+    kind: "integer",
+    min: 1,
+    max: 65_535,
+  },
   {
     group: "IMAP",
     name: "IMAP_TLS",
@@ -104,6 +155,9 @@ export const VARIABLES = [
     default: "30",
     description:
       "Seconds the server may stay silent while a command waits for its answer before the connection is declared dead and reopened.",
+    kind: "integer",
+    min: 1,
+    max: 3600,
   },
   {
     group: "IMAP",
@@ -111,6 +165,9 @@ export const VARIABLES = [
     default: "120",
     description:
       "Longest IDLE before a NOOP checks that the connection is alive (Gmail drops IDLE after 29 minutes).",
+    kind: "integer",
+    min: 1,
+    max: 1740,
   },
   {
     group: "OAuth2",
@@ -164,16 +221,35 @@ export const VARIABLES = [
     description: "Userinfo endpoint (finds the account's address).",
   },
   {
+    group: "OAuth2",
+    name: "AUTH_SETUP_TIMEOUT_SECONDS",
+    default: "300",
+    description: "How long `ingest auth setup` waits for consent in the browser.",
+    kind: "integer",
+    min: 1,
+    flag: "--timeout <seconds>",
+    commands: ["auth setup"],
+  },
+  {
     group: "Producer",
     name: "POLL_INTERVAL_SECONDS",
     default: "60",
     description: "Seconds between polls when IDLE is off or unavailable.",
+    kind: "integer",
+    min: 1,
+    flag: "--poll-interval <seconds>",
+    commands: ["produce"],
   },
   {
     group: "Producer",
     name: "BATCH_SIZE",
     default: "50",
     description: "Messages fetched and committed per batch.",
+    kind: "integer",
+    min: 1,
+    max: 10_000,
+    flag: "--batch-size <n>",
+    commands: ["produce"],
   },
   {
     group: "Producer",
@@ -181,30 +257,53 @@ export const VARIABLES = [
     default: "26214400",
     description:
       "Messages larger than this are published without their body (headers and structure only).",
+    kind: "integer",
+    min: 1024,
+    flag: "--max-message-bytes <n>",
+    commands: ["produce"],
   },
   {
     group: "Producer",
     name: "BODY_TEXT_CHARS",
     default: "2000",
     description: "Characters of the text body kept in the payload.",
+    kind: "integer",
+    min: 0,
   },
   {
     group: "Producer",
     name: "BODY_HTML_CHARS",
     default: "500",
     description: "Characters of the HTML body kept in the payload.",
+    kind: "integer",
+    min: 0,
   },
   {
     group: "Producer",
     name: "STREAM_BACKLOG_LIMIT",
     default: "100000",
     description: "The producer pauses while more entries than this wait unacknowledged.",
+    kind: "integer",
+    min: 1,
+  },
+  {
+    group: "Producer",
+    name: "PRODUCER_LEASE_TTL_SECONDS",
+    default: "30",
+    description:
+      "Lifetime of the single-producer lease per mailbox; a standby producer takes over after it.",
+    kind: "integer",
+    min: 2,
+    flag: "--lease-ttl <seconds>",
+    commands: ["produce"],
   },
   {
     group: "Worker",
     name: "WORKER_GROUP",
     default: "email_workers",
     description: "Consumer group of `ingest work`.",
+    flag: "--group <name>",
+    commands: ["work"],
   },
   {
     group: "Worker",
@@ -212,36 +311,54 @@ export const VARIABLES = [
     default: "stdout",
     description:
       "Where `ingest work` delivers entries: stdout, file:PATH, webhook:URL, exec:COMMAND or module:PATH.",
+    flag: "--sink <spec>",
+    commands: ["work"],
   },
   {
     group: "Worker",
     name: "WORKER_CONCURRENCY",
     default: "8",
     description: "Entries one `ingest work` process handles at once.",
+    kind: "integer",
+    min: 1,
+    max: 1000,
+    flag: "--concurrency <n>",
+    commands: ["work"],
   },
   {
     group: "Worker",
     name: "WORKER_MAX_ATTEMPTS",
     default: "5",
     description: "Attempts before an entry goes to the dead-letter queue.",
+    kind: "integer",
+    min: 1,
+    max: 1000,
+    flag: "--max-attempts <n>",
+    commands: ["work"],
   },
   {
     group: "Worker",
     name: "WORKER_BACKOFF_BASE_MS",
     default: "1000",
     description: "First retry delay; doubles each attempt, with jitter.",
+    kind: "integer",
+    min: 1,
   },
   {
     group: "Worker",
     name: "WORKER_BACKOFF_CAP_MS",
     default: "300000",
     description: "Longest retry delay.",
+    kind: "integer",
+    min: 1,
   },
   {
     group: "Worker",
     name: "PROCESSED_TTL_SECONDS",
     default: "604800",
     description: "How long a processed-record is kept (idempotency window, 7 days).",
+    kind: "integer",
+    min: 1,
   },
   {
     group: "Worker",
@@ -258,6 +375,36 @@ export const VARIABLES = [
       "Variables (comma-separated) an exec: sink also passes; else only PATH, HOME, LANG, LC_*, TZ, INGEST_*.",
   },
   {
+    group: "Worker",
+    name: "WORKER_SHUTDOWN_TIMEOUT_SECONDS",
+    default: "30",
+    description: "On SIGINT/SIGTERM, how long in-flight handlers may finish.",
+    kind: "seconds",
+    min: 0,
+    flag: "--shutdown-timeout <seconds>",
+    commands: ["work"],
+  },
+  {
+    group: "Worker",
+    name: "WORKER_VISIBILITY_TIMEOUT_SECONDS",
+    default: "60",
+    description: "An entry pending this long on another consumer is taken over.",
+    kind: "seconds",
+    min: 0.1,
+    flag: "--visibility-timeout <seconds>",
+    commands: ["work"],
+  },
+  {
+    group: "Worker",
+    name: "WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS",
+    default: "3600",
+    description: "Consumers idle this long with nothing pending are removed from the group.",
+    kind: "seconds",
+    min: 1,
+    flag: "--consumer-idle-timeout <seconds>",
+    commands: ["work"],
+  },
+  {
     group: "Observability",
     name: "ACCOUNT_ALIAS",
     default: "",
@@ -269,24 +416,46 @@ export const VARIABLES = [
     name: "HEALTH_HOST",
     default: "127.0.0.1",
     description: "Address of the /health /ready /status /metrics server.",
+    flag: "--health-host <address>",
+    commands: ["produce", "work"],
   },
   {
     group: "Observability",
     name: "HEALTH_PORT",
     default: "8080",
     description: "Port of that server; 0 disables it.",
+    kind: "integer",
+    min: 0,
+    max: 65_535,
+    flag: "--health-port <port>",
+    commands: ["produce", "work"],
   },
   {
     group: "Logging",
     name: "LOG_LEVEL",
     default: "info",
     description: "debug, info, warn or error.",
+    flag: "--log-level <level>",
+    commands: ["every command"],
   },
   {
     group: "Logging",
     name: "LOG_FORMAT",
     default: "auto",
     description: "json, pretty, or auto (pretty on a terminal, json otherwise).",
+    flag: "--log-format <format>",
+    commands: ["every command"],
+  },
+  {
+    group: "Doctor",
+    name: "DOCTOR_TIMEOUT_SECONDS",
+    default: "10",
+    description: "Bound on each connection and command of `ingest doctor`.",
+    kind: "seconds",
+    min: 0.001,
+    max: 300,
+    flag: "--timeout <seconds>",
+    commands: ["doctor"],
   },
 ] as const satisfies readonly VariableSpec[];
 

@@ -5,7 +5,7 @@
  */
 
 import { describeError } from "../errors.ts";
-import { withDeadline } from "../health/deadline.ts";
+import { withDeadline } from "../async/deadline.ts";
 
 /** `fail` makes the doctor exit non-zero; `warn` does not; `skip` means it could not run. */
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";

@@ -60,7 +60,12 @@ export async function runDoctor(config: Config, options: DoctorOptions): Promise
     } else if (credentials === undefined) {
       skipLoginReason = "no usable OAuth2 token (see the token checks)";
     }
-    const imapResults = await checkImap(config.imap, { timeoutMs, credentials, skipLoginReason });
+    const imapResults = await checkImap(config.imap, {
+      timeoutMs,
+      credentials,
+      skipLoginReason,
+      logger: options.logger,
+    });
     return [...token.results, ...imapResults];
   })();
   const checks = [...(await redis), ...(await imap)];

@@ -6,9 +6,11 @@
  * @module
  */
 
-import { ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import type { ImapConfig } from "../config/config.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
+import { loginImap } from "../imap/mailbox_session.ts";
+import type { Logger } from "../log/logger.ts";
 import { type CheckResult, reason, result, within } from "./check.ts";
 
 /** Names of the IMAP checks, in report order. */
@@ -31,6 +33,8 @@ export interface ImapCheckOptions {
    */
   credentials: CredentialsProvider | undefined;
   skipLoginReason?: string;
+  /** Where the IMAP client logs connection errors (debug). */
+  logger: Logger;
 }
 
 /** Reads the greeting and the pre-login capabilities over a raw connection. */
@@ -152,85 +156,103 @@ export async function checkImap(
   const credentials = options.credentials;
   let client: ImapFlow | undefined;
   try {
-    const login = await within(options.timeoutMs, "getting credentials", () => credentials.get());
-    client = new ImapFlow({
-      host: config.host,
-      port: config.port,
-      secure: config.tls,
-      auth: "accessToken" in login
-        ? { user: login.user, accessToken: login.accessToken }
-        : { user: login.user, pass: login.pass },
-      logger: false,
-      disableAutoIdle: true,
-      connectionTimeout: options.timeoutMs,
-      greetingTimeout: options.timeoutMs,
-      socketTimeout: options.timeoutMs * 3,
-      clientInfo: { name: "ingest-doctor" },
-    });
-    client.on("error", () => {/* reported through the failing command */});
-    const imap = client;
-    await within(options.timeoutMs, "logging in", () => imap.connect());
-    results.push(
-      result(
-        "imap.login",
-        "pass",
-        `logged in as ${credentials.account} with ${
-          "accessToken" in login ? "OAuth2" : "a password"
-        }`,
-      ),
-    );
-    const capabilities = new Set([...imap.capabilities.keys()].map((c) => c.toUpperCase()));
-    results.push(...assessCapabilities(capabilities, "after login"));
-    const missing: string[] = [];
-    for (const mailbox of config.mailboxes) {
-      const status = await within(
-        options.timeoutMs,
-        `STATUS ${mailbox}`,
-        () => imap.status(mailbox, { messages: true }).catch(() => false as const),
-      );
-      if (status === false) missing.push(mailbox);
-    }
-    results.push(
-      missing.length === 0
-        ? result("imap.mailboxes", "pass", `mailboxes exist: ${config.mailboxes.join(", ")}`)
-        : result(
-          "imap.mailboxes",
-          "fail",
-          `mailboxes not found: ${missing.join(", ")}`,
-          "Set IMAP_MAILBOX to existing mailboxes (Gmail: INBOX, [Gmail]/All Mail, ...).",
-        ),
-    );
-    await within(options.timeoutMs, "LOGOUT", () => imap.logout()).catch(() => {});
+    client = await logIn(config, credentials, options);
+    const how = config.auth === "oauth2" ? "OAuth2" : "a password";
+    results.push(result("imap.login", "pass", `logged in as ${credentials.account} with ${how}`));
+    await checkLoggedIn(client, config, options.timeoutMs, results);
     return results;
   } catch (error) {
-    if (results.length === 1) {
-      const oauth = config.auth === "oauth2";
-      return [
-        ...results,
-        result(
-          "imap.login",
-          "fail",
-          `login as ${credentials.account} failed: ${reason(error)}`,
-          oauth
-            ? "Check that IMAP is enabled for the account, or run ingest auth setup again."
-            : "Check IMAP_USER and IMAP_PASSWORD (Gmail needs an app password or OAuth2).",
-        ),
-        ...skipFrom("imap.idle", "skipped: login failed"),
-      ];
-    }
-    const checked = new Set(results.map((r) => r.name));
-    return [
-      ...results,
-      ...IMAP_CHECKS.filter((n) => !checked.has(n)).map((n) =>
-        result(
-          n,
-          "fail",
-          `the server stopped answering: ${reason(error)}`,
-          "Run ingest doctor again; check the server.",
-        )
-      ),
-    ];
+    return [...results, ...failedFrom(results, error, config, credentials.account)];
   } finally {
     client?.close();
   }
+}
+
+/**
+ * The producer's own login (with its one OAuth2 refresh on a rejected token),
+ * so doctor judges exactly what `ingest produce` will do; bounded, and a login
+ * that completes after the deadline does not stay open.
+ */
+async function logIn(
+  config: ImapConfig,
+  credentials: CredentialsProvider,
+  options: ImapCheckOptions,
+): Promise<ImapFlow> {
+  const connecting = loginImap({
+    server: { host: config.host, port: config.port, secure: config.tls },
+    credentials,
+    logger: options.logger,
+    connectTimeoutMs: options.timeoutMs,
+    socketTimeoutMs: options.timeoutMs * 3,
+  });
+  connecting.catch(() => {});
+  try {
+    // Twice the bound: getting (maybe refreshing) the credentials, then connecting.
+    return await within(options.timeoutMs * 2, "logging in", () => connecting);
+  } catch (error) {
+    connecting.then((late) => late.close()).catch(() => {});
+    throw error;
+  }
+}
+
+/** The checks after login: capabilities, then the configured mailboxes; pushes onto `results`. */
+async function checkLoggedIn(
+  imap: ImapFlow,
+  config: ImapConfig,
+  timeoutMs: number,
+  results: CheckResult[],
+): Promise<void> {
+  const capabilities = new Set([...imap.capabilities.keys()].map((c) => c.toUpperCase()));
+  results.push(...assessCapabilities(capabilities, "after login"));
+  const missing: string[] = [];
+  for (const mailbox of config.mailboxes) {
+    const status = await within(
+      timeoutMs,
+      `STATUS ${mailbox}`,
+      () => imap.status(mailbox, { messages: true }).catch(() => false as const),
+    );
+    if (status === false) missing.push(mailbox);
+  }
+  results.push(
+    missing.length === 0
+      ? result("imap.mailboxes", "pass", `mailboxes exist: ${config.mailboxes.join(", ")}`)
+      : result(
+        "imap.mailboxes",
+        "fail",
+        `mailboxes not found: ${missing.join(", ")}`,
+        "Set IMAP_MAILBOX to existing mailboxes (Gmail: INBOX, [Gmail]/All Mail, ...).",
+      ),
+  );
+  await within(timeoutMs, "LOGOUT", () => imap.logout()).catch(() => {});
+}
+
+/** The results after `error`: a failed login skips the rest; a later failure fails the rest. */
+function failedFrom(
+  done: readonly CheckResult[],
+  error: unknown,
+  config: ImapConfig,
+  account: string,
+): CheckResult[] {
+  if (done.length === 1) {
+    return [
+      result(
+        "imap.login",
+        "fail",
+        `login as ${account} failed: ${reason(error)}`,
+        config.auth === "oauth2"
+          ? "Check that IMAP is enabled for the account, or run ingest auth setup again."
+          : "Check IMAP_USER and IMAP_PASSWORD (Gmail needs an app password or OAuth2).",
+      ),
+      ...skipFrom("imap.idle", "skipped: login failed"),
+    ];
+  }
+  const checked = new Set(done.map((r) => r.name));
+  return IMAP_CHECKS.filter((n) => !checked.has(n)).map((n) =>
+    result(
+      n,
+      "fail",
+      `the server stopped answering: ${reason(error)}`,
+      "Run ingest doctor again; check the server.",
+    )
+  );
 }

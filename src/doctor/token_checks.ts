@@ -77,108 +77,145 @@ export async function checkToken(
     };
   }
   if (account === undefined) {
-    return {
-      results: [
-        result(
-          "token.file",
-          "fail",
-          "IMAP_USER is not set, so no account's token can be checked",
-          "Set IMAP_USER to the Gmail address.",
-        ),
-        ...skipRest(1, "IMAP_USER is not set"),
-      ],
-      credentials: undefined,
-    };
+    return stopped([
+      result(
+        "token.file",
+        "fail",
+        "IMAP_USER is not set, so no account's token can be checked",
+        "Set IMAP_USER to the Gmail address.",
+      ),
+      ...skipRest(1, "IMAP_USER is not set"),
+    ]);
   }
   const google = config.google;
   const store = options.store ?? openTokenStore({ path: google.tokenFile, key: google.tokenKey });
-  const results: CheckResult[] = [];
-
-  // token.file: exists, private, encrypted.
+  const file = await checkTokenFile(store, account, options.timeoutMs);
+  if (!isResult(file)) return file;
+  const present = await checkTokenPresent(store, account, options.timeoutMs, [file]);
+  if (!isResult(present)) return present;
+  const results = [file, present];
+  const refreshed = await checkTokenRefresh({ config, account, store, now, options, results });
+  if (!("credentials" in refreshed && refreshed.credentials)) return refreshed;
+  // token.expiry: the new access token, and the refresh token's own end (Testing apps).
   try {
-    const file = await within(options.timeoutMs, "reading the token file", () => store.status());
+    const token = await store.load(account);
+    results.push(assessExpiry(account, token?.expiresAt, token?.refreshTokenExpiresAt, now()));
+  } catch (error) {
+    results.push(
+      result("token.expiry", "skip", `cannot read the refreshed token: ${reason(error)}`),
+    );
+  }
+  return { results, credentials: refreshed.credentials };
+}
+
+/** A check passed (or warned), or the outcome that ends the token checks early. */
+type Step = CheckResult | TokenCheckOutcome;
+
+function isResult(step: Step): step is CheckResult {
+  return !("results" in step);
+}
+
+function stopped(results: CheckResult[]): TokenCheckOutcome {
+  return { results, credentials: undefined };
+}
+
+/** token.file: exists, private, encrypted. */
+async function checkTokenFile(
+  store: TokenStore,
+  account: string,
+  timeoutMs: number,
+): Promise<Step> {
+  try {
+    const file = await within(timeoutMs, "reading the token file", () => store.status());
     if (!file.exists) {
-      return {
-        results: [
-          result("token.file", "fail", `no token file at ${file.path}`, setupCommand(account)),
-          ...skipRest(1, "no token file"),
-        ],
-        credentials: undefined,
-      };
+      return stopped([
+        result("token.file", "fail", `no token file at ${file.path}`, setupCommand(account)),
+        ...skipRest(1, "no token file"),
+      ]);
     }
     const mode = `0${(file.mode ?? 0).toString(8)}`;
     if (file.encryptedOnDisk && !file.keyConfigured) {
-      return {
-        results: [
-          result(
-            "token.file",
-            "fail",
-            `${file.path} is encrypted but INGEST_TOKEN_KEY is not set`,
-            "Set INGEST_TOKEN_KEY to the key the file was written with.",
-          ),
-          ...skipRest(1, "the token file cannot be decrypted"),
-        ],
-        credentials: undefined,
-      };
-    }
-    results.push(
-      file.encryptedOnDisk
-        ? result("token.file", "pass", `${file.path}: mode ${mode}, encrypted (AES-256-GCM)`)
-        : result(
-          "token.file",
-          "warn",
-          `${file.path}: mode ${mode}, stored unencrypted`,
-          `Set INGEST_TOKEN_KEY (generate one: ${KEY_GENERATION_HINT}); the next write encrypts the file.`,
-        ),
-    );
-  } catch (error) {
-    const permissions = error instanceof AuthError && error.code === "TOKEN_FILE_PERMISSIONS";
-    return {
-      results: [
+      return stopped([
         result(
           "token.file",
           "fail",
-          reason(error),
-          permissions ? chmodCommand(store.path) : "Check GOOGLE_TOKEN_FILE and its permissions.",
+          `${file.path} is encrypted but INGEST_TOKEN_KEY is not set`,
+          "Set INGEST_TOKEN_KEY to the key the file was written with.",
         ),
-        ...skipRest(1, "the token file is not usable"),
-      ],
-      credentials: undefined,
-    };
+        ...skipRest(1, "the token file cannot be decrypted"),
+      ]);
+    }
+    return file.encryptedOnDisk
+      ? result("token.file", "pass", `${file.path}: mode ${mode}, encrypted (AES-256-GCM)`)
+      : result(
+        "token.file",
+        "warn",
+        `${file.path}: mode ${mode}, stored unencrypted`,
+        `Set INGEST_TOKEN_KEY (generate one: ${KEY_GENERATION_HINT}); the next write encrypts the file.`,
+      );
+  } catch (error) {
+    const permissions = error instanceof AuthError && error.code === "TOKEN_FILE_PERMISSIONS";
+    return stopped([
+      result(
+        "token.file",
+        "fail",
+        reason(error),
+        permissions ? chmodCommand(store.path) : "Check GOOGLE_TOKEN_FILE and its permissions.",
+      ),
+      ...skipRest(1, "the token file is not usable"),
+    ]);
   }
+}
 
-  // token.present: stored and decryptable, with a refresh token.
+/** token.present: stored and decryptable, with a refresh token. */
+async function checkTokenPresent(
+  store: TokenStore,
+  account: string,
+  timeoutMs: number,
+  earlier: CheckResult[],
+): Promise<Step> {
   try {
-    const token = await within(
-      options.timeoutMs,
-      "decrypting the token file",
-      () => store.load(account),
-    );
+    const token = await within(timeoutMs, "decrypting the token file", () => store.load(account));
     const missing = token === undefined
       ? `no token is stored for ${account}`
       : token.refreshToken === undefined
       ? `the token of ${account} has no refresh token`
       : undefined;
     if (missing !== undefined) {
-      return presentFailed(results, missing, setupCommand(account), "no usable token");
+      return presentFailed(earlier, missing, setupCommand(account), "no usable token");
     }
-    results.push(
-      result("token.present", "pass", `a refresh token is stored for ${account} and decrypts`),
-    );
+    return result("token.present", "pass", `a refresh token is stored for ${account} and decrypts`);
   } catch (error) {
     return presentFailed(
-      results,
+      earlier,
       `cannot read the token of ${account}: ${reason(error)}`,
       "Check INGEST_TOKEN_KEY (the key the file was written with), or run " +
         setupCommand(account),
       "the token cannot be read",
     );
   }
+}
 
-  // token.refresh: ask the provider for a new access token (and store it).
-  let credentials: CredentialsProvider;
+/** token.refresh: ask the provider for a new access token (and store it); pushes onto `results`. */
+async function checkTokenRefresh(
+  step: {
+    config: Config;
+    account: string;
+    store: TokenStore;
+    now: () => number;
+    options: TokenCheckOptions;
+    results: CheckResult[];
+  },
+): Promise<TokenCheckOutcome> {
+  const { config, account, store, now, options, results } = step;
   try {
-    credentials = createOAuthCredentials({ config, account, logger: options.logger, store, now });
+    const credentials = createOAuthCredentials({
+      config,
+      account,
+      logger: options.logger,
+      store,
+      now,
+    });
     await within(
       options.timeoutMs,
       "refreshing the access token",
@@ -191,32 +228,19 @@ export async function checkToken(
         `the OAuth2 provider issued a new access token for ${account}`,
       ),
     );
+    return { results, credentials };
   } catch (error) {
     const fix = error instanceof ConfigError
       ? "Set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (see docs/OAUTH2_SETUP.md)."
       : error instanceof AuthError && error.reauthRequired
       ? setupCommand(account)
       : "Check network access to the OAuth2 token endpoint (GOOGLE_OAUTH_TOKEN_URL) and try again.";
-    return {
-      results: [
-        ...results,
-        result("token.refresh", "fail", reason(error), fix),
-        ...skipRest(3, "the refresh failed"),
-      ],
-      credentials: undefined,
-    };
+    return stopped([
+      ...results,
+      result("token.refresh", "fail", reason(error), fix),
+      ...skipRest(3, "the refresh failed"),
+    ]);
   }
-
-  // token.expiry: the new access token, and the refresh token's own end (Testing apps).
-  try {
-    const token = await store.load(account);
-    results.push(assessExpiry(account, token?.expiresAt, token?.refreshTokenExpiresAt, now()));
-  } catch (error) {
-    results.push(
-      result("token.expiry", "skip", `cannot read the refreshed token: ${reason(error)}`),
-    );
-  }
-  return { results, credentials };
 }
 
 /** Judges the access token's expiry and, when the provider said, the refresh token's. */

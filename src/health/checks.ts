@@ -6,7 +6,7 @@
 
 import type { Redis } from "ioredis";
 import { describeError } from "../errors.ts";
-import { withDeadline } from "./deadline.ts";
+import { withDeadline } from "../async/deadline.ts";
 
 /** The verdict of one check, as shown in `/ready`. */
 export interface CheckResult {

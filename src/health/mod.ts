@@ -1,9 +1,11 @@
 /**
  * The health endpoints (`/health`, `/ready`, `/status`, `/metrics`) every long-running command
- * serves, and the deadline that keeps them answering when Redis or IMAP hang.
+ * serves, and the wiring of `produce`, `work` and `metrics serve` to them.
  *
  * @module
  */
 
 export * from "./server.ts";
-export * from "./deadline.ts";
+export * from "./command_health.ts";
+export * from "./pipeline_status.ts";
+export * from "./ports.ts";

@@ -10,8 +10,7 @@
 import type { Registry } from "prom-client";
 import { ConfigError, describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import { VERSION } from "../version.ts";
-import { withDeadline } from "./deadline.ts";
+import { healthHandler, json } from "./endpoints.ts";
 import { HEALTH_PATHS } from "./ports.ts";
 
 /** What a readiness check returns; `checks` explains the verdict (shape chosen by the caller). */
@@ -60,8 +59,6 @@ export interface HealthServer extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
-
 /**
  * Starts the server. Throws a {@link ConfigError} naming the setting when the
  * port is in use or the address cannot be bound, so the command exits with 2
@@ -70,78 +67,16 @@ const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 export function startHealthServer(options: HealthServerOptions): HealthServer {
   const host = options.host ?? "127.0.0.1";
   const now = options.now ?? Date.now;
-  const startedAt = now();
-  const timeoutMs = options.timeoutMs ?? 5_000;
   const log = options.logger.child({ component: "health" });
   const setting = options.portSetting ?? "--health-port / HEALTH_PORT";
 
-  async function handle(request: Request): Promise<Response> {
-    const { pathname } = new URL(request.url);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return json({ error: "only GET and HEAD are supported" }, 405, { allow: "GET, HEAD" });
-    }
-    switch (pathname) {
-      case "/health":
-        return json({ status: "ok" }, 200);
-      case "/ready":
-        return await readyResponse();
-      case "/status":
-        return await statusResponse();
-      case "/metrics":
-        return await metricsResponse();
-      default:
-        return json(
-          { error: "not found", endpoints: HEALTH_PATHS },
-          404,
-        );
-    }
-  }
-
-  async function readyResponse(): Promise<Response> {
-    try {
-      const readiness = await withDeadline(options.ready(), timeoutMs, "readiness check");
-      return json(
-        { ready: readiness.ready, checks: readiness.checks ?? {} },
-        readiness.ready ? 200 : 503,
-      );
-    } catch (error) {
-      log.warn("readiness check failed", { error: describeError(error) });
-      return json({ ready: false, error: describeError(error) }, 503);
-    }
-  }
-
-  async function statusResponse(): Promise<Response> {
-    const base = {
-      version: VERSION,
-      uptime_seconds: Math.round((now() - startedAt) / 1000),
-      started_at: new Date(startedAt).toISOString(),
-    };
-    try {
-      const extra = options.status
-        ? await withDeadline(options.status(), timeoutMs, "status report")
-        : {};
-      const body = extra !== null && typeof extra === "object" && !Array.isArray(extra)
-        ? { ...base, ...extra }
-        : { ...base, status: extra };
-      return json(body, 200);
-    } catch (error) {
-      log.warn("status report failed", { error: describeError(error) });
-      return json({ ...base, error: describeError(error) }, 500);
-    }
-  }
-
-  async function metricsResponse(): Promise<Response> {
-    try {
-      const text = await options.registry.metrics();
-      return new Response(text, { headers: { "content-type": options.registry.contentType } });
-    } catch (error) {
-      log.warn("metrics collection failed", { error: describeError(error) });
-      return new Response(`# metrics collection failed: ${describeError(error)}\n`, {
-        status: 500,
-        headers: { "content-type": "text/plain; charset=utf-8" },
-      });
-    }
-  }
+  const handle = healthHandler({
+    ...options,
+    log,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    now,
+    startedAt: now(),
+  });
 
   const controller = new AbortController();
   const onAbort = () => controller.abort();
@@ -195,11 +130,4 @@ function bindError(error: unknown, host: string, port: number, setting: string):
     ], { cause: error });
   }
   return error;
-}
-
-function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body, null, 2) + "\n", {
-    status,
-    headers: { ...JSON_HEADERS, "cache-control": "no-store", ...headers },
-  });
 }

@@ -111,7 +111,24 @@ export async function openMailboxSession(options: MailboxSessionOptions): Promis
   }
 }
 
-async function login(options: MailboxSessionOptions): Promise<ImapFlow> {
+/** What {@link loginImap} needs: where, who, and how long to wait. */
+export type ImapLoginOptions =
+  & Pick<MailboxSessionOptions, "server" | "credentials" | "logger" | "socketTimeoutMs">
+  & {
+    /** Longest wait for the TCP/TLS connection. Default 30 s. */
+    readonly connectTimeoutMs?: number;
+  };
+
+/**
+ * Connects and logs in, refreshing an OAuth2 token once when the server
+ * rejects it; the producer's sessions and `ingest doctor` log in through it.
+ * The caller closes the returned client.
+ */
+export async function loginImap(options: ImapLoginOptions): Promise<ImapFlow> {
+  return await login(options);
+}
+
+async function login(options: ImapLoginOptions): Promise<ImapFlow> {
   for (let attempt = 0;; attempt++) {
     const credentials = await options.credentials.get({ forceRefresh: attempt > 0 });
     const client = new ImapFlow({
@@ -123,7 +140,7 @@ async function login(options: MailboxSessionOptions): Promise<ImapFlow> {
       // IDLE is entered explicitly between sync rounds, never behind our back.
       disableAutoIdle: true,
       socketTimeout: options.socketTimeoutMs ?? 5 * 60_000,
-      connectionTimeout: 30_000,
+      connectionTimeout: options.connectTimeoutMs ?? 30_000,
       clientInfo: { name: "ingest" },
     });
     // imapflow emits 'error' for connection failures; without a listener it would throw.

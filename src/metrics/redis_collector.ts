@@ -15,7 +15,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Redis } from "ioredis";
 import { describeError } from "../errors.ts";
-import { withDeadline } from "../health/deadline.ts";
+import { withDeadline } from "../async/deadline.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Cursor, listCursors, readCursor } from "../state/cursor.ts";
 import { inspectStream, type StreamReport } from "../stream/inspect.ts";

@@ -33,7 +33,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/config.ts";
 import type { DeadLetterReason } from "../dlq/dead_letter.ts";
 import { describeError } from "../errors.ts";
-import { withDeadline } from "../health/deadline.ts";
+import { withDeadline } from "../async/deadline.ts";
 import type { Logger } from "../log/logger.ts";
 import type { WorkerObserver } from "../observe/events.ts";
 import { ensureGroup } from "../stream/group.ts";

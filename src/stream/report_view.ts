@@ -1,0 +1,61 @@
+/**
+ * The JSON view of a {@link StreamReport}: the stable `stream inspect --json`
+ * shape, also the `pipeline` of `produce`/`work` `/status` and the `stream`
+ * of the exporter's `/status`. snake_case keys.
+ *
+ * @module
+ */
+
+import type { StreamReport } from "./inspect.ts";
+
+/** One consumer of a group. */
+export interface ConsumerView {
+  readonly name: string;
+  readonly pending: number;
+  readonly idle_ms: number;
+}
+
+/** One consumer group. */
+export interface GroupView {
+  readonly name: string;
+  readonly pending: number;
+  readonly lag: number | null;
+  readonly last_delivered_id: string;
+  readonly oldest_pending_id: string | null;
+  readonly oldest_pending_age_ms: number | null;
+  readonly consumers: readonly ConsumerView[];
+}
+
+/** The whole report. */
+export interface StreamReportView {
+  readonly stream: string;
+  readonly exists: boolean;
+  readonly length: number;
+  readonly first_id: string | null;
+  readonly last_id: string | null;
+  readonly groups: readonly GroupView[];
+  readonly dlq: { readonly stream: string; readonly length: number };
+  readonly tail: readonly { readonly id: string; readonly fields: Record<string, string> }[];
+}
+
+/** The view of `report`. */
+export function streamReportView(report: StreamReport): StreamReportView {
+  return {
+    stream: report.stream,
+    exists: report.exists,
+    length: report.length,
+    first_id: report.firstId,
+    last_id: report.lastId,
+    groups: report.groups.map((g) => ({
+      name: g.name,
+      pending: g.pending,
+      lag: g.lag,
+      last_delivered_id: g.lastDeliveredId,
+      oldest_pending_id: g.oldestPendingId,
+      oldest_pending_age_ms: g.oldestPendingAgeMs,
+      consumers: g.consumers.map((c) => ({ name: c.name, pending: c.pending, idle_ms: c.idleMs })),
+    })),
+    dlq: { stream: report.dlq.stream, length: report.dlq.length },
+    tail: report.tail.map((entry) => ({ id: entry.id, fields: entry.fields })),
+  };
+}
