@@ -196,9 +196,11 @@ export async function pruneIdleConsumers(
 }
 
 // KEYS: stream. ARGV: group, consumer. Removes the consumer when nothing is pending on it.
+// (DELCONSUMER answers the consumer's pending count, always 0 here: return 1 instead.)
 const LEAVE_GROUP = new LuaScript(`
 if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
-return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
 `);
 
 /**
