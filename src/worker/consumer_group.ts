@@ -25,11 +25,14 @@ import {
 import type { GroupKeys } from "./group_keys.ts";
 import {
   acknowledgeDuplicate,
-  acknowledgeProcessed,
+  acknowledgeProcessedMany,
   deadLetter,
+  type ProcessedAck,
   type ProcessedRecord,
+  processedRecordsExist,
   scheduleRetry,
 } from "./settle.ts";
+import { TickBatch } from "./tick_batch.ts";
 
 export type { ClaimedEntry } from "./claim.ts";
 export type { ProcessedRecord } from "./settle.ts";
@@ -56,12 +59,23 @@ export class ConsumerGroup {
   readonly #blocking: Redis;
   /** Where the next stalled-entry scan starts (`-`: the beginning). */
   #stalledStart = "-";
+  /** Processed-record checks of one turn, sent as one MGET. */
+  readonly #processedChecks: TickBatch<string, boolean>;
+  /** Acknowledgements of one turn, sent as one script. */
+  readonly #acks: TickBatch<ProcessedAck, boolean>;
 
   constructor(options: ConsumerGroupOptions) {
     this.keys = options.keys;
     this.consumer = options.consumer;
     this.#redis = options.redis;
     this.#blocking = options.blockingRedis ?? options.redis;
+    const redis = this.#redis;
+    this.#processedChecks = new TickBatch({
+      flush: (idempotencyKeys) => processedRecordsExist(redis, this.keys, idempotencyKeys),
+    });
+    this.#acks = new TickBatch({
+      flush: (acks) => acknowledgeProcessedMany(redis, this.keys, acks),
+    });
   }
 
   /** Creates the group (reading from the beginning) unless it exists. */
@@ -147,19 +161,27 @@ export class ConsumerGroup {
     return leaveGroup(this.#redis, this.keys, this.consumer);
   }
 
-  /** Whether `idempotencyKey` already has a processed-record. */
-  async isProcessed(idempotencyKey: string): Promise<boolean> {
-    return await this.#redis.exists(this.keys.processed(idempotencyKey)) === 1;
+  /**
+   * Whether `idempotencyKey` already has a processed-record. Checks asked for
+   * in the same turn of the event loop go to Redis as one MGET.
+   */
+  isProcessed(idempotencyKey: string): Promise<boolean> {
+    return this.#processedChecks.add(idempotencyKey);
   }
 
-  /** Writes the processed-record (kept `ttlSeconds`) and acknowledges `id`, in one step. */
+  /**
+   * Writes the processed-record (kept `ttlSeconds`) and acknowledges `id`, in
+   * one step; false when it was no longer pending. Entries acknowledged in the
+   * same turn of the event loop share one script call (each entry's record and
+   * XACK still go together, and each caller gets its own answer or error).
+   */
   acknowledgeProcessed(
     id: string,
     idempotencyKey: string,
     ttlSeconds: number,
     record: ProcessedRecord,
   ): Promise<boolean> {
-    return acknowledgeProcessed(this.#redis, this.keys, id, idempotencyKey, ttlSeconds, record);
+    return this.#acks.add({ id, idempotencyKey, ttlSeconds, record });
   }
 
   /** Acknowledges `id`, a duplicate of an entry already processed. */

@@ -88,3 +88,36 @@ Deno.test("ConsumerGroup.reclaimStalled() continues its scan where the last pass
     redis.disconnect();
   }
 });
+
+Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, each with its own answer", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const stream = freshStream("group-batch");
+    const keys = groupKeys(stream, "g", `${stream}:dlq`);
+    const group = new ConsumerGroup({ redis, keys, consumer: "me" });
+    await group.ensure();
+    const [a, b] = await addEmails(redis, stream, [1, 2]);
+    await group.readNew(2);
+    await redis.xack(stream, "g", b!); // settled elsewhere meanwhile
+    const at = new Date().toISOString();
+    const acked = await Promise.all([
+      group.acknowledgeProcessed(a!, "ka", 60, { entryId: a!, consumer: "me", at }),
+      group.acknowledgeProcessed(b!, "kb", 60, { entryId: b!, consumer: "me", at }),
+    ]);
+    assert.deepEqual(acked, [true, false], "each entry answers for itself");
+    assert.deepEqual(
+      await Promise.all(["ka", "kb", "kc"].map((key) => group.isProcessed(key))),
+      [true, true, false],
+    );
+    assert.ok(await redis.ttl(keys.processed("ka")) > 0, "the record expires");
+    assert.equal(
+      JSON.parse((await redis.get(keys.processed("ka")))!).entry_id,
+      a,
+      "the processed-record names its entry",
+    );
+    assert.equal(await group.settled(), true);
+  } finally {
+    redis.disconnect();
+  }
+});

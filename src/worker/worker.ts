@@ -13,6 +13,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { WorkerObserver } from "../observe/events.ts";
@@ -193,6 +194,8 @@ class Worker {
     if (this.#free() === 0 || (idleRead.value && this.#inFlight.size > 0)) {
       idleRead.value = false;
       if (!this.#signal.aborted) await this.#waitForWake(this.#settings.blockMs);
+      // Let all handlers settled by one reply finish: the next read then fetches a batch.
+      await new Promise((resolve) => setImmediate(resolve));
       return "waited";
     }
     const read = await this.#readNew(this.#settings.concurrency - this.#inFlight.size);
