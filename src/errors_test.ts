@@ -62,11 +62,7 @@ Deno.test("the error classes carry their code and retry verdict", () => {
 });
 
 /** Files still throwing plain errors because another helper is rewriting them right now. */
-const PLAIN_THROW_PENDING = new Set([
-  "src/worker/worker.ts", // R2 splits it: the concurrency check throws a RangeError.
-  "src/config/variables.ts", // R3 reshapes the settings table: `unknown variable`.
-  "src/doctor/imap_checks.ts", // R3 replaces its own IMAP client by openMailboxSession.
-]);
+const PLAIN_THROW_PENDING = new Set<string>([]);
 
 Deno.test("the core throws IngestErrors, never a bare Error, RangeError or TypeError", async () => {
   const offenders: string[] = [];

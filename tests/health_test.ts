@@ -241,6 +241,14 @@ Deno.test("ingest produce and ingest work serve metrics, /ready and /status agai
       assert.equal(status.pipeline.dlq.length, 0);
       const workStatus = JSON.parse((await get(`${work}/status`)).body);
       assert.equal(workStatus.worker.state, "running");
+      // snake_case everywhere in /status (issue 12)
+      assert.equal(workStatus.worker.in_flight, 0);
+      assert.equal(workStatus.worker.counts.processed, 5);
+      assert.equal(workStatus.worker.counts.dead_lettered, 0);
+      assert.equal(typeof workStatus.worker.last_heartbeat_at, "string");
+      assert.equal(typeof workStatus.worker.started_at, "string");
+      assert.equal(workStatus.worker.last_error, null);
+      assert.equal(workStatus.worker.inFlight, undefined);
       assert.equal(workStatus.pipeline.groups[0].lag, 0);
     });
 

@@ -405,7 +405,7 @@ Deno.test("the worker against a real Redis", async (t) => {
       options(c, stream, recordingSink(), { drain: false, signal: controller.signal }),
     );
     await waitUntil("the worker runs", () => worker.status().state === "running");
-    await waitUntil("a heartbeat", () => worker.status().lastHeartbeatAt !== null);
+    await waitUntil("a heartbeat", () => worker.status().last_heartbeat_at !== null);
     const readiness = await worker.ready();
     assert.deepEqual(readiness, {
       ready: true,

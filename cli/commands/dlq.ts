@@ -8,6 +8,7 @@
 import { Command } from "@commander-js/extra-typings";
 import type { Config } from "../../src/config/config.ts";
 import { type DeadLetter, fieldValue } from "../../src/dlq/dead_letter.ts";
+import { deadLetterView } from "../../src/dlq/dead_letter_view.ts";
 import {
   allDeadLetterIds,
   type DeadLetterStreams,
@@ -18,7 +19,6 @@ import {
   replayDeadLetters,
 } from "../../src/dlq/dead_letter_queue.ts";
 import { UsageError } from "../../src/errors.ts";
-import { entryFields } from "../../src/redis/reply.ts";
 import type { App } from "../app.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
 import { table } from "../output.ts";
@@ -27,30 +27,6 @@ import { confirm, examples, printResult } from "./common.ts";
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 const STREAM_ID = /^\d+(-\d+)?$/;
-
-/**
- * The JSON shape of one dead letter. The original fields (payload included:
- * it holds email content) only when `withFields` is set, for exports.
- */
-export function deadLetterJson(entry: DeadLetter, withFields = false): Record<string, unknown> {
-  const json: Record<string, unknown> = {
-    id: entry.id,
-    reason: entry.reason,
-    error: entry.error,
-    attempts: entry.attempts,
-    first_failure: entry.firstFailure,
-    last_failure: entry.lastFailure,
-    consumer: entry.consumer,
-    group: entry.group,
-    source_stream: entry.sourceStream,
-    source_id: entry.sourceId,
-    type: fieldValue(entry.originalFields, "type") ?? null,
-    idempotency_key: fieldValue(entry.originalFields, "idempotency_key") ?? null,
-    payload_bytes: fieldValue(entry.originalFields, "payload")?.length ?? null,
-  };
-  if (withFields) json.fields = entryFields(entry.originalFields);
-  return json;
-}
 
 function streamsOf(config: Config): DeadLetterStreams {
   return { stream: config.redis.streamName, dlqStream: config.redis.dlqStreamName };
@@ -96,7 +72,7 @@ function dlqListCommand(app: App): Command {
         {
           stream: config.redis.dlqStreamName,
           total: page.total,
-          entries: page.entries.map((entry) => deadLetterJson(entry, options.withFields)),
+          entries: page.entries.map((entry) => deadLetterView(entry, options.withFields)),
         },
         () => {
           if (page.total === 0) {

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
+
 /** One setting: an environment variable, and the flag that overrides it. */
 export interface VariableSpec {
   /** Environment name, e.g. `REDIS_PORT`. */
@@ -465,6 +467,6 @@ export type VariableName = (typeof VARIABLES)[number]["name"];
 /** The spec of one variable. */
 export function variableSpec(name: VariableName): VariableSpec {
   const spec = VARIABLES.find((v) => v.name === name);
-  if (!spec) throw new Error(`unknown variable ${name}`);
+  if (!spec) throw new InvalidArgumentError(`unknown variable ${name}`);
   return spec;
 }

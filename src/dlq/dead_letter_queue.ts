@@ -77,24 +77,22 @@ export async function allDeadLetterIds(
   }
 }
 
-// KEYS: dlq, stream. ARGV: DLQ ids. Per id: the new main-stream id, or false when it is gone.
+// KEYS: dlq, stream. ARGV: per entry its DLQ id, how many strings follow, then
+// the original fields to write back (parsed by parseDeadLetter: the layout is
+// read in TypeScript only). The entry is moved only while it is still in the
+// DLQ, so two replays of one id never add it twice. Per entry: the new id or false.
 const REPLAY = new LuaScript(`
 local out = {}
-for i = 1, #ARGV do
-  local entries = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
+local i = 1
+while i <= #ARGV do
+  local id, count = ARGV[i], tonumber(ARGV[i + 1])
   local newId = false
-  if #entries > 0 then
-    local fields = entries[1][2]
-    local count = #fields
-    if count >= 2 and fields[count - 1] == 'original_fields' then
-      count = tonumber(fields[count]) * 2
-    end
-    if count > 0 then
-      newId = redis.call('XADD', KEYS[2], '*', unpack(fields, 1, count))
-      redis.call('XDEL', KEYS[1], ARGV[i])
-    end
+  if #redis.call('XRANGE', KEYS[1], id, id) > 0 then
+    newId = redis.call('XADD', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + count))
+    redis.call('XDEL', KEYS[1], id)
   end
-  out[i] = newId
+  table.insert(out, newId)
+  i = i + 2 + count
 end
 return out
 `);
@@ -124,16 +122,22 @@ export async function replayDeadLetters(
   const replayed: Replayed[] = [];
   const missing: string[] = [];
   for (let start = 0; start < ids.length; start += 100) {
-    const chunk = ids.slice(start, start + 100);
-    const reply = await REPLAY.run(redis, [streams.dlqStream, streams.stream], chunk) as (
-      | string
-      | null
-    )[];
-    chunk.forEach((dlqId, index) => {
-      const newId = reply[index];
+    const { found } = await readDeadLetters(redis, streams, ids.slice(start, start + 100));
+    // An entry without original fields has nothing to write back: it stays in the DLQ.
+    const movable = found.filter((entry) => entry.originalFields.length > 0);
+    const args = movable.flatMap((
+      e,
+    ) => [e.id, String(e.originalFields.length), ...e.originalFields]);
+    const reply = movable.length === 0
+      ? []
+      : await REPLAY.run(redis, [streams.dlqStream, streams.stream], args) as (string | null)[];
+    // Replies in the order of `movable`, which keeps the order of `ids` (repeats included).
+    let next = 0;
+    for (const dlqId of ids.slice(start, start + 100)) {
+      const newId = movable[next]?.id === dlqId ? reply[next++] : undefined;
       if (typeof newId === "string") replayed.push({ dlqId, newId });
       else missing.push(dlqId);
-    });
+    }
   }
   return { replayed, missing };
 }

@@ -8,6 +8,7 @@
 
 import type { ImapFlow } from "imapflow";
 import type { ImapConfig } from "../config/config.ts";
+import { ImapError } from "../errors.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import { loginImap } from "../imap/mailbox_session.ts";
 import type { Logger } from "../log/logger.ts";
@@ -60,9 +61,11 @@ async function greet(
     while (!buffer.includes("\r\n")) {
       const chunk = new Uint8Array(4096);
       const read = await conn.read(chunk);
-      if (read === null) throw new Error("the server closed the connection");
+      if (read === null) throw new ImapError("IMAP_CLOSED", "the server closed the connection");
       buffer += decoder.decode(chunk.subarray(0, read));
-      if (buffer.length > 65_536) throw new Error("the server sent an overlong line");
+      if (buffer.length > 65_536) {
+        throw new ImapError("IMAP_CONNECTION", "the server sent an overlong line");
+      }
     }
     const end = buffer.indexOf("\r\n");
     const line = buffer.slice(0, end);
@@ -73,7 +76,10 @@ async function greet(
     return await within(timeoutMs, "waiting for the IMAP greeting", async () => {
       const greeting = await readLine();
       if (!/^\* (OK|PREAUTH)/i.test(greeting)) {
-        throw new Error(`unexpected greeting ${JSON.stringify(greeting.slice(0, 200))}`);
+        throw new ImapError(
+          "IMAP_CONNECTION",
+          `unexpected greeting ${JSON.stringify(greeting.slice(0, 200))}`,
+        );
       }
       await conn.write(new TextEncoder().encode("d1 CAPABILITY\r\n"));
       for (let line = await readLine(); !line.startsWith("d1 "); line = await readLine()) {

@@ -8,25 +8,15 @@
  */
 
 import type { Redis } from "ioredis";
-import { isMissingKeyError, pairsToObject } from "../redis/reply.ts";
+import { readGroupInfo } from "../stream/group_info.ts";
 
 /** Unprocessed entries of the slowest group of `stream`; 0 without a stream or groups. */
 export async function streamBacklog(redis: Redis, stream: string): Promise<number> {
-  let groups: unknown[];
-  try {
-    groups = (await redis.xinfo("GROUPS", stream)) as unknown[];
-  } catch (error) {
-    if (isMissingKeyError(error)) return 0;
-    throw error;
-  }
   let worst = 0;
   let length: number | undefined;
-  for (const raw of groups) {
-    const group = pairsToObject(raw);
-    const pending = Number(group.pending ?? 0);
-    let lag = group.lag === null || group.lag === undefined ? Number.NaN : Number(group.lag);
-    if (Number.isNaN(lag)) lag = length ??= await redis.xlen(stream);
-    worst = Math.max(worst, pending + lag);
+  for (const group of await readGroupInfo(redis, stream)) {
+    const lag = group.lag ?? (length ??= await redis.xlen(stream));
+    worst = Math.max(worst, group.pending + lag);
   }
   return worst;
 }

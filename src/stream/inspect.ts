@@ -7,7 +7,8 @@
  */
 
 import type { Redis } from "ioredis";
-import { entryFields, isMissingKeyError, pairsToObject, streamIdTime } from "../redis/reply.ts";
+import { entryFields, pairsToObject, streamIdTime } from "../redis/reply.ts";
+import { readGroupInfo } from "./group_info.ts";
 
 /** One consumer of a group. */
 export interface ConsumerReport {
@@ -111,17 +112,9 @@ export async function inspectStream(redis: Redis, options: InspectOptions): Prom
 }
 
 async function readGroups(redis: Redis, stream: string, now: number): Promise<GroupReport[]> {
-  let raw: unknown[];
-  try {
-    raw = (await redis.xinfo("GROUPS", stream)) as unknown[];
-  } catch (error) {
-    if (isMissingKeyError(error)) return [];
-    throw error;
-  }
   const reports: GroupReport[] = [];
-  for (const item of raw) {
-    const info = pairsToObject(item);
-    const name = String(info.name);
+  for (const info of await readGroupInfo(redis, stream)) {
+    const { name } = info;
     const consumers = ((await redis.xinfo("CONSUMERS", stream, name)) as unknown[])
       .map(pairsToObject)
       .map((c) => ({ name: String(c.name), pending: Number(c.pending), idleMs: Number(c.idle) }));
@@ -135,9 +128,9 @@ async function readGroups(redis: Redis, stream: string, now: number): Promise<Gr
     reports.push({
       name,
       consumers,
-      pending: Number(info.pending),
-      lag: info.lag === null || info.lag === undefined ? null : Number(info.lag),
-      lastDeliveredId: String(info["last-delivered-id"]),
+      pending: info.pending,
+      lag: info.lag,
+      lastDeliveredId: info.lastDeliveredId,
       oldestPendingId: oldestId,
       oldestPendingAgeMs: oldestId === null ? null : Math.max(0, now - streamIdTime(oldestId)),
     });

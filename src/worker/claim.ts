@@ -34,10 +34,20 @@ function toClaimed(reply: ClaimReply): ClaimedEntry[] {
   }));
 }
 
+// The one place an entry's attempts record is read: together with its claim,
+// in the claiming script (KEYS[3] = attempts). A row is {id, fields,
+// deliveries with this one, attempts JSON or false}; see toClaimed.
+const CLAIMED_ROW = `
+local function claimedRow(id, fields, delivered)
+  return {id, fields, delivered + 1, redis.call('HGET', KEYS[3], id)}
+end
+`;
+
 // KEYS: stream, retry schedule, attempts. ARGV: group, consumer, now ms, count.
 // Removes due ids from the schedule and claims those still pending; XCLAIM
 // (without JUSTID) counts the delivery. Ids no longer pending lose their record.
-const TAKE_DUE = new LuaScript(`
+const TAKE_DUE = new LuaScript(
+  CLAIMED_ROW + `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, ARGV[4])
 local out = {}
 for _, id in ipairs(ids) do
@@ -48,13 +58,14 @@ for _, id in ipairs(ids) do
     claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
   end
   if #claimed > 0 and claimed[1] then
-    table.insert(out, {id, claimed[1][2], info[1][4] + 1, redis.call('HGET', KEYS[3], id)})
+    table.insert(out, claimedRow(id, claimed[1][2], info[1][4]))
   else
     redis.call('HDEL', KEYS[3], id)
   end
 end
 return out
-`);
+`,
+);
 
 /** Claims up to `count` entries whose retry is due at `nowMs`. */
 export async function takeDueRetries(
@@ -86,7 +97,8 @@ export async function nextRetryDue(redis: Redis, keys: GroupKeys): Promise<numbe
 // entries (a handler that succeeded but could not settle yet must not run
 // again). Returns {last id seen or false, how many pending entries were looked
 // at, claimed entries}.
-const RECLAIM_STALLED = new LuaScript(`
+const RECLAIM_STALLED = new LuaScript(
+  CLAIMED_ROW + `
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[3], ARGV[5], '+', ARGV[4])
 local live = {}
 for i = 6, #ARGV do live[ARGV[i]] = true end
@@ -98,12 +110,13 @@ for _, p in ipairs(pending) do
   if not (p[2] == ARGV[2] and live[id]) and not redis.call('ZSCORE', KEYS[2], id) then
     local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], id)
     if #claimed > 0 and claimed[1] then
-      table.insert(out, {id, claimed[1][2], p[4] + 1, redis.call('HGET', KEYS[3], id)})
+      table.insert(out, claimedRow(id, claimed[1][2], p[4]))
     end
   end
 end
 return {last, #pending, out}
-`);
+`,
+);
 
 /** The result of one {@link reclaimStalled} pass. */
 export interface ReclaimPass {
@@ -196,9 +209,11 @@ export async function pruneIdleConsumers(
 }
 
 // KEYS: stream. ARGV: group, consumer. Removes the consumer when nothing is pending on it.
+// (DELCONSUMER answers the consumer's pending count, always 0 here: return 1 instead.)
 const LEAVE_GROUP = new LuaScript(`
 if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
-return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
 `);
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The three ways an entry leaves a worker's hands, each one atomic Lua script:
- * acknowledged (with its processed-record), dead-lettered, or scheduled for a
+ * acknowledged (with its processed-record; several entries per call when
+ * their handlers finished together), dead-lettered, or scheduled for a
  * retry. Each script also clears or writes the entry's attempts and retry
  * records, so no state is left behind for a settled entry.
  *
@@ -33,30 +34,66 @@ export interface ProcessedRecord {
   readonly at: string;
 }
 
+// KEYS: stream, attempts, retry schedule, then one processed key per entry.
+// ARGV: group, then per entry: id, ttl seconds, processed-record value.
+// ACKNOWLEDGE for many entries at once; each entry's record and XACK still go together.
+const ACKNOWLEDGE_MANY = new LuaScript(`
+local out = {}
+for i = 4, #KEYS do
+  local a = 2 + (i - 4) * 3
+  local id = ARGV[a]
+  redis.call('SET', KEYS[i], ARGV[a + 2], 'EX', ARGV[a + 1])
+  out[i - 3] = redis.call('XACK', KEYS[1], ARGV[1], id)
+  redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+end
+return out
+`);
+
+/** One entry of {@link acknowledgeProcessedMany}. */
+export interface ProcessedAck {
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly ttlSeconds: number;
+  readonly record: ProcessedRecord;
+}
+
 /**
- * Writes the processed-record of `idempotencyKey` (kept `ttlSeconds`) and
- * acknowledges `id`, in one step. Returns whether the entry was still pending
- * (false: another consumer settled it first).
+ * {@link acknowledgeProcessed} for several entries in one script: answers,
+ * per entry in order, whether it was still pending.
  */
-export async function acknowledgeProcessed(
+export async function acknowledgeProcessedMany(
   redis: Redis,
   keys: GroupKeys,
-  id: string,
-  idempotencyKey: string,
-  ttlSeconds: number,
-  record: ProcessedRecord,
-): Promise<boolean> {
-  const value = JSON.stringify({
-    entry_id: record.entryId,
-    consumer: record.consumer,
-    at: record.at,
-  });
-  const acked = await ACKNOWLEDGE.run(
+  acks: readonly ProcessedAck[],
+): Promise<boolean[]> {
+  if (acks.length === 0) return [];
+  const reply = await ACKNOWLEDGE_MANY.run(
     redis,
-    [keys.stream, keys.attempts, keys.retrySchedule, keys.processed(idempotencyKey)],
-    [keys.group, id, ttlSeconds, value],
-  );
-  return acked === 1;
+    [
+      keys.stream,
+      keys.attempts,
+      keys.retrySchedule,
+      ...acks.map((a) => keys.processed(a.idempotencyKey)),
+    ],
+    [keys.group, ...acks.flatMap((a) => [a.id, a.ttlSeconds, processedValue(a.record)])],
+  ) as number[];
+  return reply.map((acked) => acked === 1);
+}
+
+/** Whether each of `idempotencyKeys` has a processed-record, in one MGET. */
+export async function processedRecordsExist(
+  redis: Redis,
+  keys: GroupKeys,
+  idempotencyKeys: readonly string[],
+): Promise<boolean[]> {
+  if (idempotencyKeys.length === 0) return [];
+  const values = await redis.mget(...idempotencyKeys.map((key) => keys.processed(key)));
+  return values.map((value) => value !== null);
+}
+
+function processedValue(record: ProcessedRecord): string {
+  return JSON.stringify({ entry_id: record.entryId, consumer: record.consumer, at: record.at });
 }
 
 /** Acknowledges `id` without a processed-record (a duplicate of a processed entry). */

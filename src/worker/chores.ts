@@ -1,0 +1,76 @@
+/**
+ * The worker's maintenance chores, as the {@link Maintenance} schedule calls
+ * them: claim due retries and stalled entries and start them, renew the
+ * leases of entries in hand, prune idle consumers.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log/logger.ts";
+import type { WorkerObserver } from "../observe/events.ts";
+import type { ConsumerGroup } from "./consumer_group.ts";
+import type { InFlightEntries } from "./in_flight.ts";
+import { DEFAULT_CONSUMER_IDLE_TIMEOUT_MS, type MaintenanceChores } from "./maintenance.ts";
+import type { WorkerCounts } from "./worker_types.ts";
+
+/** What the chores work with. */
+export interface ChoresOptions {
+  /** The consumer group. */
+  group: ConsumerGroup;
+  /** Entries in hand; claimed entries are dispatched here. */
+  inFlight: InFlightEntries;
+  /** Handlers that may start now. */
+  free: () => number;
+  /** Counters of the run (`reclaimed`). */
+  counts: WorkerCounts;
+  /** Metrics hooks. */
+  observer: WorkerObserver;
+  /** The worker's logger. */
+  logger: Logger;
+  /** An entry idle this long on another consumer is taken over; leases are renewed every third. */
+  visibilityMs: number;
+  /** Consumers idle this long with nothing pending are removed. Default 1 h. */
+  consumerIdleTimeoutMs?: number;
+}
+
+/** The chores of one worker. */
+export function workerChores(options: ChoresOptions): MaintenanceChores {
+  const { group, inFlight, visibilityMs } = options;
+  return {
+    free: options.free,
+    takeDueRetries: async (now, count) => {
+      for (const entry of await group.takeDueRetries(now, count)) inFlight.dispatch(entry);
+    },
+    nextRetryDue: () => group.nextRetryDue(),
+    reclaimStalled: async (count) => {
+      const claimed = await group.reclaimStalled(visibilityMs, count, inFlight.ids());
+      if (claimed.length === 0) return;
+      options.counts.reclaimed += claimed.length;
+      options.observer.reclaimed?.(claimed.length);
+      options.logger.info("reclaimed stalled entries", {
+        count: claimed.length,
+        ids: claimed.map((e) => e.id),
+      });
+      for (const entry of claimed) inFlight.dispatch(entry);
+    },
+    extendLeases: (now) => extendLeases(group, inFlight, now, visibilityMs / 3),
+    pruneIdleConsumers: async () => {
+      const idle = options.consumerIdleTimeoutMs ?? DEFAULT_CONSUMER_IDLE_TIMEOUT_MS;
+      const removed = await group.pruneIdleConsumers(idle);
+      if (removed.length > 0) options.logger.info("removed idle consumers", { consumers: removed });
+    },
+  };
+}
+
+/** Renews the leases of entries in hand not touched for `everyMs`. */
+export async function extendLeases(
+  group: ConsumerGroup,
+  inFlight: InFlightEntries,
+  now: number,
+  everyMs: number,
+): Promise<void> {
+  const due = inFlight.leasesDue(now, everyMs);
+  if (due.length === 0) return;
+  await group.extendLeases(due);
+  inFlight.touched(due, now);
+}

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { parseDeadLetter } from "../dlq/dead_letter.ts";
+import { startRedis } from "../../tests/harness/redis_server.ts";
+import { addEmails, client, freshStream } from "../../tests/worker_fixtures.ts";
+import { nextAttempt } from "./attempts.ts";
+import { ConsumerGroup } from "./consumer_group.ts";
+import { groupKeys } from "./group_keys.ts";
+
+Deno.test("ConsumerGroup reads, retries with the attempts record in the claim, acknowledges and dead-letters", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const stream = freshStream("group");
+    const keys = groupKeys(stream, "g", `${stream}:dlq`);
+    const group = new ConsumerGroup({ redis, keys, consumer: "me" });
+    assert.equal(await group.exists(), false, "no stream yet");
+    await group.ensure();
+    await group.ensure(); // an existing group is left alone
+    assert.equal(await group.exists(), true);
+    const [first, second] = await addEmails(redis, stream, [1, 2]);
+
+    const read = await group.readNew(10);
+    assert.deepEqual(read.map((e) => [e.id, e.deliveries, e.attempts]), [
+      [first, 1, undefined],
+      [second, 1, undefined],
+    ]);
+    assert.equal(await group.settled(), false);
+
+    // A failure is recorded with the retry; the claim hands it back, read once there.
+    const record = nextAttempt(undefined, new Date(), "downstream unavailable", 1);
+    assert.equal(await group.scheduleRetry(first!, Date.now() - 1, record), true);
+    assert.equal(await group.nextRetryDue() !== undefined, true);
+    const due = await group.takeDueRetries(Date.now(), 10);
+    assert.equal(due.length, 1);
+    assert.equal(due[0]!.id, first);
+    assert.equal(due[0]!.deliveries, 2, "the claim counts the delivery");
+    assert.deepEqual(due[0]!.attempts, record);
+    assert.equal(await group.nextRetryDue(), undefined);
+
+    const ack = { entryId: first!, consumer: "me", at: new Date().toISOString() };
+    assert.equal(await group.isProcessed("k1"), false);
+    assert.equal(await group.acknowledgeProcessed(first!, "k1", 60, ack), true);
+    assert.equal(await group.isProcessed("k1"), true);
+    assert.equal(await group.acknowledgeDuplicate(first!, "k1"), false, "already settled");
+
+    const info = {
+      sourceStream: stream,
+      sourceId: second!,
+      group: "g",
+      consumer: "me",
+      reason: "permanent" as const,
+      error: "rejected",
+      attempts: 1,
+      firstFailure: ack.at,
+      lastFailure: ack.at,
+    };
+    const dlqId = await group.deadLetter(second!, read[1]!.fields, info);
+    assert.equal(typeof dlqId, "string");
+    assert.equal(await group.deadLetter(second!, read[1]!.fields, info), undefined, "once only");
+    const [dead] = await redis.xrange(keys.dlqStream, "-", "+");
+    assert.deepEqual(parseDeadLetter(dead![0], dead![1]).originalFields, read[1]!.fields);
+    assert.equal(await group.settled(), true);
+    assert.equal(await group.leave(), true, "nothing pending: the consumer leaves");
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("ConsumerGroup.reclaimStalled() continues its scan where the last pass stopped", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const stream = freshStream("group-scan");
+    const keys = groupKeys(stream, "g", `${stream}:dlq`);
+    const crashed = new ConsumerGroup({ redis, keys, consumer: "crashed" });
+    const me = new ConsumerGroup({ redis, keys, consumer: "me" });
+    await me.ensure();
+    const ids = await addEmails(redis, stream, [1, 2, 3]);
+    await crashed.readNew(3);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const firstPass = await me.reclaimStalled(10, 2, []);
+    assert.deepEqual(firstPass.map((e) => e.id), ids.slice(0, 2));
+    const secondPass = await me.reclaimStalled(10, 2, []);
+    assert.deepEqual(secondPass.map((e) => e.id), ids.slice(2));
+    assert.equal(await me.extendLeases(ids), 3, "all three are now this consumer's");
+    assert.deepEqual(await me.pruneIdleConsumers(0), ["crashed"]);
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, each with its own answer", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const stream = freshStream("group-batch");
+    const keys = groupKeys(stream, "g", `${stream}:dlq`);
+    const group = new ConsumerGroup({ redis, keys, consumer: "me" });
+    await group.ensure();
+    const [a, b] = await addEmails(redis, stream, [1, 2]);
+    await group.readNew(2);
+    await redis.xack(stream, "g", b!); // settled elsewhere meanwhile
+    const at = new Date().toISOString();
+    const acked = await Promise.all([
+      group.acknowledgeProcessed(a!, "ka", 60, { entryId: a!, consumer: "me", at }),
+      group.acknowledgeProcessed(b!, "kb", 60, { entryId: b!, consumer: "me", at }),
+    ]);
+    assert.deepEqual(acked, [true, false], "each entry answers for itself");
+    assert.deepEqual(
+      await Promise.all(["ka", "kb", "kc"].map((key) => group.isProcessed(key))),
+      [true, true, false],
+    );
+    assert.ok(await redis.ttl(keys.processed("ka")) > 0, "the record expires");
+    assert.equal(
+      JSON.parse((await redis.get(keys.processed("ka")))!).entry_id,
+      a,
+      "the processed-record names its entry",
+    );
+    assert.equal(await group.settled(), true);
+  } finally {
+    redis.disconnect();
+  }
+});

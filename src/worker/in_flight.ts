@@ -1,0 +1,84 @@
+/**
+ * The entries a worker has in hand: running in a handler or waiting for
+ * their settle. Each id runs once at a time; an entry claimed again while
+ * its previous run still settles (a retry due at once) runs right after.
+ * Tracks when each entry's lease was last renewed.
+ *
+ * @module
+ */
+
+import type { ClaimedEntry } from "./consumer_group.ts";
+
+/** Options of {@link InFlightEntries}. */
+export interface InFlightOptions {
+  /** Runs one entry to its outcome. */
+  handle: (entry: ClaimedEntry) => Promise<void>;
+  /** `handle` threw: the entry stays pending in the group. */
+  onFailed: (id: string, error: unknown) => void;
+  /** An entry left the worker's hands. */
+  onFinished: () => void;
+  /** Clock in ms. */
+  now: () => number;
+}
+
+interface Flight {
+  readonly startedAt: number;
+  touchedAt: number;
+}
+
+/** Entries in hand, by id. */
+export class InFlightEntries {
+  readonly #o: InFlightOptions;
+  readonly #flights = new Map<string, Flight>();
+  readonly #claimedAgain = new Map<string, ClaimedEntry>();
+
+  constructor(options: InFlightOptions) {
+    this.#o = options;
+  }
+
+  /** How many entries are in hand. */
+  get size(): number {
+    return this.#flights.size;
+  }
+
+  /** Ids of the entries in hand. */
+  ids(): string[] {
+    return [...this.#flights.keys()];
+  }
+
+  /** Starts handling `entry` (or queues it behind its own previous run). */
+  dispatch(entry: ClaimedEntry): void {
+    if (this.#flights.has(entry.id)) {
+      // Claimed again while its previous run is still settling (a retry due at
+      // once): run it right after, or it would sit claimed but unhandled.
+      this.#claimedAgain.set(entry.id, entry);
+      return;
+    }
+    const now = this.#o.now();
+    this.#flights.set(entry.id, { startedAt: now, touchedAt: now });
+    this.#o.handle(entry)
+      .catch((error) => this.#o.onFailed(entry.id, error))
+      .finally(() => {
+        this.#flights.delete(entry.id);
+        const again = this.#claimedAgain.get(entry.id);
+        if (again !== undefined) {
+          this.#claimedAgain.delete(entry.id);
+          this.dispatch(again);
+        }
+        this.#o.onFinished();
+      });
+  }
+
+  /** Ids whose lease was last renewed `everyMs` or more before `now`. */
+  leasesDue(now: number, everyMs: number): string[] {
+    return [...this.#flights].filter(([, f]) => now - f.touchedAt >= everyMs).map(([id]) => id);
+  }
+
+  /** The leases of `ids` were renewed at `now`. */
+  touched(ids: readonly string[], now: number): void {
+    for (const id of ids) {
+      const flight = this.#flights.get(id);
+      if (flight) flight.touchedAt = now;
+    }
+  }
+}

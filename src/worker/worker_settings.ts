@@ -1,0 +1,57 @@
+/**
+ * The worker's tunables with their defaults, written once, and the limits
+ * the loop puts on them.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../errors.ts";
+import type { WorkerOptions } from "./worker_types.ts";
+
+/** Default of `concurrency`. */
+export const DEFAULT_CONCURRENCY = 8;
+/** Default of `visibilityTimeoutMs`. */
+export const DEFAULT_VISIBILITY_TIMEOUT_MS = 60_000;
+/** Default of `blockMs`. */
+export const DEFAULT_BLOCK_MS = 1_000;
+/** Longest blocking read, whatever `blockMs` says. */
+export const MAX_BLOCK_MS = 2_000;
+/** Shortest wait of the loop. */
+export const MIN_TICK_MS = 10;
+/** Default of `shutdownTimeoutMs`. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+/** After the shutdown timeout, how long aborted handlers get to return. */
+export const ABORT_GRACE_MS = 2_000;
+
+/** The settings one worker runs with, all ms but `concurrency`. */
+export interface WorkerSettings {
+  readonly concurrency: number;
+  readonly visibilityMs: number;
+  /** Longest blocking read; also the loop's tick. */
+  readonly blockMs: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Applies the defaults and limits to `options`; throws an InvalidArgumentError on a bad concurrency. */
+export function workerSettings(
+  options: Pick<
+    WorkerOptions,
+    "concurrency" | "visibilityTimeoutMs" | "blockMs" | "shutdownTimeoutMs"
+  >,
+): WorkerSettings {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new InvalidArgumentError(
+      `Cannot start the worker: concurrency must be a whole number >= 1, current value is ${concurrency}`,
+    );
+  }
+  const visibilityMs = options.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
+  // The loop must come round often enough to touch slow handlers' entries
+  // (every third of the visibility timeout) and to see a stop request.
+  const blockMs = Math.max(
+    MIN_TICK_MS,
+    Math.min(options.blockMs ?? DEFAULT_BLOCK_MS, MAX_BLOCK_MS, Math.floor(visibilityMs / 3)),
+  );
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  return { concurrency, visibilityMs, blockMs, shutdownTimeoutMs };
+}

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { InvalidArgumentError } from "../errors.ts";
+import { workerSettings } from "./worker_settings.ts";
+
+Deno.test("workerSettings() applies the defaults", () => {
+  assert.deepEqual(workerSettings({}), {
+    concurrency: 8,
+    visibilityMs: 60_000,
+    blockMs: 1_000,
+    shutdownTimeoutMs: 30_000,
+  });
+});
+
+Deno.test("workerSettings() keeps the blocking read within a third of the visibility timeout and 2 s", () => {
+  assert.equal(workerSettings({ blockMs: 5_000 }).blockMs, 2_000);
+  assert.equal(workerSettings({ visibilityTimeoutMs: 900 }).blockMs, 300);
+  assert.equal(workerSettings({ visibilityTimeoutMs: 3 }).blockMs, 10, "never below the tick");
+});
+
+Deno.test("workerSettings() refuses a concurrency that is not a whole number >= 1", () => {
+  assert.throws(() => workerSettings({ concurrency: 0 }), /current value is 0/);
+  assert.throws(() => workerSettings({ concurrency: 1.5 }), InvalidArgumentError);
+});
