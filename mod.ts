@@ -37,6 +37,7 @@
 export {
   type Config,
   type ConfigSources,
+  type DoctorConfig,
   type GoogleConfig,
   type ImapConfig,
   loadConfig,
@@ -106,10 +107,12 @@ export type {
   ProducerReadiness,
   ProducerResult,
   ProducerStatus,
+  ProducerStatusView,
 } from "./src/producer/producer.ts";
 export { parseStartPosition, type StartPosition } from "./src/producer/start_position.ts";
 export type { FollowerOutcome } from "./src/producer/mailbox_supervisor.ts";
 export type { MailboxCheck } from "./src/producer/readiness.ts";
+export type { MailboxStatusView } from "./src/producer/mailbox_status_view.ts";
 export type { FollowerState, MailboxStatus } from "./src/producer/mailbox_status.ts";
 export {
   type CredentialsProvider,
@@ -130,6 +133,7 @@ export type {
   WorkerStatus,
   WorkerSummary,
 } from "./src/worker/worker.ts";
+export type { WorkerCountsView } from "./src/worker/worker_types.ts";
 export {
   type Delivery,
   type DeliveryDocument,

@@ -11,8 +11,11 @@ import type { FollowerState, MailboxStatus } from "./mailbox_status.ts";
 
 /** One mailbox in `/status`. */
 export interface MailboxStatusView {
+  /** The account, by its label (never the address in `/status`). */
   readonly account: string;
+  /** Mailbox path. */
   readonly mailbox: string;
+  /** What the mailbox's supervisor is doing now. */
   readonly state: FollowerState;
   /** Committed position, in the seed's cursor key names; `null` before the first sync. */
   readonly cursor: { readonly last_uid: number; readonly uidvalidity: number } | null;
