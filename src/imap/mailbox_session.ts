@@ -3,8 +3,8 @@
  * ingestion never changes flags or anything else on the server.
  *
  * Fetching is split in two so that memory stays flat and parsing stays cheap:
- * first ENVELOPE, BODYSTRUCTURE, the header block and Gmail's identifiers for
- * a whole batch; then only the first bytes of each message's text/plain and
+ * first BODYSTRUCTURE, the header block, flags, size and Gmail's identifiers
+ * for a whole batch; then only the first bytes of each message's text/plain and
  * text/html parts (`BODY.PEEK[n]<0.max>`), one command per group of messages
  * with the same parts. Attachments are never downloaded, and no message's full
  * source is ever held in memory.
