@@ -1,44 +1,78 @@
 /**
  * Speed and memory of `ingest produce --once` against a private Dovecot and
  * Redis, next to a raw imapflow download of the same mailbox
- * (`bench_imap_raw.ts`), plus one 50 MB message. Prints a table.
+ * (`bench_imap_raw.ts`). Prints, per run and as medians, wall time, user+sys
+ * CPU and peak RSS of each, and the ratios produce / raw.
  *
- *   deno run -A scripts/bench_produce.ts [--messages 5000] [--large-share 0.03] [--batch-size 50]
+ *   deno run -A scripts/bench_produce.ts [--messages 5000] [--runs 3] [--batch-size 50]
+ *     [--html-share 0.7] [--paragraphs 3-33] [--words 20-100]
+ *     [--attachment-share 0.3] [--attachment-kb 5-100] [--large-share 0.03] [--large-mb 1-4]
+ *     [--corpus profile|realistic] [--reference /path/to/other/checkout] [--big-message]
  *
- * Mailbox: realistic messages (plain, HTML, encoded words, replies, inline
- * images, attachments) where `--large-share` of them carry a 1–4 MB
- * attachment. Each command runs as a child process; its peak RSS is VmHWM
- * from /proc/<pid>/status.
+ * `--corpus profile` (default) generates the mailbox from the options above
+ * (their defaults are issue 14's HTML-heavy profile); `--corpus realistic` is
+ * the wave-1 mix of tests/harness/mail.ts (`--large-share` of its
+ * attachment-kind messages carry 1–4 MB). `--reference` also runs that
+ * checkout's `cli/main.ts`, interleaved with this one, to compare builds on a
+ * loaded machine. Each command runs as a child under GNU time (`/usr/bin/time`),
+ * which reports its CPU and peak RSS (ru_maxrss). Dovecot's own CPU is not counted.
  *
  * @module
  */
 
+import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { largeMessage, realisticMessage } from "../tests/harness/mail.ts";
+import { type CorpusProfile, HTML_HEAVY, profileMailbox } from "../tests/harness/mail_profile.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
 import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 
 const USER = "alice@example.test";
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const RAW = new URL("./bench_imap_raw.ts", import.meta.url).pathname;
+const HERE = new URL("..", import.meta.url).pathname;
 
-function flag(name: string, fallback: string): string {
-  const index = Deno.args.indexOf(`--${name}`);
-  return index >= 0 ? Deno.args[index + 1]! : fallback;
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    messages: { type: "string", default: "5000" },
+    runs: { type: "string", default: "3" },
+    "batch-size": { type: "string", default: "50" },
+    corpus: { type: "string", default: "profile" },
+    "html-share": { type: "string", default: String(HTML_HEAVY.htmlShare) },
+    paragraphs: { type: "string", default: HTML_HEAVY.paragraphs.join("-") },
+    words: { type: "string", default: HTML_HEAVY.words.join("-") },
+    "attachment-share": { type: "string", default: String(HTML_HEAVY.attachmentShare) },
+    "attachment-kb": { type: "string", default: HTML_HEAVY.attachmentKb.join("-") },
+    "large-share": { type: "string", default: String(HTML_HEAVY.largeShare) },
+    "large-mb": { type: "string", default: HTML_HEAVY.largeMb.join("-") },
+    reference: { type: "string" },
+    "big-message": { type: "boolean", default: false },
+  },
+});
+
+function range(text: string, name: string): [number, number] {
+  const [min, max = min] = text.split("-").map(Number);
+  if (!(min! >= 0) || !(max! >= min!)) throw new Error(`--${name}: expected MIN-MAX, got ${text}`);
+  return [min!, max!];
 }
 
-const COUNT = Number(flag("messages", "5000"));
-const LARGE_SHARE = Number(flag("large-share", "0.03"));
-const BATCH_SIZE = flag("batch-size", "50");
+const COUNT = Number(values.messages);
+const RUNS = Number(values.runs);
+const BATCH_SIZE = values["batch-size"];
+const PROFILE: CorpusProfile = {
+  htmlShare: Number(values["html-share"]),
+  paragraphs: range(values.paragraphs, "paragraphs"),
+  words: range(values.words, "words"),
+  attachmentShare: Number(values["attachment-share"]),
+  attachmentKb: range(values["attachment-kb"], "attachment-kb"),
+  largeShare: Number(values["large-share"]),
+  largeMb: range(values["large-mb"], "large-mb"),
+};
 
-/**
- * Message `i`; `LARGE_SHARE` of all messages are attachment-kind ones
- * (`i % 10 === 8`) with a 1–4 MB attachment. Every message keeps its own
- * Message-ID, so none is recognised as a duplicate.
- */
-async function* mailbox(count: number): AsyncIterable<Uint8Array> {
-  const bigPerHundred = Math.round(LARGE_SHARE * 1000);
+/** The wave-1 mix: `--large-share` of all messages are attachment-kind ones with 1–4 MB. */
+async function* realisticMailbox(count: number): AsyncIterable<Uint8Array> {
+  const bigPerHundred = Math.round(PROFILE.largeShare * 1000);
   for (let i = 0; i < count; i++) {
     if (i % 10 === 8 && Math.floor(i / 10) % 100 < bigPerHundred) {
       const mb = 1 + ((i * 7919) % 3000) / 1000;
@@ -49,46 +83,50 @@ async function* mailbox(count: number): AsyncIterable<Uint8Array> {
   }
 }
 
+/** One measured child process. */
 interface Run {
-  code: number;
-  seconds: number;
+  wall: number;
+  /** User + sys CPU seconds. */
+  cpu: number;
+  user: number;
   peakRssMb: number;
   stdout: string;
-  stderr: string;
 }
 
-/** Runs a command, sampling its peak RSS (VmHWM) until it exits. */
-async function measure(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    env: { LOG_FORMAT: "json", LOG_LEVEL: "warn", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let peakKb = 0;
-  const sampler = setInterval(() => {
-    try {
-      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-      const match = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (match) peakKb = Math.max(peakKb, Number(match[1]));
-    } catch { /* exited */ }
-  }, 20);
-  const output = await child.output();
-  clearInterval(sampler);
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    seconds: (performance.now() - started) / 1000,
-    peakRssMb: peakKb / 1024,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+/** Runs a command under GNU time; throws with its stderr when it fails. */
+async function measure(what: string, args: string[], env: Record<string, string>): Promise<Run> {
+  const report = await Deno.makeTempFile({ prefix: "bench-time-" });
+  try {
+    const output = await new Deno.Command("/usr/bin/time", {
+      args: ["-o", report, "-f", "%e %U %S %M", Deno.execPath(), ...args],
+      env: { LOG_FORMAT: "json", LOG_LEVEL: "warn", ...env },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const decoder = new TextDecoder();
+    if (output.code !== 0) {
+      throw new Error(
+        `${what} failed (${output.code}): ${decoder.decode(output.stderr).slice(-2000)}`,
+      );
+    }
+    const last = (await Deno.readTextFile(report)).trim().split("\n").at(-1)!;
+    const [wall, user, sys, rssKb] = last.split(" ").map(Number);
+    return {
+      wall: wall!,
+      cpu: user! + sys!,
+      user: user!,
+      peakRssMb: rssKb! / 1024,
+      stdout: decoder.decode(output.stdout),
+    };
+  } finally {
+    await Deno.remove(report);
+  }
 }
 
-function check(run: Run, what: string): Run {
-  if (run.code !== 0) throw new Error(`${what} failed (${run.code}): ${run.stderr.slice(-2000)}`);
-  return run;
+function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 await using dovecot = await startDovecot();
@@ -96,19 +134,26 @@ await using redisServer = await startRedis();
 const redis = new Redis(redisServer.port, "127.0.0.1");
 try {
   let seeded = performance.now();
-  await dovecot.seedMaildir(USER, "INBOX", mailbox(COUNT));
-  await dovecot.seedMaildir(USER, "Big", [largeMessage(50 * 1024 * 1024)]);
-  await dovecot.seedMaildir(USER, "Small", mailbox(1));
+  const corpus = values.corpus === "realistic"
+    ? realisticMailbox(COUNT)
+    : profileMailbox(COUNT, PROFILE);
+  await dovecot.seedMaildir(USER, "INBOX", corpus);
+  if (values["big-message"]) {
+    await dovecot.seedMaildir(USER, "Big", [largeMessage(50 * 1024 * 1024)]);
+  }
   seeded = (performance.now() - seeded) / 1000;
   const du = new TextDecoder().decode(
     (await new Deno.Command("du", { args: ["-sm", `${dovecot.dir}/mail`] }).output()).stdout,
   ).split("\t")[0];
-  console.error(
-    `seeded ${COUNT} messages (+1 of 50 MB) in ${seeded.toFixed(1)} s, ${du} MB on disk`,
+  const described = values.corpus === "realistic"
+    ? `realistic mix, large share ${PROFILE.largeShare}`
+    : JSON.stringify(PROFILE);
+  console.log(
+    `corpus: ${COUNT} messages, ${described}; ${du} MB on disk (seeded in ${seeded.toFixed(0)} s)`,
   );
 
-  const raw = (mailboxName: string) =>
-    measure([
+  const raw = (mailbox: string) =>
+    measure("raw fetch", [
       "run",
       "-A",
       "--quiet",
@@ -120,96 +165,123 @@ try {
       "--password",
       "secret",
       "--mailbox",
-      mailboxName,
-    ]);
-  const produce = (mailboxName: string, stream: string, extra: string[] = []) =>
-    measure([
+      mailbox,
+    ], {});
+  const produce = async (checkout: string, mailbox: string, extra: string[] = []) => {
+    await redis.flushall();
+    const run = await measure(`produce (${checkout})`, [
       "run",
       "-A",
       "--quiet",
-      MAIN,
+      `${checkout}/cli/main.ts`,
       "--env-file",
       "/nonexistent",
       "produce",
       "--once",
+      "--batch-size",
+      BATCH_SIZE,
       ...extra,
     ], {
-      ...pipelineEnv({ imapPort: dovecot.port, redisUrl: redisServer.url, stream, user: USER }),
-      IMAP_MAILBOX: mailboxName,
+      ...pipelineEnv({
+        imapPort: dovecot.port,
+        redisUrl: redisServer.url,
+        stream: "bench",
+        user: USER,
+      }),
+      IMAP_MAILBOX: mailbox,
       STREAM_BACKLOG_LIMIT: String(COUNT * 10),
       REDIS_MAX_STREAM_LENGTH: String(COUNT * 10),
     });
+    const entries = await redis.xlen("bench");
+    if (entries !== COUNT && mailbox === "INBOX") {
+      throw new Error(`produce (${checkout}) left ${entries} entries, expected ${COUNT}`);
+    }
+    return run;
+  };
 
-  const rawRun = check(await raw("INBOX"), "raw fetch");
-  const rawStats = JSON.parse(rawRun.stdout.trim());
-  const produceRun = check(
-    await produce("INBOX", "bench", ["--batch-size", BATCH_SIZE]),
-    "ingest produce",
-  );
-  const entries = await redis.xlen("bench");
-  // Messages whose BODYSTRUCTURE could not be trusted were fetched whole and parsed by mailparser.
-  const parsedWhole = (await redis.xrange("bench", "-", "+"))
-    .filter(([, fields]) => fields.some((field) => field.includes('"parsed_by":"full"'))).length;
-  const rawAgain = check(await raw("INBOX"), "raw fetch (2nd)");
-  const small = check(
-    await produce("Small", "bench-small", ["--max-message-bytes", "100000000"]),
-    "produce small",
-  );
-  const big = check(
-    await produce("Big", "bench-big", ["--max-message-bytes", "100000000"]),
-    "produce 50 MB",
-  );
-  const rawBig = check(await raw("Big"), "raw fetch 50 MB");
-
-  const rows: [string, string, string, string][] = [
-    ["run", "messages", "seconds", "peak RSS MB"],
-    [
-      "raw imapflow FETCH of full sources",
-      String(rawStats.messages),
-      rawRun.seconds.toFixed(2),
-      rawRun.peakRssMb.toFixed(0),
-    ],
-    [
-      `ingest produce --once --batch-size ${BATCH_SIZE}`,
-      String(entries),
-      produceRun.seconds.toFixed(2),
-      produceRun.peakRssMb.toFixed(0),
-    ],
-    [
-      "raw imapflow FETCH (again)",
-      String(rawStats.messages),
-      rawAgain.seconds.toFixed(2),
-      rawAgain.peakRssMb.toFixed(0),
-    ],
-    [
-      "ingest produce --once, 1 small message",
-      String(await redis.xlen("bench-small")),
-      small.seconds.toFixed(2),
-      small.peakRssMb.toFixed(0),
-    ],
-    [
-      "ingest produce --once, 1 message of 50 MB",
-      String(await redis.xlen("bench-big")),
-      big.seconds.toFixed(2),
-      big.peakRssMb.toFixed(0),
-    ],
-    [
-      "raw imapflow FETCH, 1 message of 50 MB",
-      "1",
-      rawBig.seconds.toFixed(2),
-      rawBig.peakRssMb.toFixed(0),
-    ],
-  ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
+  const builds: [string, string][] = [["this checkout", HERE.replace(/\/$/, "")]];
+  if (values.reference) builds.push(["reference", values.reference.replace(/\/$/, "")]);
+  const results = new Map<string, Run[]>([
+    ["raw", []],
+    ...builds.map(([name]) => [name, []] as [string, Run[]]),
+  ]);
+  for (let r = 0; r < RUNS; r++) {
+    // Interleaved, so that load from other processes falls on every build alike.
+    results.get("raw")!.push(await raw("INBOX"));
+    for (const [name, dir] of builds) results.get(name)!.push(await produce(dir, "INBOX"));
+  }
+  const rawMedian = {
+    wall: median(results.get("raw")!.map((x) => x.wall)),
+    cpu: median(results.get("raw")!.map((x) => x.cpu)),
+    user: median(results.get("raw")!.map((x) => x.user)),
+    rss: median(results.get("raw")!.map((x) => x.peakRssMb)),
+  };
+  const rawStats = JSON.parse(results.get("raw")![0]!.stdout.trim());
   console.log(
-    `\nmailbox: ${COUNT} messages, ${(rawStats.bytes / 1024 / 1024).toFixed(0)} MB of sources; ` +
-      `50 MB message: RSS growth over the 1-message run ${
-        (big.peakRssMb - small.peakRssMb).toFixed(0)
-      } MB`,
+    `raw fetch: ${rawStats.messages} messages, ${
+      (rawStats.bytes / 1024 / 1024).toFixed(0)
+    } MB of sources`,
   );
-  console.log(`messages parsed whole (parsed_by "full"): ${parsedWhole} of ${entries}`);
-  if (entries !== COUNT) console.log(`WARNING: stream holds ${entries} entries, expected ${COUNT}`);
+  const rows: string[][] = [[
+    "run (median of " + RUNS + ")",
+    "wall s",
+    "user+sys s",
+    "user s",
+    "peak RSS MB",
+    "wall ×raw",
+    "cpu ×raw",
+    "user ×raw",
+    "runs: wall / cpu / rss",
+  ]];
+  for (const [name, runs] of results) {
+    const m = {
+      wall: median(runs.map((x) => x.wall)),
+      cpu: median(runs.map((x) => x.cpu)),
+      user: median(runs.map((x) => x.user)),
+      rss: median(runs.map((x) => x.peakRssMb)),
+    };
+    rows.push([
+      name === "raw" ? "raw imapflow FETCH of full sources" : `produce --once (${name})`,
+      m.wall.toFixed(2),
+      m.cpu.toFixed(2),
+      m.user.toFixed(2),
+      m.rss.toFixed(0),
+      (m.wall / rawMedian.wall).toFixed(2),
+      (m.cpu / rawMedian.cpu).toFixed(2),
+      (m.user / rawMedian.user).toFixed(2),
+      runs.map((x) => `${x.wall.toFixed(2)}/${x.cpu.toFixed(2)}/${x.peakRssMb.toFixed(0)}`).join(
+        " ",
+      ),
+    ]);
+  }
+  if (values["big-message"]) {
+    const big = await produce(builds[0]![1], "Big", ["--max-message-bytes", "100000000"]);
+    const rawBig = await raw("Big");
+    rows.push([
+      "produce --once, 1 message of 50 MB",
+      big.wall.toFixed(2),
+      big.cpu.toFixed(2),
+      big.user.toFixed(2),
+      big.peakRssMb.toFixed(0),
+      "",
+      "",
+      "",
+      "",
+    ]);
+    rows.push([
+      "raw FETCH, 1 message of 50 MB",
+      rawBig.wall.toFixed(2),
+      rawBig.cpu.toFixed(2),
+      rawBig.user.toFixed(2),
+      rawBig.peakRssMb.toFixed(0),
+      "",
+      "",
+      "",
+      "",
+    ]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
 } finally {
   redis.disconnect();
 }

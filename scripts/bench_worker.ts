@@ -1,12 +1,16 @@
 /**
- * Worker throughput with the file sink, on a private redis-server (never the
- * Redis on 6379): fills a fresh stream with N realistic-sized email entries,
- * runs the worker core in drain mode, and prints entries per second.
+ * Worker throughput on a private redis-server (never the Redis on 6379): the
+ * same N realistic-sized email entries go to three fresh streams, read by
  *
- *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64] [--null-sink]
+ * 1. a bare XREADGROUP (COUNT 500) / XACK loop: the limit any worker has here;
+ * 2. the worker core with a no-op sink;
+ * 3. the worker core with the file sink (durable, fdatasync'd, group-committed lines).
  *
- * Every entry still gets its own idempotency check, processed-record + XACK
- * script and a durable (fdatasync'd, group-committed) line in the file.
+ * Each worker run still does its idempotency check and processed-record + XACK
+ * script per entry. Prints entries/s of each, and the worker's as a share of
+ * the bare loop's, as the median of `--runs` interleaved rounds.
+ *
+ *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64] [--runs 3]
  *
  * @module
  */
@@ -26,12 +30,12 @@ const { values } = parseArgs({
   options: {
     entries: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "64" },
-    // Baseline: a sink that does nothing, to separate worker cost from sink cost.
-    "null-sink": { type: "boolean", default: false },
+    runs: { type: "string", default: "3" },
   },
 });
 const entries = Number(values.entries);
 const concurrency = Number(values.concurrency);
+const runs = Number(values.runs);
 
 function payload(uid: number): EmailPayload {
   return {
@@ -62,11 +66,14 @@ function payload(uid: number): EmailPayload {
 }
 
 await using server = await startRedis();
-const stream = "bench:stream";
 const redis = new Redis(server.url);
 const blocking = new Redis(server.url);
 const dir = await Deno.makeTempDir({ prefix: "ingest-bench-" });
-try {
+let streams = 0;
+
+/** A fresh stream holding the N entries; returns its name. */
+async function fill(): Promise<string> {
+  const stream = `bench:stream:${++streams}`;
   for (let start = 1; start <= entries; start += 1000) {
     const pipeline = redis.pipeline();
     for (let uid = start; uid < start + 1000 && uid <= entries; uid++) {
@@ -74,11 +81,40 @@ try {
     }
     await pipeline.exec();
   }
+  return stream;
+}
+
+/** The limit: read and acknowledge every entry, doing nothing else. Returns seconds. */
+async function bareLoop(stream: string): Promise<number> {
+  await redis.xgroup("CREATE", stream, "bare", "0");
+  const started = performance.now();
+  let seen = 0;
+  while (seen < entries) {
+    const reply = await redis.xreadgroup(
+      "GROUP",
+      "bare",
+      "c",
+      "COUNT",
+      500,
+      "STREAMS",
+      stream,
+      ">",
+    ) as [string, [string, string[]][]][] | null;
+    const rows = reply?.[0]?.[1] ?? [];
+    if (rows.length === 0) throw new Error(`bare loop saw ${seen} of ${entries} entries`);
+    await redis.xack(stream, "bare", ...rows.map(([id]) => id));
+    seen += rows.length;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** The worker core in drain mode with the null or the file sink. Returns seconds. */
+async function worker(stream: string, kind: "null" | "file"): Promise<number> {
   const config = loadConfig({ env: { REDIS_URL: server.url, REDIS_STREAM_NAME: stream } });
-  const nullSink = values["null-sink"];
-  const sink: Sink = nullSink
+  const file = `${dir}/${stream.replaceAll(":", "_")}.jsonl`;
+  const sink: Sink = kind === "null"
     ? { kind: "null", handle: () => Promise.resolve(), close: () => Promise.resolve() }
-    : await createFileSink(`${dir}/out.jsonl`);
+    : await createFileSink(file);
   const started = performance.now();
   const summary = await runWorker({
     redis,
@@ -92,16 +128,38 @@ try {
   });
   const seconds = (performance.now() - started) / 1000;
   await sink.close();
-  const lines = nullSink
-    ? entries
-    : (await Deno.readTextFile(`${dir}/out.jsonl`)).split("\n").length - 1;
+  const lines = kind === "null" ? entries : (await Deno.readTextFile(file)).split("\n").length - 1;
   if (summary.processed !== entries || lines !== entries) {
     throw new Error(`expected ${entries} processed, got ${summary.processed} (${lines} lines)`);
   }
-  console.log(
-    `worker, ${nullSink ? "null" : "file"} sink: ${entries} entries in ${seconds.toFixed(2)} s = ` +
-      `${Math.round(entries / seconds)} entries/s (concurrency ${concurrency})`,
-  );
+  return seconds;
+}
+
+function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+try {
+  const seconds = { bare: [] as number[], null: [] as number[], file: [] as number[] };
+  for (let r = 0; r < runs; r++) {
+    seconds.bare.push(await bareLoop(await fill()));
+    seconds.null.push(await worker(await fill(), "null"));
+    seconds.file.push(await worker(await fill(), "file"));
+    await redis.flushall();
+  }
+  const rate = (list: number[]) => entries / median(list);
+  const bare = rate(seconds.bare);
+  console.log(`${entries} entries, worker concurrency ${concurrency}, median of ${runs} runs`);
+  for (const [name, list] of Object.entries(seconds)) {
+    const label = name === "bare" ? "bare XREADGROUP/XACK loop" : `worker, ${name} sink`;
+    console.log(
+      `${label.padEnd(28)} ${String(Math.round(rate(list))).padStart(7)} entries/s  ` +
+        `${(rate(list) / bare * 100).toFixed(0).padStart(3)}% of the bare loop  ` +
+        `(runs: ${list.map((s) => s.toFixed(2)).join(" ")} s)`,
+    );
+  }
 } finally {
   redis.disconnect();
   blocking.disconnect();

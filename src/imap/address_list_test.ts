@@ -31,3 +31,20 @@ Deno.test("isEnvelopePlaceholder() spots what the server put for what it could n
   assert.ok(isEnvelopePlaceholder("no-at-sign"));
   assert.ok(!isEnvelopePlaceholder("real@example.org"));
 });
+
+Deno.test("parseAddressList() reads one plain address as nodemailer's addressparser does", async () => {
+  const { default: addressparser } = await import("nodemailer/lib/addressparser");
+  const cases = [
+    '"Ada Lovelace" <ada@example.test>',
+    "  Grace Hopper <grace@example.test> ",
+    "linus@example.test",
+    "J. R. Doe <j.r.doe+tag@sub.example.test>",
+    "<bare@example.test>",
+    '"Doe, Jane" <jane@x.org>',
+    "Jürgen Groß <juergen@example.test>",
+  ];
+  for (const value of cases) {
+    const expected = (addressparser(value) as { address?: string }[]).map((a) => a.address);
+    assert.deepEqual(parseAddressList(value), expected, value);
+  }
+});

@@ -118,7 +118,10 @@ export function headerRecord(
 /** The first value of a header, case-insensitively; `null` when absent. */
 export function firstHeader(fields: readonly HeaderField[], name: string): string | null {
   const lower = name.toLowerCase();
-  return fields.find((field) => field.name.toLowerCase() === lower)?.value ?? null;
+  // The length check first: most fields differ in length, and lower-casing each costs.
+  return fields.find((field) =>
+    field.name.length === lower.length && field.name.toLowerCase() === lower
+  )?.value ?? null;
 }
 
 /** Every `<id>` in a Message-ID, In-Reply-To or References value. */

@@ -154,7 +154,7 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
   const envelope = message.envelope;
   const header = (name: string) => firstHeader(fields, name);
   const whole = message.whole;
-  const body = readBody(message, context.bodyTextChars, problems, attempt);
+  const body = readBody(message, context.bodyTextChars, context.bodyHtmlChars, problems, attempt);
   const messageId = envelope?.messageId || messageIds(header("Message-ID"))[0] || null;
   const list = (envelopeList: EnvelopeAddress[] | undefined, name: string, parsed?: string[]) =>
     parsed?.length ? parsed : addresses(envelopeList, header(name));
@@ -177,7 +177,11 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
     internal_date: mailDate(message.internalDate)?.toISOString() ?? null,
     in_reply_to: envelope?.inReplyTo || messageIds(header("In-Reply-To"))[0] || null,
     references: messageIds(header("References")),
-    body_text: cutChars(body.text.replace(/\r\n?/g, "\n"), context.bodyTextChars),
+    // CRLF → LF at most halves the length: twice the cap is all that can be kept.
+    body_text: cutChars(
+      body.text.slice(0, 2 * context.bodyTextChars + 1).replace(/\r\n?/g, "\n"),
+      context.bodyTextChars,
+    ),
     body_html_preview: cutChars(body.html, context.bodyHtmlChars),
     size: message.size,
     flags: [...message.flags].sort(),
@@ -199,6 +203,7 @@ type Attempt = <T>(what: string, fallback: T, read: () => T) => T;
 function readBody(
   message: FetchedMessage,
   wantedChars: number,
+  htmlChars: number,
   problems: string[],
   attempt: Attempt,
 ): { text: string; html: string; attachments: AttachmentInfo[] } {
@@ -217,15 +222,54 @@ function readBody(
   if (hasLostParts(message)) {
     problems.push("multipart body without readable parts (boundary missing or wrong)");
   }
-  const html = attempt("html part", "", () => partText(message.html, problems));
-  const text = attempt("text part", "", () => partText(message.text, problems)) ||
-    (html ? attempt("html to text", "", () => htmlToText(html, wantedChars)) : "");
-  return { text, html, attachments: plan.attachments };
+  const text = attempt("text part", "", () => partText(message.text, problems, wantedChars));
+  // Without text the whole HTML fetched feeds body_text; otherwise only its preview is kept.
+  const html = attempt(
+    "html part",
+    "",
+    () => partText(message.html, problems, text ? htmlChars : Infinity),
+  );
+  return {
+    text: text || (html ? attempt("html to text", "", () => htmlToText(html, wantedChars)) : ""),
+    html,
+    attachments: plan.attachments,
+  };
 }
 
-/** The decoded text of a downloaded part; records undecodable content in `problems`. */
-function partText(bytes: PartBytes | undefined, problems: string[]): string {
+/**
+ * The decoded text of a downloaded part, at least its first `wantedChars`
+ * characters (line ends counted as `\n`); records undecodable content in
+ * `problems`. A part fetched far beyond what the payload keeps (a 25 kB
+ * text part for 2,000 characters) is decoded and checked only as far as
+ * needed: decoding is prefix-stable, so the kept characters are the same.
+ */
+function partText(bytes: PartBytes | undefined, problems: string[], wantedChars: number): string {
   if (!bytes) return "";
+  const all = bytes.bytes;
+  const labelOnly = bytes.part.encoding === "base64" && !bytes.truncated && isImpossibleBase64(all);
+  for (let size = wantedChars * 4 + 256;; size *= 2) {
+    if (size >= all.length || labelOnly) return decodePart(bytes, problems);
+    const prefix = { part: bytes.part, bytes: all.subarray(0, size), truncated: true };
+    const scratch: string[] = [];
+    const text = decodePart(prefix, scratch);
+    if (lineChars(text, wantedChars + 1) > wantedChars) {
+      problems.push(...scratch);
+      return text;
+    }
+  }
+}
+
+/** Characters of `text` once CRLF and CR are `\n`, counted up to `atMost`. */
+function lineChars(text: string, atMost: number): number {
+  let count = 0;
+  for (let i = 0; i < text.length && count < atMost; i++) {
+    if (text.charCodeAt(i) === 0x0d && text.charCodeAt(i + 1) === 0x0a) i++;
+    count++;
+  }
+  return count;
+}
+
+function decodePart(bytes: PartBytes, problems: string[]): string {
   const { key, charset } = bytes.part;
   let encoding = bytes.part.encoding;
   if (encoding === "base64" && !bytes.truncated && isImpossibleBase64(bytes.bytes)) {

@@ -114,3 +114,37 @@ Deno.test("the fast path sets no parsed_by", () => {
   const { payload } = buildEmailPayload(message("From: a@example.test"), context);
   assert.equal(payload.parsed_by, undefined);
 });
+
+Deno.test("a text part fetched far beyond the cap gives the same body as decoding all of it", () => {
+  // Quoted-printable with soft breaks, CRLF line ends and UTF-8 escapes, 40× the cap.
+  const line = "Caf=C3=A9 au lait, na=C3=AFve r=C3=A9sum=C3=A9 and a long line that wraps=\r\n" +
+    " on and on.\r\n";
+  const encoded = bytes(line.repeat(400));
+  const part = { key: "1", encoding: "quoted-printable", charset: "utf-8", size: encoded.length };
+  const fetched = message("From: a@example.test\nSubject: long", {
+    text: { part, bytes: encoded, truncated: false },
+  });
+  const { payload } = buildEmailPayload(fetched, context);
+  const whole = new TextDecoder().decode(
+    Uint8Array.from(
+      line.replace(/=\r\n/g, "").replace(
+        /=([0-9A-F]{2})/g,
+        (_, h) => String.fromCharCode(parseInt(h, 16)),
+      ),
+      (c) => c.charCodeAt(0),
+    ),
+  ).repeat(400).replace(/\r\n/g, "\n");
+  assert.equal(payload.body_text, whole.slice(0, context.bodyTextChars));
+  assert.equal(payload.parse_error, undefined);
+});
+
+Deno.test("invalid quoted-printable within what the payload keeps is still reported", () => {
+  const encoded = bytes("bad =ZZ escape\r\n" + "filler line\r\n".repeat(500));
+  const part = { key: "1", encoding: "quoted-printable", charset: "utf-8", size: encoded.length };
+  const { payload } = buildEmailPayload(
+    message("From: a@example.test", { text: { part, bytes: encoded, truncated: false } }),
+    context,
+  );
+  assert.match(payload.parse_error ?? "", /part 1: invalid quoted-printable/);
+  assert.ok(payload.body_text.startsWith("bad =ZZ escape\nfiller line\n"));
+});
