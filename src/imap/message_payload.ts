@@ -135,15 +135,7 @@ export interface BuiltPayload {
 /** Builds the payload of one message. Never throws. */
 export function buildEmailPayload(message: FetchedMessage, context: PayloadContext): BuiltPayload {
   const problems = [...(message.fetchProblems ?? [])];
-  const attempt: Attempt = <T>(what: string, fallback: T, read: () => T): T => {
-    try {
-      return read();
-    } catch (error) {
-      problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-      return fallback;
-    }
-  };
-
+  const attempt = recordingAttempt(problems);
   const fields = attempt(
     "headers",
     [] as HeaderField[],
@@ -198,6 +190,18 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
 
 /** Runs `read`; on a throw records `what` failed in the payload's problems and returns `fallback`. */
 type Attempt = <T>(what: string, fallback: T, read: () => T) => T;
+
+/** An {@link Attempt} that records failures in `problems`. */
+function recordingAttempt(problems: string[]): Attempt {
+  return <T>(what: string, fallback: T, read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      return fallback;
+    }
+  };
+}
 
 /** The text, HTML and files of a message: mailparser's reading when it was parsed whole. */
 function readBody(
