@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
 import { range, SettingsReader } from "./settings_reader.ts";
-import { VARIABLES, type VariableSpec } from "./variables.ts";
+import { numericDefault, VARIABLES, type VariableSpec, variableSpec } from "./variables.ts";
 
 function problemsOf(read: SettingsReader): readonly string[] {
   try {
@@ -78,4 +78,13 @@ Deno.test("a required setting that no layer gives is one more problem, beside th
     required: [{ name: "IMAP_USER", problem: "missing" }],
   });
   assert.deepEqual(problemsOf(given), []);
+});
+
+Deno.test("numericDefault() reads a default from the settings table and refuses a non-numeric one", () => {
+  assert.equal(
+    numericDefault("WORKER_CONCURRENCY"),
+    Number(variableSpec("WORKER_CONCURRENCY").default),
+  );
+  assert.equal(numericDefault("PRODUCER_LEASE_TTL_SECONDS"), 30);
+  assert.throws(() => numericDefault("IMAP_HOST"), /no numeric default/);
 });

@@ -464,6 +464,16 @@ export const VARIABLES = [
 /** Name of any known variable. */
 export type VariableName = (typeof VARIABLES)[number]["name"];
 
+/**
+ * The default of a numeric setting, for core functions called without it
+ * (library use): the table stays the one place a default is written.
+ */
+export function numericDefault(name: VariableName): number {
+  const value = Number(variableSpec(name).default);
+  if (!Number.isFinite(value)) throw new InvalidArgumentError(`${name} has no numeric default`);
+  return value;
+}
+
 /** The spec of one variable. */
 export function variableSpec(name: VariableName): VariableSpec {
   const spec = VARIABLES.find((v) => v.name === name);

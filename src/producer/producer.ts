@@ -15,6 +15,7 @@
  * @module
  */
 
+import { numericDefault } from "../config/variables.ts";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/config.ts";
 import type { ConnectionActivity } from "../imap/connection_watchdog.ts";
@@ -288,7 +289,7 @@ function publishingMode(options: ProducerOptions): PublishingMode {
     maxStreamLength: config.redis.maxStreamLength,
     backlogLimit: config.producer.backlogLimit,
     backlogCheckMs: 2_000,
-    leaseTtlMs: options.leaseTtlMs ?? 30_000,
+    leaseTtlMs: options.leaseTtlMs ?? numericDefault("PRODUCER_LEASE_TTL_SECONDS") * 1000,
   });
 }
 

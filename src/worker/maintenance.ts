@@ -9,6 +9,8 @@
  * @module
  */
 
+import { numericDefault } from "../config/variables.ts";
+
 /** How often the retry schedule is polled when no due time is known sooner. */
 export const DUE_RETRY_POLL_MS = 200;
 /** Stalled-entry scans run at least this far apart... */
@@ -18,7 +20,8 @@ export const STALLED_SCAN_MAX_MS = 5_000;
 /** Idle consumers are looked for at most this far apart (otherwise every half idle timeout). */
 export const CONSUMER_PRUNE_MAX_MS = 60_000;
 /** Default of `consumerIdleTimeoutMs`: a consumer idle 1 h with nothing pending is removed. */
-export const DEFAULT_CONSUMER_IDLE_TIMEOUT_MS = 3_600_000;
+export const DEFAULT_CONSUMER_IDLE_TIMEOUT_MS =
+  numericDefault("WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS") * 1000;
 /**
  * After a Redis failure, how long before stalled entries of other consumers
  * are reclaimed: longer than the reconnect backoff cap of

@@ -5,13 +5,15 @@
  * @module
  */
 
+import { numericDefault } from "../config/variables.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { WorkerOptions } from "./worker_types.ts";
 
 /** Default of `concurrency`. */
-export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_CONCURRENCY = numericDefault("WORKER_CONCURRENCY");
 /** Default of `visibilityTimeoutMs`. */
-export const DEFAULT_VISIBILITY_TIMEOUT_MS = 60_000;
+export const DEFAULT_VISIBILITY_TIMEOUT_MS = numericDefault("WORKER_VISIBILITY_TIMEOUT_SECONDS") *
+  1000;
 /** Default of `blockMs`. */
 export const DEFAULT_BLOCK_MS = 1_000;
 /** Longest blocking read, whatever `blockMs` says. */
@@ -19,7 +21,7 @@ export const MAX_BLOCK_MS = 2_000;
 /** Shortest wait of the loop. */
 export const MIN_TICK_MS = 10;
 /** Default of `shutdownTimeoutMs`. */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = numericDefault("WORKER_SHUTDOWN_TIMEOUT_SECONDS") * 1000;
 /** After the shutdown timeout, how long aborted handlers get to return. */
 export const ABORT_GRACE_MS = 2_000;
 
