@@ -1,6 +1,8 @@
 /**
- * The producer: IMAP to the stream. One follower per mailbox (connect, back off, lease, sync
- * rounds, atomic commit of entries and cursor), started for an account by `startProducer`.
+ * The producer: IMAP to the stream. One mailbox supervisor per mailbox (connect, back off,
+ * lease, park) runs sync rounds (what to fetch, fetch, build payloads) and hands each batch to a
+ * publisher (the Redis publisher's atomic commit of entries and cursor, or the dry run), started
+ * for an account by `startProducer`.
  *
  * @module
  */
