@@ -4,6 +4,7 @@ import { PermanentError, RetryableError, UsageError } from "../src/errors.ts";
 import { parseSinkSpec } from "../src/sinks/spec.ts";
 import type { Delivery } from "../src/sinks/sink.ts";
 import { createWebhookSink } from "../src/sinks/webhook_sink.ts";
+import { VERSION } from "../src/version.ts";
 import { mailboxResetEntryFields } from "../src/stream/entry.ts";
 import { runIngest } from "./harness/cli.ts";
 import { startRedis } from "./harness/redis_server.ts";
@@ -54,6 +55,26 @@ function delivery(overrides: Partial<Delivery> = {}): Delivery {
     ...overrides,
   };
 }
+
+Deno.test("the webhook sink sends User-Agent: ingest/<version> to a loopback receiver", async () => {
+  const agents: (string | null)[] = [];
+  const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    agents.push(request.headers.get("user-agent"));
+    return new Response(null, { status: 204 });
+  });
+  try {
+    const sink = createWebhookSink({
+      url: `http://127.0.0.1:${receiver.addr.port}/hook`,
+      secret: undefined,
+    });
+    await sink.handle(delivery());
+    await sink.handle(delivery({ attempt: 2 }));
+  } finally {
+    await receiver.shutdown();
+  }
+  assert.match(VERSION, /^\d+\.\d+\.\d+/);
+  assert.deepEqual(agents, [`ingest/${VERSION}`, `ingest/${VERSION}`]);
+});
 
 Deno.test("the webhook sink retries a timeout and a refused connection", async () => {
   const slow = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
