@@ -43,7 +43,8 @@ export function handle(): never { throw new PermanentError("the CRM rejects ever
 
     await t.step("a sink that always fails permanently sends every entry to the DLQ", async () => {
       const run = await ingest("work", "--drain", "--sink", `module:${rejecting}`);
-      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.code, 3, `exit 3: entries were dead-lettered\n${run.stderr}`);
+      assert.match(run.stderr, /4 entries were dead-lettered during this run \(exit 3\)/);
       assert.equal(await dlqLength(), 4);
       const pending = await redis.xpending(stream, "email_workers") as [number];
       assert.equal(Number(pending[0]), 0);

@@ -192,7 +192,7 @@ Deno.test("every sink delivers through `ingest work` against a real Redis", asyn
             ["work", "--drain", "--sink", `webhook:http://127.0.0.1:${receiver.addr.port}/hook`],
             { env: workerEnv(server.url, stream, { WEBHOOK_SECRET: secret }) },
           );
-          assert.equal(run.code, 0, run.stderr);
+          assert.equal(run.code, 3, `the 422 was dead-lettered: exit 3\n${run.stderr}`);
         } finally {
           await receiver.shutdown();
         }
@@ -235,7 +235,7 @@ Deno.test("every sink delivers through `ingest work` against a real Redis", asyn
         const failed = await runIngest(["work", "--drain", "--sink", "exec:exit 3"], {
           env: workerEnv(server.url, failing, { WORKER_MAX_ATTEMPTS: "2" }),
         });
-        assert.equal(failed.code, 0, failed.stderr);
+        assert.equal(failed.code, 3, failed.stderr);
         const dlq = await redis.xrange(`${failing}:dlq`, "-", "+") as [string, string[]][];
         assert.equal(dlq.length, 1);
         const letter = parseDeadLetter(dlq[0]![0], dlq[0]![1]);
@@ -267,7 +267,7 @@ export async function handle(email: { uid: number }, context: { attempt: number;
         const run = await runIngest(["work", "--drain", "--sink", `module:${handler}`], {
           env: workerEnv(server.url, stream),
         });
-        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.code, 3, `one entry was dead-lettered: exit 3\n${run.stderr}`);
         const lines = await readJsonLines(out);
         assert.deepEqual(lines.map((l) => [l.uid, l.attempt]).sort(), [[1, 1], [3, 2]]);
         assert.equal(lines[0]!.key, "worker@example.test:INBOX:7:1");
