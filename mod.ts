@@ -165,10 +165,12 @@ export {
 } from "./src/api/dead_letters.ts";
 export type {
   DeadLetterPage,
+  DeadLetterPageOptions,
   DeadLetterStreams,
   Replayed,
   ReplayResult,
 } from "./src/dlq/dead_letter_queue.ts";
+export { DEAD_LETTER_REASONS } from "./src/dlq/dead_letter.ts";
 export type { DeadLetter, DeadLetterInfo, DeadLetterReason } from "./src/dlq/dead_letter.ts";
 
 // Observability.

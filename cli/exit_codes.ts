@@ -1,6 +1,7 @@
 /**
  * The one place errors become exit codes and messages:
- * 0 ok, 1 runtime failure, 2 usage or configuration error.
+ * 0 ok, 1 runtime failure, 2 usage or configuration error, 3 `work --drain`
+ * finished but dead-lettered entries during the run.
  *
  * @module
  */
@@ -10,7 +11,7 @@ import { ConfigError, describeError, IngestError, UsageError } from "../src/erro
 import { describeRedisFailure, isRedisOom } from "../src/redis/redis_failure.ts";
 
 /** Exit codes of `ingest`. */
-export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, DeadLettered: 3 } as const;
 
 /** The exit code for a thrown value. */
 export function exitCodeFor(error: unknown): number {

@@ -33,7 +33,11 @@ function step(title: string): void {
 }
 
 /** Runs `ingest <args>` as a real process; its logs go to our stderr, its output is returned. */
-async function ingest(args: string[], env: Record<string, string>): Promise<string> {
+async function ingest(
+  args: string[],
+  env: Record<string, string>,
+  expectedCode = 0,
+): Promise<string> {
   console.log(`$ ingest ${args.join(" ")}`);
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--quiet", MAIN, "--env-file", "/nonexistent/.env", ...args],
@@ -42,7 +46,7 @@ async function ingest(args: string[], env: Record<string, string>): Promise<stri
     stderr: "inherit",
   }).output();
   const text = new TextDecoder().decode(output.stdout);
-  if (!output.success) {
+  if (output.code !== expectedCode) {
     console.log(text);
     throw new Error(`ingest ${args[0]} exited with code ${output.code}`);
   }
@@ -146,7 +150,8 @@ async function main(options: DemoOptions): Promise<void> {
     };\n` +
       `export function handle(): never { throw new PermanentError("the CRM is read-only today"); }\n`,
   );
-  await ingest(["work", "--drain", "--sink", `module:${refusing}`], env);
+  // Exit 3: the drain finished but dead-lettered entries.
+  await ingest(["work", "--drain", "--sink", `module:${refusing}`], env, 3);
   console.log(await ingest(["dlq", "list"], env));
   console.log(await ingest(["dlq", "replay", "--all"], env));
   await ingest(["work", "--drain", "--sink", `file:${sinkFile}`], env);

@@ -11,6 +11,7 @@ import { credentialsFor } from "../src/auth/token_provider.ts";
 import { type CliResult, runIngest, spawnIngest } from "./harness/cli.ts";
 import { startDovecot } from "./harness/dovecot.ts";
 import { type FakeGoogleOptions, startFakeGoogle } from "./harness/fake_google.ts";
+import { assertMatchesSchema } from "./harness/json_schema.ts";
 
 const ACCOUNT = "alice@example.test";
 
@@ -132,6 +133,7 @@ Deno.test("a new user completes auth setup with a plain HTTP client and gets an 
   await stdout.cancel();
   assert.equal(status.code, 0);
   const result = JSON.parse(await output);
+  await assertMatchesSchema("auth_setup", result);
   assert.equal(result.account, ACCOUNT);
   assert.equal(result.encrypted, true);
   assert.ok(result.scopes.includes("https://mail.google.com/"));
@@ -152,6 +154,7 @@ Deno.test("auth info --json shows the account, its scopes and the file's protect
   const info = await runIngest(["auth", "info", "--json"], { env: f.env });
   assert.equal(info.code, 0, info.stderr);
   const report = JSON.parse(info.stdout);
+  await assertMatchesSchema("auth_info", report);
   assert.deepEqual(report.token_file, {
     path: f.tokenFile,
     exists: true,
@@ -174,6 +177,7 @@ Deno.test("auth info --json shows the account, its scopes and the file's protect
     env: f.env,
   });
   assert.equal(missing.code, 1);
+  await assertMatchesSchema("auth_info", JSON.parse(missing.stdout));
   assert.match(missing.stderr, /ingest auth setup --account bob@example\.test/);
 });
 
@@ -383,6 +387,7 @@ Deno.test("auth revoke revokes at the provider and leaves no token behind", asyn
   assert.equal(f.google.liveRefreshTokens().length, 1);
   const result = await runIngest(["auth", "revoke", "--json"], { env: f.env });
   assert.equal(result.code, 0, result.stderr);
+  await assertMatchesSchema("auth_revoke", JSON.parse(result.stdout));
   assert.deepEqual(JSON.parse(result.stdout), {
     account: ACCOUNT,
     removed_locally: true,
@@ -404,6 +409,7 @@ Deno.test("auth revoke with the provider down removes the local token and exits 
     env: f.env,
   });
   assert.equal(result.code, 1);
+  await assertMatchesSchema("auth_revoke", JSON.parse(result.stdout));
   assert.equal(JSON.parse(result.stdout).remote, "failed");
   assert.match(result.stderr, /local token was removed, but the remote revoke did NOT happen/);
   assert.equal(await exists(f.tokenFile), false);

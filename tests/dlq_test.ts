@@ -14,6 +14,8 @@ const MOD_URL = new URL("../mod.ts", import.meta.url).href;
 
 interface ListedLetter {
   id: string;
+  uid: number | null;
+  subject: string | null;
   reason: string;
   error: string;
   attempts: number;
@@ -43,7 +45,8 @@ export function handle(): never { throw new PermanentError("the CRM rejects ever
 
     await t.step("a sink that always fails permanently sends every entry to the DLQ", async () => {
       const run = await ingest("work", "--drain", "--sink", `module:${rejecting}`);
-      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.code, 3, `exit 3: entries were dead-lettered\n${run.stderr}`);
+      assert.match(run.stderr, /4 entries were dead-lettered during this run \(exit 3\)/);
       assert.equal(await dlqLength(), 4);
       const pending = await redis.xpending(stream, "email_workers") as [number];
       assert.equal(Number(pending[0]), 0);
@@ -67,9 +70,57 @@ export function handle(): never { throw new PermanentError("the CRM rejects ever
       const limited = JSON.parse((await ingest("dlq", "list", "--limit", "2", "--json")).stdout);
       assert.equal(limited.total, 4);
       assert.equal(limited.entries.length, 2);
+      assert.deepEqual(letters.map((l) => [l.uid, l.subject]), [
+        [1, "message 1"],
+        [2, "message 2"],
+        [3, "message 3"],
+        [4, "message 4"],
+      ]);
       const human = await ingest("dlq", "list");
-      assert.match(human.stdout, /ID\s+REASON\s+ATTEMPTS/);
-      assert.match(human.stdout, /4 of 4 shown/);
+      assert.match(human.stdout, /ID\s+REASON\s+ATTEMPTS\s+LAST_FAILURE\s+UID\s+SUBJECT\s+ERROR/);
+      assert.match(human.stdout, /permanent\s+1\s+\S+\s+3\s+message 3\s+the CRM rejects/);
+      assert.match(human.stdout, /1-4 of 4 shown/);
+    });
+
+    await t.step("dlq list filters --reason and pages --offset with --limit", async () => {
+      // A malformed entry beside the four permanent ones: a second reason to filter on.
+      await redis.xadd(stream, "*", "type", "bogus", "payload", "{}");
+      const drained = await ingest("work", "--drain", "--sink", `module:${rejecting}`);
+      assert.equal(drained.code, 3, drained.stderr);
+      const json = async (...args: string[]) => {
+        const run = await ingest("dlq", "list", "--json", ...args);
+        assert.equal(run.code, 0, run.stderr);
+        return JSON.parse(run.stdout);
+      };
+      const malformed = await json("--reason", "malformed");
+      assert.equal(malformed.total, 1);
+      assert.equal(malformed.reason, "malformed");
+      assert.deepEqual(
+        malformed.entries.map((l: ListedLetter) => [l.reason, l.uid, l.subject]),
+        [["malformed", null, null]],
+      );
+      const page = await json("--reason", "permanent", "--offset", "1", "--limit", "2");
+      assert.equal(page.total, 4, "total counts the entries of that reason");
+      assert.deepEqual([page.offset, page.limit], [1, 2]);
+      assert.deepEqual(page.entries.map((l: ListedLetter) => l.uid), [2, 3]);
+      const rest = await json("--offset", "3");
+      assert.equal(rest.total, 5);
+      assert.equal(rest.reason, null);
+      assert.deepEqual(rest.entries.map((l: ListedLetter) => l.uid), [4, null]);
+      const beyond = await ingest("dlq", "list", "--offset", "9");
+      assert.match(beyond.stdout, /No entries after offset 9 \(5 in all\)/);
+      const human = await ingest("dlq", "list", "--reason", "permanent", "--offset", "2");
+      assert.match(human.stdout, /3-4 of 4 shown/);
+      const bad = await ingest("dlq", "list", "--reason", "timeout", "--offset", "-1");
+      assert.equal(bad.code, 2);
+      assert.match(
+        bad.stderr,
+        /--reason must be one of max_attempts, permanent, malformed, poison/,
+      );
+      assert.match(bad.stderr, /--offset must be a whole number/);
+      const purged = await ingest("dlq", "purge", "--id", malformed.entries[0].id);
+      assert.equal(purged.code, 0, purged.stderr);
+      assert.equal(await dlqLength(), 4);
     });
 
     await t.step("dlq replay --dry-run changes nothing", async () => {

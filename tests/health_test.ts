@@ -9,6 +9,7 @@ import { runIngest, spawnIngest } from "./harness/cli.ts";
 import { startDovecot } from "./harness/dovecot.ts";
 import { realisticMessage } from "./harness/mail.ts";
 import { parseMetrics, sampleValue } from "./harness/metrics_text.ts";
+import { assertMatchesSchema } from "./harness/json_schema.ts";
 import { freePort, waitForPort } from "./harness/ports.ts";
 import { startRedis } from "./harness/redis_server.ts";
 import { pipelineEnv } from "./harness/pipeline_env.ts";
@@ -147,7 +148,9 @@ Deno.test("ingest metrics serve serves until its signal is aborted, then exits 0
   controller.abort();
   const finished = await run;
   assert.equal(finished.code, 0, finished.stderr);
-  assert.equal(JSON.parse(finished.stdout).metrics_url, `http://127.0.0.1:${port}/metrics`);
+  const listening = JSON.parse(finished.stdout);
+  await assertMatchesSchema("metrics_serve", listening);
+  assert.equal(listening.metrics_url, `http://127.0.0.1:${port}/metrics`);
 });
 
 /** Polls `check` until it holds; fails naming `what` after an overall deadline. */
@@ -234,12 +237,14 @@ Deno.test("ingest produce and ingest work serve metrics, /ready and /status agai
       await until("producer ready", async () => (await get(`${produce}/ready`)).status === 200);
       assert.equal((await get(`${work}/ready`)).status, 200);
       const status = JSON.parse((await get(`${produce}/status`)).body);
+      await assertMatchesSchema("produce_status", status);
       assert.equal(typeof status.version, "string");
       assert.equal(status.producer.mailboxes[0].mailbox, "INBOX");
       assert.equal(status.pipeline.stream, stream);
       assert.equal(typeof status.pipeline.length, "number");
       assert.equal(status.pipeline.dlq.length, 0);
       const workStatus = JSON.parse((await get(`${work}/status`)).body);
+      await assertMatchesSchema("work_status", workStatus);
       assert.equal(workStatus.worker.state, "running");
       // snake_case everywhere in /status (issue 12)
       assert.equal(workStatus.worker.in_flight, 0);

@@ -4,6 +4,7 @@ import { PermanentError, RetryableError, UsageError } from "../src/errors.ts";
 import { parseSinkSpec } from "../src/sinks/spec.ts";
 import type { Delivery } from "../src/sinks/sink.ts";
 import { createWebhookSink } from "../src/sinks/webhook_sink.ts";
+import { VERSION } from "../src/version.ts";
 import { mailboxResetEntryFields } from "../src/stream/entry.ts";
 import { runIngest } from "./harness/cli.ts";
 import { startRedis } from "./harness/redis_server.ts";
@@ -54,6 +55,26 @@ function delivery(overrides: Partial<Delivery> = {}): Delivery {
     ...overrides,
   };
 }
+
+Deno.test("the webhook sink sends User-Agent: ingest/<version> to a loopback receiver", async () => {
+  const agents: (string | null)[] = [];
+  const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    agents.push(request.headers.get("user-agent"));
+    return new Response(null, { status: 204 });
+  });
+  try {
+    const sink = createWebhookSink({
+      url: `http://127.0.0.1:${receiver.addr.port}/hook`,
+      secret: undefined,
+    });
+    await sink.handle(delivery());
+    await sink.handle(delivery({ attempt: 2 }));
+  } finally {
+    await receiver.shutdown();
+  }
+  assert.match(VERSION, /^\d+\.\d+\.\d+/);
+  assert.deepEqual(agents, [`ingest/${VERSION}`, `ingest/${VERSION}`]);
+});
 
 Deno.test("the webhook sink retries a timeout and a refused connection", async () => {
   const slow = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
@@ -171,7 +192,7 @@ Deno.test("every sink delivers through `ingest work` against a real Redis", asyn
             ["work", "--drain", "--sink", `webhook:http://127.0.0.1:${receiver.addr.port}/hook`],
             { env: workerEnv(server.url, stream, { WEBHOOK_SECRET: secret }) },
           );
-          assert.equal(run.code, 0, run.stderr);
+          assert.equal(run.code, 3, `the 422 was dead-lettered: exit 3\n${run.stderr}`);
         } finally {
           await receiver.shutdown();
         }
@@ -214,7 +235,7 @@ Deno.test("every sink delivers through `ingest work` against a real Redis", asyn
         const failed = await runIngest(["work", "--drain", "--sink", "exec:exit 3"], {
           env: workerEnv(server.url, failing, { WORKER_MAX_ATTEMPTS: "2" }),
         });
-        assert.equal(failed.code, 0, failed.stderr);
+        assert.equal(failed.code, 3, failed.stderr);
         const dlq = await redis.xrange(`${failing}:dlq`, "-", "+") as [string, string[]][];
         assert.equal(dlq.length, 1);
         const letter = parseDeadLetter(dlq[0]![0], dlq[0]![1]);
@@ -246,7 +267,7 @@ export async function handle(email: { uid: number }, context: { attempt: number;
         const run = await runIngest(["work", "--drain", "--sink", `module:${handler}`], {
           env: workerEnv(server.url, stream),
         });
-        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.code, 3, `one entry was dead-lettered: exit 3\n${run.stderr}`);
         const lines = await readJsonLines(out);
         assert.deepEqual(lines.map((l) => [l.uid, l.attempt]).sort(), [[1, 1], [3, 2]]);
         assert.equal(lines[0]!.key, "worker@example.test:INBOX:7:1");

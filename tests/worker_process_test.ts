@@ -123,8 +123,9 @@ Deno.test("worker processes: SIGKILL, poison messages and graceful shutdown", as
         const status = await child.output();
         codes.push(status.signal === "SIGKILL" ? null : status.code);
       }
-      // Deliveries 1 and 2 crash the worker; delivery 3 exceeds the maximum of 2.
-      assert.deepEqual(codes, [null, null, 0]);
+      // Deliveries 1 and 2 crash the worker; delivery 3 exceeds the maximum of 2 and
+      // dead-letters it, so that drain exits 3.
+      assert.deepEqual(codes, [null, null, 3]);
       const dlq = await redis.xrange(`${stream}:dlq`, "-", "+") as [string, string[]][];
       assert.equal(dlq.length, 1);
       const letter = parseDeadLetter(dlq[0]![0], dlq[0]![1]);

@@ -7,10 +7,16 @@
 
 import { Command } from "@commander-js/extra-typings";
 import type { Config } from "../../src/config/config.ts";
-import { type DeadLetter, fieldValue } from "../../src/dlq/dead_letter.ts";
+import {
+  DEAD_LETTER_REASONS,
+  type DeadLetter,
+  type DeadLetterReason,
+  fieldValue,
+} from "../../src/dlq/dead_letter.ts";
 import { deadLetterView } from "../../src/dlq/dead_letter_view.ts";
 import {
   allDeadLetterIds,
+  type DeadLetterPage,
   type DeadLetterStreams,
   listDeadLetters,
   purgeAllDeadLetters,
@@ -44,51 +50,100 @@ function selectionProblems(ids: readonly string[], all: boolean | undefined): st
   return problems;
 }
 
+/** The `dlq list` flags checked together: every problem is named in one message. */
+function listProblems(options: { limit: string; offset: string; reason?: string }): string[] {
+  const problems = [
+    wholeNumberProblem("--limit", options.limit, { min: 1 }),
+    wholeNumberProblem("--offset", options.offset, { min: 0 }),
+  ].filter((problem): problem is string => problem !== undefined);
+  if (options.reason !== undefined && !isDeadLetterReason(options.reason)) {
+    problems.push(
+      `--reason must be one of ${
+        DEAD_LETTER_REASONS.join(", ")
+      }: current value is "${options.reason}"`,
+    );
+  }
+  return problems;
+}
+
+function isDeadLetterReason(value: string): value is DeadLetterReason {
+  return (DEAD_LETTER_REASONS as readonly string[]).includes(value);
+}
+
+const clip = (text: string, max: number) =>
+  text.length > max ? `${text.slice(0, max - 3)}...` : text;
+
+/** The `dlq list` table, or `empty` when nothing matches. */
+function listText(page: DeadLetterPage, offset: number, empty: string): string {
+  if (page.total === 0) return `${empty}\n`;
+  if (page.entries.length === 0) {
+    return `No entries after offset ${offset} (${page.total} in all).\n`;
+  }
+  const rows = page.entries.map((e) => {
+    const view = deadLetterView(e);
+    return [
+      e.id,
+      e.reason,
+      e.attempts,
+      e.lastFailure,
+      view.uid,
+      view.subject === null ? null : clip(view.subject, 40),
+      clip(e.error, 60),
+    ];
+  });
+  return table(["ID", "REASON", "ATTEMPTS", "LAST_FAILURE", "UID", "SUBJECT", "ERROR"], rows) +
+    `${offset + 1}-${offset + page.entries.length} of ${page.total} shown.\n`;
+}
+
 /** Builds `dlq list`. */
 function dlqListCommand(app: App): Command {
   return new Command("list")
-    .description("List dead-lettered entries, oldest first (why, how often, when)")
+    .description("List dead-lettered entries, oldest first (why, how often, when, which message)")
     .option("--limit <n>", "show at most this many entries", "50")
+    .option("--offset <n>", "skip this many entries first (with --reason: of that reason)", "0")
+    .option("--reason <reason>", `only entries of this reason: ${DEAD_LETTER_REASONS.join(", ")}`)
     .option("--json", "print JSON")
     .option("--with-fields", "with --json: include the original fields (email content) for export")
     .addHelpText(
       "after",
       examples(
         "ingest dlq list",
-        "ingest dlq list --limit 500 --json | jq -r '.entries[].id'",
+        "ingest dlq list --reason max_attempts --limit 20 --offset 20",
+        "ingest dlq list --limit 500 --json | jq -r '.entries[] | [.id, .uid, .subject] | @tsv'",
         "ingest dlq list --limit 100000 --json --with-fields > dlq-export.json",
       ),
     )
     .action(async (options) => {
+      const problems = listProblems(options);
+      if (problems.length > 0) {
+        throw new UsageError(`Cannot list the DLQ:\n  - ${problems.join("\n  - ")}`);
+      }
       const limit = Number(options.limit);
-      const problem = wholeNumberProblem("--limit", options.limit, { min: 1 });
-      if (problem !== undefined) throw new UsageError(`Cannot list the DLQ: ${problem}`);
+      const offset = Number(options.offset);
+      const reason = options.reason as DeadLetterReason | undefined;
       const config = await app.config();
       const redis = await app.redis(config, "ingest:dlq");
-      const page = await listDeadLetters(redis, streamsOf(config), limit);
+      const page = await listDeadLetters(redis, streamsOf(config), limit, { offset, reason });
+      const dlq = config.redis.dlqStreamName;
       printResult(
         app,
         options.json,
         {
-          stream: config.redis.dlqStreamName,
+          stream: dlq,
+          reason: reason ?? null,
+          offset,
+          limit,
           total: page.total,
           entries: page.entries.map((entry) => deadLetterView(entry, options.withFields)),
         },
-        () => {
-          if (page.total === 0) {
-            return `The dead-letter queue ${config.redis.dlqStreamName} is empty.\n`;
-          }
-          const rows = page.entries.map((e) => [
-            e.id,
-            e.reason,
-            e.attempts,
-            e.lastFailure,
-            e.sourceId,
-            e.error.length > 60 ? `${e.error.slice(0, 57)}...` : e.error,
-          ]);
-          return table(["ID", "REASON", "ATTEMPTS", "LAST_FAILURE", "SOURCE_ID", "ERROR"], rows) +
-            `${page.entries.length} of ${page.total} shown.\n`;
-        },
+        () =>
+          listText(
+            page,
+            offset,
+            reason === undefined
+              ? `The dead-letter queue ${dlq} is empty.`
+              : `No entries of reason ${reason} in ${dlq}.`,
+          ),
       );
     });
 }

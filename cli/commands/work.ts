@@ -14,6 +14,7 @@ import { combineObservers, type WorkerObserver } from "../../src/observe/events.
 import { openSink, parseSinkSpec, type SinkSpec } from "../../src/sinks/spec.ts";
 import { startWorker, type WorkerHandle } from "../../src/worker/worker.ts";
 import type { App } from "../app.ts";
+import { ExitCode } from "../exit_codes.ts";
 import { examples } from "./common.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { healthHostOption, healthPortOption } from "./health_flags.ts";
@@ -87,7 +88,10 @@ export function workCommand(app: App): Command {
     .option("--consumer <name>", "this consumer's name in the group (default: host name-pid)")
     .addOption(settingOption("WORKER_CONCURRENCY"))
     .addOption(settingOption("WORKER_SINK"))
-    .option("--drain", "exit 0 once nothing is new, pending or waiting for a retry")
+    .option(
+      "--drain",
+      "exit once nothing is new, pending or waiting for a retry (3 if entries were dead-lettered)",
+    )
     .addOption(settingOption("WORKER_SHUTDOWN_TIMEOUT_SECONDS"))
     .addOption(settingOption("WORKER_VISIBILITY_TIMEOUT_SECONDS"))
     .addOption(settingOption("WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS"))
@@ -104,7 +108,9 @@ export function workCommand(app: App): Command {
         "ingest work --drain --sink file:out.jsonl",
       ) +
         "\nSinks and delivery guarantees: docs/DELIVERY.md. Stops gracefully on SIGINT/SIGTERM.\n" +
-        "Exit codes: 0 stopped or drained, 1 runtime failure, 2 usage or configuration error.\n",
+        "Exit codes: 0 stopped, or drained with nothing dead-lettered; 1 runtime failure;\n" +
+        "2 usage or configuration error; 3 drained, but entries were dead-lettered during\n" +
+        "the run (see ingest dlq list).\n",
     )
     .action(async (options) => {
       await runWork(app, options);
@@ -162,7 +168,14 @@ async function runWork(app: App, options: WorkOptions): Promise<void> {
     });
     for (const extension of extensions) extension.started?.(worker);
     try {
-      await worker.done;
+      const summary = await worker.done;
+      if (options.drain && summary.deadLettered > 0) {
+        app.runtime.stderr(
+          `${summary.deadLettered} entr${summary.deadLettered === 1 ? "y was" : "ies were"} ` +
+            "dead-lettered during this run (exit 3): see ingest dlq list\n",
+        );
+        app.exitCode = ExitCode.DeadLettered;
+      }
     } finally {
       for (const extension of extensions) await extension.stopped?.();
     }

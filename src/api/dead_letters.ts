@@ -9,6 +9,7 @@ import type { DeadLetter } from "../dlq/dead_letter.ts";
 import {
   allDeadLetterIds as allIds,
   type DeadLetterPage,
+  type DeadLetterPageOptions,
   type DeadLetterStreams,
   listDeadLetters as list,
   purgeAllDeadLetters as purgeAll,
@@ -19,13 +20,18 @@ import {
 } from "../dlq/dead_letter_queue.ts";
 import { redisClientOf, type RedisConnection } from "./redis_connection.ts";
 
-/** Reads up to `limit` dead letters, oldest first, and the DLQ's length. */
+/**
+ * Reads up to `limit` dead letters, oldest first, and the DLQ's length; with
+ * `options`, skips `offset` entries first and keeps only one `reason` (the
+ * total then counts that reason).
+ */
 export function listDeadLetters(
   redis: RedisConnection,
   streams: DeadLetterStreams,
   limit: number,
+  options: DeadLetterPageOptions = {},
 ): Promise<DeadLetterPage> {
-  return list(redisClientOf(redis), streams, limit);
+  return list(redisClientOf(redis), streams, limit, options);
 }
 
 /** Reads the dead letters with the given ids; ids not in the DLQ are in `missing`. */

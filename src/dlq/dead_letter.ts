@@ -11,8 +11,11 @@
  * @module
  */
 
+/** Every reason an entry is dead-lettered for (what `dlq list --reason` accepts). */
+export const DEAD_LETTER_REASONS = ["max_attempts", "permanent", "malformed", "poison"] as const;
+
 /** Why an entry was dead-lettered. */
-export type DeadLetterReason = "max_attempts" | "permanent" | "malformed" | "poison";
+export type DeadLetterReason = typeof DEAD_LETTER_REASONS[number];
 
 /** What the worker records about a dead-lettered entry. */
 export interface DeadLetterInfo {

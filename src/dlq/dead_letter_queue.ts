@@ -9,7 +9,7 @@
 
 import type { Redis } from "ioredis";
 import { LuaScript } from "../redis/lua_script.ts";
-import { type DeadLetter, parseDeadLetter } from "./dead_letter.ts";
+import { type DeadLetter, type DeadLetterReason, parseDeadLetter } from "./dead_letter.ts";
 
 /** Which streams a DLQ operation works on. */
 export interface DeadLetterStreams {
@@ -21,25 +21,66 @@ export interface DeadLetterStreams {
 
 /** A page of the DLQ, oldest first. */
 export interface DeadLetterPage {
-  /** Entries in the DLQ in total. */
+  /** Entries in the DLQ in total, or with `reason` given, entries of that reason. */
   readonly total: number;
   /** The entries, oldest first. */
   readonly entries: readonly DeadLetter[];
 }
 
+/** Which page {@link listDeadLetters} reads. */
+export interface DeadLetterPageOptions {
+  /** Entries (of `reason`, when given) to skip first. Default 0. */
+  readonly offset?: number;
+  /** Only entries dead-lettered for this reason. Default: every reason. */
+  readonly reason?: DeadLetterReason;
+}
+
 type RawEntry = [id: string, fields: string[]];
 
-/** Reads up to `limit` dead letters, oldest first. */
+const SCAN_PAGE = 500;
+
+/** Every DLQ entry, oldest first, read `SCAN_PAGE` at a time. */
+async function* scanDeadLetters(redis: Redis, dlqStream: string): AsyncGenerator<DeadLetter> {
+  let start = "-";
+  for (;;) {
+    const page = await redis.xrange(dlqStream, start, "+", "COUNT", SCAN_PAGE) as RawEntry[];
+    for (const [id, fields] of page) yield parseDeadLetter(id, fields);
+    if (page.length < SCAN_PAGE) return;
+    start = `(${page[page.length - 1]![0]}`;
+  }
+}
+
+/**
+ * Reads up to `limit` dead letters, oldest first, after skipping `offset`
+ * (both counted among entries of `reason` when it is given: the DLQ is then
+ * read to its end to count them).
+ */
 export async function listDeadLetters(
   redis: Redis,
   streams: DeadLetterStreams,
   limit: number,
+  options: DeadLetterPageOptions = {},
 ): Promise<DeadLetterPage> {
-  const [total, raw] = await Promise.all([
-    redis.xlen(streams.dlqStream),
-    redis.xrange(streams.dlqStream, "-", "+", "COUNT", limit) as Promise<RawEntry[]>,
-  ]);
-  return { total, entries: raw.map(([id, fields]) => parseDeadLetter(id, fields)) };
+  const offset = options.offset ?? 0;
+  const { reason } = options;
+  if (reason === undefined && offset === 0) {
+    const [total, raw] = await Promise.all([
+      redis.xlen(streams.dlqStream),
+      redis.xrange(streams.dlqStream, "-", "+", "COUNT", limit) as Promise<RawEntry[]>,
+    ]);
+    return { total, entries: raw.map(([id, fields]) => parseDeadLetter(id, fields)) };
+  }
+  const entries: DeadLetter[] = [];
+  let matching = 0;
+  for await (const entry of scanDeadLetters(redis, streams.dlqStream)) {
+    if (reason !== undefined && entry.reason !== reason) continue;
+    if (matching >= offset && entries.length < limit) entries.push(entry);
+    matching++;
+    // Without a filter the total is XLEN: stop reading once the page is full.
+    if (reason === undefined && entries.length === limit) break;
+  }
+  const total = reason === undefined ? await redis.xlen(streams.dlqStream) : matching;
+  return { total, entries };
 }
 
 /** Reads the dead letters with the given ids; ids not in the DLQ are in `missing`. */
@@ -68,13 +109,8 @@ export async function allDeadLetterIds(
   streams: DeadLetterStreams,
 ): Promise<string[]> {
   const ids: string[] = [];
-  let start = "-";
-  for (;;) {
-    const page = await redis.xrange(streams.dlqStream, start, "+", "COUNT", 500) as RawEntry[];
-    for (const [id] of page) ids.push(id);
-    if (page.length < 500) return ids;
-    start = `(${page[page.length - 1]![0]}`;
-  }
+  for await (const entry of scanDeadLetters(redis, streams.dlqStream)) ids.push(entry.id);
+  return ids;
 }
 
 // KEYS: dlq, stream. ARGV: per entry its DLQ id, how many strings follow, then

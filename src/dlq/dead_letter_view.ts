@@ -27,6 +27,10 @@ export interface DeadLetterView {
   readonly idempotency_key: string | null;
   /** Length of the original payload field, `null` when it had none. */
   readonly payload_bytes: number | null;
+  /** The email's IMAP UID from the stored payload; `null` when it has none (not an email, or unreadable). */
+  readonly uid: number | null;
+  /** The email's subject from the stored payload; `null` when it has none. */
+  readonly subject: string | null;
   /** The original fields (payload included: email content), only for exports. */
   readonly fields?: Record<string, string>;
 }
@@ -47,6 +51,29 @@ export function deadLetterView(entry: DeadLetter, withFields = false): DeadLette
     type: fieldValue(entry.originalFields, "type") ?? null,
     idempotency_key: fieldValue(entry.originalFields, "idempotency_key") ?? null,
     payload_bytes: fieldValue(entry.originalFields, "payload")?.length ?? null,
+    ...messageSummary(fieldValue(entry.originalFields, "payload")),
   };
   return withFields ? { ...view, fields: entryFields(entry.originalFields) } : view;
+}
+
+/**
+ * The UID and subject of a stored payload, each `null` when absent: a
+ * malformed entry's payload may be anything, so nothing here throws.
+ */
+export function messageSummary(
+  payload: string | undefined,
+): { uid: number | null; subject: string | null } {
+  let parsed: unknown;
+  try {
+    parsed = payload === undefined ? undefined : JSON.parse(payload);
+  } catch {
+    parsed = undefined;
+  }
+  const record = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+    ? parsed as Record<string, unknown>
+    : {};
+  return {
+    uid: Number.isSafeInteger(record.uid) ? record.uid as number : null,
+    subject: typeof record.subject === "string" ? record.subject : null,
+  };
 }

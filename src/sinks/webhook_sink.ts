@@ -3,7 +3,8 @@
  *
  * Headers: `Content-Type: application/json`, `Idempotency-Key` (the entry's
  * idempotency key, the same on every retry and re-delivery),
- * `X-Ingest-Entry-Id`, `X-Ingest-Attempt` and, when `WEBHOOK_SECRET` is set,
+ * `X-Ingest-Entry-Id`, `X-Ingest-Attempt`, `User-Agent: ingest/<version>` and,
+ * when `WEBHOOK_SECRET` is set,
  * `X-Ingest-Signature: sha256=<hex HMAC-SHA256 of the raw body>` (see
  * docs/DELIVERY.md for verification).
  *
@@ -16,7 +17,11 @@
 
 import { createHmac } from "node:crypto";
 import { PermanentError, RetryableError } from "../errors.ts";
+import { VERSION } from "../version.ts";
 import { deliveryDocument, type Sink } from "./sink.ts";
+
+/** The `User-Agent` of every webhook call, so receivers can tell ingest (and its version) apart. */
+export const WEBHOOK_USER_AGENT = `ingest/${VERSION}`;
 
 /** Options of {@link createWebhookSink}. */
 export interface WebhookSinkOptions {
@@ -49,6 +54,7 @@ export function createWebhookSink(options: WebhookSinkOptions): Sink {
       const body = JSON.stringify(deliveryDocument(delivery));
       const headers: Record<string, string> = {
         "content-type": "application/json",
+        "user-agent": WEBHOOK_USER_AGENT,
         "idempotency-key": delivery.idempotencyKey,
         "x-ingest-entry-id": delivery.id,
         "x-ingest-attempt": String(delivery.attempt),
