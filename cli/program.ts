@@ -37,7 +37,11 @@ export function buildProgram(app: App): CommandUnknownOpts {
   const program = new Command("ingest")
     .description("Ingest Gmail (IMAP, OAuth2) into Redis Streams and process it with workers.")
     .version(VERSION, "-V, --version")
-    .option("--env-file <path>", "read variables from this .env file", ".env")
+    .option(
+      "--env-file <path>",
+      "read variables from this .env file; it must exist (default: ./.env, when there is one)",
+    )
+    .option("--no-env-file", "read no .env file (not even ./.env)")
     .addOption(settingOption("LOG_LEVEL"))
     .addOption(settingOption("LOG_FORMAT"))
     .showHelpAfterError("(run with --help for usage)")

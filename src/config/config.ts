@@ -97,8 +97,8 @@ export interface ProducerConfig {
 export interface WorkerConfig {
   /** `WORKER_GROUP`: the consumer group. */
   readonly group: string;
-  /** The `--sink` spec, e.g. `file:/var/lib/ingest/out.jsonl`. */
-  readonly sink: string;
+  /** The `--sink` spec, e.g. `file:/var/lib/ingest/out.jsonl`; `undefined` when none is set. */
+  readonly sink: string | undefined;
   /** Entries handled at once per process. */
   readonly concurrency: number;
   /** `WORKER_MAX_ATTEMPTS`: attempts before the DLQ. */
@@ -247,7 +247,7 @@ function readProducer(read: SettingsReader): ProducerConfig {
 function readWorker(read: SettingsReader): WorkerConfig {
   return {
     group: read.text("WORKER_GROUP"),
-    sink: read.text("WORKER_SINK"),
+    sink: read.optional("WORKER_SINK"),
     concurrency: read.integer("WORKER_CONCURRENCY"),
     maxAttempts: read.integer("WORKER_MAX_ATTEMPTS"),
     backoffBaseMs: read.integer("WORKER_BACKOFF_BASE_MS"),

@@ -130,7 +130,7 @@ export const VARIABLES = [
     group: "IMAP",
     name: "IMAP_USER",
     default: "",
-    description: "Account address (the producer's --username).",
+    description: "Account address (--account; the seed's --username is an alias).",
   },
   {
     group: "IMAP",
@@ -310,9 +310,9 @@ export const VARIABLES = [
   {
     group: "Worker",
     name: "WORKER_SINK",
-    default: "stdout",
+    default: "",
     description:
-      "Where `ingest work` delivers entries: stdout, file:PATH, webhook:URL, exec:COMMAND or module:PATH.",
+      "Where `ingest work` delivers entries: file:PATH, webhook:URL, exec:COMMAND, module:PATH or stdout; required (no default), since a worker acknowledges what it delivers.",
     flag: "--sink <spec>",
     commands: ["work"],
   },
