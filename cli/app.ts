@@ -59,7 +59,9 @@ export class App {
       : await readDotenvFile(envFile, { required: chosen !== undefined });
     if (!this.#dotenvChecked) {
       // Before the logger exists (it is configured from this very file): plain stderr lines.
-      for (const warning of dotenvWarnings(envFile ?? "", dotenv)) this.runtime.stderr(warning + "\n");
+      for (const warning of dotenvWarnings(envFile ?? "", dotenv)) {
+        this.runtime.stderr(warning + "\n");
+      }
       this.#dotenvChecked = true;
     }
     const globalFlags: Settings = {

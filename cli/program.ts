@@ -12,6 +12,7 @@ import { authCommand } from "./commands/auth.ts";
 import { examples } from "./commands/common.ts";
 import { completionsCommand } from "./commands/completions.ts";
 import { dlqCommand } from "./commands/dlq.ts";
+import { groupCommand } from "./commands/group.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { produceCommand } from "./commands/produce.ts";
@@ -26,6 +27,7 @@ const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
   workCommand,
   stateCommand,
   streamCommand,
+  groupCommand,
   dlqCommand,
   metricsCommand,
   doctorCommand,
@@ -54,6 +56,7 @@ export function buildProgram(app: App): CommandUnknownOpts {
         "ingest produce",
         "ingest work --sink file:emails.jsonl",
         "ingest stream inspect --json",
+        "ingest stream peek --count 3",
         "ingest dlq list && ingest dlq replay --all",
         "ingest state reset --mailbox INBOX --to-uid 1200 --yes",
       ) +

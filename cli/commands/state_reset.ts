@@ -92,7 +92,8 @@ async function runReset(app: App, options: ResetOptions): Promise<void> {
       last_uid: result.lastUid,
       ...(uidNext === undefined ? {} : { uid_next: uidNext }),
     },
-    () => `Reset ${ref.mailbox}: last_uid ${result.before?.lastUid ?? "(none)"} -> ${result.lastUid}\n`,
+    () =>
+      `Reset ${ref.mailbox}: last_uid ${result.before?.lastUid ?? "(none)"} -> ${result.lastUid}\n`,
   );
 }
 

@@ -119,6 +119,8 @@ export interface WorkerConfig {
   readonly visibilityTimeoutSeconds: number;
   /** `WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS` (`--consumer-idle-timeout`): idle consumers removed. */
   readonly consumerIdleTimeoutSeconds: number;
+  /** `GROUP_ORPHAN_SECONDS` (`--orphan-after`): a group unattended this long is reported. */
+  readonly groupOrphanSeconds: number;
 }
 
 /** Metrics and health endpoints. */
@@ -258,6 +260,7 @@ function readWorker(read: SettingsReader): WorkerConfig {
     shutdownTimeoutSeconds: read.seconds("WORKER_SHUTDOWN_TIMEOUT_SECONDS"),
     visibilityTimeoutSeconds: read.seconds("WORKER_VISIBILITY_TIMEOUT_SECONDS"),
     consumerIdleTimeoutSeconds: read.seconds("WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS"),
+    groupOrphanSeconds: read.seconds("GROUP_ORPHAN_SECONDS"),
   };
 }
 

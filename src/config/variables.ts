@@ -407,6 +407,17 @@ export const VARIABLES = [
     commands: ["work"],
   },
   {
+    group: "Worker",
+    name: "GROUP_ORPHAN_SECONDS",
+    default: "3600",
+    description:
+      "A consumer group with no consumer active this long while older entries wait for it is reported as orphaned (stream inspect, group list, doctor): it blocks trimming and its backlog pauses the producer.",
+    kind: "seconds",
+    min: 1,
+    flag: "--orphan-after <seconds>",
+    commands: ["stream inspect", "group list", "doctor"],
+  },
+  {
     group: "Observability",
     name: "ACCOUNT_ALIAS",
     default: "",
