@@ -38,7 +38,8 @@ export function stateResetCommand(app: App): Command {
         "ingest state reset --mailbox Archive --create --yes",
       ) +
         "\nA --to-uid above the cursor is checked against the mailbox's UIDNEXT over IMAP\n" +
-        "(a warning when it is beyond; a note when IMAP cannot be reached).\n" +
+        "(a warning when it is beyond; a note when IMAP cannot be reached within\n" +
+        "DOCTOR_TIMEOUT_SECONDS).\n" +
         "Exit codes: 0 reset or declined, 1 runtime failure, 2 usage error (e.g. an unknown\n" +
         "mailbox without --create).\n",
     )
