@@ -20,7 +20,8 @@ import type { Runtime } from "./runtime.ts";
 
 /** Options every command accepts (declared on the root command). */
 export interface GlobalOptions {
-  envFile?: string;
+  /** `--env-file PATH` (must exist), `false` for `--no-env-file`; default: `./.env` if present. */
+  envFile?: string | false;
   logLevel?: string;
   logFormat?: string;
 }
@@ -50,11 +51,17 @@ export class App {
    * `required` missing from every layer is one more problem.
    */
   async config(flags: Settings = {}, required?: ConfigSources["required"]): Promise<Config> {
-    const envFile = this.#globals.envFile ?? ".env";
-    const dotenv = await readDotenvFile(envFile);
+    const chosen = this.#globals.envFile;
+    const envFile = chosen === false ? undefined : chosen ?? ".env";
+    // A file named on the command line must exist: a typo there is an error, not silent defaults.
+    const dotenv = envFile === undefined
+      ? {}
+      : await readDotenvFile(envFile, { required: chosen !== undefined });
     if (!this.#dotenvChecked) {
       // Before the logger exists (it is configured from this very file): plain stderr lines.
-      for (const warning of dotenvWarnings(envFile, dotenv)) this.runtime.stderr(warning + "\n");
+      for (const warning of dotenvWarnings(envFile ?? "", dotenv)) {
+        this.runtime.stderr(warning + "\n");
+      }
       this.#dotenvChecked = true;
     }
     const globalFlags: Settings = {

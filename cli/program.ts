@@ -12,6 +12,7 @@ import { authCommand } from "./commands/auth.ts";
 import { examples } from "./commands/common.ts";
 import { completionsCommand } from "./commands/completions.ts";
 import { dlqCommand } from "./commands/dlq.ts";
+import { groupCommand } from "./commands/group.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { produceCommand } from "./commands/produce.ts";
@@ -26,6 +27,7 @@ const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
   workCommand,
   stateCommand,
   streamCommand,
+  groupCommand,
   dlqCommand,
   metricsCommand,
   doctorCommand,
@@ -37,7 +39,11 @@ export function buildProgram(app: App): CommandUnknownOpts {
   const program = new Command("ingest")
     .description("Ingest Gmail (IMAP, OAuth2) into Redis Streams and process it with workers.")
     .version(VERSION, "-V, --version")
-    .option("--env-file <path>", "read variables from this .env file", ".env")
+    .option(
+      "--env-file <path>",
+      "read variables from this .env file; it must exist (default: ./.env, when there is one)",
+    )
+    .option("--no-env-file", "read no .env file (not even ./.env)")
     .addOption(settingOption("LOG_LEVEL"))
     .addOption(settingOption("LOG_FORMAT"))
     .showHelpAfterError("(run with --help for usage)")
@@ -50,6 +56,7 @@ export function buildProgram(app: App): CommandUnknownOpts {
         "ingest produce",
         "ingest work --sink file:emails.jsonl",
         "ingest stream inspect --json",
+        "ingest stream peek --count 3",
         "ingest dlq list && ingest dlq replay --all",
         "ingest state reset --mailbox INBOX --to-uid 1200 --yes",
       ) +

@@ -155,7 +155,7 @@ try {
 async function runCli(env: Record<string, string>, redis: Redis): Promise<void> {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "--env-file", "/nonexistent", "produce", "--once"],
+    args: ["run", "-A", "--quiet", MAIN, "--env-file", "/dev/null", "produce", "--once"],
     env: { LOG_FORMAT: "json", LOG_LEVEL: "info", HEALTH_PORT: "0", ...env },
     stdout: "null",
     stderr: "null",

@@ -175,7 +175,7 @@ try {
       "--quiet",
       `${checkout}/cli/main.ts`,
       "--env-file",
-      "/nonexistent",
+      "/dev/null",
       "produce",
       "--once",
       "--batch-size",

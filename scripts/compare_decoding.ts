@@ -84,7 +84,7 @@ async function ours(): Promise<Map<string, Values>> {
       "--quiet",
       MAIN,
       "--env-file",
-      "/nonexistent",
+      "/dev/null",
       "produce",
       "--once",
       "--dry-run",

@@ -40,7 +40,7 @@ async function ingest(
 ): Promise<string> {
   console.log(`$ ingest ${args.join(" ")}`);
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, "--env-file", "/nonexistent/.env", ...args],
+    args: ["run", "--allow-all", "--quiet", MAIN, "--no-env-file", ...args],
     env,
     stdout: "piped",
     stderr: "inherit",
@@ -240,7 +240,7 @@ async function liveDelivery(
   await client.connect();
   try {
     const producer = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "--quiet", MAIN, "--env-file", "/nonexistent/.env", "produce"],
+      args: ["run", "--allow-all", "--quiet", MAIN, "--no-env-file", "produce"],
       env: { ...env, LOG_LEVEL: "warn" },
       stdout: "null",
       stderr: "inherit",

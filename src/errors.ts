@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   INVALID_ARGUMENT: "A core function was called with an option out of its range.",
   INTERNAL: "An invariant of ingest did not hold: a bug, please report it.",
   TIMED_OUT: "An operation did not finish within its deadline.",
+  NOT_FOUND: "What a command was asked to act on does not exist (e.g. a consumer group).",
   OUTPUT_CLOSED: "stdout was closed by the reader (e.g. `| head`); the command stops quietly.",
   // Sinks and entries.
   PERMANENT: "A sink said the entry will never succeed: it goes to the dead-letter queue.",

@@ -70,7 +70,7 @@ function liveIngest(args: string[], env: Record<string, string>) {
     stderrIsTerminal: false,
     signal: controller.signal,
   };
-  const result = runCli(["--env-file", "/nonexistent/.env", ...args], runtime).then(
+  const result = runCli(["--no-env-file", ...args], runtime).then(
     (code): CliResult => {
       url.reject(new Error(`exited (${code}) before printing a URL:\n${stderr}`));
       waiting?.(null);

@@ -55,6 +55,14 @@ Deno.test("bash completes subcommands, nested subcommands and their options", as
     assert.ok(resetOptions.includes(flag), flag);
   }
   assert.deepEqual(await bashComplete(script, ["ingest", "completions", "z"]), ["zsh"]);
+  // Issue 17's commands and flags come from the tree, with no script edited.
+  assert.deepEqual(await bashComplete(script, ["ingest", "group", "l"]), ["list"]);
+  assert.deepEqual(await bashComplete(script, ["ingest", "group", "d"]), ["delete"]);
+  assert.deepEqual(await bashComplete(script, ["ingest", "stream", "p"]), ["peek"]);
+  const produceOptions = await bashComplete(script, ["ingest", "produce", "--"]);
+  for (const flag of ["--account", "--username"]) assert.ok(produceOptions.includes(flag), flag);
+  const rootOptions = await bashComplete(script, ["ingest", "--no"]);
+  assert.ok(rootOptions.includes("--no-env-file"), rootOptions.join(" "));
 });
 
 Deno.test("zsh and fish scripts name every subcommand of the command tree", async () => {

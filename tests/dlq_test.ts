@@ -188,7 +188,17 @@ export function handle(): never { throw new PermanentError("the CRM rejects ever
       assert.equal(listing.total, 3);
       const one = await ingest("dlq", "purge", "--id", listing.entries[0].id, "--json");
       assert.equal(one.code, 0, one.stderr);
-      assert.deepEqual(JSON.parse(one.stdout), { stream: `${stream}:dlq`, purged: 1 });
+      assert.deepEqual(JSON.parse(one.stdout), {
+        stream: `${stream}:dlq`,
+        purged: 1,
+        missing: [],
+      });
+      // Like replay: an id that is not in the DLQ (a typo, or already purged) exits 1, named.
+      const typo = await ingest("dlq", "purge", "--id", listing.entries[0].id, "--id", "1-0");
+      assert.equal(typo.code, 1, typo.stderr);
+      assert.match(typo.stdout, /not in the DLQ: 1-0/);
+      assert.match(typo.stdout, /Purged 0 entries/);
+      assert.equal(await dlqLength(), 2);
       const all = await ingest("dlq", "purge", "--all", "--yes", "--json");
       assert.equal(all.code, 0, all.stderr);
       assert.equal(JSON.parse(all.stdout).purged, 2);

@@ -36,7 +36,7 @@ Deno.test("ingest produce on a terminal: logs survive the bars, live mail shows 
     signal: stop.signal,
   };
   try {
-    const run = runCli(["--env-file", "/nonexistent/.env", "produce"], runtime);
+    const run = runCli(["--no-env-file", "produce"], runtime);
     await waitUntil("the backfill", async () => (await redis.xlen(stream)) === 120, 30_000);
     await waitUntil("the live line", () => screen(writes).some((l) => l.includes(" live · ")));
     for (let i = 120; i < 122; i++) {

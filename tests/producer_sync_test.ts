@@ -204,7 +204,7 @@ Deno.test("ingest produce --once against real Dovecot and Redis", async (t) => {
       assert.equal(result.code, 2);
       assert.match(result.stderr, /--start must be all, latest or a date/);
       assert.match(result.stderr, /--lease-ttl/);
-      assert.match(result.stderr, /--username \(or IMAP_USER\) is required/);
+      assert.match(result.stderr, /--account \(or IMAP_USER\) is required/);
     });
 
     await t.step("logs never contain addresses or subjects", async () => {

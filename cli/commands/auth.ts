@@ -18,7 +18,7 @@ import { formatMode, openTokenStore, type TokenStore } from "../../src/auth/toke
 import type { App } from "../app.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { table } from "../output.ts";
-import { examples, printResult } from "./common.ts";
+import { ACCOUNT_FLAGS, examples, printResult } from "./common.ts";
 
 function storeOf(config: Config): TokenStore {
   return openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey });
@@ -79,7 +79,7 @@ function authSetupCommand(app: App): Command {
       "Ask for consent in a browser (loopback redirect, PKCE) and store the account's refresh token",
     )
     .option(
-      "--account <email>",
+      ACCOUNT_FLAGS,
       "account to sign in as (default: IMAP_USER; checked after consent)",
     )
     .option(
@@ -137,7 +137,7 @@ function authSetupCommand(app: App): Command {
 function authInfoCommand(app: App): Command {
   return new Command("info")
     .description("Show stored accounts, scopes and expiry, and the token file's protection")
-    .option("--account <email>", "only this account (default: every stored account)")
+    .option(ACCOUNT_FLAGS, "only this account (default: every stored account)")
     .option("--json", "print JSON")
     .addHelpText(
       "after",
@@ -162,7 +162,7 @@ function authInfoCommand(app: App): Command {
 function authRevokeCommand(app: App): Command {
   return new Command("revoke")
     .description("Revoke the account's grant at the provider and delete its local token")
-    .option("--account <email>", "account (default: IMAP_USER, or the only stored account)")
+    .option(ACCOUNT_FLAGS, "account (default: IMAP_USER, or the only stored account)")
     .option("--json", "print JSON")
     .addHelpText(
       "after",

@@ -28,3 +28,9 @@ export async function confirm(app: App, question: string): Promise<boolean> {
 export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join("\n")}\n`;
 }
+
+/**
+ * The account flag, spelt the same on every command: `--account`, with the
+ * seed's `--username` accepted as its alias (commander stores it as `account`).
+ */
+export const ACCOUNT_FLAGS = "--username, --account <email>" as const;

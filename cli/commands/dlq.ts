@@ -235,7 +235,8 @@ function dlqPurgeCommand(app: App): Command {
     .option("--json", "print JSON")
     .addHelpText(
       "after",
-      examples("ingest dlq purge --id 1700000000000-0", "ingest dlq purge --all --yes"),
+      examples("ingest dlq purge --id 1700000000000-0", "ingest dlq purge --all --yes") +
+        "\nExit codes: 0 all purged, 1 some ids were not in the DLQ, 2 usage error.\n",
     )
     .action(async (options) => {
       const ids = options.id ?? [];
@@ -256,14 +257,18 @@ function dlqPurgeCommand(app: App): Command {
       }
       const redis = await app.redis(config, "ingest:dlq");
       const streams = streamsOf(config);
+      // Like `replay`: an id that is not in the DLQ (a typo) is named, and the exit code is 1.
+      const missing = options.all ? [] : (await readDeadLetters(redis, streams, ids)).missing;
       const purged = options.all
         ? await purgeAllDeadLetters(redis, streams)
-        : await purgeDeadLetters(redis, streams, ids);
+        : await purgeDeadLetters(redis, streams, ids.filter((id) => !missing.includes(id)));
+      if (missing.length > 0) app.exitCode = 1;
       printResult(
         app,
         options.json,
-        { stream: config.redis.dlqStreamName, purged },
+        { stream: config.redis.dlqStreamName, purged, missing },
         () =>
+          missing.map((id) => `not in the DLQ: ${id}\n`).join("") +
           `Purged ${purged} entr${
             purged === 1 ? "y" : "ies"
           } from ${config.redis.dlqStreamName}.\n`,

@@ -50,6 +50,7 @@ export function doctorCommand(app: App): Command {
     .description("Check Redis, IMAP, the OAuth2 token and the clock; exit 1 when a check fails")
     .option("--json", "print JSON")
     .addOption(settingOption("DOCTOR_TIMEOUT_SECONDS"))
+    .addOption(settingOption("GROUP_ORPHAN_SECONDS"))
     .addHelpText(
       "after",
       examples(
@@ -57,13 +58,15 @@ export function doctorCommand(app: App): Command {
         "ingest doctor --json | jq '.checks[] | select(.status != \"pass\")'",
       ) +
         "\nChecks: Redis reachable, version (>= 6.2), AOF persistence, maxmemory-policy noeviction,\n" +
-        "TLS, clock skew; OAuth2 token file, permissions, decryption, refresh and expiry;\n" +
+        "TLS, clock skew; consumer groups without active consumers; OAuth2 token file, permissions, decryption, refresh and expiry;\n" +
         "IMAP reachable, login, IDLE/CONDSTORE/X-GM-EXT-1 and the configured mailboxes.\n" +
         "Exit codes: 0 every required check passed (warnings allowed), 1 a check failed,\n" +
         "2 usage or configuration error.\n",
     )
     .action(async (options) => {
-      const config = await app.config(flagSettings(options, ["DOCTOR_TIMEOUT_SECONDS"]));
+      const config = await app.config(
+        flagSettings(options, ["DOCTOR_TIMEOUT_SECONDS", "GROUP_ORPHAN_SECONDS"]),
+      );
       const report = await runDoctor(config, {
         logger: app.logger(config),
         timeoutMs: Math.round(config.doctor.timeoutSeconds * 1000),

@@ -15,14 +15,14 @@ import { type ProducerHandle, startProducer } from "../../src/producer/producer.
 import { createProgressRenderer } from "../../src/progress/progress_renderer.ts";
 import { parseStartPosition, type StartPosition } from "../../src/producer/start_position.ts";
 import type { App } from "../app.ts";
-import { examples } from "./common.ts";
+import { ACCOUNT_FLAGS, examples } from "./common.ts";
 import { startProducerHealth, wantsHealthServer } from "../../src/health/command_health.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { healthHostOption, healthPortOption } from "./health_flags.ts";
 
 /** Parsed options of `ingest produce`. */
 export interface ProduceOptions {
-  username?: string;
+  account?: string;
   mailbox?: string[];
   batchSize?: string;
   pollInterval?: string;
@@ -115,7 +115,7 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 export function produceCommand(app: App): Command {
   return new Command("produce")
     .description("Follow IMAP mailboxes and publish every message to the Redis Stream exactly once")
-    .option("--username <email>", "account address (default: IMAP_USER)")
+    .option(ACCOUNT_FLAGS, "account address (default: IMAP_USER)")
     .option(
       "--mailbox <name>",
       "mailbox to follow; repeat for several (default: IMAP_MAILBOX)",
@@ -141,7 +141,7 @@ export function produceCommand(app: App): Command {
     .addHelpText(
       "after",
       examples(
-        "ingest produce --username me@gmail.com",
+        "ingest produce --account me@gmail.com",
         "ingest produce --mailbox INBOX --mailbox '[Gmail]/Sent Mail' --start latest",
         "ingest produce --once --batch-size 200",
         "ingest produce --dry-run --once | jq .subject",
@@ -168,11 +168,11 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
   // Flag and configuration problems are reported together: one run names them all.
   const config = await app.configCollecting(
     {
-      IMAP_USER: options.username,
+      IMAP_USER: options.account,
       ...flagSettings(options, PRODUCE_SETTINGS),
     },
     problems,
-    [{ name: "IMAP_USER", problem: "--username (or IMAP_USER) is required" }],
+    [{ name: "IMAP_USER", problem: "--account (or IMAP_USER) is required" }],
   );
   const account = config?.imap.user;
   if (problems.length > 0 || config === undefined) {

@@ -13,6 +13,8 @@ import { wholeNumberProblem } from "../whole_number.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { duration, table } from "../output.ts";
 import { examples, printResult } from "./common.ts";
+import { orphanAdvice } from "./orphan_advice.ts";
+import { streamPeekCommand } from "./stream_peek.ts";
 
 function renderReport(report: StreamReport): string {
   const lines = [
@@ -28,7 +30,7 @@ function renderReport(report: StreamReport): string {
     text += "No consumer groups.\n";
   } else {
     text += table(
-      ["GROUP", "CONSUMERS", "PENDING", "LAG", "OLDEST_PENDING_AGE", "LAST_DELIVERED"],
+      ["GROUP", "CONSUMERS", "PENDING", "LAG", "OLDEST_PENDING_AGE", "LAST_DELIVERED", "ORPHANED"],
       report.groups.map((
         g,
       ) => [
@@ -38,6 +40,7 @@ function renderReport(report: StreamReport): string {
         g.lag,
         duration(g.oldestPendingAgeMs),
         g.lastDeliveredId,
+        g.orphaned ? "yes" : "no",
       ]),
     );
     for (const group of report.groups.filter((g) => g.consumers.length > 0)) {
@@ -64,6 +67,7 @@ export function streamCommand(app: App): Command {
     .option("--json", "print JSON")
     .option("--tail <n>", "also show the newest N entries (their type and idempotency key)", "0")
     .addOption(settingOption("REDIS_STREAM_NAME", "stream to inspect"))
+    .addOption(settingOption("GROUP_ORPHAN_SECONDS"))
     .addHelpText(
       "after",
       examples("ingest stream inspect", "ingest stream inspect --json --tail 5"),
@@ -71,14 +75,23 @@ export function streamCommand(app: App): Command {
     .action(async (options) => {
       const problem = wholeNumberProblem("--tail", options.tail, { min: 0 });
       if (problem !== undefined) throw new UsageError(problem);
-      const config = await app.config(flagSettings(options, ["REDIS_STREAM_NAME"]));
+      const config = await app.config(
+        flagSettings(options, ["REDIS_STREAM_NAME", "GROUP_ORPHAN_SECONDS"]),
+      );
       const redis = await app.redis(config, "ingest:inspect");
       const report = await inspectStream(redis, {
         stream: config.redis.streamName,
         dlqStream: config.redis.dlqStreamName,
         tail: Number(options.tail),
+        orphanMs: config.worker.groupOrphanSeconds * 1000,
       });
-      printResult(app, options.json, streamReportView(report), () => renderReport(report));
+      printResult(
+        app,
+        options.json,
+        streamReportView(report),
+        () => renderReport(report) + orphanAdvice(report, config.worker.groupOrphanSeconds),
+      );
     });
+  stream.addCommand(streamPeekCommand(app));
   return stream;
 }

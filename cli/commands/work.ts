@@ -75,6 +75,12 @@ const WORK_SETTINGS = [
   "HEALTH_HOST",
 ] as const;
 
+/** The problem reported when neither `--sink` nor `WORKER_SINK` names a sink. */
+const NO_SINK = "a sink is required: --sink SPEC or WORKER_SINK " +
+  "(e.g. --sink file:emails.jsonl, --sink webhook:https://crm.internal/hook); " +
+  "the worker acknowledges every entry it delivers, for the whole group. " +
+  "To look at entries without consuming them: ingest stream peek";
+
 /** Extensions applied to every `ingest work` run. */
 export const WORK_EXTENSIONS: WorkExtension[] = [workHealthExtension];
 
@@ -124,12 +130,15 @@ async function runWork(app: App, options: WorkOptions): Promise<void> {
   // Flag and configuration problems are reported together: one run names them all.
   const config = await app.configCollecting(flagSettings(options, WORK_SETTINGS), problems);
   let spec: SinkSpec | undefined;
+  const raw = options.sink ?? config?.worker.sink;
   try {
-    const raw = options.sink ?? config?.worker.sink;
     if (raw !== undefined) spec = parseSinkSpec(raw);
   } catch (error) {
     problems.push((error as Error).message);
   }
+  // A worker acknowledges what it delivers: without a chosen sink it would consume the
+  // shared group's entries to nowhere useful. `stream peek` is the read-only look.
+  if (raw === undefined && config !== undefined) problems.push(NO_SINK);
   if (problems.length > 0 || config === undefined) {
     throw new UsageError(`Cannot start the worker:\n  - ${problems.join("\n  - ")}`);
   }

@@ -97,8 +97,8 @@ export interface ProducerConfig {
 export interface WorkerConfig {
   /** `WORKER_GROUP`: the consumer group. */
   readonly group: string;
-  /** The `--sink` spec, e.g. `file:/var/lib/ingest/out.jsonl`. */
-  readonly sink: string;
+  /** The `--sink` spec, e.g. `file:/var/lib/ingest/out.jsonl`; `undefined` when none is set. */
+  readonly sink: string | undefined;
   /** Entries handled at once per process. */
   readonly concurrency: number;
   /** `WORKER_MAX_ATTEMPTS`: attempts before the DLQ. */
@@ -119,6 +119,8 @@ export interface WorkerConfig {
   readonly visibilityTimeoutSeconds: number;
   /** `WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS` (`--consumer-idle-timeout`): idle consumers removed. */
   readonly consumerIdleTimeoutSeconds: number;
+  /** `GROUP_ORPHAN_SECONDS` (`--orphan-after`): a group unattended this long is reported. */
+  readonly groupOrphanSeconds: number;
 }
 
 /** Metrics and health endpoints. */
@@ -247,7 +249,7 @@ function readProducer(read: SettingsReader): ProducerConfig {
 function readWorker(read: SettingsReader): WorkerConfig {
   return {
     group: read.text("WORKER_GROUP"),
-    sink: read.text("WORKER_SINK"),
+    sink: read.optional("WORKER_SINK"),
     concurrency: read.integer("WORKER_CONCURRENCY"),
     maxAttempts: read.integer("WORKER_MAX_ATTEMPTS"),
     backoffBaseMs: read.integer("WORKER_BACKOFF_BASE_MS"),
@@ -258,6 +260,7 @@ function readWorker(read: SettingsReader): WorkerConfig {
     shutdownTimeoutSeconds: read.seconds("WORKER_SHUTDOWN_TIMEOUT_SECONDS"),
     visibilityTimeoutSeconds: read.seconds("WORKER_VISIBILITY_TIMEOUT_SECONDS"),
     consumerIdleTimeoutSeconds: read.seconds("WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS"),
+    groupOrphanSeconds: read.seconds("GROUP_ORPHAN_SECONDS"),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 
 import { parse } from "dotenv";
+import { ConfigError } from "../errors.ts";
 import { VARIABLES } from "./variables.ts";
 
 /** Parses the text of a `.env` file into a map. Later keys win. */
@@ -15,13 +16,29 @@ export function parseDotenv(text: string): Record<string, string> {
   return { ...parse(text) };
 }
 
-/** Reads a `.env` file; a missing file is an empty map. */
-export async function readDotenvFile(path: string): Promise<Record<string, string>> {
+/** Options of {@link readDotenvFile}. */
+export interface ReadDotenvOptions {
+  /**
+   * The file was named explicitly (`--env-file PATH`): a missing file is a
+   * {@link ConfigError}, not an empty map. Default `false`.
+   */
+  readonly required?: boolean;
+}
+
+/** Reads a `.env` file; a missing file is an empty map unless `required`. */
+export async function readDotenvFile(
+  path: string,
+  options: ReadDotenvOptions = {},
+): Promise<Record<string, string>> {
   try {
     return parseDotenv(await Deno.readTextFile(path));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return {};
-    throw error;
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (!options.required) return {};
+    throw new ConfigError([
+      `--env-file ${path}: no such file. Give an existing file, or --no-env-file to read none ` +
+      `(e.g. ingest --env-file /etc/ingest/ingest.env doctor)`,
+    ], { cause: error });
   }
 }
 

@@ -130,7 +130,7 @@ export const VARIABLES = [
     group: "IMAP",
     name: "IMAP_USER",
     default: "",
-    description: "Account address (the producer's --username).",
+    description: "Account address (--account; the seed's --username is an alias).",
   },
   {
     group: "IMAP",
@@ -310,9 +310,9 @@ export const VARIABLES = [
   {
     group: "Worker",
     name: "WORKER_SINK",
-    default: "stdout",
+    default: "",
     description:
-      "Where `ingest work` delivers entries: stdout, file:PATH, webhook:URL, exec:COMMAND or module:PATH.",
+      "Where `ingest work` delivers entries: file:PATH, webhook:URL, exec:COMMAND, module:PATH or stdout; required (no default), since a worker acknowledges what it delivers.",
     flag: "--sink <spec>",
     commands: ["work"],
   },
@@ -405,6 +405,17 @@ export const VARIABLES = [
     min: 1,
     flag: "--consumer-idle-timeout <seconds>",
     commands: ["work"],
+  },
+  {
+    group: "Worker",
+    name: "GROUP_ORPHAN_SECONDS",
+    default: "3600",
+    description:
+      "A consumer group with no consumer active this long while older entries wait for it is reported as orphaned (stream inspect, group list, doctor): it blocks trimming and its backlog pauses the producer.",
+    kind: "seconds",
+    min: 1,
+    flag: "--orphan-after <seconds>",
+    commands: ["stream inspect", "group list", "doctor"],
   },
   {
     group: "Observability",

@@ -10,6 +10,7 @@ import { credentialsFor } from "../auth/token_provider.ts";
 import type { Logger } from "../log/logger.ts";
 import type { TokenStore } from "../auth/token_store.ts";
 import type { CheckResult, CheckStatus } from "./check.ts";
+import { checkGroups } from "./group_checks.ts";
 import { checkImap } from "./imap_checks.ts";
 import { checkRedis } from "./redis_checks.ts";
 import { checkToken } from "./token_checks.ts";
@@ -34,7 +35,7 @@ export interface DoctorReport {
   readonly ok: boolean;
   /** How many checks ended in each status. */
   readonly summary: Readonly<Record<CheckStatus, number>>;
-  /** Redis checks, clock, token checks, IMAP checks — always in this order. */
+  /** Redis checks, clock, consumer groups, token checks, IMAP checks — always in this order. */
   readonly checks: readonly CheckResult[];
 }
 
@@ -68,7 +69,8 @@ export async function runDoctor(config: Config, options: DoctorOptions): Promise
     });
     return [...token.results, ...imapResults];
   })();
-  const checks = [...(await redis), ...(await imap)];
+  const groups = checkGroups(config, { logger: options.logger, timeoutMs });
+  const checks = [...(await redis), await groups, ...(await imap)];
   const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 };
   for (const check of checks) summary[check.status]++;
   return { ok: summary.fail === 0, summary, checks };

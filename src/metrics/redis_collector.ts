@@ -44,6 +44,8 @@ export interface RedisCollectorOptions {
   stream: string;
   /** Dead-letter stream. */
   dlqStream: string;
+  /** Orphaned-group threshold in ms (`GROUP_ORPHAN_SECONDS`). Default 1 hour. */
+  orphanMs?: number;
   /** Turns account addresses into labels. Default: a hash (see `accountLabeler`). */
   labelAccount?: AccountLabeler;
   /** Accounts whose downloads are reported even before they have a cursor (e.g. IMAP_USER). */
@@ -77,7 +79,7 @@ export interface RedisCollector {
 
 /** Options of {@link readRedisSnapshot}. */
 export type SnapshotOptions =
-  & Pick<RedisCollectorOptions, "stream" | "dlqStream" | "accounts" | "now">
+  & Pick<RedisCollectorOptions, "stream" | "dlqStream" | "orphanMs" | "accounts" | "now">
   & {
     /** How to find every mailbox's cursor. Default {@link listCursors} (a SCAN). */
     cursors?: () => Promise<Cursor[]>;
@@ -91,7 +93,12 @@ export async function readRedisSnapshot(
   const now = options.now ?? Date.now;
   const takenAt = now();
   const [stream, cursors] = await Promise.all([
-    inspectStream(redis, { stream: options.stream, dlqStream: options.dlqStream, now }),
+    inspectStream(redis, {
+      stream: options.stream,
+      dlqStream: options.dlqStream,
+      orphanMs: options.orphanMs,
+      now,
+    }),
     options.cursors ? options.cursors() : listCursors(redis),
   ]);
   const accounts = [...new Set([...(options.accounts ?? []), ...cursors.map((c) => c.account)])];

@@ -10,13 +10,26 @@
 import type { Redis } from "ioredis";
 import { readGroupInfo } from "../stream/group_info.ts";
 
-/** Unprocessed entries of the slowest group of `stream`; 0 without a stream or groups. */
-export async function streamBacklog(redis: Redis, stream: string): Promise<number> {
-  let worst = 0;
+/** One group's unprocessed entries. */
+export interface GroupBacklog {
+  /** Group name. */
+  readonly name: string;
+  /** Pending plus not yet delivered. */
+  readonly backlog: number;
+}
+
+/** Unprocessed entries of every group of `stream`; empty without a stream or groups. */
+export async function groupBacklogs(redis: Redis, stream: string): Promise<GroupBacklog[]> {
   let length: number | undefined;
+  const backlogs: GroupBacklog[] = [];
   for (const group of await readGroupInfo(redis, stream)) {
     const lag = group.lag ?? (length ??= await redis.xlen(stream));
-    worst = Math.max(worst, group.pending + lag);
+    backlogs.push({ name: group.name, backlog: group.pending + lag });
   }
-  return worst;
+  return backlogs;
+}
+
+/** Unprocessed entries of the slowest group of `stream`; 0 without a stream or groups. */
+export async function streamBacklog(redis: Redis, stream: string): Promise<number> {
+  return Math.max(0, ...(await groupBacklogs(redis, stream)).map((g) => g.backlog));
 }

@@ -41,6 +41,8 @@ export interface MailboxStatus {
   redisRefusing: { kind: string; since: string } | null;
   /** Fetching is paused because the stream backlog is above the limit. */
   backlogPaused: boolean;
+  /** While paused for backlog: the consumer groups whose backlog is above the limit. */
+  backlogHeldBy: string[];
   /** This process holds the mailbox lease. */
   leaseHeld: boolean;
   /** Entries published by this process. */
@@ -70,6 +72,7 @@ export function initialStatus(account: string, mailbox: string): MailboxStatus {
     parked: false,
     redisRefusing: null,
     backlogPaused: false,
+    backlogHeldBy: [],
     leaseHeld: false,
     published: 0,
     skipped: 0,

@@ -29,6 +29,8 @@ export interface MailboxStatusView {
   readonly redis_refusing: { readonly kind: string; readonly since: string } | null;
   /** Fetching paused because the stream backlog is above the limit. */
   readonly backlog_paused: boolean;
+  /** While paused: the consumer groups whose backlog is above STREAM_BACKLOG_LIMIT. */
+  readonly backlog_held_by: readonly string[];
   /** This process holds the mailbox lease. */
   readonly lease_held: boolean;
   /** Entries published by this process. */
@@ -55,6 +57,7 @@ export function mailboxStatusView(status: MailboxStatus): MailboxStatusView {
     parked: status.parked,
     redis_refusing: status.redisRefusing && { ...status.redisRefusing },
     backlog_paused: status.backlogPaused,
+    backlog_held_by: [...status.backlogHeldBy],
     lease_held: status.leaseHeld,
     published: status.published,
     skipped: status.skipped,

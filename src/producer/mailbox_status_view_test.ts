@@ -9,6 +9,7 @@ Deno.test("mailboxStatusView() shows every status field under a snake_case key",
   status.lastPollAt = "2026-03-01T10:00:00.000Z";
   status.lastError = { message: "IMAP_CONNECTION: reset", at: "2026-03-01T09:59:00.000Z" };
   status.backlogPaused = true;
+  status.backlogHeldBy = ["email_workers"];
   status.redisRefusing = { kind: "oom", since: "2026-03-01T09:58:00.000Z" };
   status.leaseHeld = true;
   status.published = 10;
@@ -27,6 +28,7 @@ Deno.test("mailboxStatusView() shows every status field under a snake_case key",
     parked: false,
     redis_refusing: { kind: "oom", since: "2026-03-01T09:58:00.000Z" },
     backlog_paused: true,
+    backlog_held_by: ["email_workers"],
     lease_held: true,
     published: 10,
     skipped: 2,

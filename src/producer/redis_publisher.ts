@@ -14,7 +14,7 @@ import { bandwidthHour, bandwidthKey, type MailboxRef } from "../redis/keys.ts";
 import { sleep } from "../retry/backoff.ts";
 import { readCursorPosition } from "../state/cursor.ts";
 import { ensureGroup } from "../stream/group.ts";
-import { streamBacklog } from "./backlog.ts";
+import { groupBacklogs } from "./backlog.ts";
 import { commitBatch, type CommitEntry } from "./commit.ts";
 import { reconcileCursor } from "./cursor_reconcile.ts";
 import { CursorMovedError, LeaseLostError, viaRedis } from "./follower_errors.ts";
@@ -159,15 +159,23 @@ export class RedisPublisher implements Publisher {
     if (this.#backlog !== undefined && this.#backlog + status.published <= limit * 0.8) return;
     let lastPing = Date.now();
     while (!signal.aborted) {
-      const backlog = await viaRedis("XINFO GROUPS", () => streamBacklog(redis, settings.stream));
+      const groups = await viaRedis("XINFO GROUPS", () => groupBacklogs(redis, settings.stream));
+      const backlog = Math.max(0, ...groups.map((g) => g.backlog));
       this.#backlog = backlog - status.published;
       if (backlog <= limit) break;
-      if (!status.backlogPaused) {
+      // The groups holding the producer back: a leftover group nobody reads shows up here.
+      const heldBy = groups.filter((g) => g.backlog > limit).map((g) => g.name);
+      const changed = heldBy.join("\n") !== status.backlogHeldBy.join("\n");
+      status.backlogHeldBy = heldBy;
+      if (!status.backlogPaused || changed) {
+        if (!status.backlogPaused) report.notify((o) => o.backlogPaused?.(ref, true));
         status.backlogPaused = true;
-        report.notify((o) => o.backlogPaused?.(ref, true));
         logger.warn(
-          "stream backlog above STREAM_BACKLOG_LIMIT: pausing fetch until workers catch up",
-          { backlog, limit },
+          `stream backlog above STREAM_BACKLOG_LIMIT: pausing fetch until group(s) ${
+            heldBy.join(", ")
+          } catch up (start their workers, or ingest group delete --group NAME --yes for a ` +
+            `group nobody reads)`,
+          { backlog, limit, groups: heldBy },
         );
       }
       await sleep(settings.backlogCheckMs, signal).catch(() => {});
@@ -178,6 +186,7 @@ export class RedisPublisher implements Publisher {
     }
     if (status.backlogPaused) {
       status.backlogPaused = false;
+      status.backlogHeldBy = [];
       report.notify((o) => o.backlogPaused?.(ref, false));
       logger.info("stream backlog below the limit: fetching again");
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { startRedis } from "../../tests/harness/redis_server.ts";
-import { silentLogger } from "../log/logger.ts";
+import { createLogger, type Logger, silentLogger } from "../log/logger.ts";
 import { bandwidthHour, bandwidthKey, cursorKey } from "../redis/keys.ts";
 import { readCursor } from "../state/cursor.ts";
 import { emailEntryFields } from "../stream/entry.ts";
@@ -15,7 +15,11 @@ import { RedisPublisher, type RedisPublisherSettings } from "./redis_publisher.t
 
 const start = { kind: "all" as const, uid: () => Promise.resolve(0) };
 
-async function setUp(redis: Redis, overrides: Partial<RedisPublisherSettings> = {}) {
+async function setUp(
+  redis: Redis,
+  overrides: Partial<RedisPublisherSettings> = {},
+  logger: Logger = silentLogger,
+) {
   const ref = { account: `a-${crypto.randomUUID()}`, mailbox: "INBOX" };
   const events: string[] = [];
   const report = new MailboxReport({
@@ -36,7 +40,7 @@ async function setUp(redis: Redis, overrides: Partial<RedisPublisherSettings> = 
     leaseTtlMs: 5_000,
     ...overrides,
   };
-  const publisher = new RedisPublisher({ redis, ref, report, logger: silentLogger, settings });
+  const publisher = new RedisPublisher({ redis, ref, report, logger, settings });
   assert.equal(await publisher.lease.acquire(), true);
   return { ref, report, events, settings, publisher };
 }
@@ -132,20 +136,29 @@ Deno.test("RedisPublisher", async (t) => {
     await t.step(
       "waitForRoom() pauses while the backlog is above the limit and resumes once it drains",
       async () => {
+        const lines: string[] = [];
+        const logger = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
         const { report, events, settings, publisher } = await setUp(redis, {
           backlogLimit: 2,
-        });
+        }, logger);
         await ensureGroup(redis, settings.stream, "g");
         for (let i = 0; i < 3; i++) await redis.xadd(settings.stream, "*", "n", String(i));
+        // A second group that is caught up holds nothing back and is not named.
+        await redis.xgroup("CREATE", settings.stream, "fast", "$");
         let pings = 0;
         const waiting = publisher.waitForRoom(() => {
           pings++;
           return Promise.resolve();
         }, new AbortController().signal);
         await until("the pause", () => report.status.backlogPaused);
+        assert.deepEqual(report.status.backlogHeldBy, ["g"]);
+        const pause = JSON.parse(lines.find((l) => l.includes("pausing fetch"))!);
+        assert.deepEqual(pause.groups, ["g"]);
+        assert.match(pause.msg ?? pause.message, /group\(s\) g catch up/);
         await redis.xgroup("SETID", settings.stream, "g", "$"); // the workers caught up
         await waiting;
         assert.equal(report.status.backlogPaused, false);
+        assert.deepEqual(report.status.backlogHeldBy, []);
         assert.deepEqual(events, ["paused true", "paused false"]);
         assert.equal(pings, 0, "no IMAP ping within the first minute");
       },

@@ -9,6 +9,7 @@
 import type { Redis } from "ioredis";
 import { entryFields, pairsToObject, streamIdTime } from "../redis/reply.ts";
 import { readGroupInfo } from "./group_info.ts";
+import { orphanVerdict } from "./orphan.ts";
 
 /** One consumer of a group. */
 export interface ConsumerReport {
@@ -36,6 +37,13 @@ export interface GroupReport {
   readonly oldestPendingId: string | null;
   /** Age of the oldest pending entry in ms (from its id); `null` when none. */
   readonly oldestPendingAgeMs: number | null;
+  /** Milliseconds since the most recent consumer activity; `null` without consumers. */
+  readonly idleMs: number | null;
+  /**
+   * No consumer active within the orphan threshold while entries older than
+   * it wait for the group (src/stream/orphan.ts): start a worker or delete it.
+   */
+  readonly orphaned: boolean;
 }
 
 /** A stream entry as shown by `--tail`. */
@@ -74,6 +82,8 @@ export interface InspectOptions {
   dlqStream: string;
   /** How many of the newest entries to include. Default 0. */
   tail?: number;
+  /** Orphan threshold in ms (`GROUP_ORPHAN_SECONDS`). Default 1 hour. */
+  orphanMs?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -92,7 +102,8 @@ export async function inspectStream(redis: Redis, options: InspectOptions): Prom
       redis.xrevrange(options.stream, "+", "-", "COUNT", 1),
     ])
     : [[], []];
-  const groups = exists ? await readGroups(redis, options.stream, now()) : [];
+  const orphanMs = options.orphanMs ?? 3_600_000;
+  const groups = exists ? await readGroups(redis, options.stream, now(), orphanMs) : [];
   const tailCount = options.tail ?? 0;
   const tail = exists && tailCount > 0
     ? (await redis.xrevrange(options.stream, "+", "-", "COUNT", tailCount))
@@ -111,7 +122,12 @@ export async function inspectStream(redis: Redis, options: InspectOptions): Prom
   };
 }
 
-async function readGroups(redis: Redis, stream: string, now: number): Promise<GroupReport[]> {
+async function readGroups(
+  redis: Redis,
+  stream: string,
+  now: number,
+  orphanMs: number,
+): Promise<GroupReport[]> {
   const reports: GroupReport[] = [];
   for (const info of await readGroupInfo(redis, stream)) {
     const { name } = info;
@@ -125,6 +141,16 @@ async function readGroups(redis: Redis, stream: string, now: number): Promise<Gr
       number,
     ][];
     const oldestId = oldest[0]?.[0] ?? null;
+    const undelivered = await redis.xrange(stream, `(${info.lastDeliveredId}`, "+", "COUNT", 1);
+    const verdict = orphanVerdict(
+      {
+        consumerIdleMs: consumers.map((c) => c.idleMs),
+        oldestPendingId: oldestId,
+        firstUndeliveredId: undelivered[0]?.[0] ?? null,
+      },
+      orphanMs,
+      now,
+    );
     reports.push({
       name,
       consumers,
@@ -133,6 +159,8 @@ async function readGroups(redis: Redis, stream: string, now: number): Promise<Gr
       lastDeliveredId: info.lastDeliveredId,
       oldestPendingId: oldestId,
       oldestPendingAgeMs: oldestId === null ? null : Math.max(0, now - streamIdTime(oldestId)),
+      idleMs: verdict.idleMs,
+      orphaned: verdict.orphaned,
     });
   }
   return reports;

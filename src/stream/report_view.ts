@@ -23,6 +23,10 @@ export interface GroupView {
   readonly last_delivered_id: string;
   readonly oldest_pending_id: string | null;
   readonly oldest_pending_age_ms: number | null;
+  /** Milliseconds since the most recent consumer activity; `null` without consumers. */
+  readonly idle_ms: number | null;
+  /** Unattended past GROUP_ORPHAN_SECONDS while entries wait (src/stream/orphan.ts). */
+  readonly orphaned: boolean;
   readonly consumers: readonly ConsumerView[];
 }
 
@@ -53,6 +57,8 @@ export function streamReportView(report: StreamReport): StreamReportView {
       last_delivered_id: g.lastDeliveredId,
       oldest_pending_id: g.oldestPendingId,
       oldest_pending_age_ms: g.oldestPendingAgeMs,
+      idle_ms: g.idleMs,
+      orphaned: g.orphaned,
       consumers: g.consumers.map((c) => ({ name: c.name, pending: c.pending, idle_ms: c.idleMs })),
     })),
     dlq: { stream: report.dlq.stream, length: report.dlq.length },

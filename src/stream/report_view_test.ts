@@ -16,6 +16,8 @@ const REPORT: StreamReport = {
     lastDeliveredId: "1-0",
     oldestPendingId: "1-0",
     oldestPendingAgeMs: 900,
+    idleMs: 40,
+    orphaned: false,
   }],
   dlq: { stream: "s:dlq", length: 0 },
   tail: [{ id: "3-0", fields: { type: "email" } }],
@@ -30,6 +32,8 @@ Deno.test("streamReportView() has snake_case keys only, with every value of the 
     last_delivered_id: "1-0",
     oldest_pending_id: "1-0",
     oldest_pending_age_ms: 900,
+    idle_ms: 40,
+    orphaned: false,
     consumers: [{ name: "c", pending: 1, idle_ms: 40 }],
   });
   assert.equal(view.first_id, "1-0");

@@ -30,7 +30,10 @@ export interface RunIngestOptions {
   signal?: AbortSignal;
 }
 
-/** Runs `ingest <args>` in-process. `--env-file` defaults to a missing file. */
+/**
+ * Runs `ingest <args>` in-process. Without an `--env-file` in `args` it adds
+ * `--no-env-file`, so no `.env` of the checkout leaks into a test.
+ */
 export async function runIngest(
   args: string[],
   options: RunIngestOptions = {},
@@ -47,9 +50,7 @@ export async function runIngest(
     stderrIsTerminal: false,
     signal: options.signal ?? new AbortController().signal,
   };
-  const withEnvFile = args.includes("--env-file")
-    ? args
-    : ["--env-file", "/nonexistent/.env", ...args];
+  const withEnvFile = args.includes("--env-file") ? args : ["--no-env-file", ...args];
   const code = await runCli(withEnvFile, runtime);
   return { code, stdout, stderr };
 }
@@ -66,7 +67,7 @@ export interface SpawnIngestOptions {
 /** Starts `deno run -A cli/main.ts <args>` as a real process (for signals, SIGKILL, stdin). */
 export function spawnIngest(args: string[], options: SpawnIngestOptions = {}): Deno.ChildProcess {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, "--env-file", "/nonexistent/.env", ...args],
+    args: ["run", "--allow-all", "--quiet", MAIN, "--no-env-file", ...args],
     env: { LOG_FORMAT: "json", HEALTH_PORT: "0", ...options.env },
     clearEnv: false,
     stdin: options.stdin === undefined ? "null" : "piped",
