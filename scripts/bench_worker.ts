@@ -8,13 +8,17 @@
  *
  * Each worker run still does its idempotency check and processed-record + XACK
  * script per entry. Prints entries/s of each, and the worker's as a share of
- * the bare loop's, as the median of `--runs` interleaved rounds.
+ * the bare loop's, as the median of `--runs` interleaved rounds, with the CPU
+ * each spent per entry: this process's (user + sys) and the redis-server's
+ * (INFO cpu). On a shared machine the wall figures swing with the load; the
+ * CPU figures much less.
  *
  *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64] [--runs 3]
  *
  * @module
  */
 
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.ts";
@@ -70,6 +74,30 @@ const redis = new Redis(server.url);
 const blocking = new Redis(server.url);
 const dir = await Deno.makeTempDir({ prefix: "ingest-bench-" });
 let streams = 0;
+
+/** Wall seconds and CPU µs per entry (this process, redis-server) of one run. */
+interface Run {
+  seconds: number;
+  clientUs: number;
+  redisUs: number;
+}
+
+/** redis-server's CPU so far (user + sys), µs. */
+async function redisCpuUs(): Promise<number> {
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(info.match(new RegExp(`${name}:([0-9.]+)`))?.[1] ?? 0);
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1e6;
+}
+
+/** Runs `body` (which returns its wall seconds) and measures the CPU it took. */
+async function measured(body: () => Promise<number>): Promise<Run> {
+  const redisBefore = await redisCpuUs();
+  const before = process.cpuUsage();
+  const seconds = await body();
+  const cpu = process.cpuUsage(before);
+  const redisUs = await redisCpuUs() - redisBefore;
+  return { seconds, clientUs: (cpu.user + cpu.system) / entries, redisUs: redisUs / entries };
+}
 
 /** A fresh stream holding the N entries; returns its name. */
 async function fill(): Promise<string> {
@@ -142,22 +170,29 @@ function median(numbers: number[]): number {
 }
 
 try {
-  const seconds = { bare: [] as number[], null: [] as number[], file: [] as number[] };
+  const results = { bare: [] as Run[], null: [] as Run[], file: [] as Run[] };
   for (let r = 0; r < runs; r++) {
-    seconds.bare.push(await bareLoop(await fill()));
-    seconds.null.push(await worker(await fill(), "null"));
-    seconds.file.push(await worker(await fill(), "file"));
+    let stream = await fill();
+    results.bare.push(await measured(() => bareLoop(stream)));
+    stream = await fill();
+    results.null.push(await measured(() => worker(stream, "null")));
+    stream = await fill();
+    results.file.push(await measured(() => worker(stream, "file")));
     await redis.flushall();
   }
-  const rate = (list: number[]) => entries / median(list);
-  const bare = rate(seconds.bare);
+  const rate = (list: Run[]) => entries / median(list.map((run) => run.seconds));
+  const bare = rate(results.bare);
   console.log(`${entries} entries, worker concurrency ${concurrency}, median of ${runs} runs`);
-  for (const [name, list] of Object.entries(seconds)) {
+  for (const [name, list] of Object.entries(results)) {
     const label = name === "bare" ? "bare XREADGROUP/XACK loop" : `worker, ${name} sink`;
+    const cpu = (pick: (run: Run) => number) => median(list.map(pick)).toFixed(1).padStart(5);
     console.log(
       `${label.padEnd(28)} ${String(Math.round(rate(list))).padStart(7)} entries/s  ` +
         `${(rate(list) / bare * 100).toFixed(0).padStart(3)}% of the bare loop  ` +
-        `(runs: ${list.map((s) => s.toFixed(2)).join(" ")} s)`,
+        `CPU/entry: ${cpu((run) => run.clientUs)} µs here, ${
+          cpu((run) => run.redisUs)
+        } µs redis  ` +
+        `(runs: ${list.map((run) => run.seconds.toFixed(2)).join(" ")} s)`,
     );
   }
 } finally {

@@ -99,6 +99,9 @@ Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, ea
     await group.ensure();
     const [a, b] = await addEmails(redis, stream, [1, 2]);
     await group.readNew(2);
+    // a failed once: its attempts and retry records must go with the batched acknowledgement.
+    const failure = nextAttempt(undefined, new Date(), "downstream unavailable", 1);
+    assert.equal(await group.scheduleRetry(a!, Date.now() + 60_000, failure), true);
     await redis.xack(stream, "g", b!); // settled elsewhere meanwhile
     const at = new Date().toISOString();
     const acked = await Promise.all([
@@ -116,6 +119,8 @@ Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, ea
       a,
       "the processed-record names its entry",
     );
+    assert.equal(await redis.hlen(keys.attempts), 0, "attempts records cleared");
+    assert.equal(await redis.zcard(keys.retrySchedule), 0, "retry schedule cleared");
     assert.equal(await group.settled(), true);
   } finally {
     redis.disconnect();

@@ -53,6 +53,8 @@ export interface EntryHandlerOptions {
 export class EntryHandler {
   readonly #o: EntryHandlerOptions;
   readonly #maxAttempts: number;
+  #isoAt = NaN;
+  #isoText = "";
 
   constructor(options: EntryHandlerOptions) {
     this.#o = options;
@@ -202,8 +204,14 @@ export class EntryHandler {
     });
   }
 
+  /** The clock as ISO text; entries settled in the same millisecond share one string. */
   #iso(): string {
-    return new Date(this.#o.now()).toISOString();
+    const now = this.#o.now();
+    if (now !== this.#isoAt) {
+      this.#isoAt = now;
+      this.#isoText = new Date(now).toISOString();
+    }
+    return this.#isoText;
   }
 
   #endToEndSeconds(decoded: DecodedEntry): number | undefined {

@@ -36,17 +36,22 @@ export interface ProcessedRecord {
 
 // KEYS: stream, attempts, retry schedule, then one processed key per entry.
 // ARGV: group, then per entry: id, ttl seconds, processed-record value.
-// ACKNOWLEDGE for many entries at once; each entry's record and XACK still go together.
+// ACKNOWLEDGE for many entries at once; each entry's record and XACK still go together
+// (the whole script is atomic). The attempts and retry records of all the entries go in
+// one HDEL and one ZREM: two calls per batch instead of two per entry (server time).
+// The TickBatch caps a batch at 256 entries, well within unpack()'s limit.
 const ACKNOWLEDGE_MANY = new LuaScript(`
 local out = {}
+local ids = {}
 for i = 4, #KEYS do
   local a = 2 + (i - 4) * 3
   local id = ARGV[a]
   redis.call('SET', KEYS[i], ARGV[a + 2], 'EX', ARGV[a + 1])
   out[i - 3] = redis.call('XACK', KEYS[1], ARGV[1], id)
-  redis.call('HDEL', KEYS[2], id)
-  redis.call('ZREM', KEYS[3], id)
+  ids[i - 3] = id
 end
+redis.call('HDEL', KEYS[2], unpack(ids))
+redis.call('ZREM', KEYS[3], unpack(ids))
 return out
 `);
 

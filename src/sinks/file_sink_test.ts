@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { createFileSink } from "./file_sink.ts";
+import type { Delivery } from "./sink.ts";
+import { SCHEMA_VERSION } from "../stream/entry.ts";
+
+function delivery(n: number): Delivery {
+  return {
+    id: `1700000000000-${n}`,
+    type: "mailbox_reset",
+    idempotencyKey: `a@x.test:INBOX:reset:1:${n}`,
+    payload: {
+      schema_version: SCHEMA_VERSION,
+      account: "a@x.test",
+      mailbox: "INBOX",
+      previous_uidvalidity: 1,
+      uidvalidity: n,
+      at: "2026-01-01T00:00:00.000Z",
+    },
+    attempt: 1,
+    signal: new AbortController().signal,
+  };
+}
+
+Deno.test("createFileSink() writes the deliveries of one turn as whole lines, on disk when each resolves", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ingest-file-sink-" });
+  const path = `${dir}/out.jsonl`;
+  const sink = await createFileSink(path);
+  try {
+    const lineCount = async () => (await Deno.readTextFile(path)).split("\n").length - 1;
+    // One turn: 50 handlers at once (a worker's read batch).
+    const first = Array.from({ length: 50 }, (_, i) => sink.handle(delivery(i)));
+    assert.equal(await lineCount(), 0, "nothing is written before the turn ends");
+    await Promise.all(first);
+    assert.equal(await lineCount(), 50, "every line is in the file when its delivery resolves");
+    // A later turn, and one arriving while that write is in progress, follow in order.
+    const later = sink.handle(delivery(50));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await Promise.all([later, sink.handle(delivery(51))]);
+    const lines = (await Deno.readTextFile(path)).trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.id), Array.from({ length: 52 }, (_, i) => delivery(i).id));
+    assert.equal(lines[7].payload.uidvalidity, 7);
+  } finally {
+    await sink.close();
+  }
+  await assert.rejects(sink.handle(delivery(99)), /is closed/);
+  await Deno.remove(dir, { recursive: true });
+});
