@@ -81,6 +81,15 @@ export function handle(email: { uid: number }): void {
         ...["state", "reset", "--mailbox", "INBOX", "--to-uid", "3", "--yes", "--json"],
       );
       assert.equal(reset.previous_last_uid, 3);
+      // Above the cursor, so UIDNEXT is read over IMAP and printed (3 messages: UIDNEXT 4).
+      const ahead = await runMatchingSchema(
+        "state_reset",
+        0,
+        ...["state", "reset", "--mailbox", "INBOX", "--to-uid", "4", "--yes", "--json"],
+      );
+      assert.equal(ahead.uid_next, 4);
+      const back = await ingest("state", "reset", "--mailbox", "INBOX", "--to-uid", "3", "--yes");
+      assert.equal(back.code, 0, back.stderr);
     });
 
     await t.step("stream inspect, with a tail and a consumer holding an entry", async () => {
@@ -94,6 +103,8 @@ export function handle(email: { uid: number }): void {
         "--json",
       );
       assert.equal(report.groups[0].consumers[0].name, "probe");
+      assert.equal(report.groups[0].orphaned, false);
+      assert.equal(typeof report.groups[0].idle_ms, "number");
       assert.equal(typeof report.groups[0].oldest_pending_id, "string");
       assert.equal(report.tail.length, 2);
       assert.equal(report.dlq.length, 1);
@@ -103,11 +114,45 @@ export function handle(email: { uid: number }): void {
         ...["stream", "inspect", "--stream", "nothing-here", "--json"],
       );
       assert.equal(missing.exists, false);
-      // Settled, so the next drain does not wait for the probe's visibility timeout.
-      await redis.cli("XACK", stream, "email_workers", probeId);
+    });
+
+    await t.step("stream peek, group list and group delete", async () => {
+      const peeked = await runMatchingSchema(
+        "stream_peek",
+        0,
+        ...["stream", "peek", "--from", "-", "--count", "10", "--json"],
+      );
+      // The 3 emails, then the probe (payload {} is malformed: a problem, no schema).
+      assert.deepEqual(peeked.entries.map((e: { type: string }) => e.type), [
+        "email",
+        "email",
+        "email",
+        "email",
+      ]);
+      assert.equal(peeked.entries[3].id, probeId);
+      assert.equal(typeof peeked.entries[3].problem, "string");
+      for (const entry of peeked.entries.slice(0, 3)) {
+        assert.equal(entry.problem, null);
+        await assertMatchesSchema("stream_payload.v1", entry.payload);
+      }
+      const listed = await runMatchingSchema("group_list", 0, "group", "list", "--json");
+      assert.deepEqual(listed.groups.map((g: { name: string }) => g.name), ["email_workers"]);
+      await redis.cli("XGROUP", "CREATE", stream, "leftover", "0");
+      const deleted = await runMatchingSchema(
+        "group_delete",
+        0,
+        ...["group", "delete", "--group", "leftover", "--yes", "--json"],
+      );
+      assert.equal(deleted.group, "leftover");
+      assert.equal(deleted.consumers, 0);
+      const after = await runMatchingSchema("group_list", 0, "group", "list", "--json");
+      assert.equal(after.groups.length, 1);
     });
 
     await t.step("dlq list (plain, with fields, filtered), replay and purge", async () => {
+      // Settle the probe first, so the drain below does not wait for its visibility timeout
+      // (WORKER_VISIBILITY_TIMEOUT_SECONDS) even when an earlier step failed before reaching here.
+      await redis.cli("XACK", stream, "email_workers", probeId);
       const listed = await runMatchingSchema("dlq_list", 0, "dlq", "list", "--json");
       assert.deepEqual(listed.entries.map((e: { uid: number }) => e.uid), [2]);
       await runMatchingSchema("dlq_list", 0, "dlq", "list", "--json", "--with-fields");
@@ -149,6 +194,13 @@ export function handle(email: { uid: number }): void {
         "--json",
       );
       assert.equal(purged.purged, 1);
+      assert.deepEqual(purged.missing, []);
+      const absent = await runMatchingSchema(
+        "dlq_purge",
+        1,
+        ...["dlq", "purge", "--id", "1-1", "--yes", "--json"],
+      );
+      assert.deepEqual([absent.purged, absent.missing], [0, ["1-1"]]);
     });
 
     await t.step("doctor", async () => {
