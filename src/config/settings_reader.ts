@@ -42,6 +42,7 @@ export class SettingsReader {
   readonly #problems: string[] = [];
   /** Secrets already read (from their layer or their `_FILE`), so a file is read once. */
   readonly #secrets = new Map<string, string>();
+  readonly #secretFiles = new Map<string, string>();
 
   constructor(sources: ConfigSources) {
     this.#sources = sources;
@@ -78,6 +79,7 @@ export class SettingsReader {
         const read = readSecretFile(name, file);
         if ("problem" in read) this.problem(read.problem);
         else value = read.value;
+        this.#secretFiles.set(name, file);
       }
       break;
     }
@@ -95,6 +97,12 @@ export class SettingsReader {
       return { subject: flag, note: ` (${flag} sets ${name})` };
     }
     return { subject: name, note: "" };
+  }
+
+  /** The file a secret row was read from (its `_FILE` variable), when it was. */
+  secretFile(name: VariableName): string | undefined {
+    this.raw(name);
+    return this.#secretFiles.get(name);
   }
 
   problem(message: string): void {
