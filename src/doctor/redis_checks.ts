@@ -211,22 +211,7 @@ export async function checkRedis(
       maxRetriesPerRequest: 0,
     });
   } catch (error) {
-    const failure = classifyRedisFailure(error, cli);
-    return [
-      result(
-        "redis.reachable",
-        "fail",
-        failure.kind === "auth" || failure.kind === "not_redis"
-          ? `Redis at ${target}: ${failure.summary} (${
-            reason(error instanceof Error && error.cause !== undefined ? error.cause : error)
-          })`
-          : `cannot reach Redis at ${target}: ${reason(error)}`,
-        `${capitalise(failure.fix)}.`,
-      ),
-      ...skipAll(REDIS_CHECKS.slice(1, 5), "Redis is unreachable"),
-      assessTls(config),
-      ...skipAll(["clock.skew"], "Redis is unreachable"),
-    ];
+    return unreachableResults(config, error, target, cli);
   }
   try {
     const results: CheckResult[] = [result("redis.reachable", "pass", `connected to ${target}`)];
@@ -259,6 +244,31 @@ export async function checkRedis(
   } finally {
     await closeRedis(redis);
   }
+}
+
+/** The results when the connection failed: why (auth, not Redis, unreachable) and the fix. */
+function unreachableResults(
+  config: RedisConfig,
+  error: unknown,
+  target: string,
+  cli: string,
+): CheckResult[] {
+  const failure = classifyRedisFailure(error, cli);
+  return [
+    result(
+      "redis.reachable",
+      "fail",
+      failure.kind === "auth" || failure.kind === "not_redis"
+        ? `Redis at ${target}: ${failure.summary} (${
+          reason(error instanceof Error && error.cause !== undefined ? error.cause : error)
+        })`
+        : `cannot reach Redis at ${target}: ${reason(error)}`,
+      `${capitalise(failure.fix)}.`,
+    ),
+    ...skipAll(REDIS_CHECKS.slice(1, 5), "Redis is unreachable"),
+    assessTls(config),
+    ...skipAll(["clock.skew"], "Redis is unreachable"),
+  ];
 }
 
 function infoFix(): string {
