@@ -159,7 +159,10 @@ export function redisFailureKind(error: unknown): RedisFailureKind {
   if (all.some((m) => /^READONLY\b/.test(m))) return "readonly";
   if (all.some((m) => /^(BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/.test(m))) return "busy";
   if (all.some((m) => /^(NOAUTH|WRONGPASS)\b/.test(m))) return "auth";
-  if (all.some((m) => /^NOPERM\b/.test(m))) return "permission";
+  // Inside a script Redis 7 words a refused command as an ERR reply.
+  if (all.some((m) => /^NOPERM\b|user executing the script can't run this command/.test(m))) {
+    return "permission";
+  }
   if (all.some((m) => NOT_REDIS.test(m))) return "not_redis";
   if (error instanceof RedisError) {
     const known = (Object.keys(FAILURES) as RedisFailureKind[])
