@@ -16,7 +16,7 @@ function envExample(): string {
     "# ingest configuration. Copy to .env and adjust; the environment and flags override it.\n" +
     "# Generated from src/config/variables.ts by `deno task docs`.\n";
   let group = "";
-  for (const variable of VARIABLES) {
+  for (const variable of VARIABLES as readonly VariableSpec[]) {
     if (variable.group !== group) {
       group = variable.group;
       text += `\n# --- ${group} ---\n`;
@@ -25,7 +25,8 @@ function envExample(): string {
     const line = `${variable.name}=${variable.default}`;
     text += variable.default === "" ? `# ${line}\n` : `${line}\n`;
     if (variable.secret === true) {
-      text += `# or: the file holding it (mode 600; systemd credentials, Docker/Kubernetes secrets)\n`;
+      text +=
+        `# or: the file holding it (mode 600; systemd credentials, Docker/Kubernetes secrets)\n`;
       text += `# ${variable.name}_FILE=\n`;
     }
   }
