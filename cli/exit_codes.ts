@@ -8,7 +8,11 @@
 
 import { CommanderError } from "@commander-js/extra-typings";
 import { ConfigError, describeError, IngestError, UsageError } from "../src/errors.ts";
-import { describeRedisFailure, isRedisOom } from "../src/redis/redis_failure.ts";
+import {
+  classifyRedisFailure,
+  describeRedisFailure,
+  isRedisOom,
+} from "../src/redis/redis_failure.ts";
 
 /** Exit codes of `ingest`. */
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, DeadLettered: 3 } as const;
@@ -26,6 +30,11 @@ export function messageFor(error: unknown): string {
   if (error instanceof IngestError) return `error [${error.code}]: ${error.message}`;
   // A raw Redis reply from an ops command: a full Redis gets its name and fix, not a stack.
   if (isRedisOom(error)) return `error [REDIS_OOM]: ${describeRedisFailure(error)}`;
+  // A refused password or ACL permission from an ops command: what it is and the fix, no stack.
+  const failure = classifyRedisFailure(error);
+  if (failure.kind === "auth" || failure.kind === "permission") {
+    return `error [${failure.code}]: ${failure.summary} (${describeError(error)}): ${failure.fix}`;
+  }
   if (error instanceof Error) return `error: ${describeError(error)}\n${error.stack ?? ""}`;
   return `error: ${String(error)}`;
 }

@@ -16,7 +16,7 @@ function envExample(): string {
     "# ingest configuration. Copy to .env and adjust; the environment and flags override it.\n" +
     "# Generated from src/config/variables.ts by `deno task docs`.\n";
   let group = "";
-  for (const variable of VARIABLES) {
+  for (const variable of VARIABLES as readonly VariableSpec[]) {
     if (variable.group !== group) {
       group = variable.group;
       text += `\n# --- ${group} ---\n`;
@@ -24,6 +24,11 @@ function envExample(): string {
     text += `# ${variable.description}\n`;
     const line = `${variable.name}=${variable.default}`;
     text += variable.default === "" ? `# ${line}\n` : `${line}\n`;
+    if (variable.secret === true) {
+      text +=
+        `# or: the file holding it (mode 600; systemd credentials, Docker/Kubernetes secrets)\n`;
+      text += `# ${variable.name}_FILE=\n`;
+    }
   }
   return text;
 }
@@ -45,8 +50,11 @@ function flagCell(v: VariableSpec): string {
   return `\`${v.flag.split(" ")[0]}\`${commands}`;
 }
 
-/** The help sentence plus the bounds of a numeric row. */
+/** The help sentence plus the bounds of a numeric row, or the `_FILE` form of a secret. */
 function meaning(v: VariableSpec): string {
+  if (v.secret === true) {
+    return `${v.description} Secret: or \`${v.name}_FILE\`, a file holding it (mode 600).`;
+  }
   if (v.kind === undefined) return v.description;
   const unit = v.kind === "seconds" ? "seconds" : "whole number";
   return `${v.description} Accepted: ${unit} ${range(v)}.`;

@@ -40,7 +40,9 @@ export const ERROR_CODES = {
   REDIS_LOADING: "Redis is loading its dataset after a restart.",
   REDIS_READONLY: "Redis refuses writes: it is a read-only replica.",
   REDIS_BUSY: "Redis is busy (a long script, or a cluster slot being moved).",
-  REDIS_AUTH: "Redis refused the credentials or the command (AUTH/ACL).",
+  REDIS_AUTH: "Wrong Redis password or ACL user (WRONGPASS), or none given (NOAUTH).",
+  REDIS_NOPERM: "The Redis ACL user may not run a command or touch a key (NOPERM).",
+  REDIS_NOT_REDIS: "The configured Redis address answers, but not in the Redis protocol.",
   REDIS_BAD_REPLY: "Redis answered something ingest did not expect.",
   REDIS_FAILED: "A Redis command failed for another reason.",
   // IMAP.

@@ -34,7 +34,7 @@ Deno.test("doctor fails on maxmemory-policy allkeys-lru and prints the setting a
   });
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stdout, /FAIL\s+redis\.maxmemory_policy\s+maxmemory-policy is allkeys-lru/);
-  assert.match(result.stdout, /redis-cli CONFIG SET maxmemory-policy noeviction/);
+  assert.match(result.stdout, /redis-cli -u "\$REDIS_URL" CONFIG SET maxmemory-policy noeviction/);
   assert.match(result.stdout, /redis\.conf: maxmemory-policy noeviction/);
   assert.match(result.stdout, /NOT ready/);
 });

@@ -45,7 +45,7 @@ Deno.test("doctor fails on a Redis filled past maxmemory and prints the command 
     );
     assert.match(
       full.check.fix ?? "",
-      /^redis-cli CONFIG SET maxmemory \d+mb && redis-cli CONFIG REWRITE/,
+      /^redis-cli -u "\$REDIS_URL" CONFIG SET maxmemory \d+mb && redis-cli -u "\$REDIS_URL" CONFIG REWRITE/,
     );
 
     await filled.free();

@@ -21,6 +21,10 @@ export interface RedisConfig {
   readonly port: number;
   /** `REDIS_PASSWORD`, when not in the URL. */
   readonly password: string | undefined;
+  /** The file `REDIS_URL` was read from (`REDIS_URL_FILE`), for fix lines that must not print it. */
+  readonly urlFile?: string;
+  /** The file `REDIS_PASSWORD` was read from (`REDIS_PASSWORD_FILE`). */
+  readonly passwordFile?: string;
   /** `REDIS_TLS_CA`: PEM file of the CA of the server's certificate; unset: the system's CAs. */
   readonly tlsCaFile: string | undefined;
   /** The main stream. */
@@ -199,6 +203,8 @@ function readRedis(read: SettingsReader): RedisConfig {
     host: read.text("REDIS_HOST"),
     port: read.integer("REDIS_PORT"),
     password: read.optional("REDIS_PASSWORD"),
+    urlFile: read.secretFile("REDIS_URL"),
+    passwordFile: read.secretFile("REDIS_PASSWORD"),
     tlsCaFile: read.optional("REDIS_TLS_CA"),
     streamName,
     dlqStreamName: read.optional("REDIS_DLQ_STREAM_NAME") ?? `${streamName}:dlq`,

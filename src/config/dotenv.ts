@@ -9,7 +9,7 @@
 
 import { parse } from "dotenv";
 import { ConfigError } from "../errors.ts";
-import { VARIABLES } from "./variables.ts";
+import { VARIABLES, type VariableSpec } from "./variables.ts";
 
 /** Parses the text of a `.env` file into a map. Later keys win. */
 export function parseDotenv(text: string): Record<string, string> {
@@ -57,7 +57,9 @@ export interface UnknownDotenvName {
  */
 export function unknownDotenvNames(
   values: Record<string, string>,
-  known: readonly string[] = VARIABLES.map((variable) => variable.name),
+  known: readonly string[] = (VARIABLES as readonly VariableSpec[]).flatMap((variable) =>
+    variable.secret === true ? [variable.name, `${variable.name}_FILE`] : [variable.name]
+  ),
 ): UnknownDotenvName[] {
   const names = new Set(known);
   return Object.keys(values).filter((name) => !names.has(name)).map((name) => {

@@ -8,6 +8,7 @@
  */
 
 import { ConfigError } from "../errors.ts";
+import { readSecretFile, secretFileVariable } from "./secret_file.ts";
 import { type VariableName, type VariableSpec, variableSpec } from "./variables.ts";
 
 /** Values by variable name; `undefined` means "not given here". */
@@ -39,6 +40,9 @@ export const MAX_REDIS_DB = 15;
 export class SettingsReader {
   readonly #sources: ConfigSources;
   readonly #problems: string[] = [];
+  /** Secrets already read (from their layer or their `_FILE`), so a file is read once. */
+  readonly #secrets = new Map<string, string>();
+  readonly #secretFiles = new Map<string, string>();
 
   constructor(sources: ConfigSources) {
     this.#sources = sources;
@@ -46,11 +50,41 @@ export class SettingsReader {
 
   /** The merged raw value, or the variable's default. */
   raw(name: VariableName): string {
+    if (variableSpec(name).secret === true) return this.#secret(name);
     for (const layer of [this.#sources.flags, this.#sources.env, this.#sources.dotenv]) {
       const value = layer?.[name];
       if (value !== undefined) return value;
     }
     return variableSpec(name).default;
+  }
+
+  /**
+   * A secret row: the first layer that sets `NAME` or `NAME_FILE` (non-empty)
+   * gives it; both in one layer is a problem, as the two may disagree.
+   */
+  #secret(name: VariableName): string {
+    const known = this.#secrets.get(name);
+    if (known !== undefined) return known;
+    const fileVariable = secretFileVariable(name);
+    let value = variableSpec(name).default;
+    for (const layer of [this.#sources.flags, this.#sources.env, this.#sources.dotenv]) {
+      const direct = layer?.[name];
+      const file = layer?.[fileVariable]?.trim();
+      if (file === undefined || file === "") {
+        if (direct === undefined) continue;
+        value = direct;
+      } else if (direct !== undefined && direct.trim() !== "") {
+        this.problem(`${name} and ${fileVariable} are both set: keep only one`);
+      } else {
+        const read = readSecretFile(name, file);
+        if ("problem" in read) this.problem(read.problem);
+        else value = read.value;
+        this.#secretFiles.set(name, file);
+      }
+      break;
+    }
+    this.#secrets.set(name, value);
+    return value;
   }
 
   /**
@@ -63,6 +97,12 @@ export class SettingsReader {
       return { subject: flag, note: ` (${flag} sets ${name})` };
     }
     return { subject: name, note: "" };
+  }
+
+  /** The file a secret row was read from (its `_FILE` variable), when it was. */
+  secretFile(name: VariableName): string | undefined {
+    this.raw(name);
+    return this.#secretFiles.get(name);
   }
 
   problem(message: string): void {

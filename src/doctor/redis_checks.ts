@@ -9,6 +9,8 @@
 import type { RedisConfig } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { closeRedis, connectRedis, type Redis, redisTarget } from "../redis/connection.ts";
+import { redisCliCommand } from "../redis/redis_cli.ts";
+import { classifyRedisFailure } from "../redis/redis_failure.ts";
 import { type CheckResult, isLoopback, reason, result, within } from "./check.ts";
 import { assessMemory } from "./redis_memory.ts";
 
@@ -99,7 +101,7 @@ export function assessVersion(info: Map<string, string>): CheckResult {
 }
 
 /** Judges persistence from `INFO persistence`: AOF on is what "nothing lost" needs. */
-export function assessPersistence(info: Map<string, string>): CheckResult {
+export function assessPersistence(info: Map<string, string>, cli = "redis-cli"): CheckResult {
   const aof = info.get("aof_enabled") === "1";
   const rdbSaves = info.get("rdb_last_save_time") !== undefined;
   if (aof) return result("redis.persistence", "pass", "append-only file (AOF) is on");
@@ -109,12 +111,12 @@ export function assessPersistence(info: Map<string, string>): CheckResult {
     `AOF is off${
       rdbSaves ? " (RDB snapshots at most)" : ""
     }: a Redis crash can lose recently committed entries and cursors`,
-    "redis-cli CONFIG SET appendonly yes && redis-cli CONFIG REWRITE  (redis.conf: appendonly yes, appendfsync everysec)",
+    `${cli} CONFIG SET appendonly yes && ${cli} CONFIG REWRITE  (redis.conf: appendonly yes, appendfsync everysec)`,
   );
 }
 
 /** Judges `maxmemory-policy`: any eviction policy can silently drop stream entries or state. */
-export function assessEvictionPolicy(info: Map<string, string>): CheckResult {
+export function assessEvictionPolicy(info: Map<string, string>, cli = "redis-cli"): CheckResult {
   const policy = info.get("maxmemory_policy");
   if (policy === undefined) {
     return result(
@@ -136,7 +138,7 @@ export function assessEvictionPolicy(info: Map<string, string>): CheckResult {
     "fail",
     `maxmemory-policy is ${policy}: when memory runs out Redis silently evicts keys, ` +
       `which can drop stream entries, cursors and idempotency records`,
-    "redis-cli CONFIG SET maxmemory-policy noeviction && redis-cli CONFIG REWRITE  " +
+    `${cli} CONFIG SET maxmemory-policy noeviction && ${cli} CONFIG REWRITE  ` +
       "(or in redis.conf: maxmemory-policy noeviction)",
   );
 }
@@ -199,6 +201,7 @@ export async function checkRedis(
 ): Promise<CheckResult[]> {
   const now = options.now ?? Date.now;
   const target = redisTarget(config);
+  const cli = redisCliCommand(config);
   let redis: Redis;
   try {
     redis = await connectRedis(config, {
@@ -208,17 +211,7 @@ export async function checkRedis(
       maxRetriesPerRequest: 0,
     });
   } catch (error) {
-    return [
-      result(
-        "redis.reachable",
-        "fail",
-        `cannot reach Redis at ${target}: ${reason(error)}`,
-        "Start redis-server, or point REDIS_URL (or REDIS_HOST/REDIS_PORT, REDIS_PASSWORD) at it.",
-      ),
-      ...skipAll(REDIS_CHECKS.slice(1, 5), "Redis is unreachable"),
-      assessTls(config),
-      ...skipAll(["clock.skew"], "Redis is unreachable"),
-    ];
+    return unreachableResults(config, error, target, cli);
   }
   try {
     const results: CheckResult[] = [result("redis.reachable", "pass", `connected to ${target}`)];
@@ -226,9 +219,9 @@ export async function checkRedis(
       const info = parseInfo(await within(options.timeoutMs, "INFO", () => redis.info()));
       results.push(
         assessVersion(info),
-        assessPersistence(info),
-        assessEvictionPolicy(info),
-        assessMemory(info),
+        assessPersistence(info, cli),
+        assessEvictionPolicy(info, cli),
+        assessMemory(info, cli),
       );
     } catch (error) {
       results.push(
@@ -253,6 +246,35 @@ export async function checkRedis(
   }
 }
 
+/** The results when the connection failed: why (auth, not Redis, unreachable) and the fix. */
+function unreachableResults(
+  config: RedisConfig,
+  error: unknown,
+  target: string,
+  cli: string,
+): CheckResult[] {
+  const failure = classifyRedisFailure(error, cli);
+  return [
+    result(
+      "redis.reachable",
+      "fail",
+      failure.kind === "auth" || failure.kind === "not_redis"
+        ? `Redis at ${target}: ${failure.summary} (${
+          reason(error instanceof Error && error.cause !== undefined ? error.cause : error)
+        })`
+        : `cannot reach Redis at ${target}: ${reason(error)}`,
+      `${capitalise(failure.fix)}.`,
+    ),
+    ...skipAll(REDIS_CHECKS.slice(1, 5), "Redis is unreachable"),
+    assessTls(config),
+    ...skipAll(["clock.skew"], "Redis is unreachable"),
+  ];
+}
+
 function infoFix(): string {
-  return "Allow the INFO command for this Redis user (ACL: +info).";
+  return "Allow the INFO command for this Redis user (ACL: +info; see the README's Redis ACL users).";
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

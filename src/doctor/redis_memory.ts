@@ -25,16 +25,16 @@ export function suggestedMaxmemory(usedBytes: number): string {
 }
 
 /** The fix command for a Redis near or past its limit. */
-export function memoryFix(usedBytes: number): string {
+export function memoryFix(usedBytes: number, cli = "redis-cli"): string {
   const size = suggestedMaxmemory(usedBytes);
-  return `redis-cli CONFIG SET maxmemory ${size} && redis-cli CONFIG REWRITE  ` +
+  return `${cli} CONFIG SET maxmemory ${size} && ${cli} CONFIG REWRITE  ` +
     `(redis.conf: maxmemory ${size}), or free memory: let the workers catch up so the ` +
     "stream can be trimmed (ingest stream inspect shows LAG and PENDING), remove consumer " +
     "groups nobody reads; see docs/runbooks/redis-down-or-full.md";
 }
 
 /** Judges `used_memory` against `maxmemory` from `INFO memory`. */
-export function assessMemory(info: Map<string, string>): CheckResult {
+export function assessMemory(info: Map<string, string>, cli = "redis-cli"): CheckResult {
   const used = Number(info.get("used_memory"));
   const max = Number(info.get("maxmemory"));
   if (!Number.isFinite(used) || !Number.isFinite(max) || info.get("used_memory") === undefined) {
@@ -42,7 +42,7 @@ export function assessMemory(info: Map<string, string>): CheckResult {
       "redis.memory",
       "warn",
       "INFO memory does not report used_memory and maxmemory",
-      "Check memory by hand: redis-cli INFO memory | grep -E 'used_memory:|maxmemory:'",
+      `Check memory by hand: ${cli} INFO memory | grep -E 'used_memory:|maxmemory:'`,
     );
   }
   if (max === 0) {
@@ -50,7 +50,7 @@ export function assessMemory(info: Map<string, string>): CheckResult {
       "redis.memory",
       "warn",
       `maxmemory is not set (${mib(used)} used): Redis may grow until the host kills it`,
-      `redis-cli CONFIG SET maxmemory ${suggestedMaxmemory(used * 4)} && redis-cli CONFIG ` +
+      `${cli} CONFIG SET maxmemory ${suggestedMaxmemory(used * 4)} && ${cli} CONFIG ` +
         "REWRITE  (size it to the host; with noeviction a full Redis refuses writes instead)",
     );
   }
@@ -62,11 +62,11 @@ export function assessMemory(info: Map<string, string>): CheckResult {
       "fail",
       `${detail}: Redis is out of memory or about to be, and then refuses writes ` +
         "(producers cannot commit, workers cannot settle)",
-      memoryFix(used),
+      memoryFix(used, cli),
     );
   }
   if (ratio >= MEMORY_WARN_RATIO) {
-    return result("redis.memory", "warn", `${detail}: close to the limit`, memoryFix(used));
+    return result("redis.memory", "warn", `${detail}: close to the limit`, memoryFix(used, cli));
   }
   return result("redis.memory", "pass", detail);
 }

@@ -46,10 +46,25 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
  */
 export type FailureClass = "reauth" | "configuration" | "throttled" | "transient";
 
+/** Redis failures that no retry mends: a wrong password, a missing ACL permission, not Redis. */
+const NEEDS_OPERATOR: ReadonlySet<string> = new Set([
+  "REDIS_AUTH",
+  "REDIS_NOPERM",
+  "REDIS_NOT_REDIS",
+]);
+
+/** Whether `error` is a Redis failure no retry mends (wrong password, NOPERM, not Redis). */
+export function redisNeedsOperator(error: RedisError): boolean {
+  return NEEDS_OPERATOR.has(error.code);
+}
+
 /** Classifies a failure of a mailbox follower. */
 export function classifyFailure(error: unknown): FailureClass {
   // Redis outages are ordinary failures whatever their wording; only IMAP answers can throttle.
-  if (error instanceof RedisError) return "transient";
+  // A wrong password, a missing ACL permission or a port that is not Redis needs a person.
+  if (error instanceof RedisError) {
+    return redisNeedsOperator(error) ? "configuration" : "transient";
+  }
   if (error instanceof ConfigError) return "configuration";
   if (error instanceof AuthError) {
     if (error.reauthRequired || error.code === "IMAP_LOGIN_REJECTED") return "reauth";

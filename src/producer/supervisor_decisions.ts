@@ -9,7 +9,12 @@
 
 import type { RedisError } from "../errors.ts";
 import { classifyRedisFailure } from "../redis/redis_failure.ts";
-import { decideAfterFailure, type FailureDecision, type RetryPolicy } from "./failure_policy.ts";
+import {
+  decideAfterFailure,
+  type FailureDecision,
+  redisNeedsOperator,
+  type RetryPolicy,
+} from "./failure_policy.ts";
 
 /** Longest wait between rounds retried after a Redis failure (full, down), ms. */
 export const REDIS_RETRY_CAP_MS = 10_000;
@@ -70,6 +75,7 @@ export function decideRedisRetry(
   options: Omit<ConnectionFailure, "error" | "attempt" | "progressed">,
 ): RedisRoundDecision {
   if (options.once && failures + 1 >= options.onceMaxAttempts) return { giveUp: true };
+  if (redisNeedsOperator(error)) return { giveUp: true };
   const decision = decideAfterFailure(error, failures, options.retry, options.random);
   const delayMs = Math.min(
     decision.action === "retry" ? decision.delayMs : options.retry.capMs,

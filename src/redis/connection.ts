@@ -11,6 +11,8 @@ import type { RedisConfig } from "../config/config.ts";
 import { ConfigError, describeError, IngestError, RedisError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { backoffDelay } from "../retry/backoff.ts";
+import { redisCliCommand } from "./redis_cli.ts";
+import { classifyRedisFailure, redisFailureKind } from "./redis_failure.ts";
 import { readRedisTlsCa, redisTlsOptions } from "./tls.ts";
 
 export type { Redis } from "ioredis";
@@ -81,9 +83,13 @@ export async function connectRedis(
   const client = new Redis(settings);
   const log = options.logger.child({ component: "redis", connection: options.name });
   let lastError: unknown;
+  let refuse: (error: unknown) => void = () => {};
+  const refused = new Promise<never>((_, reject) => refuse = reject);
   client.on("error", (error: unknown) => {
     lastError = error;
     log.debug("redis connection error", { error: describeError(error) });
+    // Retrying cannot fix a wrong password or a port that is not Redis: say so at once.
+    if (FINAL_AT_CONNECT.has(redisFailureKind(error))) refuse(error);
   });
   client.on(
     "reconnecting",
@@ -94,6 +100,7 @@ export async function connectRedis(
   try {
     await Promise.race([
       waitReady(client),
+      refused,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new IngestError("TIMED_OUT", "timed out", true)),
@@ -103,18 +110,38 @@ export async function connectRedis(
     ]);
   } catch (error) {
     client.disconnect();
-    throw new RedisError(
-      "REDIS_UNREACHABLE",
-      `Cannot reach Redis at ${redisTarget(config)} within ${timeoutMs / 1000} s` +
-        ` (${describeError(lastError ?? error)}). Check that redis-server runs and REDIS_URL or` +
-        ` REDIS_HOST/REDIS_PORT point at it.`,
-      { cause: lastError ?? error },
-    );
+    throw connectFailure(config, lastError ?? error, timeoutMs);
   } finally {
     clearTimeout(timer);
   }
   await checkDatabase(client, settings.db, config);
   return client;
+}
+
+/** Failures of the first connect that no retry can mend. */
+const FINAL_AT_CONNECT = new Set(["auth", "not_redis"]);
+
+/** The error of a failed first connect: what is wrong, and the command that checks the fix. */
+function connectFailure(config: RedisConfig, error: unknown, timeoutMs: number): RedisError {
+  const failure = classifyRedisFailure(error, redisCliCommand(config));
+  const target = redisTarget(config);
+  if (failure.kind === "auth" || failure.kind === "not_redis") {
+    return new RedisError(
+      failure.code,
+      `Redis at ${target}: ${failure.summary} (${describeError(error)}). Fix: ${failure.fix}.`,
+      { cause: error, retryable: false },
+    );
+  }
+  const unreachable = classifyRedisFailure(
+    new Error("Cannot reach Redis"),
+    redisCliCommand(config),
+  );
+  return new RedisError(
+    "REDIS_UNREACHABLE",
+    `Cannot reach Redis at ${target} within ${timeoutMs / 1000} s (${describeError(error)}). ` +
+      `Fix: ${unreachable.fix}.`,
+    { cause: error },
+  );
 }
 
 /**

@@ -34,7 +34,18 @@ Deno.test("redisFailureKind() tells outages, loading, read-only and auth apart",
   );
   assert.equal(redisFailureKind(new ReplyError("LOADING Redis is loading")), "loading");
   assert.equal(redisFailureKind(new ReplyError("READONLY You can't write")), "readonly");
-  assert.equal(redisFailureKind(new ReplyError("NOPERM this user has no permissions")), "auth");
+  assert.equal(
+    redisFailureKind(new ReplyError("NOPERM this user has no permissions")),
+    "permission",
+  );
+  assert.equal(
+    redisFailureKind(new ReplyError("WRONGPASS invalid username-password pair")),
+    "auth",
+  );
+  assert.equal(
+    redisFailureKind(new Error('Protocol error, got "H" as reply type byte. Please report this.')),
+    "not_redis",
+  );
   assert.equal(redisFailureKind(new ReplyError("ERR wrong number of arguments")), "other");
   assert.equal(redisFailureKind(new Error("the word OOM inside is not a reply")), "other");
   assert.ok(!isRedisOom(new Error("connect ECONNREFUSED")));
