@@ -52,7 +52,7 @@ export async function prepareStreamUntilReady(
       }
       return true;
     } catch (error) {
-      const wrapped = redisFailureError("creating the consumer group", error);
+      const wrapped = redisFailureError("consumer group creation", error);
       const failure = classifyRedisFailure(error);
       if (options.once || !(wrapped instanceof RedisError) || !RETRIED.has(failure.kind)) {
         throw wrapped;
