@@ -18,7 +18,7 @@
  * which reports its CPU and peak RSS (ru_maxrss). Dovecot's own CPU is not counted.
  * `produce` runs with the V8 flags `ingest` is started with (scripts/compile.ts
  * `V8_FLAGS`, the same as the `ingest` task's); `--v8-flags ""` runs it with
- * V8's defaults, `--v8-flags "--a --b"` with others.
+ * V8's defaults, `"--v8-flags=--a --b"` with others.
  *
  * @module
  */
