@@ -13,7 +13,13 @@
  *
  * With `--cli`, `ingest produce --once` runs as a child process instead and
  * its RSS (VmRSS from /proc) is sampled against the stream's length, as an
- * operator would see it (no forced GC, no heap figures).
+ * operator would see it (no forced GC, no heap figures). `--child-v8-flags
+ * "--max-semi-space-size=8 ..."` runs that child with other V8 flags than the
+ * `ingest` task's (`--child-v8-flags ""` runs it with V8's defaults), to
+ * compare settings; the child's environment is this process's (so
+ * `MALLOC_*` variables reach it). `--bare` then downloads the same mailbox
+ * with a bare imapflow client (scripts/_bare_imap_fetch.ts, same V8 flags)
+ * and samples its RSS the same way: the part of the growth that is not ours.
  *
  * @module
  */
@@ -39,6 +45,8 @@ const CLI = Deno.args.includes("--cli");
 /** Payloads are built and dropped: no Redis writes (tells IMAP-side memory from Redis-side). */
 const DRY_RUN = Deno.args.includes("--dry-run");
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+/** The V8 flags of the `ingest` task in deno.json, unless `--child-v8-flags` says otherwise. */
+const CHILD_V8_FLAGS = flag("child-v8-flags", taskV8Flags());
 const EVERY = Number(flag("every", "2000"));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.error("note: run with --v8-flags=--expose-gc for heap figures after GC");
@@ -96,8 +104,16 @@ try {
   };
   if (CLI) {
     await runCli(env, redis);
-    Deno.exit(0);
+    if (Deno.args.includes("--bare")) await runBare(dovecot.port);
+  } else {
+    await runInProcess(env, redis);
   }
+} finally {
+  redis.disconnect();
+}
+
+/** The producer in this process, with forced GCs and heap figures at each sample. */
+async function runInProcess(env: Record<string, string>, redis: Redis): Promise<void> {
   const samples: Sample[] = [sample(0)];
   let next = EVERY;
   const started = performance.now();
@@ -147,15 +163,72 @@ try {
       } MB, ` +
       `heap ${slope(secondHalf, (s) => s.heapMb).toFixed(2)} MB`,
   );
-} finally {
-  redis.disconnect();
+}
+
+/** A bare imapflow download of the same mailbox as a child: VmRSS against its progress lines. */
+async function runBare(port: number): Promise<void> {
+  const started = performance.now();
+  const script = new URL("./_bare_imap_fetch.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", ...childV8Args(), script, String(port), TEST_USER, "secret"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const rows: Array<{ done: number; rssMb: number }> = [];
+  let next = 0;
+  let peakKb = 0;
+  const lines = child.stdout.pipeThrough(new TextDecoderStream());
+  for await (const text of lines) {
+    const done = Number(/done (\d+)\s*$/.exec(text)?.[1] ?? -1);
+    try {
+      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0));
+      if (done >= next) {
+        rows.push({ done, rssMb: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024 });
+        next = done + EVERY;
+      }
+    } catch { /* exited */ }
+  }
+  const code = (await child.status).code;
+  console.log("bare imapflow download of the same mailbox (same V8 flags)");
+  console.log("messages  rss MB");
+  for (const row of rows) {
+    console.log(`${String(row.done).padStart(8)}  ${row.rssMb.toFixed(1).padStart(6)}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `exit ${code}; in ${seconds.toFixed(1)} s; peak RSS ${(peakKb / 1024).toFixed(0)} MB`,
+  );
+}
+
+function childV8Args(): string[] {
+  return CHILD_V8_FLAGS ? [`--v8-flags=${CHILD_V8_FLAGS.trim().split(/\s+/).join(",")}`] : [];
+}
+
+/** The `--v8-flags=...` of the `ingest` task, space-separated ("" when it has none). */
+function taskV8Flags(): string {
+  const deno = JSON.parse(
+    Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  const found = /--v8-flags=(\S+)/.exec(deno.tasks.ingest ?? "");
+  return found ? found[1]!.split(",").join(" ") : "";
 }
 
 /** `ingest produce --once` as a child: VmRSS sampled against XLEN. */
 async function runCli(env: Record<string, string>, redis: Redis): Promise<void> {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "--env-file", "/dev/null", "produce", "--once"],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      ...childV8Args(),
+      MAIN,
+      "--env-file",
+      "/dev/null",
+      "produce",
+      "--once",
+    ],
     env: { LOG_FORMAT: "json", LOG_LEVEL: "info", HEALTH_PORT: "0", ...env },
     stdout: "null",
     stderr: "null",
@@ -163,6 +236,7 @@ async function runCli(env: Record<string, string>, redis: Redis): Promise<void> 
   const rows: Array<{ done: number; rssMb: number }> = [];
   let next = 0;
   let peakKb = 0;
+  let cpuTicks = 0;
   const status = child.status;
   let exited = false;
   status.then(() => (exited = true));
@@ -172,6 +246,9 @@ async function runCli(env: Record<string, string>, redis: Redis): Promise<void> 
       const text = Deno.readTextFileSync(`/proc/${child.pid}/status`);
       const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(text)?.[1] ?? 0);
       peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+) kB/.exec(text)?.[1] ?? 0));
+      // utime + stime (fields 14 and 15 of /proc/<pid>/stat, after the parenthesised name).
+      const stat = Deno.readTextFileSync(`/proc/${child.pid}/stat`).split(") ")[1]!.split(" ");
+      cpuTicks = Number(stat[11]) + Number(stat[12]);
       if (done >= next) {
         rows.push({ done, rssMb: rssKb / 1024 });
         next = done + EVERY;
@@ -180,14 +257,15 @@ async function runCli(env: Record<string, string>, redis: Redis): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
   const code = (await status).code;
+  console.log(`child V8 flags: ${CHILD_V8_FLAGS || "(V8 defaults)"}`);
   console.log("messages  rss MB");
   for (const row of rows) {
     console.log(`${String(row.done).padStart(8)}  ${row.rssMb.toFixed(1).padStart(6)}`);
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `exit ${code}; ${await redis.xlen("mem")} entries in ${seconds.toFixed(1)} s; peak RSS ${
-      (peakKb / 1024).toFixed(0)
-    } MB`,
+    `exit ${code}; ${await redis.xlen("mem")} entries in ${seconds.toFixed(1)} s ` +
+      `(CPU ${(cpuTicks / 100).toFixed(1)} s until the last sample); ` +
+      `peak RSS ${(peakKb / 1024).toFixed(0)} MB`,
   );
 }

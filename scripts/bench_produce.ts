@@ -16,6 +16,9 @@
  * checkout's `cli/main.ts`, interleaved with this one, to compare builds on a
  * loaded machine. Each command runs as a child under GNU time (`/usr/bin/time`),
  * which reports its CPU and peak RSS (ru_maxrss). Dovecot's own CPU is not counted.
+ * `produce` runs with the V8 flags `ingest` is started with (scripts/compile.ts
+ * `V8_FLAGS`, the same as the `ingest` task's); `--v8-flags ""` runs it with
+ * V8's defaults, `"--v8-flags=--a --b"` with others.
  *
  * @module
  */
@@ -27,6 +30,7 @@ import { largeMessage, realisticMessage } from "../tests/harness/mail.ts";
 import { type CorpusProfile, HTML_HEAVY, profileMailbox } from "../tests/harness/mail_profile.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
 import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
+import { V8_FLAGS } from "./compile.ts";
 
 const USER = "alice@example.test";
 const RAW = new URL("./bench_imap_raw.ts", import.meta.url).pathname;
@@ -48,6 +52,7 @@ const { values } = parseArgs({
     "large-mb": { type: "string", default: HTML_HEAVY.largeMb.join("-") },
     reference: { type: "string" },
     "big-message": { type: "boolean", default: false },
+    "v8-flags": { type: "string", default: V8_FLAGS.join(" ") },
   },
 });
 
@@ -60,6 +65,9 @@ function range(text: string, name: string): [number, number] {
 const COUNT = Number(values.messages);
 const RUNS = Number(values.runs);
 const BATCH_SIZE = values["batch-size"];
+const PRODUCE_V8 = values["v8-flags"].trim() === ""
+  ? []
+  : [`--v8-flags=${values["v8-flags"].trim().split(/\s+/).join(",")}`];
 const PROFILE: CorpusProfile = {
   htmlShare: Number(values["html-share"]),
   paragraphs: range(values.paragraphs, "paragraphs"),
@@ -173,6 +181,7 @@ try {
       "run",
       "-A",
       "--quiet",
+      ...PRODUCE_V8,
       `${checkout}/cli/main.ts`,
       "--env-file",
       "/dev/null",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findRuntime } from "../scripts/compile.ts";
+import { findRuntime, V8_FLAGS } from "../scripts/compile.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SCRIPT = `${ROOT}scripts/compile.ts`;
@@ -64,4 +64,15 @@ Deno.test("compile rejects an unknown argument", async () => {
   const result = await runCompile(["--fast"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /unknown argument --fast/);
+});
+
+Deno.test("the ingest task and the compiled binary run with the same V8 flags (flat producer memory)", async () => {
+  const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+    tasks: Record<string, string>;
+  };
+  const task = deno.tasks.ingest ?? "";
+  assert.match(task, new RegExp(`--v8-flags=${V8_FLAGS.join(",")} `));
+  assert.ok(V8_FLAGS.includes("--memory-saver-mode"));
+  const unit = await Deno.readTextFile(`${ROOT}docs/systemd/ingest-produce.service`);
+  assert.match(unit, /ExecStart=\/usr\/local\/bin\/ingest /, "the unit runs the compiled binary");
 });

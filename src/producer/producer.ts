@@ -37,6 +37,7 @@ import { initialStatus, type MailboxStatus } from "./mailbox_status.ts";
 import { type MailboxStatusView, mailboxStatusView } from "./mailbox_status_view.ts";
 import type { PublishingMode } from "./publisher.ts";
 import { redisMode } from "./redis_publisher.ts";
+import { prepareStreamUntilReady } from "./stream_preparation.ts";
 import type { StartPosition } from "./start_position.ts";
 import { type MailboxCheck, mailboxCheck } from "./readiness.ts";
 
@@ -221,7 +222,21 @@ async function runFollowers(options: ProducerOptions, run: Followers): Promise<P
   const mailboxes = statuses.map((s) => s.mailbox);
   // A token file others can read (or a wrong key) stops the start with its fix.
   await preflightCredentials(options.credentials);
-  await run.mode.prepareStream();
+  const prepared = await prepareStreamUntilReady(run.mode.prepareStream, {
+    once: options.once ?? false,
+    retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    logger,
+    signal,
+    onRefused: (kind) => {
+      for (const s of statuses) {
+        s.redisRefusing = kind === null ? null : (s.redisRefusing ?? {
+          kind,
+          since: new Date().toISOString(),
+        });
+      }
+    },
+  });
+  if (!prepared) return stoppedBeforeStart(mailboxes, logger);
   logger.info("producer started", {
     mailboxes: mailboxes.length,
     once: options.once ?? false,
@@ -254,6 +269,13 @@ async function runFollowers(options: ProducerOptions, run: Followers): Promise<P
     signal.removeEventListener("abort", cutOff);
     shutdown.abort();
   }
+}
+
+/** Stopped on request while Redis still refused to ready the stream: nothing ran. */
+function stoppedBeforeStart(mailboxes: readonly string[], logger: Logger): ProducerResult {
+  const outcomes = Object.fromEntries(mailboxes.map((m) => [m, "stopped" as const]));
+  logger.info("producer stopped", { outcomes });
+  return { ok: true, outcomes, problems: {} };
 }
 
 /** The supervisors' tuning, from the config and the options' defaults. */
