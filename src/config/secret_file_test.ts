@@ -47,9 +47,9 @@ Deno.test("a secret file readable by group or others is refused, naming the file
   try {
     const found = problems(() => loadConfig({ env: { REDIS_PASSWORD_FILE: path } }));
     assert.equal(found.length, 1, found.join("\n"));
-    assert.ok(found[0]!.includes(path), found[0]);
+    assert.ok(found[0]!.includes(path), found[0]!);
     assert.match(found[0]!, /REDIS_PASSWORD_FILE=.* readable by group or others \(mode 640\)/);
-    assert.ok(found[0]!.includes(`chmod 600 ${path}`), found[0]);
+    assert.ok(found[0]!.includes(`chmod 600 ${path}`), found[0]!);
     assert.ok(!found[0]!.includes("pw\n"));
   } finally {
     await Deno.remove(path);
