@@ -5,35 +5,31 @@
  * Fetching is split in two so that memory stays flat and parsing stays cheap:
  * first BODYSTRUCTURE, the header block, flags, size and Gmail's identifiers
  * for a whole batch; then only the first bytes of each message's text/plain and
- * text/html parts (`BODY.PEEK[n]<0.max>`), one command per group of messages
- * with the same parts. Attachments are never downloaded, and no message's full
- * source is ever held in memory.
+ * text/html parts (`BODY.PEEK[n]<0.max>`), one command per part layout.
+ * Attachments are never downloaded; no message's full source is held.
  *
  * @module
  */
 
-import { type FetchMessageObject, ImapFlow } from "imapflow";
-import { AuthError, ImapError } from "../errors.ts";
+import type { FetchMessageObject, ImapFlow } from "imapflow";
+import { withDeadline } from "../async/deadline.ts";
+import { type AuthError, ImapError, IngestError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { GmailInfo } from "../stream/entry.ts";
-import type { CredentialsProvider, ImapCredentials } from "./credentials.ts";
+import type { CredentialsProvider } from "./credentials.ts";
 import { type ConnectionActivity, ConnectionWatchdog } from "./connection_watchdog.ts";
+import type { FetchedBatch, FetchLimits, WaitOutcome } from "./fetch_batch.ts";
 import { fetchWholeMessages } from "./full_message.ts";
+import { type ImapServer, loginImap } from "./imap_login.ts";
+import { METADATA_QUERY, metadataRow } from "./metadata_rows.ts";
 import { classifyImapFailure, isMissingMailbox, toImapError } from "./imap_errors.ts";
 import { interruptedBatch } from "./interrupted_batch.ts";
 import { fetchTextParts, partRequests, type WantedParts } from "./text_parts.ts";
 import type { FetchedMessage } from "./message_payload.ts";
-import type { BodyNode } from "./structure.ts";
 import { structureDoubt } from "./structure_doubt.ts";
 import { uidSet } from "./uid_set.ts";
 
-/** Where the IMAP server is. */
-export interface ImapServer {
-  readonly host: string;
-  readonly port: number;
-  /** Implicit TLS. */
-  readonly secure: boolean;
-}
+export type { FetchedBatch, FetchLimits, WaitOutcome } from "./fetch_batch.ts";
+export { type ImapLoginOptions, type ImapServer, loginImap } from "./imap_login.ts";
 
 /** Options of {@link openMailboxSession}. */
 export interface MailboxSessionOptions {
@@ -52,52 +48,9 @@ export interface MailboxSessionOptions {
   readonly onServerHeard?: () => void;
 }
 
-/** How much of each message to download. */
-export interface FetchLimits {
-  readonly bodyTextChars: number;
-  readonly bodyHtmlChars: number;
-  /** Larger messages get headers and structure only. */
-  readonly maxMessageBytes: number;
-}
-
-/** One fetched batch. */
-export interface FetchedBatch {
-  /** In ascending UID order; UIDs expunged meanwhile are absent. */
-  readonly messages: FetchedMessage[];
-  /** Bytes downloaded (headers and text parts), for the bandwidth quota. */
-  readonly bytes: number;
-  /**
-   * Set when the fetch broke off (connection dropped or stalled). `messages`
-   * then holds only the longest prefix of the requested UIDs whose metadata
-   * and text parts all arrived, and `throughUid` is the last UID of that
-   * prefix (`undefined`: none), so a commit never skips a UID.
-   */
-  readonly interrupted?: { readonly error: ImapError | AuthError; readonly throughUid?: number };
-}
-
-/** What ended a wait for new mail. */
-export type WaitOutcome = "changed" | "timeout" | "closed" | "aborted";
-
-/**
- * Phase 1. No ENVELOPE: the header block carries the same fields, and the
- * payload reads them from it (our own address and date rules, which the
- * ENVELOPE only short-cut); imapflow's ENVELOPE parsing (tokens, RFC 2047
- * decoding of every name) was a quarter of this phase's CPU.
- */
-const METADATA_QUERY = {
-  uid: true,
-  flags: true,
-  size: true,
-  internalDate: true,
-  bodyStructure: true,
-  headers: true,
-  threadId: true,
-  labels: true,
-} as const;
-
 /** Connects, logs in and opens `mailbox` read-only. */
 export async function openMailboxSession(options: MailboxSessionOptions): Promise<MailboxSession> {
-  const client = await login(options);
+  const client = await loginImap(options);
   try {
     const info = await client.mailboxOpen(options.mailbox, { readOnly: true });
     return new MailboxSession(client, options, Number(info.uidValidity), info.uidNext);
@@ -114,72 +67,6 @@ export async function openMailboxSession(options: MailboxSessionOptions): Promis
     }
     throw toImapError(error, `opening mailbox ${options.mailbox}`);
   }
-}
-
-/** What {@link loginImap} needs: where, who, and how long to wait. */
-export type ImapLoginOptions =
-  & Pick<MailboxSessionOptions, "server" | "credentials" | "logger" | "socketTimeoutMs">
-  & {
-    /** Longest wait for the TCP/TLS connection. Default 30 s. */
-    readonly connectTimeoutMs?: number;
-  };
-
-/**
- * Connects and logs in, refreshing an OAuth2 token once when the server
- * rejects it; the producer's sessions and `ingest doctor` log in through it.
- * The caller closes the returned client.
- */
-export async function loginImap(options: ImapLoginOptions): Promise<ImapFlow> {
-  return await login(options);
-}
-
-async function login(options: ImapLoginOptions): Promise<ImapFlow> {
-  for (let attempt = 0;; attempt++) {
-    const credentials = await options.credentials.get({ forceRefresh: attempt > 0 });
-    const client = new ImapFlow({
-      host: options.server.host,
-      port: options.server.port,
-      secure: options.server.secure,
-      auth: authOptions(credentials),
-      logger: false,
-      // IDLE is entered explicitly between sync rounds, never behind our back.
-      disableAutoIdle: true,
-      socketTimeout: options.socketTimeoutMs ?? 5 * 60_000,
-      connectionTimeout: options.connectTimeoutMs ?? 30_000,
-      clientInfo: { name: "ingest" },
-    });
-    // imapflow emits 'error' for connection failures; without a listener it would throw.
-    client.on("error", (error: unknown) => {
-      options.logger.debug("imap connection error", { error: String(error) });
-    });
-    try {
-      await client.connect();
-      return client;
-    } catch (error) {
-      client.close();
-      if (classifyImapFailure(error) !== "auth") throw toImapError(error, "connect");
-      // An OAuth2 access token may be revoked before its expiry: refresh once and retry.
-      if (attempt === 0 && "accessToken" in credentials) continue;
-      // Not retryable: the same credentials fail the same way (and repeated bad logins can
-      // get an account locked). The producer parks the account until they change.
-      throw new AuthError(
-        "IMAP_LOGIN_REJECTED",
-        "accessToken" in credentials
-          ? "The IMAP server rejected the OAuth2 login even with a freshly refreshed token: " +
-            "check that IMAP is enabled for the account (Gmail: Settings > Forwarding and " +
-            "POP/IMAP), or run `ingest auth setup` again."
-          : "The IMAP server rejected the login of IMAP_USER with IMAP_PASSWORD: set the right " +
-            "password (Gmail needs an app password, or IMAP_AUTH=oauth2) and start again.",
-        { cause: error },
-      );
-    }
-  }
-}
-
-function authOptions(credentials: ImapCredentials) {
-  return "accessToken" in credentials
-    ? { user: credentials.user, accessToken: credentials.accessToken }
-    : { user: credentials.user, pass: credentials.pass };
 }
 
 /** A logged-in connection with one mailbox open read-only. */
@@ -307,7 +194,7 @@ export class MailboxSession {
     const wanted: WantedParts = new Map();
     const whole: FetchedMessage[] = []; // BODYSTRUCTURE not to be trusted: fetched and parsed whole
     for (const item of raw.sort((a, b) => a.uid - b.uid)) {
-      const message = this.#toFetched(item);
+      const message = metadataRow(item, this.gmail);
       bytes += message.headers?.length ?? 0;
       messages.push(message);
       if (message.size > limits.maxMessageBytes) {
@@ -382,25 +269,15 @@ export class MailboxSession {
 
   /** NOOP (ends IDLE, refreshes the mailbox view); throws when the server does not answer in time. */
   async ping(timeoutMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await Promise.race([
-        this.#run("NOOP", () => this.#client.noop()),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new ImapError(
-                  "IMAP_STALLED",
-                  `The IMAP server did not answer NOOP within ${timeoutMs} ms: reconnecting.`,
-                ),
-              ),
-            timeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
+      await withDeadline(this.#run("NOOP", () => this.#client.noop()), timeoutMs, "NOOP");
+    } catch (error) {
+      if (!(error instanceof IngestError && error.code === "TIMED_OUT")) throw error;
+      throw new ImapError(
+        "IMAP_STALLED",
+        `The IMAP server did not answer NOOP within ${timeoutMs} ms: reconnecting.`,
+        { cause: error },
+      );
     }
   }
 
@@ -470,27 +347,4 @@ export class MailboxSession {
       }
     }
   }
-
-  #toFetched(item: FetchMessageObject & { refusal?: string }): FetchedMessage {
-    return {
-      uid: item.uid,
-      size: item.size ?? 0,
-      flags: [...(item.flags ?? [])],
-      internalDate: item.internalDate,
-      envelope: item.envelope,
-      bodyStructure: item.bodyStructure as BodyNode | undefined,
-      headers: item.headers,
-      gmail: this.gmail ? gmailInfo(item) : null,
-      fetchProblems: item.refusal ? [item.refusal] : undefined,
-    };
-  }
-}
-
-function gmailInfo(item: FetchMessageObject): GmailInfo | null {
-  if (!item.emailId) return null;
-  return {
-    msgid: item.emailId,
-    thrid: item.threadId ?? null,
-    labels: [...(item.labels ?? [])].sort(),
-  };
 }
