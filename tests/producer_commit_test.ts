@@ -6,36 +6,12 @@ import { ensureGroup } from "../src/stream/group.ts";
 import { trimStream } from "../src/producer/trim.ts";
 import { streamBacklog } from "../src/producer/backlog.ts";
 import { readCursor } from "../src/state/cursor.ts";
-import { type EmailPayload, SCHEMA_VERSION } from "../src/stream/entry.ts";
+import { testEntry } from "../src/producer/_test_entry.ts";
+import { SCHEMA_VERSION } from "../src/stream/entry.ts";
 import { startRedis } from "./harness/redis_server.ts";
 
 function entry(uid: number, dedupe = `mid:<${uid}@test>`): CommitEntry {
-  const payload: EmailPayload = {
-    schema_version: SCHEMA_VERSION,
-    account: "me@test",
-    mailbox: "INBOX",
-    uid,
-    uidvalidity: 5,
-    message_id: `<${uid}@test>`,
-    from: null,
-    to: [],
-    cc: [],
-    reply_to: [],
-    subject: null,
-    date: null,
-    internal_date: null,
-    in_reply_to: null,
-    references: [],
-    body_text: "",
-    body_html_preview: "",
-    size: 1,
-    flags: [],
-    headers: {},
-    attachments: [],
-    gmail: null,
-    fetched_at: new Date().toISOString(),
-  };
-  return { payload, dedupeId: dedupe };
+  return { ...testEntry("me@test", uid, 5), dedupeId: dedupe };
 }
 
 async function idempotencyKeys(redis: Redis, stream: string): Promise<string[]> {
