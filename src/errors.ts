@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   SETTLE_ABANDONED:
     "At shutdown the worker gave up settling an entry: it stays pending, redelivered.",
   // Producer coordination.
+  REGISTRY_CORRUPT: "A record of the account registry in Redis cannot be read.",
   LEASE_LOST: "Another producer took over the mailbox lease.",
   LEASE_BUSY: "Another producer holds the mailbox lease, and `--once` gave up waiting.",
   CURSOR_MOVED: "The cursor was changed by someone else (e.g. `ingest state reset`).",

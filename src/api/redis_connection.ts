@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import type { RedisConfig } from "../config/config.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
@@ -32,17 +32,17 @@ export interface RedisConnectOptions {
   readonly connectTimeoutMs?: number;
 }
 
-const clients = new WeakMap<RedisConnection, Redis>();
+const clients = new WeakMap<RedisConnection, RedisClient>();
 
 /** Wraps an ioredis client as a {@link RedisConnection} (for the CLI and tests). */
-export function wrapRedis(client: Redis, name: string): RedisConnection {
+export function wrapRedis(client: RedisClient, name: string): RedisConnection {
   const connection: RedisConnection = Object.freeze({ name });
   clients.set(connection, client);
   return connection;
 }
 
 /** The ioredis client behind `connection`; throws when it was not made by this module. */
-export function redisClientOf(connection: RedisConnection): Redis {
+export function redisClientOf(connection: RedisConnection): RedisClient {
   const client = clients.get(connection);
   if (client === undefined) {
     throw new InvalidArgumentError(

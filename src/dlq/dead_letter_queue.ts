@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { LuaScript } from "../redis/lua_script.ts";
 import { type DeadLetter, type DeadLetterReason, parseDeadLetter } from "./dead_letter.ts";
 
@@ -40,7 +40,7 @@ type RawEntry = [id: string, fields: string[]];
 const SCAN_PAGE = 500;
 
 /** Every DLQ entry, oldest first, read `SCAN_PAGE` at a time. */
-async function* scanDeadLetters(redis: Redis, dlqStream: string): AsyncGenerator<DeadLetter> {
+async function* scanDeadLetters(redis: RedisClient, dlqStream: string): AsyncGenerator<DeadLetter> {
   let start = "-";
   for (;;) {
     const page = await redis.xrange(dlqStream, start, "+", "COUNT", SCAN_PAGE) as RawEntry[];
@@ -56,7 +56,7 @@ async function* scanDeadLetters(redis: Redis, dlqStream: string): AsyncGenerator
  * read to its end to count them).
  */
 export async function listDeadLetters(
-  redis: Redis,
+  redis: RedisClient,
   streams: DeadLetterStreams,
   limit: number,
   options: DeadLetterPageOptions = {},
@@ -85,7 +85,7 @@ export async function listDeadLetters(
 
 /** Reads the dead letters with the given ids; ids not in the DLQ are in `missing`. */
 export async function readDeadLetters(
-  redis: Redis,
+  redis: RedisClient,
   streams: DeadLetterStreams,
   ids: readonly string[],
 ): Promise<{ found: DeadLetter[]; missing: string[] }> {
@@ -105,7 +105,7 @@ export async function readDeadLetters(
 
 /** Every id in the DLQ, oldest first. */
 export async function allDeadLetterIds(
-  redis: Redis,
+  redis: RedisClient,
   streams: DeadLetterStreams,
 ): Promise<string[]> {
   const ids: string[] = [];
@@ -151,7 +151,7 @@ export interface ReplayResult {
 
 /** Moves the dead letters `ids` back to the main stream, each atomically. */
 export async function replayDeadLetters(
-  redis: Redis,
+  redis: RedisClient,
   streams: DeadLetterStreams,
   ids: readonly string[],
 ): Promise<ReplayResult> {
@@ -180,7 +180,7 @@ export async function replayDeadLetters(
 
 /** Deletes the dead letters `ids`; returns how many existed. */
 export async function purgeDeadLetters(
-  redis: Redis,
+  redis: RedisClient,
   streams: DeadLetterStreams,
   ids: readonly string[],
 ): Promise<number> {
@@ -192,6 +192,9 @@ export async function purgeDeadLetters(
 }
 
 /** Empties the DLQ (the key stays, length 0); returns how many entries were removed. */
-export function purgeAllDeadLetters(redis: Redis, streams: DeadLetterStreams): Promise<number> {
+export function purgeAllDeadLetters(
+  redis: RedisClient,
+  streams: DeadLetterStreams,
+): Promise<number> {
   return redis.xtrim(streams.dlqStream, "MAXLEN", 0);
 }

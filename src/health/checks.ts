@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { describeError } from "../errors.ts";
 import { withDeadline } from "../async/deadline.ts";
 
@@ -16,7 +16,7 @@ export interface CheckResult {
 }
 
 /** Redis answers PING within `timeoutMs` (default 2000). */
-export async function checkRedis(redis: Redis, timeoutMs = 2_000): Promise<CheckResult> {
+export async function checkRedis(redis: RedisClient, timeoutMs = 2_000): Promise<CheckResult> {
   try {
     const reply = await withDeadline(redis.ping(), timeoutMs, "Redis PING");
     return reply === "PONG" ? { ok: true } : { ok: false, detail: `PING answered ${reply}` };

@@ -8,7 +8,7 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { bandwidthHour, bandwidthKey } from "../redis/keys.ts";
 
 /** Gmail's documented IMAP download limit per account and day, in bytes (2,500 MB). */
@@ -24,7 +24,7 @@ export interface DownloadedBytesOptions {
 
 /** Sum of the hourly download counters of `account` over the last `hours` hours. */
 export async function readDownloadedBytes(
-  redis: Redis,
+  redis: RedisClient,
   account: string,
   options: DownloadedBytesOptions = {},
 ): Promise<number> {

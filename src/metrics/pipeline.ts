@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { type AccountLabeler, accountLabeler } from "./account_label.ts";
@@ -37,7 +37,7 @@ export interface PipelineMetricsOptions {
  */
 export function createPipelineMetrics(
   config: Config,
-  redis: Redis,
+  redis: RedisClient,
   options: PipelineMetricsOptions,
 ): PipelineMetrics {
   const registry = createMetricsRegistry({

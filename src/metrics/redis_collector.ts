@@ -13,7 +13,7 @@
  */
 
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { describeError } from "../errors.ts";
 import { withDeadline } from "../async/deadline.ts";
 import type { Logger } from "../log/logger.ts";
@@ -39,7 +39,7 @@ export interface RedisSnapshot {
 /** Options of {@link registerRedisCollector}. */
 export interface RedisCollectorOptions {
   /** A connection of its own: never one that blocks in XREADGROUP. */
-  redis: Redis;
+  redis: RedisClient;
   /** Stream to read. */
   stream: string;
   /** Dead-letter stream. */
@@ -87,7 +87,7 @@ export type SnapshotOptions =
 
 /** Reads everything the gauges show in one go. */
 export async function readRedisSnapshot(
-  redis: Redis,
+  redis: RedisClient,
   options: SnapshotOptions,
 ): Promise<RedisSnapshot> {
   const now = options.now ?? Date.now;

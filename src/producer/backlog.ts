@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { readGroupInfo } from "../stream/group_info.ts";
 
 /** One group's unprocessed entries. */
@@ -19,7 +19,7 @@ export interface GroupBacklog {
 }
 
 /** Unprocessed entries of every group of `stream`; empty without a stream or groups. */
-export async function groupBacklogs(redis: Redis, stream: string): Promise<GroupBacklog[]> {
+export async function groupBacklogs(redis: RedisClient, stream: string): Promise<GroupBacklog[]> {
   let length: number | undefined;
   const backlogs: GroupBacklog[] = [];
   for (const group of await readGroupInfo(redis, stream)) {
@@ -30,6 +30,6 @@ export async function groupBacklogs(redis: Redis, stream: string): Promise<Group
 }
 
 /** Unprocessed entries of the slowest group of `stream`; 0 without a stream or groups. */
-export async function streamBacklog(redis: Redis, stream: string): Promise<number> {
+export async function streamBacklog(redis: RedisClient, stream: string): Promise<number> {
   return Math.max(0, ...(await groupBacklogs(redis, stream)).map((g) => g.backlog));
 }

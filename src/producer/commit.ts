@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { RedisError } from "../errors.ts";
 import { cursorKey, leaseKey, type MailboxRef, publishedIndexKey } from "../redis/keys.ts";
 import {
@@ -105,7 +105,10 @@ export type CommitResult =
   | { readonly status: "cursor_moved" };
 
 /** Runs the atomic commit of one batch. */
-export async function commitBatch(redis: Redis, request: CommitRequest): Promise<CommitResult> {
+export async function commitBatch(
+  redis: RedisClient,
+  request: CommitRequest,
+): Promise<CommitResult> {
   const { ref } = request;
   const resetFields = request.reset ? mailboxResetEntryFields(request.reset) : [];
   const args: (string | number)[] = [

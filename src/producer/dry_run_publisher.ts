@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MailboxRef } from "../redis/keys.ts";
 import { readCursorPosition } from "../state/cursor.ts";
@@ -20,7 +20,7 @@ import type { Position, PublishBatch, Publisher, PublishingMode, StartPoint } fr
 /** What a {@link DryRunPublisher} works with. */
 export interface DryRunPublisherOptions {
   /** Read only: the stored cursor. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly ref: MailboxRef;
   readonly report: MailboxReport;
   readonly logger: Logger;
@@ -65,7 +65,10 @@ export class DryRunPublisher implements Publisher {
 }
 
 /** The dry-run mode: nothing to prepare in Redis, one {@link DryRunPublisher} per mailbox. */
-export function dryRunMode(redis: Redis, print: (payload: EmailPayload) => void): PublishingMode {
+export function dryRunMode(
+  redis: RedisClient,
+  print: (payload: EmailPayload) => void,
+): PublishingMode {
   return {
     prepareStream: () => Promise.resolve(),
     publisher: (ref, report, logger) => new DryRunPublisher({ redis, ref, report, logger, print }),

@@ -9,7 +9,7 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { leaseKey, type MailboxRef } from "../redis/keys.ts";
 import { LuaScript } from "../redis/lua_script.ts";
 
@@ -38,9 +38,9 @@ export class MailboxLease {
   readonly ref: MailboxRef;
   readonly token: string = crypto.randomUUID();
   readonly ttlMs: number;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
 
-  constructor(redis: Redis, ref: MailboxRef, ttlMs: number) {
+  constructor(redis: RedisClient, ref: MailboxRef, ttlMs: number) {
     if (!Number.isInteger(ttlMs) || ttlMs < 1000) {
       throw new InvalidArgumentError(
         `Cannot create lease: ttlMs must be >= 1000, current value is ${ttlMs}`,

@@ -2,7 +2,7 @@
  * The producer: follows one account's mailboxes over IMAP and commits every
  * new message to the Redis Stream exactly once. One {@link MailboxSupervisor}
  * (one IMAP connection) per mailbox, so a failing mailbox never stops the
- * others; each publishes through the mode picked once here (Redis, or a dry
+ * others; each publishes through the mode picked once here (RedisClient, or a dry
  * run that writes nothing).
  *
  * @example
@@ -16,7 +16,7 @@
  */
 
 import { numericDefault } from "../config/variables.ts";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import type { Config } from "../config/config.ts";
 import type { ConnectionActivity } from "../imap/connection_watchdog.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
@@ -52,7 +52,7 @@ export interface ProducerOptions {
   /** Supplies IMAP credentials (password or refreshed OAuth2 token). */
   readonly credentials: CredentialsProvider;
   /** A connected client; the caller closes it after `done`. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Structured logger (never receives addresses or content). */
   readonly logger: Logger;
   /** Metrics, status, progress bars. Hooks must not throw (failures are logged and ignored). */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { bandwidthHour, bandwidthKey, type MailboxRef } from "../redis/keys.ts";
@@ -39,7 +39,7 @@ export interface RedisPublisherSettings {
 
 /** What a {@link RedisPublisher} works with. */
 export interface RedisPublisherOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly ref: MailboxRef;
   readonly report: MailboxReport;
   readonly logger: Logger;
@@ -199,7 +199,7 @@ export class RedisPublisher implements Publisher {
  * {@link RedisPublisher} per mailbox.
  */
 export function redisMode(
-  redis: Redis,
+  redis: RedisClient,
   group: string,
   settings: RedisPublisherSettings,
 ): PublishingMode {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { LuaScript } from "../redis/lua_script.ts";
 
 const TRIM = new LuaScript(`
@@ -57,7 +57,7 @@ export interface TrimOptions {
 
 /** Trims acknowledged entries beyond the retention target; returns how many were removed. */
 export async function trimStream(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   options: TrimOptions,
 ): Promise<number> {

@@ -14,8 +14,10 @@ import { backoffDelay } from "../retry/backoff.ts";
 import { redisCliCommand } from "./redis_cli.ts";
 import { classifyRedisFailure, redisFailureKind } from "./redis_failure.ts";
 import { readRedisTlsCa, redisTlsOptions } from "./tls.ts";
+import type { RedisClient } from "./client.ts";
 
 export type { Redis } from "ioredis";
+export type { RedisClient } from "./client.ts";
 
 /** Options of {@link connectRedis}. */
 export interface RedisConnectOptions {
@@ -175,7 +177,7 @@ function waitReady(client: Redis): Promise<void> {
 }
 
 /** Closes a connection politely, falling back to a hard disconnect. */
-export async function closeRedis(client: Redis): Promise<void> {
+export async function closeRedis(client: RedisClient): Promise<void> {
   try {
     if (client.status === "ready") {
       await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1_000))]);

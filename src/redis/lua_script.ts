@@ -6,7 +6,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.ts";
 
 /** A server-side script. */
 export class LuaScript {
@@ -20,7 +20,7 @@ export class LuaScript {
 
   /** Runs the script with `keys` and `args`. */
   async run(
-    redis: Redis,
+    redis: RedisClient,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown> {

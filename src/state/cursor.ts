@@ -7,7 +7,7 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import {
   CURSOR_FIELDS,
   CURSOR_SCAN_PATTERN,
@@ -34,7 +34,7 @@ export interface Cursor {
 }
 
 /** Reads one mailbox's cursor; `null` when there is no state at all. */
-export async function readCursor(redis: Redis, ref: MailboxRef): Promise<Cursor | null> {
+export async function readCursor(redis: RedisClient, ref: MailboxRef): Promise<Cursor | null> {
   const values = await redis.mget(...CURSOR_FIELDS.map((field) => cursorKey(ref, field)));
   if (values.every((value) => value === null)) return null;
   const [lastUid, uidValidity, lastPoll, total] = values;
@@ -61,7 +61,10 @@ export interface CursorPosition {
  * stay `null`, unlike {@link readCursor}), which is what the producer's
  * compare-and-set commit expects to find.
  */
-export async function readCursorPosition(redis: Redis, ref: MailboxRef): Promise<CursorPosition> {
+export async function readCursorPosition(
+  redis: RedisClient,
+  ref: MailboxRef,
+): Promise<CursorPosition> {
   const [lastUid, uidValidity] = await redis.mget(
     cursorKey(ref, "last_uid"),
     cursorKey(ref, "uidvalidity"),
@@ -73,7 +76,7 @@ export async function readCursorPosition(redis: Redis, ref: MailboxRef): Promise
 }
 
 /** Every mailbox with state, sorted by account then mailbox. */
-export async function listCursors(redis: Redis): Promise<Cursor[]> {
+export async function listCursors(redis: RedisClient): Promise<Cursor[]> {
   const refs: MailboxRef[] = [];
   let scanCursor = "0";
   do {
@@ -103,7 +106,11 @@ export interface CursorReset {
  * too, otherwise the re-fetched messages would be recognised and skipped.
  * Workers still skip entries whose processed-record is inside its window.
  */
-export async function resetCursor(redis: Redis, ref: MailboxRef, toUid = 0): Promise<CursorReset> {
+export async function resetCursor(
+  redis: RedisClient,
+  ref: MailboxRef,
+  toUid = 0,
+): Promise<CursorReset> {
   if (!Number.isInteger(toUid) || toUid < 0) {
     throw new InvalidArgumentError(
       `Cannot reset cursor: toUid must be a whole number >= 0, current value is ${toUid}`,

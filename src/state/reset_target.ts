@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import type { MailboxRef } from "../redis/keys.ts";
 import { type Cursor, listCursors, readCursor } from "./cursor.ts";
 
@@ -22,7 +22,7 @@ export interface ResetTarget {
 
 /** Looks up `ref`: its cursor, and whether a reset of it names a mailbox anyone follows. */
 export async function resetTarget(
-  redis: Redis,
+  redis: RedisClient,
   ref: MailboxRef,
   configuredMailboxes: readonly string[],
 ): Promise<ResetTarget> {

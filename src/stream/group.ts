@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { readGroupInfo } from "./group_info.ts";
 
 /**
@@ -19,7 +19,11 @@ import { readGroupInfo } from "./group_info.ts";
  * is left alone without any write. Throws Redis's reply (e.g. `-OOM`) when the
  * group is missing and cannot be created.
  */
-export async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
+export async function ensureGroup(
+  redis: RedisClient,
+  stream: string,
+  group: string,
+): Promise<void> {
   const groups = await readGroupInfo(redis, stream);
   if (groups.some((g) => g.name === group)) return;
   try {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { attemptsKey, retryScheduleKey } from "../redis/keys.ts";
 import { type GroupInfo, readGroupInfo } from "./group_info.ts";
 
@@ -19,13 +19,21 @@ export interface GroupLookup {
 }
 
 /** Looks `group` up among the consumer groups of `stream`. */
-export async function findGroup(redis: Redis, stream: string, group: string): Promise<GroupLookup> {
+export async function findGroup(
+  redis: RedisClient,
+  stream: string,
+  group: string,
+): Promise<GroupLookup> {
   const groups = await readGroupInfo(redis, stream);
   return { group: groups.find((g) => g.name === group), names: groups.map((g) => g.name) };
 }
 
 /** Destroys `group` of `stream` and its retry bookkeeping; returns whether it existed. */
-export async function deleteGroup(redis: Redis, stream: string, group: string): Promise<boolean> {
+export async function deleteGroup(
+  redis: RedisClient,
+  stream: string,
+  group: string,
+): Promise<boolean> {
   const destroyed = Number(await redis.xgroup("DESTROY", stream, group));
   await redis.del(retryScheduleKey(stream, group), attemptsKey(stream, group));
   return destroyed === 1;

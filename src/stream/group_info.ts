@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { isMissingKeyError, pairsToObject } from "../redis/reply.ts";
 
 /** One consumer group as `XINFO GROUPS` describes it. */
@@ -17,7 +17,7 @@ export interface GroupInfo {
   readonly consumers: number;
   /** Entries delivered and not yet acknowledged. */
   readonly pending: number;
-  /** Entries not yet delivered; `null` when Redis cannot tell (Redis < 7, some deletions). */
+  /** Entries not yet delivered; `null` when Redis cannot tell (RedisClient < 7, some deletions). */
   readonly lag: number | null;
   /** Last id delivered to the group. */
   readonly lastDeliveredId: string;
@@ -37,7 +37,7 @@ export function parseGroupInfo(raw: unknown): GroupInfo {
 }
 
 /** The consumer groups of `stream`; an empty list when the stream does not exist. */
-export async function readGroupInfo(redis: Redis, stream: string): Promise<GroupInfo[]> {
+export async function readGroupInfo(redis: RedisClient, stream: string): Promise<GroupInfo[]> {
   let raw: unknown[];
   try {
     raw = (await redis.xinfo("GROUPS", stream)) as unknown[];

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { entryFields, pairsToObject, streamIdTime } from "../redis/reply.ts";
 import { readGroupInfo } from "./group_info.ts";
 import { orphanVerdict } from "./orphan.ts";
@@ -89,7 +89,10 @@ export interface InspectOptions {
 }
 
 /** Reads the snapshot. A missing stream is reported with length 0, not as an error. */
-export async function inspectStream(redis: Redis, options: InspectOptions): Promise<StreamReport> {
+export async function inspectStream(
+  redis: RedisClient,
+  options: InspectOptions,
+): Promise<StreamReport> {
   const now = options.now ?? Date.now;
   const [length, dlqLength] = await Promise.all([
     redis.xlen(options.stream),
@@ -123,7 +126,7 @@ export async function inspectStream(redis: Redis, options: InspectOptions): Prom
 }
 
 async function readGroups(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   now: number,
   orphanMs: number,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { entryFields } from "../redis/reply.ts";
 import { decodeEntry, EntryFormatError } from "./entry.ts";
@@ -39,7 +39,7 @@ export interface PeekOptions {
 }
 
 /** The entries, oldest first; an empty list when the stream does not exist. */
-export async function peekStream(redis: Redis, options: PeekOptions): Promise<PeekedEntry[]> {
+export async function peekStream(redis: RedisClient, options: PeekOptions): Promise<PeekedEntry[]> {
   if (!Number.isInteger(options.count) || options.count < 1) {
     throw new InvalidArgumentError(
       `Cannot peek: count must be a whole number >= 1, current value is ${options.count}`,

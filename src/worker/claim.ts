@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { LuaScript } from "../redis/lua_script.ts";
 import { type AttemptRecord, decodeAttempts } from "./attempts.ts";
 import type { GroupKeys } from "./group_keys.ts";
@@ -69,7 +69,7 @@ return out
 
 /** Claims up to `count` entries whose retry is due at `nowMs`. */
 export async function takeDueRetries(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   consumer: string,
   nowMs: number,
@@ -84,7 +84,10 @@ export async function takeDueRetries(
 }
 
 /** Due time (Unix ms) of the earliest scheduled retry, or `undefined` when none. */
-export async function nextRetryDue(redis: Redis, keys: GroupKeys): Promise<number | undefined> {
+export async function nextRetryDue(
+  redis: RedisClient,
+  keys: GroupKeys,
+): Promise<number | undefined> {
   const [, score] = await redis.zrange(keys.retrySchedule, 0, 0, "WITHSCORES");
   return score === undefined ? undefined : Number(score);
 }
@@ -132,7 +135,7 @@ export interface ReclaimPass {
  * `consumer` itself is still handling or settling: they are never claimed.
  */
 export async function reclaimStalled(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   consumer: string,
   minIdleMs: number,
@@ -169,7 +172,7 @@ return kept
  * another worker. Returns how many were still owned by `consumer`.
  */
 export async function extendLeases(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   consumer: string,
   ids: readonly string[],
@@ -196,7 +199,7 @@ return removed
 
 /** Removes consumers idle for more than `minIdleMs` with nothing pending; returns their names. */
 export async function pruneIdleConsumers(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   consumer: string,
   minIdleMs: number,
@@ -222,7 +225,7 @@ return 1
  * whether it was removed.
  */
 export async function leaveGroup(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   consumer: string,
 ): Promise<boolean> {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import type { DeadLetterInfo } from "../dlq/dead_letter.ts";
 import { ensureGroup } from "../stream/group.ts";
 import { readGroupInfo } from "../stream/group_info.ts";
@@ -40,9 +40,9 @@ export type { ProcessedRecord } from "./settle.ts";
 /** Options of {@link ConsumerGroup}. */
 export interface ConsumerGroupOptions {
   /** Connection for every command but the blocking read. */
-  redis: Redis;
+  redis: RedisClient;
   /** Connection for the blocking XREADGROUP only. Default `redis`. */
-  blockingRedis?: Redis;
+  blockingRedis?: RedisClient;
   /** The group's keys (see `groupKeys`). */
   keys: GroupKeys;
   /** This consumer's name in the group. */
@@ -55,8 +55,8 @@ export class ConsumerGroup {
   readonly keys: GroupKeys;
   /** This consumer's name. */
   readonly consumer: string;
-  readonly #redis: Redis;
-  readonly #blocking: Redis;
+  readonly #redis: RedisClient;
+  readonly #blocking: RedisClient;
   /** Where the next stalled-entry scan starts (`-`: the beginning). */
   #stalledStart = "-";
   /** Processed-record checks of one turn, sent as one MGET. */

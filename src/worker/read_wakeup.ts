@@ -6,7 +6,7 @@
  * ceiling (`WORKER_BACKOFF_BASE_MS` × 2^n, at most `WORKER_BACKOFF_CAP_MS`)
  * by up to a second; measured 958 ms over a 400 ms ceiling.
  *
- * A read shortened to the due time is not enough either: Redis notices
+ * A read shortened to the due time is not enough either: RedisClient notices
  * BLOCK timeouts on its own timer (every 1/`hz` s, 100 ms by default), so
  * such reads returned ~100 ms late. A local timer sends
  * `CLIENT UNBLOCK <id>` (on the worker's other connection) at the due time;
@@ -17,12 +17,12 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 
 /**
  * Whether a retry due at `dueAt` must end a read blocking until `blockingUntil`
  * (`undefined`: no read is blocking). Also when the read was shortened to end
- * at the due time: Redis would end it up to 1/`hz` s late.
+ * at the due time: RedisClient would end it up to 1/`hz` s late.
  */
 export function mustWakeRead(dueAt: number, blockingUntil: number | undefined): boolean {
   return blockingUntil !== undefined && dueAt <= blockingUntil;
@@ -30,8 +30,8 @@ export function mustWakeRead(dueAt: number, blockingUntil: number | undefined): 
 
 /** Tracks the blocking connection's client id and the end of its current read. */
 export class ReadWakeup {
-  readonly #control: Redis;
-  readonly #blocking: Redis;
+  readonly #control: RedisClient;
+  readonly #blocking: RedisClient;
   readonly #now: () => number;
   #id: string | undefined;
   #blockingUntil: number | undefined;
@@ -43,7 +43,7 @@ export class ReadWakeup {
    * `control` sends the CLIENT UNBLOCK; `blocking` is the connection that
    * reads; `now` is the clock of the due times (default `Date.now`).
    */
-  constructor(control: Redis, blocking: Redis, now: () => number = Date.now) {
+  constructor(control: RedisClient, blocking: RedisClient, now: () => number = Date.now) {
     this.#control = control;
     this.#blocking = blocking;
     this.#now = now;

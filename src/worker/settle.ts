@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import { deadLetterFields, type DeadLetterInfo } from "../dlq/dead_letter.ts";
 import { LuaScript } from "../redis/lua_script.ts";
 import { type AttemptRecord, encodeAttempts } from "./attempts.ts";
@@ -68,7 +68,7 @@ export interface ProcessedAck {
  * per entry in order, whether it was still pending.
  */
 export async function acknowledgeProcessedMany(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   acks: readonly ProcessedAck[],
 ): Promise<boolean[]> {
@@ -88,7 +88,7 @@ export async function acknowledgeProcessedMany(
 
 /** Whether each of `idempotencyKeys` has a processed-record, in one MGET. */
 export async function processedRecordsExist(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   idempotencyKeys: readonly string[],
 ): Promise<boolean[]> {
@@ -103,7 +103,7 @@ function processedValue(record: ProcessedRecord): string {
 
 /** Acknowledges `id` without a processed-record (a duplicate of a processed entry). */
 export async function acknowledgeDuplicate(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   id: string,
   idempotencyKey: string,
@@ -133,7 +133,7 @@ return redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
  * or `undefined` when the entry was no longer pending.
  */
 export async function deadLetter(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   id: string,
   fields: readonly string[],
@@ -163,7 +163,7 @@ return 1
  * due first claims and runs it. Returns false when it was no longer pending.
  */
 export async function scheduleRetry(
-  redis: Redis,
+  redis: RedisClient,
   keys: GroupKeys,
   id: string,
   dueMs: number,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { WorkerObserver } from "../observe/events.ts";
@@ -15,9 +15,9 @@ import type { Sink } from "../sinks/sink.ts";
 /** Options of {@link startWorker}; durations in ms. */
 export interface WorkerOptions {
   /** Connection for every command but the blocking read. */
-  redis: Redis;
+  redis: RedisClient;
   /** Connection for the blocking XREADGROUP only. */
-  blockingRedis: Redis;
+  blockingRedis: RedisClient;
   /** Stream and DLQ names (`config.redis`) and retry settings (`config.worker`). */
   config: Config;
   /** Where entries are delivered. */

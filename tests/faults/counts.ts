@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/redis/client.ts";
 import type { ReceivedRequest } from "../harness/flaky_receiver.ts";
 import type { FaultReport } from "./scenario.ts";
 
@@ -18,7 +18,7 @@ export interface StreamCounts {
 }
 
 /** Counts the email entries of `stream` by idempotency key. */
-export async function streamCounts(redis: Redis, stream: string): Promise<StreamCounts> {
+export async function streamCounts(redis: RedisClient, stream: string): Promise<StreamCounts> {
   const keys: string[] = [];
   let start = "-";
   while (true) {
@@ -35,7 +35,10 @@ export async function streamCounts(redis: Redis, stream: string): Promise<Stream
 }
 
 /** DLQ entries by reason. */
-export async function dlqCounts(redis: Redis, dlqStream: string): Promise<FaultReport["dlq"]> {
+export async function dlqCounts(
+  redis: RedisClient,
+  dlqStream: string,
+): Promise<FaultReport["dlq"]> {
   const entries = await redis.xrange(dlqStream, "-", "+");
   const reasons: Record<string, number> = {};
   for (const [, fields] of entries) {
@@ -46,7 +49,11 @@ export async function dlqCounts(redis: Redis, dlqStream: string): Promise<FaultR
 }
 
 /** Entries of `group` not yet acknowledged: pending plus lag (1 while the group is missing). */
-export async function groupBacklog(redis: Redis, stream: string, group: string): Promise<number> {
+export async function groupBacklog(
+  redis: RedisClient,
+  stream: string,
+  group: string,
+): Promise<number> {
   const groups = await redis.xinfo("GROUPS", stream).catch(() => []) as unknown[][];
   for (const entry of groups) {
     const info = new Map<string, unknown>();
@@ -87,7 +94,7 @@ export function sinkCounts(runs: readonly SinkRun[]): SinkCounts {
     repeated += Math.max(0, successes - 1);
     if (successes === 0) withoutSuccess++;
     // The n-th run of a key is at least attempt n, and later than the run before. It may
-    // skip numbers: a delivery whose reply was lost (Redis killed) never reached the sink.
+    // skip numbers: a delivery whose reply was lost (RedisClient killed) never reached the sink.
     const truthful = list.every((r, i) =>
       r.attempt >= i + 1 && (i === 0 || r.attempt > list[i - 1]!.attempt)
     );

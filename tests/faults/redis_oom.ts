@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/redis/client.ts";
 import { emailEntryFields } from "../../src/stream/entry.ts";
 import { startDovecot } from "../harness/dovecot.ts";
 import { startFlakyReceiver } from "../harness/flaky_receiver.ts";
@@ -125,7 +125,7 @@ async function runOomProduce(options: ScenarioOptions): Promise<FaultReport> {
 }
 
 /** Appends `count` email entries (uids 1..count). */
-async function addEntries(redis: Redis, stream: string, count: number): Promise<void> {
+async function addEntries(redis: RedisClient, stream: string, count: number): Promise<void> {
   await redis.xgroup("CREATE", stream, GROUP, "0", "MKSTREAM");
   for (let uid = 1; uid <= count; uid += 100) {
     const batch = redis.pipeline();

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/redis/client.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { createWebhookSink } from "../../src/sinks/webhook_sink.ts";
 import { startWorker, type WorkerSummary } from "../../src/worker/worker.ts";
@@ -39,7 +39,7 @@ async function runWebhookFlaky(options: ScenarioOptions): Promise<FaultReport> {
   const stream = "faults:webhook:flaky";
   const config = workerConfig(server.url, stream, { WORKER_MAX_ATTEMPTS: "12" });
   const redis = await client(server.url);
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   const stop = new AbortController();
   const guard = setTimeout(() => stop.abort(), options.quick ? 60_000 : 300_000);
   try {

@@ -7,7 +7,7 @@
  */
 
 import { Histogram } from "prom-client";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/redis/client.ts";
 import { createProducerMetrics } from "../../src/metrics/producer.ts";
 import { registerRedisCollector } from "../../src/metrics/redis_collector.ts";
 import { createMetricsRegistry } from "../../src/metrics/registry.ts";
@@ -61,7 +61,7 @@ export function exportedMetricLabels(): Map<string, readonly string[]> {
   createProducerMetrics(registry, {});
   createWorkerMetrics(registry, { group: "g" });
   // Registration does not touch Redis; only a scrape would.
-  registerRedisCollector(registry, { redis: {} as Redis, stream: "s", dlqStream: "s:dlq" });
+  registerRedisCollector(registry, { redis: {} as RedisClient, stream: "s", dlqStream: "s:dlq" });
   const labels = new Map<string, readonly string[]>([["up", ["job", "instance"]]]); // set by Prometheus
   for (const metric of registry.getMetricsAsArray()) {
     // prom-client keeps the declared label names on every metric object.

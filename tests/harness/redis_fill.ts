@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/redis/client.ts";
 
 /** Options of {@link fillRedis}. */
 export interface FillOptions {
@@ -32,7 +32,7 @@ export interface FillOptions {
 export interface FilledRedis {
   /** Filler keys written. */
   readonly keys: number;
-  /** `used_memory` and `maxmemory` once full (Redis compares them less its buffers). */
+  /** `used_memory` and `maxmemory` once full (RedisClient compares them less its buffers). */
   readonly usedBytes: number;
   readonly maxBytes: number;
   /** Deletes the filler keys (DEL works under OOM), so writes are accepted again. */
@@ -40,14 +40,17 @@ export interface FilledRedis {
 }
 
 /** `used_memory` and `maxmemory` from INFO memory. */
-export async function memoryUse(redis: Redis): Promise<{ used: number; max: number }> {
+export async function memoryUse(redis: RedisClient): Promise<{ used: number; max: number }> {
   const info = await redis.info("memory");
   const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
   return { used: field("used_memory"), max: field("maxmemory") };
 }
 
 /** Writes filler values until Redis refuses them with OOM; see {@link FilledRedis}. */
-export async function fillRedis(redis: Redis, options: FillOptions = {}): Promise<FilledRedis> {
+export async function fillRedis(
+  redis: RedisClient,
+  options: FillOptions = {},
+): Promise<FilledRedis> {
   const prefix = options.prefix ?? "fill:";
   const chunk = "x".repeat(options.chunkBytes ?? 64 * 1024);
   const headroom = "headroomBytes" in options ? options.headroomBytes : 4 * 1024 * 1024;
@@ -73,7 +76,7 @@ export async function fillRedis(redis: Redis, options: FillOptions = {}): Promis
   const { used, max } = await memoryUse(redis);
   if (!refused) {
     throw new Error(
-      `fillRedis: Redis accepted ${keys} fillers without refusing (maxmemory ${max})`,
+      `fillRedis: RedisClient accepted ${keys} fillers without refusing (maxmemory ${max})`,
     );
   }
   return {

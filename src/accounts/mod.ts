@@ -1,0 +1,8 @@
+/**
+ * Accounts of a fleet: the registry in Redis that `ingest accounts` edits and
+ * `ingest produce --fleet` follows.
+ *
+ * @module
+ */
+
+export * from "./registry.ts";
