@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as accounts from "./accounts/mod.ts";
 import * as api from "./api/mod.ts";
 import * as async from "./async/mod.ts";
 import * as auth from "./auth/mod.ts";
@@ -20,6 +21,7 @@ import * as stream from "./stream/mod.ts";
 import * as worker from "./worker/mod.ts";
 
 const modules: Record<string, object> = {
+  accounts,
   api,
   async,
   auth,
