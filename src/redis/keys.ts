@@ -12,6 +12,30 @@ export interface MailboxRef {
   readonly account: string;
   /** Mailbox path, e.g. `INBOX` or `[Gmail]/All Mail`. */
   readonly mailbox: string;
+  /**
+   * The stream partition the account maps to when `STREAM_PARTITIONS` > 1;
+   * `undefined` with one partition, where key names stay the seed's.
+   */
+  readonly partition?: number;
+}
+
+/**
+ * The hash tag of a partition, `{p<i>}`: every key of one partition carries
+ * it, so on Redis Cluster they share one slot and one script can touch them.
+ */
+export function partitionTag(partition: number): string {
+  return `{p${partition}}`;
+}
+
+/**
+ * The part of a per-mailbox key naming the mailbox: `account:mailbox`, or
+ * `{p<i>}:account:mailbox` for a partitioned deployment. Every per-mailbox
+ * key is `<prefix>:${mailboxScope(ref)}[:<suffix>]`, so the hash tag comes
+ * first and decides the slot whatever the address or mailbox contains.
+ */
+export function mailboxScope(ref: MailboxRef): string {
+  const base = `${ref.account}:${ref.mailbox}`;
+  return ref.partition === undefined ? base : `${partitionTag(ref.partition)}:${base}`;
 }
 
 /** Fields of the producer's cursor, one string key each (seed layout). */
@@ -22,7 +46,7 @@ export type CursorField = (typeof CURSOR_FIELDS)[number];
 
 /** `producer_state:{account}:{mailbox}:{field}`. */
 export function cursorKey(ref: MailboxRef, field: CursorField): string {
-  return `producer_state:${ref.account}:${ref.mailbox}:${field}`;
+  return `producer_state:${mailboxScope(ref)}:${field}`;
 }
 
 /** SCAN pattern matching every mailbox's `last_uid` key. */
@@ -36,12 +60,12 @@ export function parseCursorKey(key: string): MailboxRef | undefined {
 
 /** Set of Message-IDs / X-GM-MSGIDs already published for a mailbox (UIDVALIDITY-proof dedupe). */
 export function publishedIndexKey(ref: MailboxRef): string {
-  return `producer_published:${ref.account}:${ref.mailbox}`;
+  return `producer_published:${mailboxScope(ref)}`;
 }
 
 /** The single-producer lease of a mailbox. */
 export function leaseKey(ref: MailboxRef): string {
-  return `producer_lease:${ref.account}:${ref.mailbox}`;
+  return `producer_lease:${mailboxScope(ref)}`;
 }
 
 /** Bytes downloaded per account and hour, for the Gmail bandwidth quota. */
