@@ -14,6 +14,8 @@
  * CPU figures much less.
  *
  *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64] [--runs 3]
+ *     [--read-ahead N]   (entries read ahead of the sink calls, WORKER_READ_AHEAD; default
+ *                         here: --concurrency; 0 is `ingest work`'s default)
  *
  * @module
  */
@@ -35,11 +37,13 @@ const { values } = parseArgs({
     entries: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "64" },
     runs: { type: "string", default: "3" },
+    "read-ahead": { type: "string" },
   },
 });
 const entries = Number(values.entries);
 const concurrency = Number(values.concurrency);
 const runs = Number(values.runs);
+const readAhead = Number(values["read-ahead"] ?? concurrency);
 
 function payload(uid: number): EmailPayload {
   return {
@@ -151,6 +155,7 @@ async function worker(stream: string, kind: "null" | "file"): Promise<number> {
     sink,
     consumer: "bench",
     concurrency,
+    readAhead,
     drain: true,
     logger: silentLogger,
   });
@@ -182,7 +187,9 @@ try {
   }
   const rate = (list: Run[]) => entries / median(list.map((run) => run.seconds));
   const bare = rate(results.bare);
-  console.log(`${entries} entries, worker concurrency ${concurrency}, median of ${runs} runs`);
+  console.log(
+    `${entries} entries, worker concurrency ${concurrency}, read-ahead ${readAhead}, median of ${runs} runs`,
+  );
   for (const [name, list] of Object.entries(results)) {
     const label = name === "bare" ? "bare XREADGROUP/XACK loop" : `worker, ${name} sink`;
     const cpu = (pick: (run: Run) => number) => median(list.map(pick)).toFixed(1).padStart(5);

@@ -24,6 +24,7 @@ export interface WorkOptions {
   group?: string;
   consumer?: string;
   concurrency?: string;
+  readAhead?: string;
   sink?: string;
   drain?: boolean;
   shutdownTimeout?: string;
@@ -67,6 +68,7 @@ const WORK_SETTINGS = [
   "WORKER_GROUP",
   "WORKER_SINK",
   "WORKER_CONCURRENCY",
+  "WORKER_READ_AHEAD",
   "WORKER_MAX_ATTEMPTS",
   "WORKER_SHUTDOWN_TIMEOUT_SECONDS",
   "WORKER_VISIBILITY_TIMEOUT_SECONDS",
@@ -93,6 +95,7 @@ export function workCommand(app: App): Command {
     .addOption(settingOption("WORKER_GROUP"))
     .option("--consumer <name>", "this consumer's name in the group (default: host name-pid)")
     .addOption(settingOption("WORKER_CONCURRENCY"))
+    .addOption(settingOption("WORKER_READ_AHEAD"))
     .addOption(settingOption("WORKER_SINK"))
     .option(
       "--drain",
@@ -109,6 +112,7 @@ export function workCommand(app: App): Command {
       examples(
         "ingest work --sink file:/var/lib/ingest/emails.jsonl",
         "ingest work --sink webhook:https://crm.internal/hooks/email --concurrency 32",
+        "ingest work --sink file:/var/lib/ingest/emails.jsonl --concurrency 256 --read-ahead 256",
         "ingest work --sink 'exec:jq -c .payload.subject >> subjects.txt'",
         "ingest work --sink module:./handler.ts --max-attempts 8",
         "ingest work --drain --sink file:out.jsonl",
@@ -167,6 +171,7 @@ async function runWork(app: App, options: WorkOptions): Promise<void> {
       sink,
       consumer,
       concurrency: config.worker.concurrency,
+      readAhead: config.worker.readAhead,
       drain: options.drain,
       shutdownTimeoutMs: Math.round(config.worker.shutdownTimeoutSeconds * 1000),
       visibilityTimeoutMs: Math.round(config.worker.visibilityTimeoutSeconds * 1000),

@@ -105,6 +105,8 @@ export interface WorkerConfig {
   readonly sink: string | undefined;
   /** Entries handled at once per process. */
   readonly concurrency: number;
+  /** `WORKER_READ_AHEAD`: entries read ahead of the sink calls (0: none). */
+  readonly readAhead: number;
   /** `WORKER_MAX_ATTEMPTS`: attempts before the DLQ. */
   readonly maxAttempts: number;
   /** `WORKER_BACKOFF_BASE_MS`: first retry delay. */
@@ -257,6 +259,7 @@ function readWorker(read: SettingsReader): WorkerConfig {
     group: read.text("WORKER_GROUP"),
     sink: read.optional("WORKER_SINK"),
     concurrency: read.integer("WORKER_CONCURRENCY"),
+    readAhead: read.integer("WORKER_READ_AHEAD"),
     maxAttempts: read.integer("WORKER_MAX_ATTEMPTS"),
     backoffBaseMs: read.integer("WORKER_BACKOFF_BASE_MS"),
     backoffCapMs: read.integer("WORKER_BACKOFF_CAP_MS"),

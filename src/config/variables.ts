@@ -329,6 +329,18 @@ export const VARIABLES = [
   },
   {
     group: "Worker",
+    name: "WORKER_READ_AHEAD",
+    default: "0",
+    description:
+      "Entries `ingest work` reads ahead of its sink calls: read, decoded and checked while earlier ones are in the sink (the file sink's fdatasync), so throughput grows; a crash then leaves up to WORKER_CONCURRENCY + this many entries pending, each counted as a delivery toward WORKER_MAX_ATTEMPTS. 0: read only when a sink call is free.",
+    kind: "integer",
+    min: 0,
+    max: 1000,
+    flag: "--read-ahead <n>",
+    commands: ["work"],
+  },
+  {
+    group: "Worker",
     name: "WORKER_MAX_ATTEMPTS",
     default: "5",
     description: "Attempts before an entry goes to the dead-letter queue.",

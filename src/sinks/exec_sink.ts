@@ -14,7 +14,7 @@
 
 import { RetryableError } from "../errors.ts";
 import { childEnvironment } from "./child_env.ts";
-import { deliveryDocument, type Sink } from "./sink.ts";
+import { deliveryJson, type Sink } from "./sink.ts";
 
 /** The exit code that asks for a retry (EX_TEMPFAIL). */
 export const EXIT_TEMPFAIL = 75;
@@ -62,7 +62,7 @@ export function createExecSink(options: ExecSinkOptions): Sink {
       try {
         const writer = child.stdin.getWriter();
         try {
-          await writer.write(encoder.encode(JSON.stringify(deliveryDocument(delivery)) + "\n"));
+          await writer.write(encoder.encode(deliveryJson(delivery) + "\n"));
           await writer.close();
         } catch {
           // The command may exit without reading its input; its exit code decides.

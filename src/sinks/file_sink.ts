@@ -15,7 +15,7 @@
 
 import { setImmediate } from "node:timers";
 import { RetryableError } from "../errors.ts";
-import { deliveryDocument, type Sink } from "./sink.ts";
+import { deliveryJson, type Sink } from "./sink.ts";
 
 interface PendingLine {
   readonly text: string;
@@ -61,7 +61,7 @@ export async function createFileSink(path: string): Promise<Sink> {
     kind: "file",
     handle(delivery) {
       if (closed) return Promise.reject(new RetryableError(`file sink ${path} is closed`));
-      const line = JSON.stringify(deliveryDocument(delivery)) + "\n";
+      const line = deliveryJson(delivery) + "\n";
       return new Promise<void>((resolve, reject) => {
         queue.push({ text: line, resolve, reject });
         writing ??= drainQueue();

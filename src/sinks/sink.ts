@@ -30,6 +30,12 @@ export interface Delivery {
   readonly idempotencyKey: string;
   /** The decoded payload. */
   readonly payload: EmailPayload | MailboxResetPayload;
+  /**
+   * The payload as stored in the stream (the JSON text `payload` was parsed
+   * from), when the worker has it: {@link deliveryJson} embeds it instead of
+   * serialising `payload` again.
+   */
+  readonly payloadJson?: string;
   /** 1 for the first attempt, 2 for the first retry, ... */
   readonly attempt: number;
   /** Aborted when the worker stops waiting for this handler (shutdown timeout). */
@@ -69,6 +75,24 @@ export function deliveryDocument(delivery: Delivery): DeliveryDocument {
     attempt: delivery.attempt,
     payload: delivery.payload,
   };
+}
+
+/**
+ * The {@link DeliveryDocument} of a delivery as JSON text on one line, the
+ * text stdout, file, webhook and exec sinks send. The stored payload text is
+ * embedded as it is when there is one (it is the JSON the producer wrote;
+ * serialising the parsed object again costs a few µs per entry and gives the
+ * same text); text with a line break in it (pretty-printed by another
+ * writer) is serialised again, so a document is always one line.
+ */
+export function deliveryJson(delivery: Delivery): string {
+  const stored = delivery.payloadJson;
+  if (stored === undefined || stored.includes("\n") || stored.includes("\r")) {
+    return JSON.stringify(deliveryDocument(delivery));
+  }
+  return `{"id":${JSON.stringify(delivery.id)},"type":${JSON.stringify(delivery.type)},` +
+    `"idempotency_key":${JSON.stringify(delivery.idempotencyKey)},` +
+    `"attempt":${delivery.attempt},"payload":${stored}}`;
 }
 
 /**

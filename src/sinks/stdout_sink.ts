@@ -5,7 +5,7 @@
  * @module
  */
 
-import { deliveryDocument, type Sink } from "./sink.ts";
+import { deliveryJson, type Sink } from "./sink.ts";
 
 /** A sink that writes each entry as a JSON line through `write` (the process's stdout). */
 export function createStdoutSink(write: (text: string) => void): Sink {
@@ -13,7 +13,7 @@ export function createStdoutSink(write: (text: string) => void): Sink {
     kind: "stdout",
     handle(delivery) {
       // `write` is synchronous: the line has left the process when it returns.
-      write(JSON.stringify(deliveryDocument(delivery)) + "\n");
+      write(deliveryJson(delivery) + "\n");
       return Promise.resolve();
     },
     close: () => Promise.resolve(),

@@ -18,7 +18,7 @@
 import { createHmac } from "node:crypto";
 import { PermanentError, RetryableError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { deliveryDocument, type Sink } from "./sink.ts";
+import { deliveryJson, type Sink } from "./sink.ts";
 
 /** The `User-Agent` of every webhook call, so receivers can tell ingest (and its version) apart. */
 export const WEBHOOK_USER_AGENT = `ingest/${VERSION}`;
@@ -51,7 +51,7 @@ export function createWebhookSink(options: WebhookSinkOptions): Sink {
   return {
     kind: "webhook",
     async handle(delivery) {
-      const body = JSON.stringify(deliveryDocument(delivery));
+      const body = deliveryJson(delivery);
       const headers: Record<string, string> = {
         "content-type": "application/json",
         "user-agent": WEBHOOK_USER_AGENT,

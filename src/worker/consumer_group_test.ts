@@ -104,9 +104,11 @@ Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, ea
     assert.equal(await group.scheduleRetry(a!, Date.now() + 60_000, failure), true);
     await redis.xack(stream, "g", b!); // settled elsewhere meanwhile
     const at = new Date().toISOString();
+    // A consumer name JSON must escape; b's record has another consumer (its own script call).
+    const quoted = 'me "q" \\ é';
     const acked = await Promise.all([
-      group.acknowledgeProcessed(a!, "ka", 60, { entryId: a!, consumer: "me", at }),
-      group.acknowledgeProcessed(b!, "kb", 60, { entryId: b!, consumer: "me", at }),
+      group.acknowledgeProcessed(a!, "ka", 60, { entryId: a!, consumer: quoted, at }),
+      group.acknowledgeProcessed(b!, "kb", 60, { entryId: b!, consumer: "other", at }),
     ]);
     assert.deepEqual(acked, [true, false], "each entry answers for itself");
     assert.deepEqual(
@@ -115,10 +117,11 @@ Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, ea
     );
     assert.ok(await redis.ttl(keys.processed("ka")) > 0, "the record expires");
     assert.equal(
-      JSON.parse((await redis.get(keys.processed("ka")))!).entry_id,
-      a,
-      "the processed-record names its entry",
+      await redis.get(keys.processed("ka")),
+      JSON.stringify({ entry_id: a, consumer: quoted, at }),
+      "the processed-record names its entry, consumer and time, as JSON",
     );
+    assert.equal(JSON.parse((await redis.get(keys.processed("kb")))!).consumer, "other");
     assert.equal(await redis.hlen(keys.attempts), 0, "attempts records cleared");
     assert.equal(await redis.zcard(keys.retrySchedule), 0, "retry schedule cleared");
     assert.equal(await group.settled(), true);

@@ -21,6 +21,7 @@ import { type DecodedEntry, decodeEntry, type EmailPayload } from "../stream/ent
 import { attemptNumber, type AttemptRecord, nextAttempt } from "./attempts.ts";
 import type { ClaimedEntry, ConsumerGroup } from "./consumer_group.ts";
 import type { Settlements } from "./settlements.ts";
+import { SinkGate } from "./sink_gate.ts";
 import type { WorkerCounts } from "./worker_types.ts";
 
 /** What an {@link EntryHandler} works with. */
@@ -47,18 +48,22 @@ export interface EntryHandlerOptions {
   now: () => number;
   /** Jitter source of the backoff. Default `Math.random`. */
   random?: () => number;
+  /** Sink calls at once (`--concurrency`); entries read ahead wait for a place. Default: no limit. */
+  sinkCalls?: number;
 }
 
 /** Runs one entry to its outcome. */
 export class EntryHandler {
   readonly #o: EntryHandlerOptions;
   readonly #maxAttempts: number;
+  readonly #gate: SinkGate;
   #isoAt = NaN;
   #isoText = "";
 
   constructor(options: EntryHandlerOptions) {
     this.#o = options;
     this.#maxAttempts = options.config.worker.maxAttempts;
+    this.#gate = new SinkGate(options.sinkCalls ?? Infinity, options.signal);
   }
 
   /** Handles `entry`; throws when a settle fails for good (the entry then stays pending). */
@@ -74,15 +79,18 @@ export class EntryHandler {
       return;
     }
     let decoded: DecodedEntry;
+    let payloadJson: string | undefined;
     try {
-      decoded = decodeEntry(entryFields(entry.fields));
+      const fields = entryFields(entry.fields);
+      decoded = decodeEntry(fields);
+      payloadJson = fields.payload;
     } catch (error) {
       observer.failed?.("malformed");
       await this.#deadLetter(entry, "malformed", describeError(error), 1);
       observer.handled?.("dead_lettered", seconds(), undefined);
       return;
     }
-    const outcome = await this.#deliver(entry, decoded);
+    const outcome = await this.#deliver(entry, decoded, payloadJson);
     if (outcome === undefined) return;
     observer.handled?.(
       outcome,
@@ -95,6 +103,7 @@ export class EntryHandler {
   async #deliver(
     entry: ClaimedEntry,
     decoded: DecodedEntry,
+    payloadJson: string | undefined,
   ): Promise<"processed" | "duplicate" | "retry_scheduled" | "dead_lettered" | undefined> {
     const { group } = this.#o;
     const settle = <T>(step: () => Promise<T>) => this.#o.settlements.settle(entry.id, step);
@@ -105,25 +114,47 @@ export class EntryHandler {
       this.#o.logger.debug("duplicate acknowledged without calling the sink", { id: entry.id });
       return "duplicate";
     }
-    try {
-      await this.#o.sink.handle({
-        id: entry.id,
-        type: decoded.type,
-        idempotencyKey: key,
-        payload: decoded.payload,
-        attempt: attemptNumber(entry.attempts, entry.deliveries),
-        signal: this.#o.signal,
-      });
-    } catch (error) {
-      if (this.#o.signal.aborted) return undefined; // shutdown timeout: leave it pending
-      return await this.#failed(entry, error);
-    }
+    const failure = await this.#callSink(entry, decoded, payloadJson);
+    if (this.#o.signal.aborted && failure !== undefined) return undefined; // shutdown timeout
+    if (failure !== undefined) return await this.#failed(entry, failure.error);
     // The sink succeeded: from here on the entry is settled or kept in hand, never run again.
     const record = { entryId: entry.id, consumer: group.consumer, at: this.#iso() };
     const ttl = this.#o.config.worker.processedTtlSeconds;
     await settle(() => group.acknowledgeProcessed(entry.id, key, ttl, record));
     this.#o.counts.processed++;
     return "processed";
+  }
+
+  /**
+   * Waits for a place among the sink calls (entries read ahead wait here),
+   * then calls the sink; the place is given back before the entry is settled.
+   * Returns the sink's error, `undefined` on success; at the shutdown timeout
+   * an entry still waiting for its turn is not handed over (`{ error }`).
+   */
+  async #callSink(
+    entry: ClaimedEntry,
+    decoded: DecodedEntry,
+    payloadJson: string | undefined,
+  ): Promise<{ error: unknown } | undefined> {
+    const entered = this.#gate.enter();
+    if (entered !== undefined) await entered;
+    try {
+      if (this.#o.signal.aborted) return { error: this.#o.signal.reason };
+      await this.#o.sink.handle({
+        id: entry.id,
+        type: decoded.type,
+        idempotencyKey: decoded.idempotencyKey,
+        payload: decoded.payload,
+        payloadJson,
+        attempt: attemptNumber(entry.attempts, entry.deliveries),
+        signal: this.#o.signal,
+      });
+      return undefined;
+    } catch (error) {
+      return { error };
+    } finally {
+      this.#gate.leave();
+    }
   }
 
   /** Records a sink failure: schedules a retry, or dead-letters after the last attempt. */

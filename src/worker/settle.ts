@@ -35,18 +35,21 @@ export interface ProcessedRecord {
 }
 
 // KEYS: stream, attempts, retry schedule, then one processed key per entry.
-// ARGV: group, then per entry: id, ttl seconds, processed-record value.
+// ARGV: group, ttl seconds, the consumer as a JSON string, then per entry: id, ISO time.
 // ACKNOWLEDGE for many entries at once; each entry's record and XACK still go together
-// (the whole script is atomic). The attempts and retry records of all the entries go in
-// one HDEL and one ZREM: two calls per batch instead of two per entry (server time).
+// (the whole script is atomic). The record is built here from its parts, byte for byte
+// JSON.stringify({ entry_id, consumer, at }) (ids and ISO times need no escaping), so the client
+// sends ~30 bytes per entry instead of ~120. The attempts and retry records of all the
+// entries go in one HDEL and one ZREM: two calls per batch instead of two per entry.
 // The TickBatch caps a batch at 256 entries, well within unpack()'s limit.
 const ACKNOWLEDGE_MANY = new LuaScript(`
 local out = {}
 local ids = {}
+local tail = '","consumer":' .. ARGV[3] .. ',"at":"'
 for i = 4, #KEYS do
-  local a = 2 + (i - 4) * 3
+  local a = 4 + (i - 4) * 2
   local id = ARGV[a]
-  redis.call('SET', KEYS[i], ARGV[a + 2], 'EX', ARGV[a + 1])
+  redis.call('SET', KEYS[i], '{"entry_id":"' .. id .. tail .. ARGV[a + 1] .. '"}', 'EX', ARGV[2])
   out[i - 3] = redis.call('XACK', KEYS[1], ARGV[1], id)
   ids[i - 3] = id
 end
@@ -65,7 +68,9 @@ export interface ProcessedAck {
 
 /**
  * {@link acknowledgeProcessed} for several entries in one script: answers,
- * per entry in order, whether it was still pending.
+ * per entry in order, whether it was still pending. Entries with another
+ * TTL or consumer than the first (never, within one worker) go in a script
+ * call of their own.
  */
 export async function acknowledgeProcessedMany(
   redis: RedisClient,
@@ -73,16 +78,29 @@ export async function acknowledgeProcessedMany(
   acks: readonly ProcessedAck[],
 ): Promise<boolean[]> {
   if (acks.length === 0) return [];
-  const reply = await ACKNOWLEDGE_MANY.run(
-    redis,
-    [
-      keys.stream,
-      keys.attempts,
-      keys.retrySchedule,
-      ...acks.map((a) => keys.processed(a.idempotencyKey)),
-    ],
-    [keys.group, ...acks.flatMap((a) => [a.id, a.ttlSeconds, processedValue(a.record)])],
-  ) as number[];
+  const first = acks[0]!;
+  const same = (a: ProcessedAck) =>
+    a.ttlSeconds === first.ttlSeconds && a.record.consumer === first.record.consumer;
+  if (!acks.every(same)) {
+    const others = acks.filter((a) => !same(a));
+    const [mine, theirs] = await Promise.all([
+      acknowledgeProcessedMany(redis, keys, acks.filter(same)),
+      acknowledgeProcessedMany(redis, keys, others),
+    ]);
+    let m = 0, t = 0;
+    return acks.map((a) => (same(a) ? mine[m++]! : theirs[t++]!));
+  }
+  const keyList = [keys.stream, keys.attempts, keys.retrySchedule];
+  const args: (string | number)[] = [
+    keys.group,
+    first.ttlSeconds,
+    JSON.stringify(first.record.consumer),
+  ];
+  for (const ack of acks) {
+    keyList.push(keys.processed(ack.idempotencyKey));
+    args.push(ack.id, ack.record.at);
+  }
+  const reply = await ACKNOWLEDGE_MANY.run(redis, keyList, args) as number[];
   return reply.map((acked) => acked === 1);
 }
 
@@ -95,10 +113,6 @@ export async function processedRecordsExist(
   if (idempotencyKeys.length === 0) return [];
   const values = await redis.mget(...idempotencyKeys.map((key) => keys.processed(key)));
   return values.map((value) => value !== null);
-}
-
-function processedValue(record: ProcessedRecord): string {
-  return JSON.stringify({ entry_id: record.entryId, consumer: record.consumer, at: record.at });
 }
 
 /** Acknowledges `id` without a processed-record (a duplicate of a processed entry). */

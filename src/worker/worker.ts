@@ -189,7 +189,8 @@ class Worker {
       this.#state = "running";
       this.#log.info("worker started", { sink: this.#o.sink.kind });
     }
-    this.#heartbeat();
+    this.#lastBeat = this.#now();
+    this.#observer.heartbeat?.();
     await this.#maintenance.run();
     if (this.#free() === 0 || (idleRead.value && this.#inFlight.size > 0)) {
       idleRead.value = false;
@@ -198,7 +199,7 @@ class Worker {
       await new Promise((resolve) => setImmediate(resolve));
       return "waited";
     }
-    const read = await this.#readNew(this.#settings.concurrency - this.#inFlight.size);
+    const read = await this.#readNew(this.#free());
     idleRead.value = read === 0;
     if (read === 0 && this.#inFlight.size === 0 && this.#o.drain) {
       if (await this.#group.settled()) return "drained";
@@ -236,7 +237,7 @@ class Worker {
   /** Handlers that may start now: none while a settle waits for Redis. */
   #free(): number {
     if (this.#settlements.waiting > 0) return 0;
-    return Math.max(0, this.#settings.concurrency - this.#inFlight.size);
+    return Math.max(0, this.#settings.capacity - this.#inFlight.size);
   }
 
   #createMaintenance(): Maintenance {
@@ -268,20 +269,12 @@ class Worker {
       signal: this.#handlers.signal,
       now: this.#now,
       random: this.#o.random,
+      sinkCalls: this.#settings.concurrency,
       onRetryScheduled: (dueAt) => {
         this.#maintenance.retryScheduled(dueAt);
         this.#readWakeup.dueAt(dueAt);
       },
     });
-  }
-
-  #heartbeat(): void {
-    this.#lastBeat = this.#now();
-    this.#observer.heartbeat?.();
-  }
-
-  #extendLeases(now: number): Promise<void> {
-    return extendLeases(this.#group, this.#inFlight, now, this.#settings.visibilityMs / 3);
   }
 
   /** Reads up to `count` new entries and dispatches them; returns how many. */
@@ -333,7 +326,8 @@ class Worker {
     while (this.#inFlight.size > 0 && this.#now() < deadline) {
       await this.#waitForWake(Math.max(MIN_TICK_MS, Math.min(1_000, deadline - this.#now())));
       // Keep long handlers' entries from being taken over while we wait.
-      await this.#extendLeases(this.#now()).catch(() => {});
+      const everyMs = this.#settings.visibilityMs / 3;
+      await extendLeases(this.#group, this.#inFlight, this.#now(), everyMs).catch(() => {});
     }
     const abandoned = this.#inFlight.size;
     if (abandoned > 0) {

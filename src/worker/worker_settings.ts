@@ -27,7 +27,10 @@ export const ABORT_GRACE_MS = 2_000;
 
 /** The settings one worker runs with, all ms but `concurrency`. */
 export interface WorkerSettings {
+  /** Sink calls at once. */
   readonly concurrency: number;
+  /** Entries in hand at most: `concurrency` plus those read ahead of the sink calls. */
+  readonly capacity: number;
   readonly visibilityMs: number;
   /** Longest blocking read; also the loop's tick. */
   readonly blockMs: number;
@@ -38,13 +41,19 @@ export interface WorkerSettings {
 export function workerSettings(
   options: Pick<
     WorkerOptions,
-    "concurrency" | "visibilityTimeoutMs" | "blockMs" | "shutdownTimeoutMs"
+    "concurrency" | "readAhead" | "visibilityTimeoutMs" | "blockMs" | "shutdownTimeoutMs"
   >,
 ): WorkerSettings {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new InvalidArgumentError(
       `Cannot start the worker: concurrency must be a whole number >= 1, current value is ${concurrency}`,
+    );
+  }
+  const readAhead = options.readAhead ?? 0;
+  if (!Number.isInteger(readAhead) || readAhead < 0) {
+    throw new InvalidArgumentError(
+      `Cannot start the worker: readAhead must be a whole number >= 0, current value is ${readAhead}`,
     );
   }
   const visibilityMs = options.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
@@ -55,5 +64,11 @@ export function workerSettings(
     Math.min(options.blockMs ?? DEFAULT_BLOCK_MS, MAX_BLOCK_MS, Math.floor(visibilityMs / 3)),
   );
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  return { concurrency, visibilityMs, blockMs, shutdownTimeoutMs };
+  return {
+    concurrency,
+    capacity: concurrency + readAhead,
+    visibilityMs,
+    blockMs,
+    shutdownTimeoutMs,
+  };
 }

@@ -5,6 +5,7 @@ import { workerSettings } from "./worker_settings.ts";
 Deno.test("workerSettings() applies the defaults", () => {
   assert.deepEqual(workerSettings({}), {
     concurrency: 8,
+    capacity: 8,
     visibilityMs: 60_000,
     blockMs: 1_000,
     shutdownTimeoutMs: 30_000,
@@ -20,4 +21,10 @@ Deno.test("workerSettings() keeps the blocking read within a third of the visibi
 Deno.test("workerSettings() refuses a concurrency that is not a whole number >= 1", () => {
   assert.throws(() => workerSettings({ concurrency: 0 }), /current value is 0/);
   assert.throws(() => workerSettings({ concurrency: 1.5 }), InvalidArgumentError);
+});
+
+Deno.test("workerSettings() holds the entries read ahead on top of the sink calls", () => {
+  assert.equal(workerSettings({ concurrency: 64 }).capacity, 64, "no read-ahead by default");
+  assert.equal(workerSettings({ concurrency: 64, readAhead: 64 }).capacity, 128);
+  assert.throws(() => workerSettings({ readAhead: -1 }), /readAhead .* current value is -1/);
 });

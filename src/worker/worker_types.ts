@@ -26,8 +26,15 @@ export interface WorkerOptions {
   consumer: string;
   /** Consumer group. Default `config.worker.group`. */
   group?: string;
-  /** Entries handled at once. Default 8. */
+  /** Sink calls at once. Default 8. */
   concurrency?: number;
+  /**
+   * Entries read ahead of the sink calls: read, decoded and checked while
+   * earlier ones are in the sink, handed to it as places free up (see
+   * docs/WORKER_PROFILE.md for what a shutdown or a crash leaves pending).
+   * Default 0: read only when a sink call is free.
+   */
+  readAhead?: number;
   /** Stop once nothing is new, pending or scheduled for a retry. Default false. */
   drain?: boolean;
   /** After a stop request, how long in-flight handlers may finish. Default 30000. */

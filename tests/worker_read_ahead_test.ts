@@ -1,0 +1,119 @@
+/**
+ * Reading ahead of the sink calls (`WORKER_READ_AHEAD`) against a real Redis:
+ * the worker holds more entries than `--concurrency`, but never makes more
+ * sink calls at once, hands entries over in read order, delivers each once;
+ * at the shutdown timeout the entries still waiting for their turn are not
+ * handed to the sink and stay pending for another worker.
+ */
+
+import assert from "node:assert/strict";
+import { silentLogger } from "../src/log/logger.ts";
+import type { EmailPayload } from "../src/stream/entry.ts";
+import type { Delivery, Sink } from "../src/sinks/sink.ts";
+import { startWorker } from "../src/worker/worker.ts";
+import { startRedis } from "./harness/redis_server.ts";
+import {
+  addEmails,
+  client,
+  freshStream,
+  range,
+  waitUntil,
+  workerConfig,
+} from "./worker_fixtures.ts";
+
+/** A sink whose calls wait for `release()`; counts the calls running at once. */
+function gatedSink(): Sink & { calls: number[]; most: number; release(): void } {
+  let running = 0;
+  let open: () => void = () => {};
+  let opened = new Promise<void>((resolve) => (open = resolve));
+  const sink = {
+    kind: "test",
+    calls: [] as number[],
+    most: 0,
+    release() {
+      open();
+      opened = new Promise<void>((resolve) => (open = resolve));
+    },
+    async handle(delivery: Delivery) {
+      sink.calls.push((delivery.payload as EmailPayload).uid);
+      sink.most = Math.max(sink.most, ++running);
+      try {
+        await opened;
+      } finally {
+        running--;
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+  return sink;
+}
+
+Deno.test("read-ahead holds more entries than sink calls, hands them over in order, once each", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  const blocking = await client(server.url);
+  try {
+    const stream = freshStream("read-ahead");
+    await addEmails(redis, stream, range(10));
+    const sink = gatedSink();
+    const worker = startWorker({
+      redis,
+      blockingRedis: blocking,
+      config: workerConfig(server.url, stream),
+      sink,
+      consumer: "c",
+      concurrency: 2,
+      readAhead: 3,
+      drain: true,
+      logger: silentLogger,
+    });
+    await waitUntil("five entries in hand", () => worker.status().in_flight === 5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(sink.calls, [1, 2], "two sink calls, three entries waiting for their turn");
+    assert.equal(worker.status().in_flight, 5, "no more read than concurrency + read-ahead");
+    const releasing = setInterval(() => sink.release(), 5);
+    const summary = await worker.done;
+    clearInterval(releasing);
+    assert.equal(summary.processed, 10);
+    assert.deepEqual(sink.calls, range(10), "in read order, each once");
+    assert.equal(sink.most, 2, "never more than --concurrency sink calls at once");
+  } finally {
+    redis.disconnect();
+    blocking.disconnect();
+  }
+});
+
+Deno.test("at the shutdown timeout, entries read ahead are not handed to the sink and stay pending", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  const blocking = await client(server.url);
+  try {
+    const stream = freshStream("read-ahead-stop");
+    await addEmails(redis, stream, range(4));
+    const sink = gatedSink();
+    const stop = new AbortController();
+    const worker = startWorker({
+      redis,
+      blockingRedis: blocking,
+      config: workerConfig(server.url, stream),
+      sink,
+      consumer: "c",
+      concurrency: 1,
+      readAhead: 3,
+      shutdownTimeoutMs: 200,
+      logger: silentLogger,
+      signal: stop.signal,
+    });
+    await waitUntil("four entries in hand", () => worker.status().in_flight === 4);
+    stop.abort();
+    const summary = await worker.done;
+    assert.deepEqual(sink.calls, [1], "only the entry in the sink was handed over");
+    assert.equal(summary.abandoned, 4);
+    assert.equal(summary.processed, 0);
+    const pending = await redis.xpending(stream, "email_workers") as [number, ...unknown[]];
+    assert.equal(Number(pending[0]), 4, "all four stay pending: another worker takes them over");
+  } finally {
+    redis.disconnect();
+    blocking.disconnect();
+  }
+});
