@@ -12,6 +12,8 @@ import { realisticMessage } from "./harness/mail.ts";
 import { pipelineEnv, TEST_USER } from "./harness/pipeline_env.ts";
 import { freePort, waitForPort } from "./harness/ports.ts";
 import { startRedis, type TestRedis } from "./harness/redis_server.ts";
+import { emailEntryFields } from "../src/stream/entry.ts";
+import { emailPayload } from "./worker_fixtures.ts";
 
 const PASSWORDS = {
   INGEST_PRODUCER_REDIS_PASSWORD: "producer-pw-1",
@@ -121,14 +123,65 @@ Deno.test("producer, worker and exporter run as the README's least-privilege Red
   });
 
   await t.step(
+    "without XACK, then without SET, `work --drain` stops with REDIS_NOPERM naming the command and its grant",
+    async () => {
+      const again = await Deno.makeTempFile({ suffix: ".jsonl" });
+      const work = (...flags: string[]) =>
+        runIngest(["work", "--drain", "--sink", `file:${again}`, ...flags], {
+          env: worker,
+          signal: AbortSignal.timeout(20_000),
+        });
+      const cases = [["-xack", "xack", 101], ["+xack -set", "set", 102]] as const;
+      for (const [acl, missing, uid] of cases) {
+        await redis.cli(
+          "XADD",
+          "email_ingestion_stream",
+          "*",
+          ...emailEntryFields(emailPayload(uid)),
+        );
+        await redis.cli("ACL", "SETUSER", "ingest-worker", ...acl.split(" "));
+        const started = Date.now();
+        const run = await work("--consumer", `without-${missing}`);
+        assert.equal(run.code, 1, run.stderr);
+        assert.ok(Date.now() - started < 15_000, "it stops instead of retrying until the timeout");
+        assert.match(
+          run.stderr,
+          /error \[REDIS_NOPERM\]: Redis refused the settle of a handled entry/,
+        );
+        assert.ok(run.stderr.includes(`may not run the '${missing}' command`), run.stderr);
+        assert.ok(
+          run.stderr.includes(`redis-cli -u "$REDIS_URL" ACL SETUSER ingest-worker '+${missing}'`),
+          run.stderr,
+        );
+        assert.doesNotMatch(run.stderr, /could not settle entry/);
+      }
+      // Granted again, a worker takes both stalled entries over (at least once) and drains.
+      await redis.cli("ACL", "SETUSER", "ingest-worker", "+set");
+      const run = await work("--consumer", "granted", "--visibility-timeout", "0.5");
+      assert.equal(run.code, 0, run.stderr);
+      const keys = (await Deno.readTextFile(again)).trim().split("\n").map((l) =>
+        JSON.parse(l).idempotency_key
+      );
+      assert.deepEqual([...new Set(keys)].sort(), [
+        "worker@example.test:INBOX:7:101",
+        "worker@example.test:INBOX:7:102",
+      ]);
+      const pending = await redis.cli("XPENDING", "email_ingestion_stream", "email_workers");
+      assert.equal(pending.split("\n")[0], "0");
+      await Deno.remove(again);
+    },
+  );
+
+  await t.step(
     "without one permission (XADD for the producer) the run fails with NOPERM",
     async () => {
       await dovecot.append(TEST_USER, "INBOX", await realisticMessage(3));
       await redis.cli("ACL", "SETUSER", "ingest-producer", "-xadd");
+      const before = await redis.cli("XLEN", "email_ingestion_stream");
       const run = await runIngest(["produce", "--once"], { env: producer });
       assert.notEqual(run.code, 0);
       assert.match(run.stderr, /NOPERM/);
-      assert.equal(Number(await redis.cli("XLEN", "email_ingestion_stream")), 3);
+      assert.equal(await redis.cli("XLEN", "email_ingestion_stream"), before);
     },
   );
   await Deno.remove(out);

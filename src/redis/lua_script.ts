@@ -8,6 +8,14 @@
 import { createHash } from "node:crypto";
 import type { RedisClient } from "./client.ts";
 
+/** Every script's source by SHA1: Redis names a script only by its hash in errors. */
+const SOURCES = new Map<string, string>();
+
+/** The source of the script with SHA1 `sha`, when it is one of ours. */
+export function scriptSource(sha: string): string | undefined {
+  return SOURCES.get(sha);
+}
+
 /** A server-side script. */
 export class LuaScript {
   readonly source: string;
@@ -16,6 +24,7 @@ export class LuaScript {
   constructor(source: string) {
     this.source = source;
     this.sha = createHash("sha1").update(source).digest("hex");
+    SOURCES.set(this.sha, source);
   }
 
   /** Runs the script with `keys` and `args`. */

@@ -22,6 +22,7 @@ import { describeRedisFailure } from "../redis/redis_failure.ts";
 import { backoffDelay, sleep } from "../retry/backoff.ts";
 import { type ClaimedEntry, ConsumerGroup } from "./consumer_group.ts";
 import { EntryHandler } from "./entry_handler.ts";
+import { FatalFailure } from "./fatal_failure.ts";
 import { InFlightEntries } from "./in_flight.ts";
 import { groupKeys } from "./group_keys.ts";
 import { Maintenance, maintenanceCadences } from "./maintenance.ts";
@@ -76,6 +77,8 @@ class Worker {
   readonly #settlements: Settlements;
   readonly #maintenance: Maintenance;
   readonly #entries: EntryHandler;
+  /** A failure no retry mends (NOPERM): the worker stops and `done` rejects with it. */
+  readonly #fatal: FatalFailure;
   readonly #counts: WorkerCounts = {
     processed: 0,
     duplicates: 0,
@@ -104,6 +107,7 @@ class Worker {
     this.#now = options.now ?? Date.now;
     this.#signal = options.signal ?? new AbortController().signal;
     this.#startedAt = this.#now();
+    this.#fatal = new FatalFailure(config.redis, this.#log);
     this.#settlements = reportingSettlements({
       signal: this.#handlers.signal,
       logger: this.#log,
@@ -115,7 +119,9 @@ class Worker {
     });
     this.#inFlight = new InFlightEntries({
       handle: (entry) => this.#entries.handle(entry),
-      onFailed: (id, error) => (this.#lastError = reportSettleFailure(this.#log, id, error)),
+      onFailed: (id, error) =>
+        this.#fatal.note(error, "settle of a handled entry") ||
+        (this.#lastError = reportSettleFailure(this.#log, id, error)),
       onFinished: () => this.#wake?.(),
       now: this.#now,
     });
@@ -157,7 +163,7 @@ class Worker {
     this.#signal.addEventListener("abort", onAbort, { once: true });
     try {
       const idleRead = { value: false };
-      while (!this.#signal.aborted) {
+      while (!this.#signal.aborted && !this.#fatal.stopping) {
         try {
           const turn = await this.#iteration(idleRead);
           if (turn === "drained") {
@@ -168,14 +174,14 @@ class Worker {
           failures = 0;
           this.#lastError = null;
         } catch (error) {
-          if (this.#signal.aborted) break;
+          if (this.#signal.aborted || this.#fatal.note(error, "worker's command")) break;
           await this.#loopFailed(error, failures++);
         }
       }
     } finally {
       this.#signal.removeEventListener("abort", onAbort);
     }
-    return await this.#stop(stoppedBy);
+    return this.#fatal.check(await this.#stop(stoppedBy));
   }
 
   /**

@@ -146,6 +146,10 @@ export interface WorkerHandle {
   status(): WorkerStatus;
   /** Loop not stuck (heartbeat recent, not stopping) and the group exists in Redis. */
   ready(): Promise<WorkerReadiness>;
-  /** Resolves when the worker has stopped; rejects only on a bug. */
+  /**
+   * Resolves when the worker has stopped; rejects with a `REDIS_NOPERM`
+   * RedisError when the Redis ACL refused a command it needs (it stops then,
+   * see src/worker/fatal_failure.ts), otherwise only on a bug.
+   */
   readonly done: Promise<WorkerSummary>;
 }
