@@ -3,22 +3,18 @@
  * the object imapflow's `fetch()` would have made of it, for the items the
  * producer asks for: UID, FLAGS, RFC822.SIZE, INTERNALDATE, BODYSTRUCTURE,
  * BODY[HEADER], BODY[<part>], X-GM-MSGID/THRID/LABELS, EMAILID/THREADID and
- * MODSEQ. Each value is read by imapflow's own helpers (`imapflow/lib/tools`),
- * so a row means the same whichever parser read it; only the tokenizing and
- * the per-item key compiling are ours.
+ * MODSEQ. Values are read by imapflow's own helpers (`imapflow/lib/tools`)
+ * and BODYSTRUCTURE by a copy of imapflow's walk with a fast path for plain
+ * parameters (`fetch_structure.ts`), so a row means the same whichever
+ * parser read it (`fetch_rows_test.ts` checks it against imapflow's).
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
 import type { FetchMessageObject, ImapFlow } from "imapflow";
-import {
-  decodePath,
-  getStringList,
-  parseBigIntValue,
-  parseBodystructure,
-  parseUintValue,
-} from "imapflow/lib/tools.js";
+import { decodePath, getStringList, parseBigIntValue, parseUintValue } from "imapflow/lib/tools.js";
+import { readBodyStructure } from "./fetch_structure.ts";
 import { BAD, type FetchItem, type ImapValue, readFetchResponse } from "./fetch_tokens.ts";
 
 /** What decoding a label needs of the connection (whether UTF8=ACCEPT is on). */
@@ -90,8 +86,7 @@ function readItem(row: FetchRow, item: FetchItem, labels: LabelContext): boolean
       return true;
     }
     case "BODYSTRUCTURE":
-      // imapflow's own reader of the tree: part numbers, RFC 2231 and RFC 2047 parameters.
-      if (Array.isArray(value)) row.bodyStructure = parseBodystructure(value as never);
+      if (Array.isArray(value)) row.bodyStructure = readBodyStructure(value);
       return true;
     case "X-GM-MSGID":
       row.emailId = text(value);

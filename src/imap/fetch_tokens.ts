@@ -54,10 +54,14 @@ const SP = 0x20, QUOTE = 0x22, LPAREN = 0x28, RPAREN = 0x29, BACKSLASH = 0x5c;
 const LBRACKET = 0x5b, RBRACKET = 0x5d, LT = 0x3c, GT = 0x3e, LBRACE = 0x7b, RBRACE = 0x7d;
 const CR = 0x0d, LF = 0x0a, TILDE = 0x7e;
 const utf8 = new TextDecoder();
+// One character per byte: names, numbers and ASCII strings are sliced from this view of the line.
+const bytewise = new TextDecoder("latin1");
 
 /** Where reading is in one response. */
 interface Cursor {
   readonly bytes: Uint8Array;
+  /** `bytes` one character per byte (positions are the same). */
+  readonly text: string;
   readonly literals: readonly Uint8Array[];
   pos: number;
   literal: number;
@@ -72,8 +76,8 @@ export function readFetchResponse(
   bytes: Uint8Array,
   literals: readonly Uint8Array[],
 ): FetchResponse | typeof BAD {
-  const at: Cursor = { bytes, literals, pos: 0, literal: 0 };
   if (bytes[0] !== 0x2a || bytes[1] !== SP) return BAD;
+  const at: Cursor = { bytes, text: bytewise.decode(bytes), literals, pos: 0, literal: 0 };
   at.pos = 2;
   const seq = readNumber(at);
   if (seq === BAD || bytes[at.pos] !== SP) return BAD;
@@ -107,7 +111,7 @@ function readItem(at: Cursor): FetchItem | typeof BAD {
     at.pos++;
   }
   if (at.pos === start) return BAD;
-  const name = ascii(bytes, start, at.pos).toUpperCase();
+  const name = at.text.slice(start, at.pos).toUpperCase();
   let section: string | undefined;
   if (bytes[at.pos] === LBRACKET) {
     const open = ++at.pos;
@@ -120,7 +124,7 @@ function readItem(at: Cursor): FetchItem | typeof BAD {
       at.pos++;
     }
     if (at.pos >= bytes.length) return BAD;
-    section = ascii(bytes, open, at.pos++).toUpperCase();
+    section = at.text.slice(open, at.pos++).toUpperCase();
     if (bytes[at.pos] === LT) {
       // The origin of a partial fetch (`<0>`): which bytes these are, not needed here.
       at.pos++;
@@ -183,7 +187,7 @@ function readQuoted(at: Cursor): ImapScalar | typeof BAD {
   }
   if (at.pos >= bytes.length) return BAD;
   const end = at.pos++;
-  let value = plain ? ascii(bytes, start, end) : utf8.decode(bytes.subarray(start, end));
+  let value = plain ? at.text.slice(start, end) : utf8.decode(bytes.subarray(start, end));
   if (escaped) value = value.replace(/\\(.)/gs, "$1");
   return { type: "STRING", value };
 }
@@ -217,7 +221,7 @@ function readAtom(at: Cursor): ImapScalar | null | typeof BAD {
     else if (c > 0x7f) plain = false;
   }
   if (at.pos === start || brackets !== 0) return BAD;
-  const value = plain ? ascii(bytes, start, at.pos) : utf8.decode(bytes.subarray(start, at.pos));
+  const value = plain ? at.text.slice(start, at.pos) : utf8.decode(bytes.subarray(start, at.pos));
   if (value.length === 3 && value.toUpperCase() === "NIL") return null;
   return { type: "ATOM", value };
 }
@@ -246,12 +250,4 @@ function readKeyword(at: Cursor, keyword: string): boolean {
 
 function skipSpaces(at: Cursor): void {
   while (at.bytes[at.pos] === SP) at.pos++;
-}
-
-/** Bytes known to be ASCII as a string (short runs: names, numbers, flags). */
-function ascii(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start > 64) return utf8.decode(bytes.subarray(start, end));
-  let text = "";
-  for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]!);
-  return text;
 }
