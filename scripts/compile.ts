@@ -33,12 +33,14 @@ export const PERMISSIONS: readonly string[] = [
 
 /**
  * V8 flags baked into the executable; the same as the `ingest` task's in
- * deno.json (tests/compile_test.ts checks both). V8's memory saver mode
- * collects garbage sooner instead of letting the young and old generations
- * grow: a 30,000-message sync stays at ~110 MB RSS instead of climbing past
- * 250 MB, for ~40 % more CPU (figures: README, Performance).
+ * deno.json (tests/compile_test.ts checks both). A young generation of at
+ * most 2 MB per semi-space: with V8's defaults it grows to ≈ 16 MB a
+ * semi-space and RSS climbs with the sync (231 MB over 30,000 messages);
+ * capped, a 30,000-message sync peaks at ≈ 181 MB for no more CPU.
+ * Memory saver mode (the issue-11 setting) stays flatter but costs ≈ 40 %
+ * more CPU (figures: README, Performance).
  */
-export const V8_FLAGS: readonly string[] = ["--memory-saver-mode"];
+export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
 
 const ROOT = new URL("../", import.meta.url);
 

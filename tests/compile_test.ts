@@ -72,7 +72,7 @@ Deno.test("the ingest task and the compiled binary run with the same V8 flags (f
   };
   const task = deno.tasks.ingest ?? "";
   assert.match(task, new RegExp(`--v8-flags=${V8_FLAGS.join(",")} `));
-  assert.ok(V8_FLAGS.includes("--memory-saver-mode"));
+  assert.ok(V8_FLAGS.includes("--max-semi-space-size=2"));
   const unit = await Deno.readTextFile(`${ROOT}docs/systemd/ingest-produce.service`);
   assert.match(unit, /ExecStart=\/usr\/local\/bin\/ingest /, "the unit runs the compiled binary");
 });

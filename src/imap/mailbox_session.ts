@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { FetchMessageObject, ImapFlow } from "imapflow";
+import type { FetchMessageObject, FetchQueryObject, ImapFlow } from "imapflow";
 import { withDeadline } from "../async/deadline.ts";
 import { type AuthError, ImapError, IngestError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
@@ -23,6 +23,7 @@ import { type ImapServer, loginImap } from "./imap_login.ts";
 import { METADATA_QUERY, metadataRow } from "./metadata_rows.ts";
 import { classifyImapFailure, isMissingMailbox, toImapError } from "./imap_errors.ts";
 import { interruptedBatch } from "./interrupted_batch.ts";
+import { installRowReader, streamRows } from "./raw_fetch.ts";
 import { fetchTextParts, partRequests, type WantedParts } from "./text_parts.ts";
 import type { FetchedMessage } from "./message_payload.ts";
 import { structureDoubt } from "./structure_doubt.ts";
@@ -46,6 +47,8 @@ export interface MailboxSessionOptions {
   readonly commandTimeoutMs?: number;
   /** Called whenever the server said something (IDLE health). */
   readonly onServerHeard?: () => void;
+  /** Read FETCH rows with our own reader (`raw_fetch.ts`) rather than imapflow's. Default true. */
+  readonly rowReader?: boolean;
 }
 
 /** Connects, logs in and opens `mailbox` read-only. */
@@ -100,6 +103,7 @@ export class MailboxSession {
     this.uidNextAtOpen = uidNext;
     this.supportsIdle = client.capabilities.has("IDLE");
     this.gmail = client.capabilities.has("X-GM-EXT-1");
+    if (options.rowReader !== false) installRowReader(client);
     client.on("exists", () => {
       options.onServerHeard?.();
       this.#changed = true;
@@ -312,14 +316,8 @@ export class MailboxSession {
   }
 
   /** Streams one UID FETCH into `into`, so rows that arrived survive a broken connection. */
-  async #fetchInto(
-    range: string,
-    query: Parameters<ImapFlow["fetch"]>[1],
-    into: FetchMessageObject[],
-  ): Promise<void> {
-    await this.#watchdog.watch("UID FETCH", async () => {
-      for await (const row of this.#client.fetch(range, query, { uid: true })) into.push(row);
-    });
+  #fetchInto(range: string, query: FetchQueryObject, into: FetchMessageObject[]): Promise<void> {
+    return this.#watchdog.watch("UID FETCH", () => streamRows(this.#client, range, query, into));
   }
 
   /** Phase 1 for the whole batch; per message when the server refuses the batch. */

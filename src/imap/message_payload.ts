@@ -251,7 +251,8 @@ function partText(bytes: PartBytes | undefined, problems: string[], wantedChars:
   if (!bytes) return "";
   const all = bytes.bytes;
   const labelOnly = bytes.part.encoding === "base64" && !bytes.truncated && isImpossibleBase64(all);
-  for (let size = wantedChars * 4 + 256;; size *= 2) {
+  // Most text is one byte per character: start there and double for wider encodings.
+  for (let size = wantedChars + (wantedChars >> 3) + 256;; size *= 2) {
     if (size >= all.length || labelOnly) return decodePart(bytes, problems);
     const prefix = { part: bytes.part, bytes: all.subarray(0, size), truncated: true };
     const scratch: string[] = [];
