@@ -6,3 +6,5 @@
  */
 
 export * from "./registry.ts";
+export * from "./account_secret.ts";
+export * from "./credentials.ts";
