@@ -7,8 +7,14 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
+import { accountImapCredentials } from "../src/accounts/credentials.ts";
+import { getAccount } from "../src/accounts/registry.ts";
 import { encodeBase64 } from "../src/auth/token_crypto.ts";
+import { loadConfig } from "../src/config/config.ts";
+import { loginImap } from "../src/imap/imap_login.ts";
+import { silentLogger } from "../src/log/logger.ts";
 import { runIngest } from "./harness/cli.ts";
+import { startDovecot } from "./harness/dovecot.ts";
 import { assertMatchesSchema } from "./harness/json_schema.ts";
 import { startRedis, type TestRedis } from "./harness/redis_server.ts";
 
@@ -364,6 +370,42 @@ Deno.test("no password or token is stored in clear anywhere in Redis", async () 
     for (const value of values) {
       assert.ok(!value.includes(PASSWORD), `a value holds the password: ${value.slice(0, 80)}`);
       assert.ok(!value.includes(btoa(PASSWORD)), "a value holds the password in base64");
+    }
+  } finally {
+    client.disconnect();
+  }
+});
+
+Deno.test("a password account added with the CLI logs in to Dovecot through accountImapCredentials()", async () => {
+  await using redis = await startRedis();
+  await using dovecot = await startDovecot({
+    users: [{ user: "carol@example.test", password: PASSWORD }],
+  });
+  const added = await ingest(redis, [
+    "accounts",
+    "add",
+    "--account",
+    "carol@example.test",
+    "--auth",
+    "password",
+    "--password-stdin",
+  ], { stdinLines: [PASSWORD] });
+  assert.equal(added.code, 0, added.stderr);
+  const client = new Redis(redis.url);
+  try {
+    const record = await getAccount(client, "carol@example.test");
+    assert.ok(record);
+    const config = loadConfig({ env: envOf(redis) });
+    const credentials = accountImapCredentials(record, { config, logger: silentLogger });
+    const imap = await loginImap({
+      server: { host: dovecot.host, port: dovecot.port, secure: false },
+      credentials,
+      logger: silentLogger,
+    });
+    try {
+      assert.ok(imap.usable, "logged in");
+    } finally {
+      await imap.logout();
     }
   } finally {
     client.disconnect();
