@@ -200,3 +200,24 @@ Deno.test("with TOKEN_STORE=redis, auth setup writes to Redis and auth info and 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("produce --account with TOKEN_STORE=redis looks for its token in Redis, not in the file", async () => {
+  await using redis = await startRedis();
+  const result = await runIngest(["produce", "--once", "--account", "x@example.test"], {
+    env: {
+      REDIS_URL: redis.url,
+      TOKEN_STORE: "redis",
+      INGEST_TOKEN_KEY: randomKey(),
+      GOOGLE_CLIENT_ID: "id",
+      GOOGLE_CLIENT_SECRET: "secret",
+      IMAP_HOST: "127.0.0.1",
+      IMAP_PORT: "1",
+      IMAP_TLS: "false",
+    },
+  });
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /No OAuth2 token is stored for x@example\.test in redis key ingest_tokens:\{fleet\}/,
+  );
+});
