@@ -227,6 +227,12 @@ Deno.test("accounts add refuses an existing account unless --update, which keeps
   ]);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /--alias "a" is already used by another account/);
+  const upper = await ingest(redis, ["accounts", "add", "--account", "A@Example.test"]);
+  assert.equal(upper.code, 2);
+  assert.match(
+    upper.stderr,
+    /already registered as a@example\.test \(the addresses differ only in case\)/,
+  );
 });
 
 Deno.test("accounts remove keeps the cursor; with --purge-state it deletes that account's state only", async () => {
