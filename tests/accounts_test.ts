@@ -67,6 +67,8 @@ Deno.test("accounts add, list, show and remove round-trip through the registry",
   const showDoc = JSON.parse(show.stdout);
   await assertMatchesSchema("accounts_show", showDoc);
   assert.equal(showDoc.password_stored, true);
+  const seedFlag = await ingest(redis, ["accounts", "show", "--username", "pw@example.test"]);
+  assert.equal(seedFlag.code, 0, "the seed's --username is --account's alias");
   assert.ok(!show.stdout.includes(PASSWORD));
 
   const removed = await ingest(redis, [
