@@ -31,9 +31,9 @@ export interface AccountCredentialsDeps {
   /** Structured logger (never given an address or a secret). */
   readonly logger: Logger;
   /**
-   * Token store of oauth2 accounts; share one across accounts. Default: the
-   * file store at `GOOGLE_TOKEN_FILE` (pass a Redis store for a fleet on
-   * several machines).
+   * Token store of oauth2 accounts; share one across accounts. Pass
+   * `configuredTokenStore(config, redis)` (`auth/token_store_choice.ts`) to
+   * honour `TOKEN_STORE`; default: the file at `GOOGLE_TOKEN_FILE`.
    */
   readonly tokenStore?: TokenStore;
   /** OAuth client (oauth2 accounts); default: google-auth-library against `config.google`. */
