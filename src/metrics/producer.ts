@@ -9,7 +9,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { MailboxRef } from "../redis/keys.ts";
 import type { ConnectionState, ProducerObserver } from "../observe/events.ts";
-import { accountLabeler, type AccountLabelOptions } from "./account_label.ts";
+import { type AccountLabeler, accountLabeler, type AccountLabelOptions } from "./account_label.ts";
 import { METRIC_PREFIX } from "./registry.ts";
 
 /** Every state of `email_ingestion_imap_connection_state`. */
@@ -28,6 +28,8 @@ export const POLL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 3
 export interface ProducerMetricsOptions extends AccountLabelOptions {
   /** Clock in ms, for tests. Default `Date.now`. */
   now?: () => number;
+  /** Labels accounts (a fleet: each account by its registry alias); overrides the alias options. */
+  labeler?: AccountLabeler;
 }
 
 /** Registers the producer's metrics on `registry` and returns the observer that feeds them. */
@@ -36,7 +38,7 @@ export function createProducerMetrics(
   options: ProducerMetricsOptions = {},
 ): ProducerObserver {
   const now = options.now ?? Date.now;
-  const label = accountLabeler(options);
+  const label = options.labeler ?? accountLabeler(options);
   const lastHeard: LastHeard = new Map();
   const m = producerMetricFamilies(registry, lastHeard, now);
   const labelsOf = (ref: MailboxRef) => ({ account: label(ref.account), mailbox: ref.mailbox });

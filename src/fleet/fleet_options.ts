@@ -1,0 +1,56 @@
+/**
+ * Options of a fleet process (`startFleet`) and its process id.
+ *
+ * @module
+ */
+
+import type { AccountRecord } from "../accounts/registry.ts";
+import type { Config } from "../config/config.ts";
+import type { CredentialsProvider } from "../imap/credentials.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ProducerObserver } from "../observe/events.ts";
+import type { StartPosition } from "../producer/start_position.ts";
+import type { RedisClient } from "../redis/client.ts";
+
+/** Options of `startFleet`. */
+export interface FleetOptions {
+  /** IMAP server, producer and stream settings shared by every account. */
+  readonly config: Config;
+  /** One client shared by every account of the process; the caller closes it after `done`. */
+  readonly redis: RedisClient;
+  /** Structured logger (accounts appear by label only). */
+  readonly logger: Logger;
+  /** Metrics and status hooks, for every account. */
+  readonly observer?: ProducerObserver;
+  /** Aborting hands every account back and ends the process's part in the fleet. */
+  readonly signal: AbortSignal;
+  /** Account and mailbox lease TTL in ms (`--lease-ttl`); a dead process's accounts move after it. */
+  readonly leaseTtlMs: number;
+  /** Most accounts this process follows (`--max-accounts`). */
+  readonly maxAccounts: number;
+  /** This process's id in the fleet. Default `<hostname>-<pid>-<random>`. */
+  readonly processId?: string;
+  /** Credentials of a registry account. Default: the record's sealed password, or OAuth2. */
+  readonly credentials?: (record: AccountRecord) => CredentialsProvider;
+  /** Time between ticks (heartbeat, renewals, registry, share). Default 1 s. */
+  readonly tickMs?: number;
+  /** Pause between two account starts (IMAP logins). Default 20 ms. */
+  readonly staggerMs?: number;
+  /** Pause before an account whose producer ended on its own starts again. Default 60 s. */
+  readonly restartAfterMs?: number;
+  /** Use IMAP IDLE when offered. Default true. */
+  readonly idle?: boolean;
+  /** What a mailbox without state ingests first. Default all. */
+  readonly start?: StartPosition;
+  /** Longest IDLE before a NOOP check. Default `IMAP_IDLE_CHECK_SECONDS`. */
+  readonly idleHeartbeatMs?: number;
+}
+
+/** A process id unique in the fleet, readable in `stream inspect`: `<hostname>-<pid>-<random>`. */
+export function newProcessId(): string {
+  let host = "host";
+  try {
+    host = Deno.hostname();
+  } catch { /* no --allow-sys: the pid and random part still make it unique */ }
+  return `${host}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+}
