@@ -1,6 +1,7 @@
 /**
  * `ingest produce --fleet`: one process follows its fair share of the
- * account registry. Every tick (1 s) it renews its heartbeat
+ * account registry. Every tick (1 s, or a quarter of the lease TTL if that is
+ * shorter) it renews its heartbeat
  * (`members`) and its account leases, re-reads the registry when its
  * version changed, hands back accounts over its share or removed from the
  * registry, claims free accounts up to its share, and writes each owned
@@ -20,7 +21,7 @@
  */
 
 import { type AccountRecord, listAccounts, registryVersion } from "../accounts/registry.ts";
-import { describeError } from "../errors.ts";
+import { describeError, InvalidArgumentError } from "../errors.ts";
 import { hashedAccountLabel } from "../metrics/account_label.ts";
 import { sleep } from "../retry/backoff.ts";
 import { fleetAccountCredentials } from "./account_credentials.ts";
@@ -51,8 +52,23 @@ export interface FleetHandle {
 
 /** Starts a fleet process; see the module documentation. */
 export function startFleet(options: FleetOptions): FleetHandle {
+  if (!Number.isInteger(options.leaseTtlMs) || options.leaseTtlMs < 2_000) {
+    throw new InvalidArgumentError(
+      `Cannot start the fleet: leaseTtlMs must be >= 2000, current value is ${options.leaseTtlMs}`,
+    );
+  }
+  if (!Number.isInteger(options.maxAccounts) || options.maxAccounts < 1) {
+    throw new InvalidArgumentError(
+      `Cannot start the fleet: maxAccounts must be >= 1, current value is ${options.maxAccounts}`,
+    );
+  }
   const processId = options.processId ?? newProcessId();
+  // Leases are renewed every tick and live one tick less than the TTL, so a dead
+  // process's accounts are claimed within the TTL of its last renewal.
+  const tickMs = options.tickMs ?? Math.min(1_000, Math.floor(options.leaseTtlMs / 4));
   const state: FleetState = {
+    tickMs,
+    holdMs: options.leaseTtlMs - tickMs,
     options,
     processId,
     logger: options.logger.child({ component: "fleet", process_id: processId }),
@@ -75,7 +91,7 @@ export function startFleet(options: FleetOptions): FleetHandle {
     label: (account) => state.records.get(account)?.alias || hashedAccountLabel(account),
     ready: () => {
       const fresh = state.lastTickAt !== undefined &&
-        Date.now() - state.lastTickAt < options.leaseTtlMs;
+        Date.now() - state.lastTickAt < state.holdMs;
       return { ready: fresh, checks: { fleet: fresh ? "ok" : "no tick reached Redis lately" } };
     },
     done: runFleet(state),
@@ -83,7 +99,8 @@ export function startFleet(options: FleetOptions): FleetHandle {
 }
 
 async function runFleet(state: FleetState): Promise<void> {
-  const { signal, tickMs = 1_000 } = state.options;
+  const { signal } = state.options;
+  const { tickMs } = state;
   state.logger.info("fleet process started", {
     lease_ttl_ms: state.options.leaseTtlMs,
     max_accounts: state.options.maxAccounts,
@@ -102,12 +119,13 @@ async function runFleet(state: FleetState): Promise<void> {
 
 /** One round of heartbeat, renewal, registry, share and status. */
 async function tick(state: FleetState): Promise<void> {
-  const { redis, leaseTtlMs } = state.options;
+  const { redis } = state.options;
+  const { holdMs } = state;
   const now = Date.now();
-  state.live = await heartbeat(redis, state.processId, leaseTtlMs, now);
+  state.live = await heartbeat(redis, state.processId, holdMs, now);
   state.members = await listMembers(redis, now);
   await refreshRegistry(state);
-  const lost = await renewAccounts(redis, state.processId, [...state.runners.keys()], leaseTtlMs);
+  const lost = await renewAccounts(redis, state.processId, [...state.runners.keys()], holdMs);
   for (const account of lost) dropLost(state, account);
   for (const account of state.runners.keys()) {
     if (!state.records.has(account)) handBack(state, account, "removed from the registry");
@@ -124,7 +142,7 @@ async function tick(state: FleetState): Promise<void> {
   for (const account of plan.release) handBack(state, account, "over the fair share");
   if (plan.want > 0) {
     const free = plan.candidates.filter((account) => !state.runners.has(account));
-    const claimed = await claimAccounts(redis, state.processId, free, plan.want, leaseTtlMs);
+    const claimed = await claimAccounts(redis, state.processId, free, plan.want, holdMs);
     for (const account of claimed) adopt(state, account);
   }
   restartEnded(state, now);

@@ -32,7 +32,7 @@ export interface FleetOptions {
   readonly processId?: string;
   /** Credentials of a registry account. Default: the record's sealed password, or OAuth2. */
   readonly credentials?: (record: AccountRecord) => CredentialsProvider;
-  /** Time between ticks (heartbeat, renewals, registry, share). Default 1 s. */
+  /** Time between ticks (heartbeat, renewals, registry, share). Default 1 s, at most a quarter of the TTL. */
   readonly tickMs?: number;
   /** Pause between two account starts (IMAP logins). Default 20 ms. */
   readonly staggerMs?: number;

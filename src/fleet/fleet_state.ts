@@ -16,6 +16,10 @@ import type { FleetMember } from "./membership.ts";
 export interface FleetState {
   readonly options: FleetOptions;
   readonly processId: string;
+  /** Time between ticks. */
+  readonly tickMs: number;
+  /** Lifetime of this process's heartbeat and account leases: the TTL minus one tick. */
+  readonly holdMs: number;
   readonly logger: Logger;
   readonly credentials: (record: AccountRecord) => CredentialsProvider;
   /** The registry at {@link FleetState.version}, by address. */
