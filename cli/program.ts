@@ -8,6 +8,7 @@ import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { VERSION } from "../src/version.ts";
 import type { App } from "./app.ts";
 import { settingOption } from "./setting_option.ts";
+import { accountsCommand } from "./commands/accounts.ts";
 import { authCommand } from "./commands/auth.ts";
 import { examples } from "./commands/common.ts";
 import { completionsCommand } from "./commands/completions.ts";
@@ -23,6 +24,7 @@ import { workCommand } from "./commands/work.ts";
 /** Every subcommand, in help order. */
 const COMMANDS: ReadonlyArray<(app: App) => CommandUnknownOpts> = [
   authCommand,
+  accountsCommand,
   produceCommand,
   workCommand,
   stateCommand,

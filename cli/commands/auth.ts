@@ -14,21 +14,19 @@ import { revokeAccount } from "../../src/auth/revoke.ts";
 import { setupAccount } from "../../src/auth/setup.ts";
 import { KEY_GENERATION_HINT } from "../../src/auth/token_crypto.ts";
 import { describeTokens, type TokenInfo } from "../../src/auth/token_info.ts";
-import { formatMode, openTokenStore, type TokenStore } from "../../src/auth/token_store.ts";
+import { formatMode, type TokenStore } from "../../src/auth/token_store.ts";
 import type { App } from "../app.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { table } from "../output.ts";
 import { ACCOUNT_FLAGS, examples, printResult } from "./common.ts";
-
-function storeOf(config: Config): TokenStore {
-  return openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey });
-}
+import { tokenStoreOf } from "./token_store_choice.ts";
 
 /** Warns when tokens are (or will be) stored unencrypted; an encrypted file needs no warning. */
 async function warnIfUnencrypted(app: App, config: Config): Promise<void> {
-  if (config.google.tokenKey !== undefined) return;
+  // The Redis store refuses to work without a key, with its own clear error.
+  if (config.google.tokenKey !== undefined || config.google.tokenStore === "redis") return;
   // An encrypted file read without a key fails with its own clear error right after.
-  const file = await storeOf(config).status().catch(() => undefined);
+  const file = await (await tokenStoreOf(app, config)).status().catch(() => undefined);
   if (file?.encryptedOnDisk) return;
   app.runtime.stderr(
     `warning: INGEST_TOKEN_KEY is not set, so ${config.google.tokenFile} holds tokens unencrypted ` +
@@ -105,9 +103,10 @@ function authSetupCommand(app: App): Command {
       const client = createOAuthClient(config.google);
       await warnIfUnencrypted(app, config);
       const headless = options.browser === false;
+      const store = await tokenStoreOf(app, config);
       const { account, token } = await setupAccount({
         client,
-        store: storeOf(config),
+        store,
         account: config.imap.user,
         timeoutMs: timeoutSeconds * 1000,
         signal: app.runtime.signal,
@@ -122,13 +121,13 @@ function authSetupCommand(app: App): Command {
       const encrypted = config.google.tokenKey !== undefined;
       printResult(app, options.json, {
         account,
-        token_file: config.google.tokenFile,
+        token_file: store.path,
         encrypted,
         scopes: token.scopes,
         access_token_expires_at: iso(token.expiresAt),
         refresh_token_expires_at: iso(token.refreshTokenExpiresAt),
       }, () =>
-        `Stored the OAuth2 token of ${account} in ${config.google.tokenFile} ` +
+        `Stored the OAuth2 token of ${account} in ${store.path} ` +
         `(${encrypted ? "encrypted" : "NOT encrypted"}).\n`);
     });
 }
@@ -146,7 +145,7 @@ function authInfoCommand(app: App): Command {
     .action(async (options) => {
       const config = await app.config();
       await warnIfUnencrypted(app, config);
-      const info = await describeTokens(storeOf(config), options.account);
+      const info = await describeTokens(await tokenStoreOf(app, config), options.account);
       const missing = options.account !== undefined && info.accounts.length === 0;
       printResult(app, options.json, infoJson(info), () => infoText(info));
       if (missing) {
@@ -170,7 +169,7 @@ function authRevokeCommand(app: App): Command {
     )
     .action(async (options) => {
       const config = await app.config({ IMAP_USER: options.account });
-      const store = storeOf(config);
+      const store = await tokenStoreOf(app, config);
       const account = config.imap.user ?? await onlyAccount(store);
       const client = createOAuthClient(config.google, { requireClient: false });
       const result = await revokeAccount(store, client, account);

@@ -7,6 +7,7 @@
 
 import { Command, Option } from "@commander-js/extra-typings";
 import { credentialsFor } from "../../src/auth/token_provider.ts";
+import { configuredTokenStore } from "../../src/auth/token_store_choice.ts";
 import type { Config } from "../../src/config/config.ts";
 import { UsageError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log/logger.ts";
@@ -202,7 +203,13 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
     config,
     account: account!,
     mailboxes,
-    credentials: credentialsFor(config, account!, logger, combineObservers(...observers)),
+    credentials: credentialsFor(
+      config,
+      account!,
+      logger,
+      combineObservers(...observers),
+      configuredTokenStore(config, redis),
+    ),
     redis,
     logger,
     observer: combineObservers<ProducerObserver>(...observers),

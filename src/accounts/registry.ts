@@ -48,11 +48,13 @@ export const REGISTRY_KEY = "ingest_accounts:{fleet}";
 /** The change counter of the registry. */
 export const REGISTRY_VERSION_KEY = "ingest_accounts:{fleet}:version";
 
-// KEYS: registry, version. ARGV: account, record JSON ('' deletes).
-// Returns the new version.
+// KEYS: registry, version. ARGV: account, record JSON ('' deletes), 'nx' (only when absent).
+// Returns the new version, or -1 when nothing changed.
 const WRITE = new LuaScript(`
 if ARGV[2] == '' then
   if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return -1 end
+elseif ARGV[3] == 'nx' then
+  if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return -1 end
 else
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 end
@@ -65,14 +67,34 @@ export async function putAccount(redis: RedisClient, record: AccountRecord): Pro
     await WRITE.run(redis, [REGISTRY_KEY, REGISTRY_VERSION_KEY], [
       record.account,
       JSON.stringify(record),
+      "",
     ]),
   );
+}
+
+/**
+ * Adds an account only when it is not registered yet (atomically: two
+ * concurrent adds cannot both win); returns the new version, or `undefined`
+ * when the account already exists (nothing changed).
+ */
+export async function insertAccount(
+  redis: RedisClient,
+  record: AccountRecord,
+): Promise<number | undefined> {
+  const version = Number(
+    await WRITE.run(redis, [REGISTRY_KEY, REGISTRY_VERSION_KEY], [
+      record.account,
+      JSON.stringify(record),
+      "nx",
+    ]),
+  );
+  return version === -1 ? undefined : version;
 }
 
 /** Removes an account; `false` when it was not registered. */
 export async function removeAccount(redis: RedisClient, account: string): Promise<boolean> {
   const version = Number(
-    await WRITE.run(redis, [REGISTRY_KEY, REGISTRY_VERSION_KEY], [account, ""]),
+    await WRITE.run(redis, [REGISTRY_KEY, REGISTRY_VERSION_KEY], [account, "", ""]),
   );
   return version !== -1;
 }

@@ -11,3 +11,5 @@ export * from "./revoke.ts";
 export * from "./token_info.ts";
 export * from "./token_provider.ts";
 export * from "./token_store.ts";
+export * from "./redis_token_store.ts";
+export * from "./token_store_choice.ts";

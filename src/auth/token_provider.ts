@@ -76,19 +76,21 @@ export function reauthError(account: string, reason: string, cause?: unknown): A
 
 /**
  * The credentials the producer uses for `account`: the constant password when
- * `IMAP_AUTH=password`, otherwise {@link createOAuthCredentials}.
+ * `IMAP_AUTH=password`, otherwise {@link createOAuthCredentials} over `store`
+ * (default: the token file; `TOKEN_STORE=redis` passes the Redis store).
  */
 export function credentialsFor(
   config: Config,
   account: string,
   logger: Logger,
   observer?: Pick<ProducerObserver, "tokenRefresh">,
+  store?: TokenStore,
 ): CredentialsProvider {
   if (config.imap.auth === "password") {
     // loadConfig guarantees a password when IMAP_AUTH=password.
     return passwordCredentials(account, config.imap.password ?? "");
   }
-  return createOAuthCredentials({ config, account, logger, observer });
+  return createOAuthCredentials({ config, account, logger, observer, store });
 }
 
 /**
@@ -161,8 +163,28 @@ class OAuthCredentials implements CredentialsProvider {
       return { user: this.account, accessToken: token.accessToken! };
     }
     entry.refreshing = true;
-    token = await this.#refresh(token);
+    token = await this.#refreshShared(token);
     return { user: this.account, accessToken: token.accessToken! };
+  }
+
+  /**
+   * Refreshes under the store's cross-process lock when it has one: a process
+   * that waited for the lock first reads the token again and uses the one
+   * another process just stored, unless that is the token that failed.
+   */
+  #refreshShared(token: StoredToken): Promise<StoredToken> {
+    if (this.#store.withRefreshLock === undefined) return this.#refresh(token);
+    return this.#store.withRefreshLock(this.account, async () => {
+      const stored = await this.#store.load(this.account);
+      if (
+        stored !== undefined && stored.accessToken !== token.accessToken &&
+        !needsRefresh(stored, this.#now())
+      ) {
+        this.#token = stored;
+        return stored;
+      }
+      return this.#refresh(stored ?? token);
+    });
   }
 
   /** The cached token, or the stored one (read again while parked, to notice a new setup). */

@@ -101,6 +101,13 @@ export interface TokenStore {
   remove(account: string): Promise<boolean>;
   /** File facts for `ingest auth info`, after the same permission check as a read. */
   status(): Promise<TokenFileStatus>;
+  /**
+   * Runs `refresh` holding a lock that every process sharing this store
+   * respects, so one process at a time refreshes `account`'s access token
+   * (the others then find the new token stored). Stores that only one
+   * machine uses may leave it out.
+   */
+  withRefreshLock?<T>(account: string, refresh: () => Promise<T>): Promise<T>;
 }
 
 /** Options of {@link openTokenStore}. */

@@ -65,6 +65,8 @@ export interface GoogleConfig {
   readonly clientSecret: string | undefined;
   /** `GOOGLE_TOKEN_FILE`: the token store. */
   readonly tokenFile: string;
+  /** `TOKEN_STORE`: tokens in the file (`file`) or in Redis, shared by a fleet (`redis`). */
+  readonly tokenStore: "file" | "redis";
   /** Base64 of 32 bytes; `undefined` stores tokens unencrypted (with a warning). */
   readonly tokenKey: string | undefined;
   /** `GOOGLE_OAUTH_AUTH_URL`: authorization endpoint. */
@@ -233,6 +235,7 @@ function readGoogle(read: SettingsReader): GoogleConfig {
     clientId: read.optional("GOOGLE_CLIENT_ID"),
     clientSecret: read.optional("GOOGLE_CLIENT_SECRET"),
     tokenFile: read.text("GOOGLE_TOKEN_FILE"),
+    tokenStore: read.choice("TOKEN_STORE", ["file", "redis"] as const),
     tokenKey: read.tokenKey("INGEST_TOKEN_KEY"),
     authUrl: read.httpUrl("GOOGLE_OAUTH_AUTH_URL"),
     tokenUrl: read.httpUrl("GOOGLE_OAUTH_TOKEN_URL"),

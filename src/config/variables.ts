@@ -192,6 +192,13 @@ export const VARIABLES = [
   },
   {
     group: "OAuth2",
+    name: "TOKEN_STORE",
+    default: "file",
+    description:
+      "Where OAuth2 tokens live: file (GOOGLE_TOKEN_FILE, one machine) or redis (sealed under INGEST_TOKEN_KEY, shared by a fleet).",
+  },
+  {
+    group: "OAuth2",
     name: "INGEST_TOKEN_KEY",
     default: "",
     description:

@@ -7,13 +7,17 @@
  */
 
 import { createOAuthClient } from "../../src/auth/oauth_client.ts";
-import { openTokenStore } from "../../src/auth/token_store.ts";
+import { openTokenStore, type TokenStore } from "../../src/auth/token_store.ts";
 import { loadConfig } from "../../src/config/config.ts";
 
-/** Goes through consent with the fake provider `env` points at, and stores the grant of `account`. */
+/**
+ * Goes through consent with the fake provider `env` points at, and stores the
+ * grant of `account` (in `store`; default: the token file `env` names).
+ */
 export async function storeConsentedToken(
   env: Record<string, string>,
   account: string,
+  store?: TokenStore,
 ): Promise<void> {
   const config = loadConfig({ env });
   const client = createOAuthClient(config.google);
@@ -26,15 +30,16 @@ export async function storeConsentedToken(
   await consent.body?.cancel();
   const code = new URL(consent.headers.get("location")!).searchParams.get("code")!;
   const grant = await client.exchangeCode(code, pkce.verifier, redirectUri);
-  await openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey }).save(
-    account,
-    {
-      refreshToken: grant.refreshToken,
-      accessToken: grant.accessToken,
-      expiresAt: grant.expiresAt,
-      scopes: grant.scopes,
-      refreshTokenExpiresAt: grant.refreshTokenExpiresAt,
-      updatedAt: Date.now(),
-    },
-  );
+  await (store ?? openTokenStore({ path: config.google.tokenFile, key: config.google.tokenKey }))
+    .save(
+      account,
+      {
+        refreshToken: grant.refreshToken,
+        accessToken: grant.accessToken,
+        expiresAt: grant.expiresAt,
+        scopes: grant.scopes,
+        refreshTokenExpiresAt: grant.refreshTokenExpiresAt,
+        updatedAt: Date.now(),
+      },
+    );
 }
