@@ -8,7 +8,6 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { removeAccount } from "../src/accounts/registry.ts";
 import { numberedUsers, startDovecot } from "./harness/dovecot.ts";
 import {
   FleetProcess,
@@ -157,6 +156,15 @@ Deno.test({
         assert.ok(tookMs < LEASE_TTL_S * 1000 + 300, `took ${tookMs} ms`);
       });
 
+      await t.step("accounts list --json shows every account owned by a live process", async () => {
+        const listed = await runIngest(["accounts", "list", "--json"], { env });
+        assert.equal(listed.code, 0, listed.stderr);
+        const rows: { owner: string | null; state: string }[] = JSON.parse(listed.stdout).accounts;
+        assert.equal(rows.length, ACCOUNTS);
+        assert.ok(rows.every((r) => r.owner !== null && r.owner !== killedId), listed.stdout);
+        assert.ok(rows.every((r) => r.state !== "unassigned"));
+      });
+
       await t.step(
         "mail appended to every account after the kill arrives exactly once",
         async () => {
@@ -188,18 +196,28 @@ Deno.test({
         assert.equal(await drained.stop(), 0, drained.stderr.slice(-2000));
       });
 
-      await t.step("an account added while running is picked up", async () => {
-        await registerAccounts(redis, [late], tokenKey);
-        await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 2);
-        const owner = (await ownersOf(redis, [late.user])).get(late.user);
-        assert.equal(owner, processes[2]!.processId());
-      });
+      await t.step(
+        "an account added while running (ingest accounts add) is picked up",
+        async () => {
+          const added = await runIngest(
+            ["accounts", "add", "--account", late.user, "--auth", "password", "--password-stdin"],
+            { env, stdinLines: [late.password] },
+          );
+          assert.equal(added.code, 0, added.stderr);
+          await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 2);
+          const owner = (await ownersOf(redis, [late.user])).get(late.user);
+          assert.equal(owner, processes[2]!.processId());
+        },
+      );
 
       await t.step(
         "a removed account stops: its lease goes, its new mail is not read",
         async () => {
           const removed = accounts[0]!;
-          assert.ok(await removeAccount(redis, removed));
+          const result = await runIngest(["accounts", "remove", "--account", removed, "--yes"], {
+            env,
+          });
+          assert.equal(result.code, 0, result.stderr);
           await until(
             "removed account unowned",
             async () => {

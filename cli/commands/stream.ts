@@ -6,7 +6,7 @@
 
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
-import { type FleetView, readFleetView } from "../../src/fleet/fleet_view.ts";
+import { type FleetSummary, readFleetSummary } from "../../src/fleet/fleet_view.ts";
 import { inspectStream, type StreamReport } from "../../src/stream/inspect.ts";
 import { streamReportView } from "../../src/stream/report_view.ts";
 import type { App } from "../app.ts";
@@ -61,7 +61,7 @@ function renderReport(report: StreamReport): string {
 }
 
 /** The fleet (`produce --fleet`): processes and the accounts each owns, accounts by state. */
-function renderFleet(fleet: FleetView | null): string {
+function renderFleet(fleet: FleetSummary | null): string {
   if (fleet === null) return "";
   const states = Object.entries(fleet.states).map(([state, n]) => `${n} ${state}`).join(", ");
   let text = `\nFleet    ${fleet.accounts} accounts: ${states}\n`;
@@ -100,7 +100,7 @@ export function streamCommand(app: App): Command {
         orphanMs: config.worker.groupOrphanSeconds * 1000,
       });
       // A user without access to the fleet's keys still sees the stream.
-      const fleet = await readFleetView(redis).catch(() => null);
+      const fleet = await readFleetSummary(redis).catch(() => null);
       printResult(
         app,
         options.json,

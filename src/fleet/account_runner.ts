@@ -59,6 +59,7 @@ export class AccountRunner {
   /** Being handed back: no longer counted in the share, still renewed until stopped. */
   releasing = false;
   #reconnects = 0;
+  #lastError: { readonly message: string; readonly at: string } | null = null;
   readonly #seen = new Set<string>();
 
   constructor(record: AccountRecord, deps: AccountRunnerDeps) {
@@ -115,14 +116,30 @@ export class AccountRunner {
     });
     this.#done = handle.done.then(
       (result) => {
-        if (!this.#abort.signal.aborted) {
-          accountLogger.warn("account producer ended on its own", { outcomes: result.outcomes });
-        }
+        if (this.#abort.signal.aborted) return;
+        accountLogger.warn("account producer ended on its own", { outcomes: result.outcomes });
+        this.#failed(Object.values(result.problems)[0] ?? "every mailbox ended");
       },
-      (error) => accountLogger.error("account producer failed", { error: describeError(error) }),
+      (error) => {
+        accountLogger.error("account producer failed", { error: describeError(error) });
+        this.#failed(error instanceof Error ? error.message : String(error));
+      },
     ).finally(() => {
       if (!this.#abort.signal.aborted) this.endedAt = Date.now();
     });
+  }
+
+  /** Why the producer last ended on its own (address replaced by the label), or `null`. */
+  get lastError(): { readonly message: string; readonly at: string } | null {
+    return this.#lastError;
+  }
+
+  #failed(message: string): void {
+    const address = new RegExp(this.account.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi");
+    this.#lastError = {
+      message: message.replace(address, this.label),
+      at: new Date().toISOString(),
+    };
   }
 
   /** Stops the producer (its mailbox leases are released when it ends). */

@@ -20,11 +20,12 @@
  * @module
  */
 
+import { accountImapCredentials } from "../accounts/credentials.ts";
 import { type AccountRecord, listAccounts, registryVersion } from "../accounts/registry.ts";
+import { configuredTokenStore } from "../auth/token_store_choice.ts";
 import { describeError, InvalidArgumentError } from "../errors.ts";
 import { hashedAccountLabel } from "../metrics/account_label.ts";
 import { sleep } from "../retry/backoff.ts";
-import { fleetAccountCredentials } from "./account_credentials.ts";
 import { claimAccounts, releaseAccounts, renewAccounts } from "./account_leases.ts";
 import { AccountRunner } from "./account_runner.ts";
 import { deleteAccountStatuses, writeAccountStatuses } from "./account_status.ts";
@@ -72,8 +73,7 @@ export function startFleet(options: FleetOptions): FleetHandle {
     options,
     processId,
     logger: options.logger.child({ component: "fleet", process_id: processId }),
-    credentials: options.credentials ??
-      ((record) => fleetAccountCredentials(record, { ...options })),
+    credentials: options.credentials ?? defaultCredentials(options),
     records: new Map(),
     version: -1,
     runners: new Map(),
@@ -95,6 +95,16 @@ export function startFleet(options: FleetOptions): FleetHandle {
       return { ready: fresh, checks: { fleet: fresh ? "ok" : "no tick reached Redis lately" } };
     },
     done: runFleet(state),
+  };
+}
+
+/** Each record's sealed password, or OAuth2 over the configured token store (one for all). */
+function defaultCredentials(options: FleetOptions): FleetState["credentials"] {
+  const { config, logger, observer, redis } = options;
+  let tokenStore: ReturnType<typeof configuredTokenStore> | undefined;
+  return (record) => {
+    if (record.auth === "oauth2") tokenStore ??= configuredTokenStore(config, redis);
+    return accountImapCredentials(record, { config, logger, observer, tokenStore });
   };
 }
 

@@ -30,7 +30,7 @@ export interface FleetOptions {
   readonly maxAccounts: number;
   /** This process's id in the fleet. Default `<hostname>-<pid>-<random>`. */
   readonly processId?: string;
-  /** Credentials of a registry account. Default: the record's sealed password, or OAuth2. */
+  /** Credentials of a registry account. Default `accountImapCredentials` (src/accounts/) over the configured token store. */
   readonly credentials?: (record: AccountRecord) => CredentialsProvider;
   /** Time between ticks (heartbeat, renewals, registry, share). Default 1 s, at most a quarter of the TTL. */
   readonly tickMs?: number;

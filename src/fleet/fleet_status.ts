@@ -27,6 +27,8 @@ export interface FleetAccountView {
   readonly reconnects: number;
   /** Being handed back to the fleet. */
   readonly releasing: boolean;
+  /** Why its producer last ended on its own (it starts again after a pause), or `null`. */
+  readonly last_error: { readonly message: string; readonly at: string } | null;
   readonly mailboxes: readonly MailboxStatusView[];
 }
 
@@ -76,6 +78,7 @@ function fleetStatusView(state: FleetState, now: number): FleetStatusView {
       last_server_activity_at: lastServerActivity(mailboxes),
       reconnects: runner.reconnects,
       releasing: runner.releasing,
+      last_error: runner.lastError,
       mailboxes: mailboxes.map(mailboxStatusView),
     };
   });

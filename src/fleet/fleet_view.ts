@@ -23,7 +23,7 @@ export interface FleetProcessView {
 }
 
 /** The fleet part of `stream inspect --json` (snake_case). */
-export interface FleetView {
+export interface FleetSummary {
   readonly processes: readonly FleetProcessView[];
   /** Registered accounts. */
   readonly accounts: number;
@@ -32,10 +32,10 @@ export interface FleetView {
 }
 
 /** Reads the fleet; `null` when there is none (no registered account, no live process). */
-export async function readFleetView(
+export async function readFleetSummary(
   redis: RedisClient,
   now: number = Date.now(),
-): Promise<FleetView | null> {
+): Promise<FleetSummary | null> {
   const [members, records, statuses] = await Promise.all([
     listMembers(redis, now),
     listAccounts(redis),

@@ -10,7 +10,8 @@
 
 import type { Redis } from "ioredis";
 import { type AccountRecord, putAccount } from "../../src/accounts/registry.ts";
-import { encodeBase64, importTokenKey, seal } from "../../src/auth/token_crypto.ts";
+import { sealPassword } from "../../src/accounts/account_secret.ts";
+import { encodeBase64, importTokenKey } from "../../src/auth/token_crypto.ts";
 import { accountOwners } from "../../src/fleet/account_leases.ts";
 import { spawnIngest } from "./cli.ts";
 import type { DovecotUser } from "./dovecot.ts";
@@ -34,7 +35,7 @@ export async function registerAccounts(
       alias: null,
       auth: "password",
       mailboxes: ["INBOX"],
-      password_sealed: await seal(key, u.password),
+      password_sealed: await sealPassword(key, u.user, u.password),
       added_at: new Date().toISOString(),
     };
     await putAccount(redis, record);
