@@ -237,6 +237,32 @@ Deno.test({
           );
         },
       );
+      await t.step("a refused password parks only that account; --update resumes it", async () => {
+        const update = (password: string) =>
+          runIngest(
+            ["accounts", "add", "--account", late.user, "--update", "--password-stdin"],
+            { env, stdinLines: [password] },
+          );
+        const wrong = await update("not-the-password");
+        assert.equal(wrong.code, 0, wrong.stderr);
+        await until(
+          "the account in needs_reauth",
+          async () => {
+            const listed = await runIngest(["accounts", "list", "--json"], { env });
+            const rows: { account: string; state: string }[] = JSON.parse(listed.stdout).accounts;
+            return rows.find((r) => r.account === late.user)?.state === "needs_reauth";
+          },
+          20_000,
+          250,
+        );
+        await dovecot.append(late.user, "INBOX", message(late.user, n++));
+        await dovecot.append(accounts[2]!, "INBOX", message(accounts[2]!, n++));
+        await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 4);
+        const right = await update(late.password);
+        assert.equal(right.code, 0, right.stderr);
+        await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 5);
+      });
+
       await t.step(
         "/status of a fleet process lists its accounts by label, per the schema",
         async () => {

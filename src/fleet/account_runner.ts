@@ -49,7 +49,8 @@ export interface AccountRunnerDeps {
 export class AccountRunner {
   readonly account: string;
   readonly label: string;
-  readonly #record: AccountRecord;
+  /** The registry record it was started with. */
+  readonly record: AccountRecord;
   readonly #deps: AccountRunnerDeps;
   readonly #abort = new AbortController();
   #handle: ProducerHandle | undefined;
@@ -63,7 +64,7 @@ export class AccountRunner {
   readonly #seen = new Set<string>();
 
   constructor(record: AccountRecord, deps: AccountRunnerDeps) {
-    this.#record = record;
+    this.record = record;
     this.#deps = deps;
     this.account = record.account;
     this.label = accountLabeler({
@@ -83,7 +84,7 @@ export class AccountRunner {
   start(): void {
     if (this.#abort.signal.aborted) return;
     const { config, logger } = this.#deps;
-    const record = this.#record;
+    const record = this.record;
     const counting: ProducerObserver = {
       connectionState: (ref, state) => {
         if (state !== "connecting") return;

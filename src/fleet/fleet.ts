@@ -168,6 +168,31 @@ async function refreshRegistry(state: FleetState): Promise<void> {
   state.records = new Map(records.map((r) => [r.account, r]));
   state.version = version;
   state.logger.info("registry read", { version, accounts: records.length });
+  for (const runner of [...state.runners.values()]) {
+    const record = state.records.get(runner.account);
+    if (record && !runner.releasing && JSON.stringify(record) !== JSON.stringify(runner.record)) {
+      restartChanged(state, runner, record);
+    }
+  }
+}
+
+/**
+ * A held account's record changed (`accounts add --update`: a new password,
+ * other mailboxes, an alias): its producer is restarted with the new record,
+ * keeping the account lease, so a parked account resumes at once.
+ */
+function restartChanged(state: FleetState, old: AccountRunner, record: AccountRecord): void {
+  const next = new AccountRunner(record, { ...state.options, credentials: state.credentials });
+  state.runners.set(record.account, next);
+  state.logger.info("account record changed: restarting its producer", { account: next.label });
+  track(
+    state,
+    old.stop().then(() => {
+      if (state.runners.get(record.account) !== next) return;
+      state.starts.push(next);
+      void drainStarts(state);
+    }),
+  );
 }
 
 /** A claimed account: its producer starts in the staggered queue. */
