@@ -84,6 +84,8 @@ export function startFleet(options: FleetOptions): FleetHandle {
     share: 0,
     members: [],
     lastTickAt: undefined,
+    ticks: 0,
+    written: new Map(),
   };
   return {
     processId,
@@ -156,7 +158,9 @@ async function tick(state: FleetState): Promise<void> {
     for (const account of claimed) adopt(state, account);
   }
   restartEnded(state, now);
-  await writeAccountStatuses(redis, ownedStatuses(state));
+  const statuses = ownedStatuses(state);
+  await writeAccountStatuses(redis, statuses.changed);
+  state.written = statuses.written; // only once written: a failed write is retried next tick
 }
 
 /** Re-reads the registry when its version moved. */
@@ -271,12 +275,22 @@ function restartEnded(state: FleetState, now: number): void {
   }
 }
 
+/** Ticks between two full rewrites of the status hash (in between: changed records only). */
+const FULL_STATUS_EVERY = 30;
+
+/** The status records to write this tick: the changed ones, or all every 30 ticks. */
 function ownedStatuses(state: FleetState) {
+  const full = state.ticks++ % FULL_STATUS_EVERY === 0;
   const records = new Map<string, ReturnType<AccountRunner["statusRecord"]>>();
+  const written = new Map<string, string>();
   for (const runner of state.runners.values()) {
-    if (!runner.releasing) records.set(runner.account, runner.statusRecord(state.processId));
+    if (runner.releasing) continue;
+    const record = runner.statusRecord(state.processId);
+    const text = JSON.stringify(record);
+    written.set(runner.account, text);
+    if (full || state.written.get(runner.account) !== text) records.set(runner.account, record);
   }
-  return records;
+  return { changed: records, written };
 }
 
 function track(state: FleetState, work: Promise<void>): void {

@@ -39,6 +39,10 @@ export interface FleetState {
   share: number;
   /** Live processes at the last tick, by id. */
   members: readonly FleetMember[];
+  /** Ticks run so far. */
+  ticks: number;
+  /** The status record JSON last written per held account. */
+  written: Map<string, string>;
   /** When a tick last went through. */
   lastTickAt: number | undefined;
 }
