@@ -90,9 +90,16 @@ function sessionHooks(
   labelsOf: (ref: MailboxRef) => MailboxLabels,
   heard: (ref: MailboxRef) => void,
 ): Pick<ProducerObserver, "connectionState" | "serverHeard" | "leaseHeld" | "backlogPaused"> {
+  // Mailboxes that connected before: their next `connecting` is a reconnect.
+  const connectedBefore = new Set<string>();
   return {
     connectionState(ref, state) {
       const labels = labelsOf(ref);
+      if (state === "connecting") {
+        const key = `${labels.account}\n${labels.mailbox}`;
+        if (connectedBefore.has(key)) m.reconnects.inc(labels);
+        connectedBefore.add(key);
+      }
       for (const candidate of CONNECTION_STATES) {
         m.connection.set({ ...labels, state: candidate }, candidate === state ? 1 : 0);
       }
@@ -167,6 +174,12 @@ function producerMetricFamilies(registry: Registry, lastHeard: LastHeard, now: (
       for (const { labels, at } of lastHeard.values()) this.set(labels, (now() - at) / 1000);
     },
   });
+  const reconnects = new Counter({
+    name: `${METRIC_PREFIX}imap_reconnects_total`,
+    help: "IMAP sessions of a mailbox opened again after the first (drops, stalls, lease moves).",
+    labelNames: mailboxLabels,
+    registers,
+  });
   const tokenRefresh = new Counter({
     name: `${METRIC_PREFIX}token_refresh_total`,
     help: "OAuth2 access-token refreshes, by outcome (ok or error).",
@@ -211,6 +224,7 @@ function producerMetricFamilies(registry: Registry, lastHeard: LastHeard, now: (
     parseErrors,
     bytes,
     connection,
+    reconnects,
     tokenRefresh,
     lease,
     backlog,
