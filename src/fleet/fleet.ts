@@ -152,7 +152,9 @@ async function tick(state: FleetState): Promise<void> {
   });
   state.share = plan.share;
   for (const account of plan.release) handBack(state, account, "over the fair share");
-  if (plan.want > 0) {
+  // The first tick only announces this process: peers started at the same time
+  // are counted before anyone claims, so a fleet starting together does not churn.
+  if (plan.want > 0 && state.lastTickAt !== undefined) {
     const free = plan.candidates.filter((account) => !state.runners.has(account));
     const claimed = await claimAccounts(redis, state.processId, free, plan.want, holdMs);
     for (const account of claimed) adopt(state, account);
