@@ -16,6 +16,7 @@ import {
   registerAccounts,
   until,
 } from "./harness/fleet.ts";
+import { REGISTRY_KEY, REGISTRY_VERSION_KEY } from "../src/accounts/registry.ts";
 import { runIngest } from "./harness/cli.ts";
 import { assertMatchesSchema } from "./harness/json_schema.ts";
 import { freePort } from "./harness/ports.ts";
@@ -261,6 +262,22 @@ Deno.test({
         const right = await update(late.password);
         assert.equal(right.code, 0, right.stderr);
         await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 5);
+      });
+
+      await t.step("an unreadable registry record does not stop the fleet", async () => {
+        await redis.hset(REGISTRY_KEY, "broken@fleet.test", "not json");
+        await redis.incr(REGISTRY_VERSION_KEY);
+        // Longer than the lease TTL: leases renewed, ticks going through (/ready), mail flowing.
+        await new Promise((r) => setTimeout(r, LEASE_TTL_S * 1000 + 1_000));
+        const ready = await fetch(`http://127.0.0.1:${healthPort}/ready`);
+        await ready.body?.cancel();
+        assert.equal(ready.status, 200);
+        const owners = await ownersOf(redis, accounts.slice(1));
+        assert.ok([...owners.values()].every((o) => o === processes[2]!.processId()));
+        await dovecot.append(accounts[3]!, "INBOX", message(accounts[3]!, n++));
+        await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 6);
+        await redis.hdel(REGISTRY_KEY, "broken@fleet.test");
+        await redis.incr(REGISTRY_VERSION_KEY);
       });
 
       await t.step(

@@ -86,6 +86,7 @@ export function startFleet(options: FleetOptions): FleetHandle {
     lastTickAt: undefined,
     ticks: 0,
     written: new Map(),
+    unreadableVersion: undefined,
   };
   return {
     processId,
@@ -135,10 +136,11 @@ async function tick(state: FleetState): Promise<void> {
   const { holdMs } = state;
   const now = Date.now();
   state.live = await heartbeat(redis, state.processId, holdMs, now);
-  state.members = await listMembers(redis, now);
-  await refreshRegistry(state);
+  // Renewals come first: nothing later in the tick may cost this process its accounts.
   const lost = await renewAccounts(redis, state.processId, [...state.runners.keys()], holdMs);
   for (const account of lost) dropLost(state, account);
+  state.members = await listMembers(redis, now);
+  await refreshRegistry(state);
   for (const account of state.runners.keys()) {
     if (!state.records.has(account)) handBack(state, account, "removed from the registry");
   }
@@ -170,7 +172,21 @@ async function refreshRegistry(state: FleetState): Promise<void> {
   const { redis } = state.options;
   const version = await registryVersion(redis);
   if (version === state.version) return;
-  const records = await listAccounts(redis);
+  let records: AccountRecord[];
+  try {
+    records = await listAccounts(redis);
+  } catch (error) {
+    // A record that cannot be read (REGISTRY_CORRUPT) must not stop the fleet:
+    // the last good registry stays in force and the read is tried again next tick.
+    if (state.unreadableVersion !== version) {
+      state.logger.error("registry unreadable: keeping the last good one", {
+        error: describeError(error),
+        version,
+      });
+    }
+    state.unreadableVersion = version;
+    return;
+  }
   state.records = new Map(records.map((r) => [r.account, r]));
   state.version = version;
   state.logger.info("registry read", { version, accounts: records.length });

@@ -43,6 +43,8 @@ export interface FleetState {
   ticks: number;
   /** The status record JSON last written per held account. */
   written: Map<string, string>;
+  /** The registry version that could not be read (logged once), if any. */
+  unreadableVersion: number | undefined;
   /** When a tick last went through. */
   lastTickAt: number | undefined;
 }
