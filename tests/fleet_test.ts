@@ -289,6 +289,10 @@ Deno.test({
           const fleet = status.fleet;
           assert.equal(fleet.process_id, processes[2]!.processId());
           assert.equal(fleet.live_processes, 1);
+          assert.deepEqual(
+            fleet.processes.map((p: { accounts: number }) => p.accounts),
+            [ACCOUNTS],
+          );
           assert.equal(fleet.registered_accounts, ACCOUNTS);
           assert.equal(fleet.accounts.length, ACCOUNTS);
           assert.ok(

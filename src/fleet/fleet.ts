@@ -20,18 +20,26 @@
  * @module
  */
 
-import { accountImapCredentials } from "../accounts/credentials.ts";
 import { type AccountRecord, listAccounts, registryVersion } from "../accounts/registry.ts";
-import { configuredTokenStore } from "../auth/token_store_choice.ts";
-import { describeError, InvalidArgumentError } from "../errors.ts";
+import { describeError } from "../errors.ts";
 import { hashedAccountLabel } from "../metrics/account_label.ts";
 import { sleep } from "../retry/backoff.ts";
 import { claimAccounts, releaseAccounts, renewAccounts } from "./account_leases.ts";
 import { AccountRunner } from "./account_runner.ts";
 import { deleteAccountStatuses, writeAccountStatuses } from "./account_status.ts";
 import { planShare } from "./fair_share.ts";
-import { type FleetOptions, newProcessId } from "./fleet_options.ts";
-import { type FleetStatus, fleetStatus } from "./fleet_status.ts";
+import {
+  checkFleetOptions,
+  defaultCredentials,
+  type FleetOptions,
+  newProcessId,
+} from "./fleet_options.ts";
+import {
+  type FleetStatus,
+  fleetStatus,
+  type FleetStatusView,
+  fleetStatusWithCounts,
+} from "./fleet_status.ts";
 import { heartbeat, leaveFleet, listMembers } from "./membership.ts";
 import type { FleetState } from "./fleet_state.ts";
 
@@ -43,6 +51,8 @@ export interface FleetHandle {
   readonly processId: string;
   /** The fleet as this process sees it; serialises to its snake_case view. */
   status(): FleetStatus;
+  /** The status view with each live process's account count, read from Redis (for `/status`). */
+  describe(): Promise<FleetStatusView>;
   /** An account's label for logs and metrics: its registry alias, or its hashed id. */
   label(account: string): string;
   /** `/ready`: the last tick reached Redis within the lease TTL. */
@@ -53,16 +63,7 @@ export interface FleetHandle {
 
 /** Starts a fleet process; see the module documentation. */
 export function startFleet(options: FleetOptions): FleetHandle {
-  if (!Number.isInteger(options.leaseTtlMs) || options.leaseTtlMs < 2_000) {
-    throw new InvalidArgumentError(
-      `Cannot start the fleet: leaseTtlMs must be >= 2000, current value is ${options.leaseTtlMs}`,
-    );
-  }
-  if (!Number.isInteger(options.maxAccounts) || options.maxAccounts < 1) {
-    throw new InvalidArgumentError(
-      `Cannot start the fleet: maxAccounts must be >= 1, current value is ${options.maxAccounts}`,
-    );
-  }
+  checkFleetOptions(options);
   const processId = options.processId ?? newProcessId();
   // Leases are renewed every tick and live one tick less than the TTL, so a dead
   // process's accounts are claimed within the TTL of its last renewal.
@@ -91,6 +92,7 @@ export function startFleet(options: FleetOptions): FleetHandle {
   return {
     processId,
     status: () => fleetStatus(state),
+    describe: () => fleetStatusWithCounts(state),
     label: (account) => state.records.get(account)?.alias || hashedAccountLabel(account),
     ready: () => {
       const fresh = state.lastTickAt !== undefined &&
@@ -98,16 +100,6 @@ export function startFleet(options: FleetOptions): FleetHandle {
       return { ready: fresh, checks: { fleet: fresh ? "ok" : "no tick reached Redis lately" } };
     },
     done: runFleet(state),
-  };
-}
-
-/** Each record's sealed password, or OAuth2 over the configured token store (one for all). */
-function defaultCredentials(options: FleetOptions): FleetState["credentials"] {
-  const { config, logger, observer, redis } = options;
-  let tokenStore: ReturnType<typeof configuredTokenStore> | undefined;
-  return (record) => {
-    if (record.auth === "oauth2") tokenStore ??= configuredTokenStore(config, redis);
-    return accountImapCredentials(record, { config, logger, observer, tokenStore });
   };
 }
 

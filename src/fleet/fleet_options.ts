@@ -4,8 +4,11 @@
  * @module
  */
 
+import { accountImapCredentials } from "../accounts/credentials.ts";
 import type { AccountRecord } from "../accounts/registry.ts";
+import { configuredTokenStore } from "../auth/token_store_choice.ts";
 import type { Config } from "../config/config.ts";
+import { InvalidArgumentError } from "../errors.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ProducerObserver } from "../observe/events.ts";
@@ -53,4 +56,30 @@ export function newProcessId(): string {
     host = Deno.hostname();
   } catch { /* no --allow-sys: the pid and random part still make it unique */ }
   return `${host}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Argument checks before any work. */
+export function checkFleetOptions(options: FleetOptions): void {
+  if (!Number.isInteger(options.leaseTtlMs) || options.leaseTtlMs < 2_000) {
+    throw new InvalidArgumentError(
+      `Cannot start the fleet: leaseTtlMs must be >= 2000, current value is ${options.leaseTtlMs}`,
+    );
+  }
+  if (!Number.isInteger(options.maxAccounts) || options.maxAccounts < 1) {
+    throw new InvalidArgumentError(
+      `Cannot start the fleet: maxAccounts must be >= 1, current value is ${options.maxAccounts}`,
+    );
+  }
+}
+
+/** Each record's sealed password, or OAuth2 over the configured token store (one for all). */
+export function defaultCredentials(
+  options: FleetOptions,
+): (record: AccountRecord) => CredentialsProvider {
+  const { config, logger, observer, redis } = options;
+  let tokenStore: ReturnType<typeof configuredTokenStore> | undefined;
+  return (record) => {
+    if (record.auth === "oauth2") tokenStore ??= configuredTokenStore(config, redis);
+    return accountImapCredentials(record, { config, logger, observer, tokenStore });
+  };
 }

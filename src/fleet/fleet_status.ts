@@ -11,6 +11,7 @@ import type { MailboxStatus } from "../producer/mailbox_status.ts";
 import { type MailboxStatusView, mailboxStatusView } from "../producer/mailbox_status_view.ts";
 import { type FleetAccountState, lastEventAt } from "./account_status.ts";
 import type { FleetState } from "./fleet_state.ts";
+import { readFleetSummary } from "./fleet_view.ts";
 
 /** One followed account, as `/status` shows it (snake_case). */
 export interface FleetAccountView {
@@ -43,8 +44,15 @@ export interface FleetStatusView {
   readonly fair_share: number;
   readonly registry_version: number;
   readonly registered_accounts: number;
-  /** The live processes by id, with their heartbeat expiry (ISO). */
-  readonly processes: readonly { process_id: string; heartbeat_expires_at: string }[];
+  /**
+   * The live processes by id, with their heartbeat expiry (ISO) and the
+   * accounts each owns (`null` in the view built without reading Redis).
+   */
+  readonly processes: readonly {
+    process_id: string;
+    heartbeat_expires_at: string;
+    accounts: number | null;
+  }[];
   /** The accounts this process follows. */
   readonly accounts: readonly FleetAccountView[];
 }
@@ -93,6 +101,7 @@ function fleetStatusView(state: FleetState, now: number): FleetStatusView {
     processes: state.members.map((m) => ({
       process_id: m.processId,
       heartbeat_expires_at: new Date(m.expiresAt).toISOString(),
+      accounts: null,
     })),
     accounts: accounts.sort((a, b) => a.account.localeCompare(b.account)),
   };
@@ -105,4 +114,21 @@ function lastServerActivity(mailboxes: readonly MailboxStatus[]): string | null 
     if (at !== null && (latest === null || at > latest)) latest = at;
   }
   return latest;
+}
+
+/**
+ * The status view with every live process's account count read from Redis
+ * (what `/status` serves); the counts stay `null` when Redis cannot be read.
+ */
+export async function fleetStatusWithCounts(
+  state: FleetState,
+  now: number = Date.now(),
+): Promise<FleetStatusView> {
+  const view = fleetStatusView(state, now);
+  const summary = await readFleetSummary(state.options.redis, now).catch(() => null);
+  if (summary === null) return view;
+  return {
+    ...view,
+    processes: summary.processes.map((p) => ({ ...p })),
+  };
 }

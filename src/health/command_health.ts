@@ -122,7 +122,7 @@ export function startFleetHealth(
     },
     status: async () => ({
       producer: null,
-      fleet: fleet?.status() ?? null,
+      fleet: fleet ? await fleet.describe() : null,
       pipeline: await pipelineStatus(collector),
     }),
   });
