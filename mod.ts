@@ -121,6 +121,7 @@ export {
   passwordCredentials,
 } from "./src/imap/credentials.ts";
 export { credentialsFor } from "./src/auth/token_provider.ts";
+export type { StoredToken, TokenFileStatus, TokenStore } from "./src/auth/token_store.ts";
 
 // Worker: stream -> sink.
 export { runWorker, startWorker, type WorkerOptions } from "./src/api/worker.ts";

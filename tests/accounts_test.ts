@@ -1,49 +1,14 @@
 /**
  * `ingest accounts add|list|show|remove` against a real redis-server: the
- * registry round trip, validation (exit 2, every problem in one message),
- * --purge-state, the fleet view of owners and states, and no secret in
- * clear anywhere in Redis.
+ * registry round trip, validation (exit 2, every problem in one message) and
+ * `--update`. State, fleet view and secrets: tests/accounts_state_test.ts.
  */
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { encodeBase64 } from "../src/auth/token_crypto.ts";
-import { runIngest } from "./harness/cli.ts";
+import { ingest, PASSWORD } from "./harness/accounts_cli.ts";
 import { assertMatchesSchema } from "./harness/json_schema.ts";
-import { startRedis, type TestRedis } from "./harness/redis_server.ts";
-
-const KEY = encodeBase64(crypto.getRandomValues(new Uint8Array(32)));
-const PASSWORD = "correct-horse-battery-staple-7f3a";
-
-function envOf(redis: TestRedis, extra: Record<string, string> = {}): Record<string, string> {
-  return { REDIS_URL: redis.url, INGEST_TOKEN_KEY: KEY, ...extra };
-}
-
-async function ingest(
-  redis: TestRedis,
-  args: string[],
-  options: { env?: Record<string, string>; stdinLines?: string[] } = {},
-) {
-  return await runIngest(args, {
-    env: options.env ?? envOf(redis),
-    stdinLines: options.stdinLines,
-  });
-}
-
-/** Every key's value (strings, hash fields and values, set and zset members, list items). */
-async function everyValue(client: Redis): Promise<string[]> {
-  const values: string[] = [];
-  for (const key of await client.keys("*")) {
-    const type = await client.type(key);
-    values.push(key);
-    if (type === "string") values.push((await client.get(key)) ?? "");
-    if (type === "hash") values.push(...Object.entries(await client.hgetall(key)).flat());
-    if (type === "set") values.push(...await client.smembers(key));
-    if (type === "zset") values.push(...await client.zrange(key, 0, -1));
-    if (type === "list") values.push(...await client.lrange(key, 0, -1));
-  }
-  return values;
-}
+import { startRedis } from "./harness/redis_server.ts";
 
 Deno.test("accounts add, list, show and remove round-trip through the registry", async () => {
   await using redis = await startRedis();
@@ -102,6 +67,8 @@ Deno.test("accounts add, list, show and remove round-trip through the registry",
   const showDoc = JSON.parse(show.stdout);
   await assertMatchesSchema("accounts_show", showDoc);
   assert.equal(showDoc.password_stored, true);
+  const seedFlag = await ingest(redis, ["accounts", "show", "--username", "pw@example.test"]);
+  assert.equal(seedFlag.code, 0, "the seed's --username is --account's alias");
   assert.ok(!show.stdout.includes(PASSWORD));
 
   const removed = await ingest(redis, [
@@ -221,151 +188,10 @@ Deno.test("accounts add refuses an existing account unless --update, which keeps
   ]);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /--alias "a" is already used by another account/);
-});
-
-Deno.test("accounts remove keeps the cursor; with --purge-state it deletes that account's state only", async () => {
-  await using redis = await startRedis();
-  const client = new Redis(redis.url);
-  try {
-    const stateOf = (account: string, mailbox: string) => [
-      `producer_state:${account}:${mailbox}:last_uid`,
-      `producer_state:${account}:${mailbox}:uidvalidity`,
-      `producer_published:${account}:${mailbox}`,
-      `producer_lease:${account}:${mailbox}`,
-    ];
-    const seed = async () => {
-      for (
-        const key of [...stateOf("a@example.test", "INBOX"), ...stateOf("a@example.test", "Sent")]
-      ) {
-        await client.set(key, "1");
-      }
-    };
-    for (const key of stateOf("b@example.test", "INBOX")) await client.set(key, "1");
-    await seed();
-    const add = [
-      "accounts",
-      "add",
-      "--account",
-      "a@example.test",
-      "--mailbox",
-      "INBOX",
-      "--mailbox",
-      "Sent",
-    ];
-    assert.equal((await ingest(redis, add)).code, 0);
-    const refused = await ingest(redis, ["accounts", "remove", "--account", "a@example.test"]);
-    assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /without --yes/);
-    const kept = await ingest(redis, [
-      "accounts",
-      "remove",
-      "--account",
-      "a@example.test",
-      "--yes",
-    ]);
-    assert.equal(kept.code, 0, kept.stderr);
-    assert.equal(await client.exists(...stateOf("a@example.test", "INBOX")), 4, "state kept");
-
-    assert.equal((await ingest(redis, add)).code, 0);
-    const purged = await ingest(redis, [
-      "accounts",
-      "remove",
-      "--account",
-      "a@example.test",
-      "--purge-state",
-      "--yes",
-      "--json",
-    ]);
-    assert.equal(purged.code, 0, purged.stderr);
-    assert.equal(JSON.parse(purged.stdout).purged_keys, 8);
-    assert.equal(await client.exists(...stateOf("a@example.test", "INBOX")), 0);
-    assert.equal(await client.exists(...stateOf("a@example.test", "Sent")), 0);
-    assert.equal(await client.exists(...stateOf("b@example.test", "INBOX")), 4, "b untouched");
-    const gone = await ingest(redis, [
-      "accounts",
-      "remove",
-      "--account",
-      "a@example.test",
-      "--yes",
-    ]);
-    assert.equal(gone.code, 1);
-    assert.match(gone.stderr, /NOT_FOUND/);
-  } finally {
-    client.disconnect();
-  }
-});
-
-Deno.test("accounts list shows the live owner and its reported state, unassigned without a live owner", async () => {
-  await using redis = await startRedis();
-  const client = new Redis(redis.url);
-  try {
-    for (const name of ["a", "b", "c", "d"]) {
-      assert.equal(
-        (await ingest(redis, ["accounts", "add", "--account", `${name}@example.test`])).code,
-        0,
-      );
-    }
-    const now = Date.now();
-    await client.zadd(
-      "ingest_fleet:{fleet}:members",
-      now + 30_000,
-      "p-live",
-      now - 1_000,
-      "p-dead",
-    );
-    await client.set("ingest_fleet:{fleet}:owner:a@example.test", "p-live", "PX", 30_000);
-    await client.set("ingest_fleet:{fleet}:owner:b@example.test", "p-dead", "PX", 30_000);
-    await client.set("ingest_fleet:{fleet}:owner:c@example.test", "p-live", "PX", 30_000);
-    const status = (state: string, owner: string, at: string | null) =>
-      JSON.stringify({ state, last_event_at: at, owner });
-    await client.hset("ingest_fleet:{fleet}:account_status", {
-      "a@example.test": status("needs_reauth", "p-live", "2026-01-02T03:04:05.000Z"),
-      "b@example.test": status("idle", "p-dead", null),
-      "c@example.test": status("idle", "p-old", "2026-01-01T00:00:00.000Z"),
-    });
-    const list = await ingest(redis, ["accounts", "list", "--json"]);
-    assert.equal(list.code, 0, list.stderr);
-    const doc = JSON.parse(list.stdout);
-    await assertMatchesSchema("accounts_list", doc);
-    const byAccount = Object.fromEntries(
-      doc.accounts.map((
-        a: { account: string; owner: string; state: string; last_event_at: string },
-      ) => [a.account, [a.owner, a.state, a.last_event_at]]),
-    );
-    assert.deepEqual(byAccount, {
-      "a@example.test": ["p-live", "needs_reauth", "2026-01-02T03:04:05.000Z"],
-      "b@example.test": [null, "unassigned", null],
-      "c@example.test": ["p-live", "syncing", "2026-01-01T00:00:00.000Z"],
-      "d@example.test": [null, "unassigned", null],
-    });
-  } finally {
-    client.disconnect();
-  }
-});
-
-Deno.test("no password or token is stored in clear anywhere in Redis", async () => {
-  await using redis = await startRedis();
-  for (const name of ["a", "b"]) {
-    const added = await ingest(redis, [
-      "accounts",
-      "add",
-      "--account",
-      `${name}@example.test`,
-      "--auth",
-      "password",
-      "--password-stdin",
-    ], { stdinLines: [`${PASSWORD}-${name}`] });
-    assert.equal(added.code, 0, added.stderr);
-  }
-  const client = new Redis(redis.url);
-  try {
-    const values = await everyValue(client);
-    assert.ok(values.length > 0);
-    for (const value of values) {
-      assert.ok(!value.includes(PASSWORD), `a value holds the password: ${value.slice(0, 80)}`);
-      assert.ok(!value.includes(btoa(PASSWORD)), "a value holds the password in base64");
-    }
-  } finally {
-    client.disconnect();
-  }
+  const upper = await ingest(redis, ["accounts", "add", "--account", "A@Example.test"]);
+  assert.equal(upper.code, 2);
+  assert.match(
+    upper.stderr,
+    /already registered as a@example\.test \(the addresses differ only in case\)/,
+  );
 });

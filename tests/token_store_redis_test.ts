@@ -200,3 +200,47 @@ Deno.test("with TOKEN_STORE=redis, auth setup writes to Redis and auth info and 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("produce --account with TOKEN_STORE=redis looks for its token in Redis, not in the file", async () => {
+  await using redis = await startRedis();
+  const result = await runIngest(["produce", "--once", "--account", "x@example.test"], {
+    env: {
+      REDIS_URL: redis.url,
+      TOKEN_STORE: "redis",
+      INGEST_TOKEN_KEY: randomKey(),
+      GOOGLE_CLIENT_ID: "id",
+      GOOGLE_CLIENT_SECRET: "secret",
+      IMAP_HOST: "127.0.0.1",
+      IMAP_PORT: "1",
+      IMAP_TLS: "false",
+    },
+  });
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /No OAuth2 token is stored for x@example\.test in redis key ingest_tokens:\{fleet\}/,
+  );
+});
+
+Deno.test("the Redis ACL of docs/ACCOUNTS.md is enough for the Redis token store", async () => {
+  await using redis = await startRedis();
+  const doc = await Deno.readTextFile(new URL("../docs/ACCOUNTS.md", import.meta.url));
+  const acl = /also needs `'(~[^']+)'` and the\s+commands `([^`]+)`/.exec(doc);
+  assert.ok(acl, "docs/ACCOUNTS.md names the key pattern and commands");
+  const commands = acl[2]!.split(/\s+/);
+  await redis.cli("ACL", "SETUSER", "tokens", "on", ">pw", "resetchannels", acl[1]!, ...commands);
+  const client = new Redis(`redis://tokens:pw@127.0.0.1:${redis.port}`);
+  try {
+    const store = openRedisTokenStore({ redis: client, key: randomKey() });
+    await store.save(ACCOUNT, TOKEN);
+    await store.update(ACCOUNT, (t) => t && { ...t, accessToken: "ya29.new" });
+    assert.equal((await store.load(ACCOUNT))?.accessToken, "ya29.new");
+    assert.equal((await store.list()).size, 1);
+    assert.equal((await store.status()).exists, true);
+    assert.equal(await store.withRefreshLock!(ACCOUNT, () => Promise.resolve(7)), 7);
+    assert.equal(await store.remove(ACCOUNT), true);
+    await assert.rejects(client.hset("ingest_accounts:{fleet}", "x", "y"), /NOPERM/);
+  } finally {
+    client.disconnect();
+  }
+});

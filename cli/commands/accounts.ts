@@ -6,7 +6,7 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { addAccount, removeAccountFully } from "../../src/accounts/account_admin.ts";
+import { addAccount, notRegistered, removeAccountFully } from "../../src/accounts/account_admin.ts";
 import { addressProblems } from "../../src/accounts/account_input.ts";
 import {
   accountListView,
@@ -15,11 +15,10 @@ import {
 } from "../../src/accounts/account_view.ts";
 import { readFleetView } from "../../src/accounts/fleet_view.ts";
 import { getAccount, listAccounts } from "../../src/accounts/registry.ts";
-import { notRegistered } from "../../src/accounts/account_admin.ts";
 import { UsageError } from "../../src/errors.ts";
 import type { App } from "../app.ts";
 import { table } from "../output.ts";
-import { confirm, examples, printResult } from "./common.ts";
+import { ACCOUNT_FLAGS, confirm, examples, printResult } from "./common.ts";
 import { warnIfNoToken } from "./token_store_choice.ts";
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -30,7 +29,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 function accountsAddCommand(app: App): Command {
   return new Command("add")
     .description("Register an account for the fleet (password sealed under INGEST_TOKEN_KEY)")
-    .requiredOption("--account <email>", "the account's address (IMAP user)")
+    .requiredOption(ACCOUNT_FLAGS, "the account's address (IMAP user)")
     .option("--auth <method>", "oauth2 or password (default: oauth2; on --update: unchanged)")
     .option("--password-stdin", "read the IMAP password from the first line of stdin")
     .option("--mailbox <name>", "mailbox to follow; repeat for several (default: INBOX)", collect)
@@ -139,7 +138,7 @@ function showText(view: AccountShowView): string {
 function accountsShowCommand(app: App): Command {
   return new Command("show")
     .description("Show one registered account (never its password)")
-    .requiredOption("--account <email>", "the account's address")
+    .requiredOption(ACCOUNT_FLAGS, "the account's address")
     .option("--json", "print JSON")
     .addHelpText(
       "after",
@@ -167,7 +166,7 @@ function accountsRemoveCommand(app: App): Command {
     .description(
       "Remove an account from the registry; its fleet producer stops within the lease TTL",
     )
-    .requiredOption("--account <email>", "the account's address")
+    .requiredOption(ACCOUNT_FLAGS, "the account's address")
     .option("--purge-state", "also delete its cursor, lease and published index of every mailbox")
     .option("--yes", "do not ask for confirmation (required when not on a terminal)")
     .option("--json", "print JSON")

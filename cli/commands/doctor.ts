@@ -11,6 +11,7 @@ import type { App } from "../app.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { table } from "../output.ts";
 import { examples, printResult } from "./common.ts";
+import { doctorTokenStore } from "./token_store_choice.ts";
 
 /** The stable `--json` document. */
 export function doctorJson(report: DoctorReport): Record<string, unknown> {
@@ -70,6 +71,7 @@ export function doctorCommand(app: App): Command {
       const report = await runDoctor(config, {
         logger: app.logger(config),
         timeoutMs: Math.round(config.doctor.timeoutSeconds * 1000),
+        tokenStore: await doctorTokenStore(app, config),
       });
       printResult(app, options.json, doctorJson(report), () => doctorText(report));
       if (!report.ok) app.exitCode = 1;

@@ -19,6 +19,7 @@ import { resetTarget } from "../../src/state/reset_target.ts";
 import type { App } from "../app.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
 import { ACCOUNT_FLAGS, confirm, examples, printResult } from "./common.ts";
+import { tokenStoreOf } from "./token_store_choice.ts";
 
 /** Builds `state reset`. */
 export function stateResetCommand(app: App): Command {
@@ -132,7 +133,7 @@ async function checkUidNext(
   try {
     const { uidNext } = await readUidNext({
       imap: config.imap,
-      credentials: credentialsFor(config, ref.account, logger),
+      credentials: credentialsFor(config, ref.account, logger, {}, await tokenStoreOf(app, config)),
       mailbox: ref.mailbox,
       logger,
       timeoutMs: Math.round(config.doctor.timeoutSeconds * 1000),

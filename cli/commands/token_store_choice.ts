@@ -32,3 +32,31 @@ export async function warnIfNoToken(app: App, config: Config, account: string): 
     );
   }
 }
+
+/**
+ * The store `ingest doctor` checks: `undefined` for the file (its default);
+ * for `TOKEN_STORE=redis` the Redis store, or, when Redis cannot be reached,
+ * a store whose every call fails with that error, so the token checks report
+ * it instead of the doctor stopping.
+ */
+export async function doctorTokenStore(
+  app: App,
+  config: Config,
+): Promise<TokenStore | undefined> {
+  if (config.google.tokenStore === "file") return undefined;
+  try {
+    return await tokenStoreOf(app, config);
+  } catch (error) {
+    const fail = () => Promise.reject(error);
+    return {
+      path: "redis (TOKEN_STORE=redis)",
+      keyConfigured: config.google.tokenKey !== undefined,
+      load: fail,
+      list: fail,
+      save: fail,
+      update: fail,
+      remove: fail,
+      status: fail,
+    };
+  }
+}

@@ -64,12 +64,7 @@ export async function addAccount(
   const [existing, all] = valid
     ? await Promise.all([getAccount(redis, input.account), listAccounts(redis)])
     : [undefined, []];
-  if (existing !== undefined && !options.update) {
-    problems.push(
-      `${input.account} is already registered: pass --update to change it ` +
-        `(flags not given keep their stored values)`,
-    );
-  }
+  problems.push(...registrationProblems(input.account, existing, all, options.update));
   const aliases = new Set(
     all.filter((r) => r.account !== input.account && r.alias !== null).map((r) => r.alias!),
   );
@@ -106,6 +101,33 @@ export async function addAccount(
     );
   }
   return { record, created: true, version };
+}
+
+/** An existing account without `update`, or the same mailbox under another spelling. */
+function registrationProblems(
+  account: string,
+  existing: AccountRecord | undefined,
+  all: readonly AccountRecord[],
+  update: boolean,
+): string[] {
+  const problems: string[] = [];
+  if (existing !== undefined && !update) {
+    problems.push(
+      `${account} is already registered: pass --update to change it ` +
+        `(flags not given keep their stored values)`,
+    );
+  }
+  // Two spellings of one mailbox would be followed twice, under two sets of keys.
+  const variant = all.find((r) =>
+    r.account !== account && r.account.toLowerCase() === account.toLowerCase()
+  );
+  if (variant !== undefined) {
+    problems.push(
+      `${account} is already registered as ${variant.account} (the addresses differ only ` +
+        `in case): use that spelling`,
+    );
+  }
+  return problems;
 }
 
 /** What {@link removeAccountFully} did. */

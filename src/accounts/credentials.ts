@@ -2,8 +2,8 @@
  * Credentials of a registered account, for the fleet: one
  * {@link CredentialsProvider} per {@link AccountRecord}, whatever its auth.
  *
- * - `password`: the sealed password is opened under `INGEST_TOKEN_KEY` on
- *   the first login and kept in memory (never logged, never written back);
+ * - `password`: the sealed password (`account_secret.ts`) is opened under
+ *   `INGEST_TOKEN_KEY` at each login, never logged, never kept between logins;
  * - `oauth2`: the OAuth2 provider of `auth/token_provider.ts` (refresh 5
  *   minutes before expiry, coalesced refreshes, `invalid_grant` parks the
  *   account) over the given token store, so every process of a fleet can use
@@ -31,9 +31,9 @@ export interface AccountCredentialsDeps {
   /** Structured logger (never given an address or a secret). */
   readonly logger: Logger;
   /**
-   * Token store of oauth2 accounts; share one across accounts. Default: the
-   * file store at `GOOGLE_TOKEN_FILE` (pass a Redis store for a fleet on
-   * several machines).
+   * Token store of oauth2 accounts; share one across accounts. Pass
+   * `configuredTokenStore(config, redis)` (`auth/token_store_choice.ts`) to
+   * honour `TOKEN_STORE`; default: the file at `GOOGLE_TOKEN_FILE`.
    */
   readonly tokenStore?: TokenStore;
   /** OAuth client (oauth2 accounts); default: google-auth-library against `config.google`. */
@@ -72,36 +72,32 @@ function sealedPasswordCredentials(
   tokenKey: string | undefined,
 ): CredentialsProvider {
   const user = record.account;
-  let opened: Promise<ImapCredentials> | undefined;
-  const openOnce = async (): Promise<ImapCredentials> => {
-    const box = record.password_sealed;
-    if (box === null) {
-      throw new AuthError(
-        "REAUTH_REQUIRED",
-        `The registry record of ${user} has no password. Store one: ` +
-          `ingest accounts add --account ${user} --auth password --update --password-stdin`,
-        { reauthRequired: true },
-      );
-    }
-    if (tokenKey === undefined) {
-      throw new AuthError(
-        "TOKEN_KEY_MISSING",
-        `Cannot open the sealed password of ${user}: INGEST_TOKEN_KEY is not set. ` +
-          `Set the key it was sealed with.`,
-      );
-    }
-    const pass = await openPassword(await importTokenKey(tokenKey), user, box);
-    return { user, pass };
-  };
+  let key: ReturnType<typeof importTokenKey> | undefined;
   return {
     account: user,
-    get(): Promise<ImapCredentials> {
-      // A failed open is tried again next time (the key may be fixed by then).
-      opened ??= openOnce().catch((error) => {
-        opened = undefined;
+    // Opened at each login (microseconds), so the clear password lives only as long as one login.
+    async get(): Promise<ImapCredentials> {
+      const box = record.password_sealed;
+      if (box === null) {
+        throw new AuthError(
+          "REAUTH_REQUIRED",
+          `The registry record of ${user} has no password. Store one: ` +
+            `ingest accounts add --account ${user} --auth password --update --password-stdin`,
+          { reauthRequired: true },
+        );
+      }
+      if (tokenKey === undefined) {
+        throw new AuthError(
+          "TOKEN_KEY_MISSING",
+          `Cannot open the sealed password of ${user}: INGEST_TOKEN_KEY is not set. ` +
+            `Set the key it was sealed with.`,
+        );
+      }
+      key ??= importTokenKey(tokenKey).catch((error) => {
+        key = undefined;
         throw error;
       });
-      return opened;
+      return { user, pass: await openPassword(await key, user, box) };
     },
   };
 }

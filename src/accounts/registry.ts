@@ -11,7 +11,10 @@
  *   process notices additions and removals with one GET.
  *
  * Secrets never appear in clear: a password is stored sealed (AES-256-GCM
- * under `INGEST_TOKEN_KEY`, see `auth/token_crypto.ts`).
+ * under `INGEST_TOKEN_KEY`, see `auth/token_crypto.ts`) by
+ * `sealPassword()` of `account_secret.ts`, whose plaintext names the account
+ * (`{"account","password"}`); open it with `openPassword()` or get a login
+ * from `accountImapCredentials()`.
  *
  * This module is the one owner of the record format.
  *
@@ -37,7 +40,7 @@ export interface AccountRecord {
   readonly auth: AccountAuth;
   /** Mailboxes followed, e.g. `["INBOX"]`. */
   readonly mailboxes: readonly string[];
-  /** The IMAP password sealed under `INGEST_TOKEN_KEY` (password auth only). */
+  /** The IMAP password sealed by `sealPassword()` under `INGEST_TOKEN_KEY` (password auth only). */
   readonly password_sealed: SealedBox | null;
   /** When the account was added (ISO 8601). */
   readonly added_at: string;

@@ -133,7 +133,10 @@ async function checkTokenFile(
         ...skipRest(1, "no token file"),
       ]);
     }
-    const mode = `0${(file.mode ?? 0).toString(8)}`;
+    // The Redis store has no file mode: name the store alone.
+    const where = file.mode === undefined
+      ? file.path
+      : `${file.path}: mode 0${file.mode.toString(8)}`;
     if (file.encryptedOnDisk && !file.keyConfigured) {
       return stopped([
         result(
@@ -146,11 +149,11 @@ async function checkTokenFile(
       ]);
     }
     return file.encryptedOnDisk
-      ? result("token.file", "pass", `${file.path}: mode ${mode}, encrypted (AES-256-GCM)`)
+      ? result("token.file", "pass", `${where}, encrypted (AES-256-GCM)`)
       : result(
         "token.file",
         "warn",
-        `${file.path}: mode ${mode}, stored unencrypted`,
+        `${where}, stored unencrypted`,
         `Set INGEST_TOKEN_KEY (generate one: ${KEY_GENERATION_HINT}); the next write encrypts the file.`,
       );
   } catch (error) {
