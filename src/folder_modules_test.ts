@@ -6,6 +6,7 @@ import * as auth from "./auth/mod.ts";
 import * as config from "./config/mod.ts";
 import * as dlq from "./dlq/mod.ts";
 import * as doctor from "./doctor/mod.ts";
+import * as fleet from "./fleet/mod.ts";
 import * as health from "./health/mod.ts";
 import * as imap from "./imap/mod.ts";
 import * as log from "./log/mod.ts";
@@ -28,6 +29,7 @@ const modules: Record<string, object> = {
   config,
   dlq,
   doctor,
+  fleet,
   health,
   imap,
   log,

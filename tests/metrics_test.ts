@@ -114,6 +114,21 @@ Deno.test("the connection state is one-hot and server silence is measured at scr
   assert.equal(sampleValue(samples, "email_ingestion_imap_server_silence_seconds", labels), 42);
 });
 
+Deno.test("producer metrics count reconnects per mailbox, not the first connection", async () => {
+  const registry = createMetricsRegistry({ defaultMetrics: false });
+  const observer = createProducerMetrics(registry, { accountAlias: "a" });
+  observer.connectionState?.(INBOX, "connecting");
+  observer.connectionState?.(INBOX, "connected");
+  const labels = { account: "a", mailbox: "INBOX" };
+  const first = parseMetrics(await registry.metrics());
+  assert.equal(sampleValue(first, "email_ingestion_imap_reconnects_total", labels) ?? 0, 0);
+  observer.connectionState?.(INBOX, "disconnected");
+  observer.connectionState?.(INBOX, "connecting");
+  observer.connectionState?.(INBOX, "connecting");
+  const after = parseMetrics(await registry.metrics());
+  assert.equal(sampleValue(after, "email_ingestion_imap_reconnects_total", labels), 2);
+});
+
 Deno.test("worker metrics count each outcome under the seed's names", async () => {
   let clock = 1_700_000_000_000;
   const registry = createMetricsRegistry({ defaultMetrics: false });

@@ -20,6 +20,7 @@ import { ACCOUNT_FLAGS, examples } from "./common.ts";
 import { startProducerHealth, wantsHealthServer } from "../../src/health/command_health.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { healthHostOption, healthPortOption } from "./health_flags.ts";
+import { runFleetProduce } from "./produce_fleet.ts";
 
 /** Parsed options of `ingest produce`. */
 export interface ProduceOptions {
@@ -35,6 +36,8 @@ export interface ProduceOptions {
   leaseTtl?: string;
   healthPort?: string;
   healthHost?: string;
+  fleet?: boolean;
+  maxAccounts?: string;
 }
 
 /**
@@ -106,6 +109,7 @@ const PRODUCE_SETTINGS = [
   "POLL_INTERVAL_SECONDS",
   "MAX_MESSAGE_BYTES",
   "PRODUCER_LEASE_TTL_SECONDS",
+  "FLEET_MAX_ACCOUNTS",
   "HEALTH_PORT",
   "HEALTH_HOST",
 ] as const;
@@ -137,6 +141,11 @@ export function produceCommand(app: App): Command {
         .default("all"),
     )
     .addOption(settingOption("PRODUCER_LEASE_TTL_SECONDS"))
+    .option(
+      "--fleet",
+      "follow this process's fair share of the account registry (ingest accounts) instead of one account",
+    )
+    .addOption(settingOption("FLEET_MAX_ACCOUNTS"))
     .addOption(healthPortOption())
     .addOption(healthHostOption())
     .addHelpText(
@@ -146,6 +155,7 @@ export function produceCommand(app: App): Command {
         "ingest produce --mailbox INBOX --mailbox '[Gmail]/Sent Mail' --start latest",
         "ingest produce --once --batch-size 200",
         "ingest produce --dry-run --once | jq .subject",
+        "ingest produce --fleet --max-accounts 500 --lease-ttl 30",
       ) +
         "\nExit codes: 0 stopped cleanly or caught up (--once), 1 a mailbox failed or was parked,\n2 usage or configuration error.\n",
     )
@@ -162,6 +172,7 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
   } catch (error) {
     problems.push((error as Error).message);
   }
+  if (options.fleet) return await runFleetProduce(app, options, PRODUCE_SETTINGS, start, problems);
   const mailboxes = options.mailbox?.map((m) => m.trim()).filter((m) => m !== "");
   if (options.mailbox && mailboxes?.length !== options.mailbox.length) {
     problems.push("--mailbox must not be empty");

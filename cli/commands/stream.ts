@@ -6,6 +6,7 @@
 
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
+import { type FleetSummary, readFleetSummary } from "../../src/fleet/fleet_view.ts";
 import { inspectStream, type StreamReport } from "../../src/stream/inspect.ts";
 import { streamReportView } from "../../src/stream/report_view.ts";
 import type { App } from "../app.ts";
@@ -59,6 +60,19 @@ function renderReport(report: StreamReport): string {
   return report.tail.length > 0 ? text + "\n" : text;
 }
 
+/** The fleet (`produce --fleet`): processes and the accounts each owns, accounts by state. */
+function renderFleet(fleet: FleetSummary | null): string {
+  if (fleet === null) return "";
+  const states = Object.entries(fleet.states).map(([state, n]) => `${n} ${state}`).join(", ");
+  let text = `\nFleet    ${fleet.accounts} accounts: ${states}\n`;
+  if (fleet.processes.length === 0) return text + "No live fleet process.\n";
+  text += table(
+    ["PROCESS", "ACCOUNTS", "HEARTBEAT_EXPIRES_AT"],
+    fleet.processes.map((p) => [p.process_id, p.accounts, p.heartbeat_expires_at]),
+  );
+  return text;
+}
+
 /** Builds the `stream` command group. */
 export function streamCommand(app: App): Command {
   const stream = new Command("stream").description("Look at the Redis stream");
@@ -85,11 +99,15 @@ export function streamCommand(app: App): Command {
         tail: Number(options.tail),
         orphanMs: config.worker.groupOrphanSeconds * 1000,
       });
+      // A user without access to the fleet's keys still sees the stream.
+      const fleet = await readFleetSummary(redis).catch(() => null);
       printResult(
         app,
         options.json,
-        streamReportView(report),
-        () => renderReport(report) + orphanAdvice(report, config.worker.groupOrphanSeconds),
+        { ...streamReportView(report), fleet },
+        () =>
+          renderReport(report) + renderFleet(fleet) +
+          orphanAdvice(report, config.worker.groupOrphanSeconds),
       );
     });
   stream.addCommand(streamPeekCommand(app));

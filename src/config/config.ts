@@ -97,6 +97,8 @@ export interface ProducerConfig {
   readonly backlogLimit: number;
   /** `PRODUCER_LEASE_TTL_SECONDS` (`--lease-ttl`): single-producer lease lifetime. */
   readonly leaseTtlSeconds: number;
+  /** `FLEET_MAX_ACCOUNTS` (`--max-accounts`): most accounts one `produce --fleet` process follows. */
+  readonly fleetMaxAccounts: number;
 }
 
 /** Worker tuning. */
@@ -254,6 +256,7 @@ function readProducer(read: SettingsReader): ProducerConfig {
     bodyHtmlChars: read.integer("BODY_HTML_CHARS"),
     backlogLimit: read.integer("STREAM_BACKLOG_LIMIT"),
     leaseTtlSeconds: read.integer("PRODUCER_LEASE_TTL_SECONDS"),
+    fleetMaxAccounts: read.integer("FLEET_MAX_ACCOUNTS"),
   };
 }
 

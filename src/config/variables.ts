@@ -307,6 +307,17 @@ export const VARIABLES = [
     commands: ["produce"],
   },
   {
+    group: "Producer",
+    name: "FLEET_MAX_ACCOUNTS",
+    default: "1000",
+    description:
+      "With produce --fleet: most registry accounts one process follows (its fair share is at most this).",
+    kind: "integer",
+    min: 1,
+    flag: "--max-accounts <n>",
+    commands: ["produce"],
+  },
+  {
     group: "Worker",
     name: "WORKER_GROUP",
     default: "email_workers",

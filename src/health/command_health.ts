@@ -14,6 +14,8 @@ import { createPipelineMetrics } from "../metrics/pipeline.ts";
 import { createProducerMetrics } from "../metrics/producer.ts";
 import { createWorkerMetrics } from "../metrics/worker.ts";
 import type { ProducerObserver, WorkerObserver } from "../observe/events.ts";
+import type { FleetHandle } from "../fleet/fleet.ts";
+import type { AccountLabeler } from "../metrics/account_label.ts";
 import type { ProducerHandle } from "../producer/producer.ts";
 import type { Redis } from "../redis/connection.ts";
 import type { WorkerHandle } from "../worker/worker.ts";
@@ -91,6 +93,40 @@ export function startProducerHealth(
     }),
   });
   return { observer, attach: (handle) => (producer = handle), shutdown: () => server.shutdown() };
+}
+
+/**
+ * `ingest produce --fleet`'s server: producer metrics with every account
+ * labelled by `labeler` (its registry alias or hashed id), `/ready` = Redis
+ * answers and the fleet's last tick went through, `/status` = the fleet
+ * (processes, fair share, each followed account) plus the stream's view.
+ */
+export function startFleetHealth(
+  options: CommandHealthOptions & { readonly labeler: AccountLabeler },
+): CommandHealth<ProducerObserver, FleetHandle> {
+  const { config, redis } = options;
+  const { registry, collector } = createPipelineMetrics(config, redis, {
+    component: "produce",
+    logger: options.logger,
+  });
+  const observer = createProducerMetrics(registry, { labeler: options.labeler });
+  let fleet: FleetHandle | undefined;
+  const server = serve(options, registry, {
+    ready: async () => {
+      const redisCheck = await checkRedis(redis);
+      const own = fleet?.ready();
+      return {
+        ready: redisCheck.ok && own !== undefined && own.ready,
+        checks: { redis: redisCheck, fleet: own?.checks ?? "starting" },
+      };
+    },
+    status: async () => ({
+      producer: null,
+      fleet: fleet ? await fleet.describe() : null,
+      pipeline: await pipelineStatus(collector),
+    }),
+  });
+  return { observer, attach: (handle) => (fleet = handle), shutdown: () => server.shutdown() };
 }
 
 /**

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { everyInterval } from "../async/shared_interval.ts";
 import { InvalidArgumentError } from "../errors.ts";
 
 /** Options of {@link ConnectionWatchdog}. */
@@ -52,7 +53,8 @@ export class ConnectionWatchdog {
   #lastHeardAt: number;
   #lastReceived: number;
   #dead = false;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Stops the shared interval's callback; `undefined` while not sampling. */
+  #timer: (() => void) | undefined;
 
   constructor(options: ConnectionWatchdogOptions) {
     if (!(options.commandTimeoutMs > 0)) {
@@ -71,13 +73,13 @@ export class ConnectionWatchdog {
     if (this.#timer !== undefined) return;
     const interval = this.#options.checkIntervalMs ??
       Math.max(10, Math.min(1_000, Math.floor(this.#options.commandTimeoutMs / 4)));
-    this.#timer = setInterval(() => this.check(), interval);
-    Deno.unrefTimer(this.#timer);
+    // One shared timer for every connection of the process (a fleet watches hundreds).
+    this.#timer = everyInterval(interval, () => this.check());
   }
 
   /** Stops sampling. */
   stop(): void {
-    clearInterval(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
   }
 

@@ -9,7 +9,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { MailboxRef } from "../redis/keys.ts";
 import type { ConnectionState, ProducerObserver } from "../observe/events.ts";
-import { accountLabeler, type AccountLabelOptions } from "./account_label.ts";
+import { type AccountLabeler, accountLabeler, type AccountLabelOptions } from "./account_label.ts";
 import { METRIC_PREFIX } from "./registry.ts";
 
 /** Every state of `email_ingestion_imap_connection_state`. */
@@ -28,6 +28,8 @@ export const POLL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 3
 export interface ProducerMetricsOptions extends AccountLabelOptions {
   /** Clock in ms, for tests. Default `Date.now`. */
   now?: () => number;
+  /** Labels accounts (a fleet: each account by its registry alias); overrides the alias options. */
+  labeler?: AccountLabeler;
 }
 
 /** Registers the producer's metrics on `registry` and returns the observer that feeds them. */
@@ -36,7 +38,7 @@ export function createProducerMetrics(
   options: ProducerMetricsOptions = {},
 ): ProducerObserver {
   const now = options.now ?? Date.now;
-  const label = accountLabeler(options);
+  const label = options.labeler ?? accountLabeler(options);
   const lastHeard: LastHeard = new Map();
   const m = producerMetricFamilies(registry, lastHeard, now);
   const labelsOf = (ref: MailboxRef) => ({ account: label(ref.account), mailbox: ref.mailbox });
@@ -88,9 +90,16 @@ function sessionHooks(
   labelsOf: (ref: MailboxRef) => MailboxLabels,
   heard: (ref: MailboxRef) => void,
 ): Pick<ProducerObserver, "connectionState" | "serverHeard" | "leaseHeld" | "backlogPaused"> {
+  // Mailboxes that connected before: their next `connecting` is a reconnect.
+  const connectedBefore = new Set<string>();
   return {
     connectionState(ref, state) {
       const labels = labelsOf(ref);
+      if (state === "connecting") {
+        const key = `${labels.account}\n${labels.mailbox}`;
+        if (connectedBefore.has(key)) m.reconnects.inc(labels);
+        connectedBefore.add(key);
+      }
       for (const candidate of CONNECTION_STATES) {
         m.connection.set({ ...labels, state: candidate }, candidate === state ? 1 : 0);
       }
@@ -165,6 +174,12 @@ function producerMetricFamilies(registry: Registry, lastHeard: LastHeard, now: (
       for (const { labels, at } of lastHeard.values()) this.set(labels, (now() - at) / 1000);
     },
   });
+  const reconnects = new Counter({
+    name: `${METRIC_PREFIX}imap_reconnects_total`,
+    help: "IMAP sessions of a mailbox opened again after the first (drops, stalls, lease moves).",
+    labelNames: mailboxLabels,
+    registers,
+  });
   const tokenRefresh = new Counter({
     name: `${METRIC_PREFIX}token_refresh_total`,
     help: "OAuth2 access-token refreshes, by outcome (ok or error).",
@@ -209,6 +224,7 @@ function producerMetricFamilies(registry: Registry, lastHeard: LastHeard, now: (
     parseErrors,
     bytes,
     connection,
+    reconnects,
     tokenRefresh,
     lease,
     backlog,

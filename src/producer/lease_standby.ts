@@ -1,11 +1,12 @@
 /**
  * Holding a mailbox lease over time: {@link waitForLease} stands by while
  * another producer holds it; {@link keepLease} renews it every third of its
- * TTL (one timer per mailbox) and reports when it was lost.
+ * TTL (on a timer shared by every lease of that TTL) and reports when it was lost.
  *
  * @module
  */
 
+import { everyInterval } from "../async/shared_interval.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { sleep } from "../retry/backoff.ts";
@@ -68,13 +69,14 @@ export interface KeepLeaseOptions {
  * renewal just fails: the commit's fencing check keeps that safe meanwhile.
  */
 export function keepLease(lease: MailboxLease, options: KeepLeaseOptions): LeaseRenewal {
-  const timer = setInterval(() => {
+  // Renewals of one TTL share one timer: a fleet process renews hundreds of leases.
+  const stop = everyInterval(Math.floor(lease.ttlMs / 3), () => {
     lease.acquire().then((held) => {
       if (held || options.signal.aborted) return;
       options.onLost();
     }).catch((error) => {
       options.logger.debug("lease renewal failed", { error: describeError(error) });
     });
-  }, Math.floor(lease.ttlMs / 3));
-  return { stop: () => clearInterval(timer) };
+  });
+  return { stop };
 }

@@ -80,6 +80,19 @@ export interface Dovecot extends AsyncDisposable {
 
 const DEFAULT_USERS: DovecotUser[] = [{ user: "alice@example.test", password: "secret" }];
 
+/**
+ * `count` password users for fleet tests and benchmarks:
+ * `user000@fleet.test` … with passwords `pw-000` …; pass them as
+ * {@link DovecotOptions.users}.
+ */
+export function numberedUsers(count: number, domain = "fleet.test"): DovecotUser[] {
+  const width = Math.max(3, String(count - 1).length);
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i).padStart(width, "0");
+    return { user: `user${n}@${domain}`, password: `pw-${n}` };
+  });
+}
+
 /** The unprivileged account that owns the mail: Dovecot refuses uid 0 for mail processes. */
 const MAIL_OWNER = "nobody";
 
