@@ -23,7 +23,6 @@ import { type AccountLabeler, accountLabeler } from "./account_label.ts";
 import { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./bandwidth.ts";
 import { METRIC_PREFIX } from "./registry.ts";
 import type { MailboxRef } from "../redis/keys.ts";
-import { partitionOf } from "../redis/partitions.ts";
 
 /** What one scrape read from Redis. */
 export interface RedisSnapshot {
@@ -51,8 +50,6 @@ export interface RedisCollectorOptions {
   labelAccount?: AccountLabeler;
   /** Accounts whose downloads are reported even before they have a cursor (e.g. IMAP_USER). */
   accounts?: readonly string[];
-  /** `STREAM_PARTITIONS`: where an account's bandwidth counters live. Default 1. */
-  partitions?: number;
   /** Daily download limit reported as `email_ingestion_imap_daily_quota_bytes`. Default 2,500 MB. */
   dailyQuotaBytes?: number;
   /** Longest a scrape waits for Redis. Default 3000 ms. */
@@ -82,10 +79,7 @@ export interface RedisCollector {
 
 /** Options of {@link readRedisSnapshot}. */
 export type SnapshotOptions =
-  & Pick<
-    RedisCollectorOptions,
-    "stream" | "dlqStream" | "orphanMs" | "accounts" | "partitions" | "now"
-  >
+  & Pick<RedisCollectorOptions, "stream" | "dlqStream" | "orphanMs" | "accounts" | "now">
   & {
     /** How to find every mailbox's cursor. Default {@link listCursors} (a SCAN). */
     cursors?: () => Promise<Cursor[]>;
@@ -108,12 +102,11 @@ export async function readRedisSnapshot(
     options.cursors ? options.cursors() : listCursors(redis),
   ]);
   const accounts = [...new Set([...(options.accounts ?? []), ...cursors.map((c) => c.account)])];
+  // An account's bandwidth counters live in its partition, which its cursors carry.
+  const partitionOf = new Map(cursors.map((c) => [c.account, c.partition]));
   const totals = await Promise.all(
     accounts.map((account) =>
-      readDownloadedBytes(redis, account, {
-        now: takenAt,
-        partition: partitionOf(account, options.partitions ?? 1),
-      })
+      readDownloadedBytes(redis, account, { now: takenAt, partition: partitionOf.get(account) })
     ),
   );
   return {
