@@ -54,6 +54,11 @@ export interface StartRedisClusterOptions {
   nodeTimeoutMs?: number;
   /** Extra `redis-server` arguments for every node. */
   args?: string[];
+  /**
+   * The default user's password on every node (`requirepass`, `masterauth`
+   * for the replicas); the harness's own `redis-cli` calls use it too.
+   */
+  password?: string;
 }
 
 interface NodeProcess extends ClusterNode {
@@ -73,8 +78,8 @@ export async function startRedisCluster(
   const spawn = (node: NodeProcess) => spawnNode(node, options);
   try {
     await Promise.all(nodes.map(spawn));
-    await createCluster(nodes.map((n) => n.port));
-    const cluster = clusterHandle(nodes, spawn);
+    await createCluster(nodes.map((n) => n.port), options.password);
+    const cluster = clusterHandle(nodes, spawn, options.password);
     await cluster.waitOk(30_000);
     await waitReplicasOnline(cluster, 30_000);
     return cluster;
@@ -111,6 +116,9 @@ async function spawnNode(node: NodeProcess, options: StartRedisClusterOptions): 
       "no",
       "--logfile",
       `${node.dir}/redis.log`,
+      ...(options.password === undefined
+        ? []
+        : ["--requirepass", options.password, "--masterauth", options.password]),
       ...(options.args ?? []),
     ],
     stdout: "null",
@@ -120,8 +128,9 @@ async function spawnNode(node: NodeProcess, options: StartRedisClusterOptions): 
   await waitForPort(node.port);
 }
 
-async function createCluster(ports: number[]): Promise<void> {
+async function createCluster(ports: number[], password?: string): Promise<void> {
   const out = await new Deno.Command("redis-cli", {
+    env: cliAuth(password),
     args: [
       "--cluster",
       "create",
@@ -155,8 +164,14 @@ async function waitReplicasOnline(cluster: TestRedisCluster, timeoutMs: number):
   }
 }
 
-async function redisCli(port: number, args: string[]): Promise<string> {
+/** REDISCLI_AUTH keeps the password off the command line (and redis-cli quiet about it). */
+function cliAuth(password: string | undefined): Record<string, string> {
+  return password === undefined ? {} : { REDISCLI_AUTH: password };
+}
+
+async function runCli(port: number, args: string[], password?: string): Promise<string> {
   const out = await new Deno.Command("redis-cli", {
+    env: cliAuth(password),
     args: ["-c", "-p", String(port), ...args],
     stdout: "piped",
     stderr: "null",
@@ -192,7 +207,9 @@ function parseNodes(text: string): NodeLine[] {
 function clusterHandle(
   nodes: NodeProcess[],
   spawn: (node: NodeProcess) => Promise<void>,
+  password: string | undefined,
 ): TestRedisCluster {
+  const redisCli = (port: number, args: string[]) => runCli(port, args, password);
   const anyRunning = () => {
     const node = nodes.find((n) => n.running);
     if (!node) throw new Error("no cluster node is running");
