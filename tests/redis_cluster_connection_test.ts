@@ -97,3 +97,38 @@ Deno.test({
     assert.ok(Date.now() - started < 3_000, "a wrong password is final, not retried until timeout");
   },
 });
+
+Deno.test({
+  name: "connectRedis() on a TLS-only cluster: rediss:// in REDIS_URL and the CA of REDIS_TLS_CA",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using cluster = await startRedisCluster({ tls: true });
+    const env = {
+      REDIS_URL: "rediss://localhost",
+      REDIS_TLS_CA: cluster.caFile!,
+      REDIS_CLUSTER_NODES: cluster.seeds,
+      STREAM_PARTITIONS: "3",
+    };
+    const redis = await connectRedis(loadConfig({ env }).redis, {
+      name: "t",
+      logger: silentLogger,
+    });
+    try {
+      for (let i = 0; i < 10; i++) await redis.set(`tls${i}`, String(i));
+      assert.equal(await redis.get("tls3"), "3");
+    } finally {
+      await closeRedis(redis);
+    }
+    // Without the CA the certificate is not trusted: a clear error, not a hang.
+    await assert.rejects(
+      () =>
+        connectRedis(loadConfig({ env: { ...env, REDIS_TLS_CA: "" } }).redis, {
+          name: "t",
+          logger: silentLogger,
+          connectTimeoutMs: 2_000,
+        }),
+      IngestError,
+    );
+  },
+});
