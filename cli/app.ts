@@ -15,7 +15,7 @@ import { ConfigError } from "../src/errors.ts";
 import { dotenvWarnings, readDotenvFile } from "../src/config/dotenv.ts";
 import { createLogger, type Logger } from "../src/log/logger.ts";
 import { createStatusArea, type StatusArea } from "../src/progress/status_area.ts";
-import { closeRedis, connectRedis, type Redis } from "../src/redis/connection.ts";
+import { closeRedis, connectRedis, type RedisClient } from "../src/redis/connection.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** Options every command accepts (declared on the root command). */
@@ -30,7 +30,7 @@ export interface GlobalOptions {
 export class App {
   readonly runtime: Runtime;
   #globals: GlobalOptions = {};
-  readonly #redisClients: Redis[] = [];
+  readonly #redisClients: RedisClient[] = [];
   #logger: Logger | undefined;
   #statusArea: StatusArea | undefined;
   #dotenvChecked = false;
@@ -118,7 +118,7 @@ export class App {
   }
 
   /** A connected Redis client that is closed with the app. */
-  async redis(config: Config, name: string): Promise<Redis> {
+  async redis(config: Config, name: string): Promise<RedisClient> {
     const client = await connectRedis(config.redis, { name, logger: this.logger(config) });
     this.#redisClients.push(client);
     return client;

@@ -33,6 +33,22 @@ export interface RedisConfig {
   readonly dlqStreamName: string;
   /** Retention target for acknowledged entries. */
   readonly maxStreamLength: number;
+  /** `REDIS_CLUSTER_NODES`: seed nodes of a Redis Cluster; empty: one Redis server. */
+  readonly clusterNodes: readonly RedisNodeAddress[];
+  /** `STREAM_PARTITIONS`: 1 keeps the seed's key names. */
+  readonly partitions: number;
+  /** `REDIS_WAIT_REPLICAS`: replicas that must confirm a commit (0: none). */
+  readonly waitReplicas: number;
+  /** `REDIS_WAIT_TIMEOUT_SECONDS`, in ms. */
+  readonly waitTimeoutMs: number;
+}
+
+/** One `host:port` of `REDIS_CLUSTER_NODES`. */
+export interface RedisNodeAddress {
+  /** Host name or address (IPv6 without brackets). */
+  readonly host: string;
+  /** Port. */
+  readonly port: number;
 }
 
 /** How to reach the IMAP server. */
@@ -215,7 +231,31 @@ function readRedis(read: SettingsReader): RedisConfig {
     streamName,
     dlqStreamName: read.optional("REDIS_DLQ_STREAM_NAME") ?? `${streamName}:dlq`,
     maxStreamLength: read.integer("REDIS_MAX_STREAM_LENGTH"),
+    clusterNodes: readClusterNodes(read),
+    partitions: read.integer("STREAM_PARTITIONS"),
+    waitReplicas: read.integer("REDIS_WAIT_REPLICAS"),
+    waitTimeoutMs: Math.round(read.seconds("REDIS_WAIT_TIMEOUT_SECONDS") * 1_000),
   };
+}
+
+/** `host:port,host:port`, IPv6 as `[::1]:7000`; every bad item named in one problem. */
+function readClusterNodes(read: SettingsReader): RedisNodeAddress[] {
+  const items = (read.optional("REDIS_CLUSTER_NODES") ?? "").split(",").map((i) => i.trim())
+    .filter((i) => i !== "");
+  const nodes: RedisNodeAddress[] = [];
+  const bad: string[] = [];
+  for (const item of items) {
+    const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(item);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65_535) bad.push(item);
+    else nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port });
+  }
+  if (bad.length > 0) {
+    read.problem(
+      `REDIS_CLUSTER_NODES must be host:port items separated by commas: not one: ${bad.join(", ")}`,
+    );
+  }
+  return nodes;
 }
 
 function readImap(read: SettingsReader): ImapConfig {
@@ -286,6 +326,12 @@ function checkCombinations(config: Config, read: SettingsReader): void {
   ) {
     read.problem(
       "REDIS_TLS_CA is set but REDIS_URL is not a rediss:// URL: use rediss://host:port, or unset REDIS_TLS_CA",
+    );
+  }
+  if (config.redis.clusterNodes.length > 0 && config.redis.partitions < 2) {
+    read.problem(
+      "REDIS_CLUSTER_NODES needs STREAM_PARTITIONS >= 2: with one partition the keys of a commit " +
+        "have no hash tag and land in different slots (set e.g. STREAM_PARTITIONS=6, docs/CLUSTER.md)",
     );
   }
   if (config.imap.auth === "password" && config.imap.password === undefined) {

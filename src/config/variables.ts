@@ -110,6 +110,42 @@ export const VARIABLES = [
     kind: "integer",
     min: 1,
   },
+  {
+    group: "Redis",
+    name: "REDIS_CLUSTER_NODES",
+    default: "",
+    description:
+      "Redis Cluster seed nodes host:port,host:port; set: cluster mode (REDIS_URL then gives only scheme, ACL user and password).",
+  },
+  {
+    group: "Redis",
+    name: "STREAM_PARTITIONS",
+    default: "1",
+    description:
+      "Stream partitions: 1 keeps the seed's key names; N > 1 writes N streams <stream>:{p<i>}, one per account hash (fixed per deployment).",
+    kind: "integer",
+    min: 1,
+    max: 1_024,
+  },
+  {
+    group: "Redis",
+    name: "REDIS_WAIT_REPLICAS",
+    default: "0",
+    description:
+      "Replicas that must confirm each producer commit (WAIT) before it counts; 0: asynchronous replication.",
+    kind: "integer",
+    min: 0,
+    max: 16,
+  },
+  {
+    group: "Redis",
+    name: "REDIS_WAIT_TIMEOUT_SECONDS",
+    default: "1",
+    description: "How long a commit waits for REDIS_WAIT_REPLICAS confirmations before it fails.",
+    kind: "seconds",
+    min: 0.01,
+    max: 60,
+  },
   { group: "IMAP", name: "IMAP_HOST", default: "imap.gmail.com", description: "IMAP server host." },
   {
     group: "IMAP",

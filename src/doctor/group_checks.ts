@@ -9,7 +9,7 @@
 
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
-import { closeRedis, connectRedis, type Redis } from "../redis/connection.ts";
+import { closeRedis, connectRedis, type RedisClient } from "../redis/connection.ts";
 import { inspectStream } from "../stream/inspect.ts";
 import { type CheckResult, reason, result, within } from "./check.ts";
 
@@ -25,7 +25,7 @@ export async function checkGroups(
   config: Config,
   options: GroupCheckOptions,
 ): Promise<CheckResult> {
-  let redis: Redis;
+  let redis: RedisClient;
   try {
     redis = await connectRedis(config.redis, {
       name: "ingest:doctor:groups",

@@ -8,7 +8,7 @@
 
 import type { RedisConfig } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
-import { closeRedis, connectRedis, type Redis, redisTarget } from "../redis/connection.ts";
+import { closeRedis, connectRedis, type RedisClient, redisTarget } from "../redis/connection.ts";
 import { redisCliCommand } from "../redis/redis_cli.ts";
 import { classifyRedisFailure } from "../redis/redis_failure.ts";
 import { type CheckResult, isLoopback, reason, result, within } from "./check.ts";
@@ -202,7 +202,7 @@ export async function checkRedis(
   const now = options.now ?? Date.now;
   const target = redisTarget(config);
   const cli = redisCliCommand(config);
-  let redis: Redis;
+  let redis: RedisClient;
   try {
     redis = await connectRedis(config, {
       name: "ingest:doctor",

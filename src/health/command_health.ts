@@ -17,7 +17,7 @@ import type { ProducerObserver, WorkerObserver } from "../observe/events.ts";
 import type { FleetHandle } from "../fleet/fleet.ts";
 import type { AccountLabeler } from "../metrics/account_label.ts";
 import type { ProducerHandle } from "../producer/producer.ts";
-import type { Redis } from "../redis/connection.ts";
+import type { RedisClient } from "../redis/connection.ts";
 import type { WorkerHandle } from "../worker/worker.ts";
 import { checkRedis } from "./checks.ts";
 import { exporterStatus, pipelineStatus } from "./pipeline_status.ts";
@@ -28,7 +28,7 @@ export interface CommandHealthOptions {
   /** Host, port (`observability`), stream and account label come from here. */
   readonly config: Config;
   /** A connection of its own (e.g. `ingest:metrics`): a blocked read would stall scrapes. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logger: Logger;
   /** Stops the server when aborted (SIGINT/SIGTERM). */
   readonly signal: AbortSignal;

@@ -8,8 +8,8 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
-import type { RedisClient } from "../redis/client.ts";
 import { bandwidthHour, bandwidthKey } from "../redis/keys.ts";
+import { isCluster, type RedisClient } from "../redis/client.ts";
 
 /** Gmail's documented IMAP download limit per account and day, in bytes (2,500 MB). */
 export const GMAIL_DAILY_DOWNLOAD_BYTES = 2_500_000_000;
@@ -20,6 +20,8 @@ export interface DownloadedBytesOptions {
   hours?: number;
   /** Clock in ms. Default `Date.now`. */
   now?: number;
+  /** The account's partition (`partitionOf`); unset with one partition. */
+  partition?: number;
 }
 
 /** Sum of the hourly download counters of `account` over the last `hours` hours. */
@@ -35,7 +37,13 @@ export async function readDownloadedBytes(
     );
   }
   const current = bandwidthHour(options.now ?? Date.now());
-  const keys = Array.from({ length: hours }, (_, i) => bandwidthKey(account, current - i));
-  const values = await redis.mget(...keys);
+  const keys = Array.from(
+    { length: hours },
+    (_, i) => bandwidthKey(account, current - i, options.partition),
+  );
+  // Without a partition's hash tag the hours lie in different cluster slots: no MGET there.
+  const values = isCluster(redis) && options.partition === undefined
+    ? await Promise.all(keys.map((key) => redis.get(key)))
+    : await redis.mget(...keys);
   return values.reduce((sum, value) => sum + (Number(value ?? 0) || 0), 0);
 }

@@ -102,8 +102,12 @@ export async function readRedisSnapshot(
     options.cursors ? options.cursors() : listCursors(redis),
   ]);
   const accounts = [...new Set([...(options.accounts ?? []), ...cursors.map((c) => c.account)])];
+  // An account's bandwidth counters live in its partition, which its cursors carry.
+  const partitionOf = new Map(cursors.map((c) => [c.account, c.partition]));
   const totals = await Promise.all(
-    accounts.map((account) => readDownloadedBytes(redis, account, { now: takenAt })),
+    accounts.map((account) =>
+      readDownloadedBytes(redis, account, { now: takenAt, partition: partitionOf.get(account) })
+    ),
   );
   return {
     stream,
@@ -152,7 +156,7 @@ function sharedSnapshot(options: RedisCollectorOptions): () => Promise<RedisSnap
     if (known === undefined || performance.now() - known.scannedAt >= rescanMs) {
       const found = await listCursors(options.redis);
       known = {
-        refs: found.map(({ account, mailbox }) => ({ account, mailbox })),
+        refs: found.map(({ account, mailbox, partition }) => ({ account, mailbox, partition })),
         scannedAt: performance.now(),
       };
       return found;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { RedisConfig } from "../config/config.ts";
 import { ConfigError, describeError, IngestError, RedisError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
@@ -15,6 +15,7 @@ import { redisCliCommand } from "./redis_cli.ts";
 import { classifyRedisFailure, redisFailureKind } from "./redis_failure.ts";
 import { readRedisTlsCa, redisTlsOptions } from "./tls.ts";
 import type { RedisClient } from "./client.ts";
+import { clusterOptions, clusterSeeds, clusterTarget } from "./cluster.ts";
 
 export type { Redis } from "ioredis";
 export type { RedisClient } from "./client.ts";
@@ -66,6 +67,7 @@ export function redisOptions(config: RedisConfig, options: RedisConnectOptions):
 
 /** A human-readable target for messages; never includes the password. */
 export function redisTarget(config: RedisConfig): string {
+  if (config.clusterNodes.length > 0) return clusterTarget(config);
   if (config.url === undefined) return `${config.host}:${config.port}`;
   const url = new URL(config.url);
   return `${url.protocol}//${url.host}${url.pathname.length > 1 ? url.pathname : ""}`;
@@ -74,20 +76,34 @@ export function redisTarget(config: RedisConfig): string {
 /**
  * Opens a connection and waits until Redis answers, or throws a
  * {@link RedisError} `REDIS_UNREACHABLE` once `connectTimeoutMs` has passed.
+ * With `REDIS_CLUSTER_NODES` it is ioredis' Cluster client (one connection
+ * per node, MOVED/ASK and failover followed). Each call opens its own
+ * connections: a blocking reader (XREADGROUP BLOCK) calls it again for a
+ * dedicated one, so it never holds up the commands of another client.
  */
 export async function connectRedis(
   config: RedisConfig,
   options: RedisConnectOptions,
-): Promise<Redis> {
+): Promise<RedisClient> {
   const tlsCa = options.tlsCa ??
     (config.tlsCaFile === undefined ? undefined : await readRedisTlsCa(config.tlsCaFile));
   const settings = redisOptions(config, { ...options, tlsCa });
-  const client = new Redis(settings);
+  const cluster = config.clusterNodes.length > 0;
+  if (cluster && settings.db) {
+    throw new ConfigError([
+      `REDIS_URL selects database ${settings.db}, but Redis Cluster has only database 0: ` +
+      `drop the path from REDIS_URL`,
+    ]);
+  }
+  const client: RedisClient = cluster
+    ? new Cluster(clusterSeeds(config), clusterOptions(settings))
+    : new Redis(settings);
   const log = options.logger.child({ component: "redis", connection: options.name });
   let lastError: unknown;
   let refuse: (error: unknown) => void = () => {};
   const refused = new Promise<never>((_, reject) => refuse = reject);
-  client.on("error", (error: unknown) => {
+  client.on("error", (reported: unknown) => {
+    const error = nodeError(reported);
     lastError = error;
     log.debug("redis connection error", { error: describeError(error) });
     // Retrying cannot fix a wrong password or a port that is not Redis: say so at once.
@@ -116,8 +132,18 @@ export async function connectRedis(
   } finally {
     clearTimeout(timer);
   }
-  await checkDatabase(client, settings.db, config);
+  if (!cluster) await checkDatabase(client as Redis, settings.db, config);
   return client;
+}
+
+/**
+ * The Cluster client reports "Failed to refresh slots cache" when no seed
+ * answered; the node's own error (WRONGPASS, not Redis, refused) is in
+ * `lastNodeError`, and that is what decides whether a retry can help.
+ */
+function nodeError(error: unknown): unknown {
+  const inner = (error as { lastNodeError?: unknown } | null)?.lastNodeError;
+  return inner ?? error;
 }
 
 /** Failures of the first connect that no retry can mend. */
@@ -165,7 +191,7 @@ async function checkDatabase(client: Redis, db: number | undefined, config: Redi
   }
 }
 
-function waitReady(client: Redis): Promise<void> {
+function waitReady(client: RedisClient): Promise<void> {
   return new Promise((resolve, reject) => {
     client.once("ready", () => resolve());
     client.connect().catch((error: unknown) => {

@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { startRedisCluster } from "./redis_cluster.ts";
+
+Deno.test({
+  name: "startRedisCluster() runs 3 masters + 3 replicas and survives a SIGKILLed master",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using cluster = await startRedisCluster();
+    assert.equal(cluster.nodes.length, 6);
+    assert.equal((await cluster.masters()).length, 3);
+    assert.match(await cluster.cli(["CLUSTER", "INFO"]), /cluster_size:3/);
+
+    assert.equal((await cluster.cli(["SET", "{k}a", "1"])).trim(), "OK");
+    const owner = await cluster.masterOf("{k}a");
+    // Let the write reach the replica before its master dies (replication is async).
+    assert.equal((await cluster.cli(["WAIT", "1", "2000"], owner)).trim(), "1");
+    const promoted = await cluster.killMaster(owner);
+    assert.notEqual(promoted, owner);
+    assert.equal(await cluster.masterOf("{k}a"), promoted);
+    assert.equal((await cluster.cli(["GET", "{k}a"], promoted)).trim(), "1");
+    assert.equal((await cluster.masters()).length, 3);
+
+    await cluster.restart(owner);
+    await cluster.waitOk();
+    assert.ok(!(await cluster.masters()).includes(owner), "the old master rejoins as a replica");
+  },
+});
