@@ -18,7 +18,9 @@ import { describeError } from "../errors.ts";
 import { withDeadline } from "../async/deadline.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Cursor, listCursors, readCursor } from "../state/cursor.ts";
-import { inspectStream, type StreamReport } from "../stream/inspect.ts";
+import type { StreamReport } from "../stream/inspect.ts";
+import { inspectPartitions } from "../stream/partitioned_inspect.ts";
+import type { StreamPartition } from "../stream/partition_set.ts";
 import { type AccountLabeler, accountLabeler } from "./account_label.ts";
 import { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./bandwidth.ts";
 import { METRIC_PREFIX } from "./registry.ts";
@@ -44,6 +46,11 @@ export interface RedisCollectorOptions {
   stream: string;
   /** Dead-letter stream. */
   dlqStream: string;
+  /**
+   * The stream's partitions; the stream and DLQ gauges have one series per
+   * partition stream. Default: the one stream, unpartitioned.
+   */
+  partitions?: readonly StreamPartition[];
   /** Orphaned-group threshold in ms (`GROUP_ORPHAN_SECONDS`). Default 1 hour. */
   orphanMs?: number;
   /** Turns account addresses into labels. Default: a hash (see `accountLabeler`). */
@@ -79,7 +86,10 @@ export interface RedisCollector {
 
 /** Options of {@link readRedisSnapshot}. */
 export type SnapshotOptions =
-  & Pick<RedisCollectorOptions, "stream" | "dlqStream" | "orphanMs" | "accounts" | "now">
+  & Pick<
+    RedisCollectorOptions,
+    "stream" | "dlqStream" | "partitions" | "orphanMs" | "accounts" | "now"
+  >
   & {
     /** How to find every mailbox's cursor. Default {@link listCursors} (a SCAN). */
     cursors?: () => Promise<Cursor[]>;
@@ -93,7 +103,9 @@ export async function readRedisSnapshot(
   const now = options.now ?? Date.now;
   const takenAt = now();
   const [stream, cursors] = await Promise.all([
-    inspectStream(redis, {
+    inspectPartitions(redis, {
+      partitions: options.partitions ??
+        [{ index: 0, stream: options.stream, dlqStream: options.dlqStream }],
       stream: options.stream,
       dlqStream: options.dlqStream,
       orphanMs: options.orphanMs,
@@ -191,7 +203,8 @@ function registerRedisGauges(
 ): void {
   const label = options.labelAccount ?? accountLabeler();
   const registers = [registry];
-  const streamLabel = { stream: options.stream };
+  // One series per partition stream (the stream itself without partitioning).
+  const rowsOf = (s: RedisSnapshot): readonly StreamReport[] => s.stream.partitions ?? [s.stream];
   new Gauge({
     name: `${METRIC_PREFIX}redis_up`,
     help: "1 when the last scrape could read the stream and state from Redis, else 0.",
@@ -211,7 +224,9 @@ function registerRedisGauges(
     labelNames: ["stream"] as const,
     registers,
     collect() {
-      return fill(() => this.reset(), (s) => this.set(streamLabel, s.stream.length));
+      return fill(() => this.reset(), (s) => {
+        for (const row of rowsOf(s)) this.set({ stream: row.stream }, row.length);
+      });
     },
   });
   new Gauge({
@@ -220,10 +235,9 @@ function registerRedisGauges(
     labelNames: ["stream"] as const,
     registers,
     collect() {
-      return fill(
-        () => this.reset(),
-        (s) => this.set({ stream: s.stream.dlq.stream }, s.stream.dlq.length),
-      );
+      return fill(() => this.reset(), (s) => {
+        for (const row of rowsOf(s)) this.set({ stream: row.dlq.stream }, row.dlq.length);
+      });
     },
   });
   const groupGauge = (
@@ -238,9 +252,11 @@ function registerRedisGauges(
       registers,
       collect() {
         return fill(() => this.reset(), (s) => {
-          for (const group of s.stream.groups) {
-            const v = value(group);
-            if (v !== null) this.set({ ...streamLabel, group: group.name }, v);
+          for (const row of rowsOf(s)) {
+            for (const group of row.groups) {
+              const v = value(group);
+              if (v !== null) this.set({ stream: row.stream, group: group.name }, v);
+            }
           }
         });
       },

@@ -8,3 +8,4 @@
 export * from "./connection.ts";
 export * from "./keys.ts";
 export * from "./redis_failure.ts";
+export * from "./partitions.ts";
