@@ -151,6 +151,7 @@ export type {
   EntryReport,
   GroupReport,
   InspectOptions,
+  PartitionReport,
   StreamReport,
 } from "./src/stream/inspect.ts";
 
