@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   REDIS_NOPERM: "The Redis ACL user may not run a command or touch a key (NOPERM).",
   REDIS_NOT_REDIS: "The configured Redis address answers, but not in the Redis protocol.",
   REDIS_BAD_REPLY: "Redis answered something ingest did not expect.",
+  REDIS_REPLICAS_BEHIND:
+    "Fewer replicas than REDIS_WAIT_REPLICAS confirmed a commit in time; the round is retried.",
   REDIS_FAILED: "A Redis command failed for another reason.",
   // IMAP.
   IMAP_CONNECTION: "The IMAP connection failed (network, TLS, reset); the producer reconnects.",

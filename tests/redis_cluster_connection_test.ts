@@ -13,7 +13,9 @@ Deno.test({
     await using cluster = await startRedisCluster();
     // One seed is enough: the client learns the other nodes from it.
     const seed = cluster.nodes[0]!.port;
-    const config = loadConfig({ env: { REDIS_CLUSTER_NODES: `127.0.0.1:${seed}` } });
+    const config = loadConfig({
+      env: { REDIS_CLUSTER_NODES: `127.0.0.1:${seed}`, STREAM_PARTITIONS: "3" },
+    });
     const redis = await connectRedis(config.redis, { name: "t", logger: silentLogger });
     const blocking = await connectRedis(config.redis, { name: "t:blocking", logger: silentLogger });
     try {

@@ -6,18 +6,35 @@
 
 import { Command } from "@commander-js/extra-typings";
 import { type Cursor, listCursors, readCursor } from "../../src/state/cursor.ts";
-import { cursorView } from "../../src/state/cursor_view.ts";
+import { cursorTotals, cursorView } from "../../src/state/cursor_view.ts";
+import { mailboxRef } from "../../src/redis/partitions.ts";
 import type { App } from "../app.ts";
 import { table } from "../output.ts";
 import { ACCOUNT_FLAGS, examples, printResult } from "./common.ts";
 import { stateResetCommand } from "./state_reset.ts";
 
-function cursorTable(cursors: readonly Cursor[]): string {
+function cursorTable(cursors: readonly Cursor[], partitions: number): string {
   if (cursors.length === 0) return "No producer state found.\n";
+  const rows = cursors.map((
+    c,
+  ) => [c.account, c.mailbox, c.lastUid, c.uidValidity, c.lastPoll, c.totalEmails]);
+  if (partitions <= 1) {
+    return table(["ACCOUNT", "MAILBOX", "LAST_UID", "UIDVALIDITY", "LAST_POLL", "TOTAL"], rows);
+  }
+  const { totals } = cursorTotals(cursors, partitions);
   return table(
-    ["ACCOUNT", "MAILBOX", "LAST_UID", "UIDVALIDITY", "LAST_POLL", "TOTAL"],
-    cursors.map((c) => [c.account, c.mailbox, c.lastUid, c.uidValidity, c.lastPoll, c.totalEmails]),
-  );
+    ["PARTITION", "ACCOUNT", "MAILBOX", "LAST_UID", "UIDVALIDITY", "LAST_POLL", "TOTAL"],
+    cursors.map((c, i) => [c.partition ?? "", ...rows[i]!]),
+  ) +
+    `${totals.mailboxes} mailbox(es) over ${partitions} partitions, ${totals.total_emails} messages published\n`;
+}
+
+/** The JSON of a set of cursors: each one, their totals and one row per partition. */
+function cursorsJson(cursors: readonly Cursor[], partitions: number) {
+  return {
+    cursors: cursors.map((cursor) => cursorView(cursor)),
+    ...cursorTotals(cursors, partitions),
+  };
 }
 
 /** Builds `state get`. */
@@ -46,14 +63,17 @@ function stateGetCommand(app: App): Command {
       const account = config.imap.user;
       const cursors = account === undefined
         ? (await listCursors(redis)).filter((c) => mailboxes.includes(c.mailbox))
-        : (await Promise.all(mailboxes.map((mailbox) => readCursor(redis, { account, mailbox }))))
-          .filter((c): c is Cursor => c !== null);
+        : (await Promise.all(
+          mailboxes.map((mailbox) =>
+            readCursor(redis, mailboxRef(account, mailbox, config.redis.partitions))
+          ),
+        )).filter((c): c is Cursor => c !== null);
       printResult(app, options.json, {
         account: account ?? null,
         mailboxes,
         found: cursors.length > 0,
-        cursors: cursors.map((cursor) => cursorView(cursor)),
-      }, () => cursorTable(cursors));
+        ...cursorsJson(cursors, config.redis.partitions),
+      }, () => cursorTable(cursors, config.redis.partitions));
     });
 }
 
@@ -73,8 +93,8 @@ function stateListCommand(app: App): Command {
       printResult(
         app,
         options.json,
-        { cursors: cursors.map((cursor) => cursorView(cursor)) },
-        () => cursorTable(cursors),
+        cursorsJson(cursors, config.redis.partitions),
+        () => cursorTable(cursors, config.redis.partitions),
       );
     });
 }

@@ -13,6 +13,7 @@ import type { Config } from "../../src/config/config.ts";
 import { describeError, UsageError } from "../../src/errors.ts";
 import { readUidNext } from "../../src/imap/uid_next.ts";
 import type { MailboxRef } from "../../src/redis/keys.ts";
+import { mailboxRef } from "../../src/redis/partitions.ts";
 import type { Cursor } from "../../src/state/cursor.ts";
 import { resetCursor } from "../../src/state/cursor.ts";
 import { resetTarget } from "../../src/state/reset_target.ts";
@@ -71,7 +72,7 @@ async function runReset(app: App, options: ResetOptions): Promise<void> {
   if (problems.length > 0 || config === undefined) {
     throw new UsageError(`Cannot reset state:\n  - ${problems.join("\n  - ")}`);
   }
-  const ref = { account: config.imap.user!, mailbox: options.mailbox };
+  const ref = mailboxRef(config.imap.user!, options.mailbox, config.redis.partitions);
   const redis = await app.redis(config, "ingest:state");
   const target = await resetTarget(redis, ref, config.imap.mailboxes);
   if (!target.known && !options.create) throw unknownMailbox(ref.mailbox, config, target);
@@ -89,6 +90,7 @@ async function runReset(app: App, options: ResetOptions): Promise<void> {
     {
       account: ref.account,
       mailbox: ref.mailbox,
+      partition: ref.partition ?? null,
       previous_last_uid: result.before?.lastUid ?? null,
       last_uid: result.lastUid,
       ...(uidNext === undefined ? {} : { uid_next: uidNext }),

@@ -317,6 +317,12 @@ function checkCombinations(config: Config, read: SettingsReader): void {
       "REDIS_TLS_CA is set but REDIS_URL is not a rediss:// URL: use rediss://host:port, or unset REDIS_TLS_CA",
     );
   }
+  if (config.redis.clusterNodes.length > 0 && config.redis.partitions < 2) {
+    read.problem(
+      "REDIS_CLUSTER_NODES needs STREAM_PARTITIONS >= 2: with one partition the keys of a commit " +
+        "have no hash tag and land in different slots (set e.g. STREAM_PARTITIONS=6, docs/CLUSTER.md)",
+    );
+  }
   if (config.imap.auth === "password" && config.imap.password === undefined) {
     read.problem(
       "IMAP_PASSWORD is required when IMAP_AUTH=password: set it or use IMAP_AUTH=oauth2",

@@ -33,6 +33,7 @@ Deno.test("exporterStatus() shows the stream view and cursors by label, never th
   assert.deepEqual(status.mailboxes[0], {
     account: "acct-1",
     mailbox: "INBOX",
+    partition: null,
     last_uid: 3,
     uidvalidity: 9,
     last_poll: null,

@@ -20,6 +20,8 @@ export interface DownloadedBytesOptions {
   hours?: number;
   /** Clock in ms. Default `Date.now`. */
   now?: number;
+  /** The account's partition (`partitionOf`); unset with one partition. */
+  partition?: number;
 }
 
 /** Sum of the hourly download counters of `account` over the last `hours` hours. */
@@ -35,7 +37,10 @@ export async function readDownloadedBytes(
     );
   }
   const current = bandwidthHour(options.now ?? Date.now());
-  const keys = Array.from({ length: hours }, (_, i) => bandwidthKey(account, current - i));
+  const keys = Array.from(
+    { length: hours },
+    (_, i) => bandwidthKey(account, current - i, options.partition),
+  );
   const values = await redis.mget(...keys);
   return values.reduce((sum, value) => sum + (Number(value ?? 0) || 0), 0);
 }

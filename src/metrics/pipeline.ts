@@ -57,6 +57,7 @@ export function createPipelineMetrics(
     orphanMs: config.worker.groupOrphanSeconds * 1000,
     labelAccount,
     accounts: config.imap.user === undefined ? [] : [config.imap.user],
+    partitions: config.redis.partitions,
     logger: options.logger,
   });
   return { registry, collector, labelAccount };

@@ -25,6 +25,7 @@ import { type AccountLabeler, accountLabeler } from "./account_label.ts";
 import { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./bandwidth.ts";
 import { METRIC_PREFIX } from "./registry.ts";
 import type { MailboxRef } from "../redis/keys.ts";
+import { partitionOf } from "../redis/partitions.ts";
 
 /** What one scrape read from Redis. */
 export interface RedisSnapshot {
@@ -57,6 +58,8 @@ export interface RedisCollectorOptions {
   labelAccount?: AccountLabeler;
   /** Accounts whose downloads are reported even before they have a cursor (e.g. IMAP_USER). */
   accounts?: readonly string[];
+  /** `STREAM_PARTITIONS`: where an account's bandwidth counters live. Default 1. */
+  partitions?: number;
   /** Daily download limit reported as `email_ingestion_imap_daily_quota_bytes`. Default 2,500 MB. */
   dailyQuotaBytes?: number;
   /** Longest a scrape waits for Redis. Default 3000 ms. */
@@ -88,7 +91,11 @@ export interface RedisCollector {
 export type SnapshotOptions =
   & Pick<
     RedisCollectorOptions,
+<<<<<<< HEAD
     "stream" | "dlqStream" | "partitions" | "orphanMs" | "accounts" | "now"
+=======
+    "stream" | "dlqStream" | "orphanMs" | "accounts" | "partitions" | "now"
+>>>>>>> cluster
   >
   & {
     /** How to find every mailbox's cursor. Default {@link listCursors} (a SCAN). */
@@ -115,7 +122,12 @@ export async function readRedisSnapshot(
   ]);
   const accounts = [...new Set([...(options.accounts ?? []), ...cursors.map((c) => c.account)])];
   const totals = await Promise.all(
-    accounts.map((account) => readDownloadedBytes(redis, account, { now: takenAt })),
+    accounts.map((account) =>
+      readDownloadedBytes(redis, account, {
+        now: takenAt,
+        partition: partitionOf(account, options.partitions ?? 1),
+      })
+    ),
   );
   return {
     stream,
@@ -164,7 +176,7 @@ function sharedSnapshot(options: RedisCollectorOptions): () => Promise<RedisSnap
     if (known === undefined || performance.now() - known.scannedAt >= rescanMs) {
       const found = await listCursors(options.redis);
       known = {
-        refs: found.map(({ account, mailbox }) => ({ account, mailbox })),
+        refs: found.map(({ account, mailbox, partition }) => ({ account, mailbox, partition })),
         scannedAt: performance.now(),
       };
       return found;

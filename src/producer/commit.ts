@@ -10,13 +10,22 @@
  * 4. moves the cursor (last_uid, uidvalidity, last_poll, total_emails).
  *
  * Redis runs a script to completion or not at all, so a crash of the producer
- * or of Redis at any instant neither loses nor duplicates an entry.
+ * or of Redis at any instant neither loses nor duplicates an entry. Every key
+ * of the script carries the mailbox's partition hash tag when the stream is
+ * partitioned, so on Redis Cluster the script runs in one slot.
+ *
+ * With `replicas` (`REDIS_WAIT_REPLICAS`) the commit counts only once that
+ * many replicas confirmed it (`WAIT`): a failover right after it then cannot
+ * lose it. Fewer confirmations in time throw `REDIS_REPLICAS_BEHIND`
+ * (retryable); the write itself stands on the master, and the retried round
+ * reads the cursor back, so nothing is published twice.
  *
  * @module
  */
 
 import type { RedisClient } from "../redis/client.ts";
 import { RedisError } from "../errors.ts";
+import { waitForReplicas } from "../redis/replicas.ts";
 import { cursorKey, leaseKey, type MailboxRef, publishedIndexKey } from "../redis/keys.ts";
 import {
   emailEntryFields,
@@ -90,6 +99,8 @@ export interface CommitRequest {
   readonly reset?: MailboxResetPayload;
   /** Time written to last_poll. Default now. */
   readonly now?: Date;
+  /** Replicas that must confirm the commit (WAIT), and for how long to wait. Default none. */
+  readonly replicas?: { readonly count: number; readonly timeoutMs: number };
 }
 
 /** What a commit did. */
@@ -141,6 +152,9 @@ export async function commitBatch(
   }
   switch (reply[0]) {
     case "OK":
+      if (request.replicas && request.replicas.count > 0) {
+        await waitForReplicas(redis, request.stream, request.replicas);
+      }
       return {
         status: "ok",
         published: Number(reply[1]),

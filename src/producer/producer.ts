@@ -37,6 +37,7 @@ import { initialStatus, type MailboxStatus } from "./mailbox_status.ts";
 import { type MailboxStatusView, mailboxStatusView } from "./mailbox_status_view.ts";
 import type { PublishingMode } from "./publisher.ts";
 import { redisMode } from "./redis_publisher.ts";
+import { mailboxRef } from "../redis/partitions.ts";
 import { prepareStreamUntilReady } from "./stream_preparation.ts";
 import type { StartPosition } from "./start_position.ts";
 import { type MailboxCheck, mailboxCheck } from "./readiness.ts";
@@ -162,8 +163,9 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
   const settings = supervisorSettings(options);
   const mode = publishingMode(options);
   const followers = mailboxes.map((mailbox, i) => {
-    const ref = { account, mailbox };
-    const mailboxLogger = logger.child({ mailbox });
+    const ref = mailboxRef(account, mailbox, config.redis.partitions);
+    const partition = ref.partition === undefined ? {} : { partition: ref.partition };
+    const mailboxLogger = logger.child({ mailbox, ...partition });
     const report = new MailboxReport({
       ref,
       status: statuses[i]!,
@@ -312,6 +314,8 @@ function publishingMode(options: ProducerOptions): PublishingMode {
     backlogLimit: config.producer.backlogLimit,
     backlogCheckMs: 2_000,
     leaseTtlMs: options.leaseTtlMs ?? numericDefault("PRODUCER_LEASE_TTL_SECONDS") * 1000,
+    partitions: config.redis.partitions,
+    replicas: { count: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeoutMs },
   });
 }
 

@@ -11,6 +11,8 @@ import type { RedisClient } from "../redis/client.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { bandwidthHour, bandwidthKey, type MailboxRef } from "../redis/keys.ts";
+import { checkStreamLayout } from "../redis/layout.ts";
+import { partitionStream, partitionStreams } from "../redis/partitions.ts";
 import { sleep } from "../retry/backoff.ts";
 import { readCursorPosition } from "../state/cursor.ts";
 import { ensureGroup } from "../stream/group.ts";
@@ -35,6 +37,10 @@ export interface RedisPublisherSettings {
   readonly backlogCheckMs: number;
   /** Mailbox lease TTL (at least 1000). */
   readonly leaseTtlMs: number;
+  /** `STREAM_PARTITIONS`; a mailbox writes to its partition's stream. Default 1. */
+  readonly partitions?: number;
+  /** `REDIS_WAIT_REPLICAS` and its timeout; default: no WAIT. */
+  readonly replicas?: { readonly count: number; readonly timeoutMs: number };
 }
 
 /** What a {@link RedisPublisher} works with. */
@@ -53,12 +59,15 @@ const PAUSED_PING_MS = 60_000;
 export class RedisPublisher implements Publisher {
   readonly lease: MailboxLease;
   readonly #o: RedisPublisherOptions;
+  /** The stream of the mailbox's partition. */
+  readonly #stream: string;
   /** Backlog at the last check, minus what this process had published by then. */
   #backlog: number | undefined;
   #chores: Promise<void> = Promise.resolve();
 
   constructor(options: RedisPublisherOptions) {
     this.#o = options;
+    this.#stream = partitionStream(options.settings.stream, options.ref.partition);
     this.lease = new MailboxLease(options.redis, options.ref, options.settings.leaseTtlMs);
   }
 
@@ -70,9 +79,10 @@ export class RedisPublisher implements Publisher {
       if (plan.kind === "resume") return report.moved(plan.position);
       const result = await viaRedis("commit", () =>
         commitBatch(redis, {
-          stream: settings.stream,
+          stream: this.#stream,
           ref,
           leaseToken: this.lease.token,
+          replicas: settings.replicas,
           expected: plan.expected,
           uidValidity,
           lastUid: plan.position.lastUid,
@@ -111,9 +121,10 @@ export class RedisPublisher implements Publisher {
     const { redis, ref, report, logger, settings } = this.#o;
     const result = await viaRedis("commit", () =>
       commitBatch(redis, {
-        stream: settings.stream,
+        stream: this.#stream,
         ref,
         leaseToken: this.lease.token,
+        replicas: settings.replicas,
         expected: position,
         uidValidity: position.uidValidity,
         lastUid,
@@ -141,9 +152,9 @@ export class RedisPublisher implements Publisher {
   #housekeeping(bytes: number): void {
     const { redis, ref, logger, settings } = this.#o;
     this.#chores = this.#chores.then(async () => {
-      const key = bandwidthKey(ref.account, bandwidthHour(Date.now()));
+      const key = bandwidthKey(ref.account, bandwidthHour(Date.now()), ref.partition);
       await redis.multi().incrby(key, bytes).expire(key, 25 * 3600).exec();
-      await trimStream(redis, settings.stream, { maxLength: settings.maxStreamLength });
+      await trimStream(redis, this.#stream, { maxLength: settings.maxStreamLength });
     }).catch((error) => {
       logger.debug("housekeeping after commit failed", { error: describeError(error) });
     });
@@ -159,7 +170,7 @@ export class RedisPublisher implements Publisher {
     if (this.#backlog !== undefined && this.#backlog + status.published <= limit * 0.8) return;
     let lastPing = Date.now();
     while (!signal.aborted) {
-      const groups = await viaRedis("XINFO GROUPS", () => groupBacklogs(redis, settings.stream));
+      const groups = await viaRedis("XINFO GROUPS", () => groupBacklogs(redis, this.#stream));
       const backlog = Math.max(0, ...groups.map((g) => g.backlog));
       this.#backlog = backlog - status.published;
       if (backlog <= limit) break;
@@ -194,8 +205,9 @@ export class RedisPublisher implements Publisher {
 }
 
 /**
- * The Redis mode: the consumer group `group` is created before the first
- * entry exists (so trimming protects it even if no worker ever ran), then one
+ * The Redis mode: the stream layout is checked (`STREAM_PARTITIONS`), and
+ * the consumer group `group` is created on every partition's stream before
+ * the first entry exists (so trimming protects it even if no worker ever ran), then one
  * {@link RedisPublisher} per mailbox.
  */
 export function redisMode(
@@ -203,8 +215,14 @@ export function redisMode(
   group: string,
   settings: RedisPublisherSettings,
 ): PublishingMode {
+  const partitions = settings.partitions ?? 1;
   return {
-    prepareStream: () => ensureGroup(redis, settings.stream, group),
+    prepareStream: async () => {
+      await checkStreamLayout(redis, settings.stream, partitions);
+      for (const stream of partitionStreams(settings.stream, partitions)) {
+        await ensureGroup(redis, stream, group);
+      }
+    },
     publisher: (ref, report, logger) =>
       new RedisPublisher({ redis, ref, report, logger, settings }),
   };

@@ -7,7 +7,7 @@ import { redisOptions, redisTarget } from "./connection.ts";
 
 Deno.test("REDIS_CLUSTER_NODES reads host:port seeds, IPv6 in brackets", () => {
   const config = loadConfig({
-    env: { REDIS_CLUSTER_NODES: "10.0.0.1:7000, redis-b:7001,[::1]:7002" },
+    env: { REDIS_CLUSTER_NODES: "10.0.0.1:7000, redis-b:7001,[::1]:7002", STREAM_PARTITIONS: "6" },
   });
   assert.deepEqual(config.redis.clusterNodes, [
     { host: "10.0.0.1", port: 7000 },
@@ -30,6 +30,7 @@ Deno.test("clusterOptions() gives every node REDIS_URL's ACL user, password and 
     env: {
       REDIS_URL: "rediss://ingest:s%40cret@redis.internal:6380",
       REDIS_CLUSTER_NODES: "10.0.0.1:7000",
+      STREAM_PARTITIONS: "3",
     },
   });
   const options = clusterOptions(redisOptions(config.redis, { name: "t", logger: silentLogger }));
@@ -39,4 +40,12 @@ Deno.test("clusterOptions() gives every node REDIS_URL's ACL user, password and 
   assert.ok(!("host" in (options.redisOptions ?? {})), "seeds come from REDIS_CLUSTER_NODES");
   assert.equal(typeof options.dnsLookup, "function");
   assert.ok((options.maxRedirections ?? 0) >= 16);
+});
+
+Deno.test("REDIS_CLUSTER_NODES with one partition is refused with the reason", () => {
+  assert.throws(
+    () => loadConfig({ env: { REDIS_CLUSTER_NODES: "a:1" } }),
+    (error: unknown) =>
+      error instanceof ConfigError && /needs STREAM_PARTITIONS >= 2/.test(error.message),
+  );
 });

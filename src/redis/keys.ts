@@ -52,10 +52,15 @@ export function cursorKey(ref: MailboxRef, field: CursorField): string {
 /** SCAN pattern matching every mailbox's `last_uid` key. */
 export const CURSOR_SCAN_PATTERN = "producer_state:*:last_uid";
 
-/** Reverses {@link cursorKey} for a `last_uid` key; `undefined` if it is not one. */
+/**
+ * Reverses {@link cursorKey} for a `last_uid` key, partition included;
+ * `undefined` if it is not one.
+ */
 export function parseCursorKey(key: string): MailboxRef | undefined {
-  const match = /^producer_state:([^:]+):(.+):last_uid$/.exec(key);
-  return match ? { account: match[1]!, mailbox: match[2]! } : undefined;
+  const match = /^producer_state:(?:\{p(\d+)\}:)?([^:]+):(.+):last_uid$/.exec(key);
+  if (!match) return undefined;
+  const ref = { account: match[2]!, mailbox: match[3]! };
+  return match[1] === undefined ? ref : { ...ref, partition: Number(match[1]) };
 }
 
 /** Set of Message-IDs / X-GM-MSGIDs already published for a mailbox (UIDVALIDITY-proof dedupe). */
@@ -68,9 +73,22 @@ export function leaseKey(ref: MailboxRef): string {
   return `producer_lease:${mailboxScope(ref)}`;
 }
 
-/** Bytes downloaded per account and hour, for the Gmail bandwidth quota. */
-export function bandwidthKey(account: string, hourEpoch: number): string {
-  return `producer_bandwidth:${account}:${hourEpoch}`;
+/**
+ * Bytes downloaded per account and hour, for the Gmail bandwidth quota; with
+ * the account's partition, `producer_bandwidth:{p<i>}:account:hour`.
+ */
+export function bandwidthKey(account: string, hourEpoch: number, partition?: number): string {
+  const scope = partition === undefined ? account : `${partitionTag(partition)}:${account}`;
+  return `producer_bandwidth:${scope}:${hourEpoch}`;
+}
+
+/**
+ * The partition count a deployment's stream was set up with
+ * (`STREAM_PARTITIONS`), checked at start so a changed count is refused
+ * instead of silently moving every account to another partition.
+ */
+export function layoutKey(stream: string): string {
+  return `ingest_layout:${stream}`;
 }
 
 /**

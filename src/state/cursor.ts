@@ -16,6 +16,7 @@ import {
   parseCursorKey,
   publishedIndexKey,
 } from "../redis/keys.ts";
+import { scanKeys } from "../redis/scan.ts";
 
 /** Where the producer stands in one mailbox. */
 export interface Cursor {
@@ -23,6 +24,8 @@ export interface Cursor {
   readonly account: string;
   /** Mailbox path. */
   readonly mailbox: string;
+  /** The stream partition the account maps to; absent with one partition. */
+  readonly partition?: number;
   /** Highest UID committed to the stream (0: nothing yet). */
   readonly lastUid: number;
   /** UIDVALIDITY that `lastUid` belongs to; `null` before the first sync. */
@@ -41,6 +44,7 @@ export async function readCursor(redis: RedisClient, ref: MailboxRef): Promise<C
   return {
     account: ref.account,
     mailbox: ref.mailbox,
+    ...(ref.partition === undefined ? {} : { partition: ref.partition }),
     lastUid: Number(lastUid ?? 0),
     uidValidity: uidValidity == null ? null : Number(uidValidity),
     lastPoll: lastPoll ?? null,
@@ -75,18 +79,14 @@ export async function readCursorPosition(
   };
 }
 
-/** Every mailbox with state, sorted by account then mailbox. */
+/**
+ * Every mailbox with state (of every partition, from every master of a
+ * cluster), sorted by account then mailbox.
+ */
 export async function listCursors(redis: RedisClient): Promise<Cursor[]> {
-  const refs: MailboxRef[] = [];
-  let scanCursor = "0";
-  do {
-    const [next, keys] = await redis.scan(scanCursor, "MATCH", CURSOR_SCAN_PATTERN, "COUNT", 500);
-    scanCursor = next;
-    for (const key of keys) {
-      const ref = parseCursorKey(key);
-      if (ref) refs.push(ref);
-    }
-  } while (scanCursor !== "0");
+  const refs = (await scanKeys(redis, CURSOR_SCAN_PATTERN))
+    .map(parseCursorKey)
+    .filter((ref): ref is MailboxRef => ref !== undefined);
   refs.sort((a, b) => compareText(a.account, b.account) || compareText(a.mailbox, b.mailbox));
   const cursors = await Promise.all(refs.map((ref) => readCursor(redis, ref)));
   return cursors.filter((cursor): cursor is Cursor => cursor !== null);

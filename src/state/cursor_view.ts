@@ -11,6 +11,8 @@ import type { Cursor } from "./cursor.ts";
 export interface CursorView {
   readonly account: string;
   readonly mailbox: string;
+  /** The stream partition of the account; `null` with one partition. */
+  readonly partition: number | null;
   readonly last_uid: number;
   readonly uidvalidity: number | null;
   readonly last_poll: string | null;
@@ -22,9 +24,43 @@ export function cursorView(cursor: Cursor, account: string = cursor.account): Cu
   return {
     account,
     mailbox: cursor.mailbox,
+    partition: cursor.partition ?? null,
     last_uid: cursor.lastUid,
     uidvalidity: cursor.uidValidity,
     last_poll: cursor.lastPoll,
     total_emails: cursor.totalEmails,
+  };
+}
+
+/** Mailboxes and published messages of a set of cursors. */
+export interface CursorTotalsView {
+  readonly mailboxes: number;
+  readonly total_emails: number;
+}
+
+/** One partition's row: its number (`null` with one partition) and totals. */
+export interface PartitionCursorsView extends CursorTotalsView {
+  readonly partition: number | null;
+}
+
+/**
+ * Totals over every cursor, and one row per partition (every partition of
+ * `STREAM_PARTITIONS`, empty ones too, so a runbook sees the layout).
+ */
+export function cursorTotals(
+  cursors: readonly Cursor[],
+  partitions: number,
+): { totals: CursorTotalsView; partitions: PartitionCursorsView[] } {
+  const sum = (of: readonly Cursor[]): CursorTotalsView => ({
+    mailboxes: of.length,
+    total_emails: of.reduce((total, c) => total + c.totalEmails, 0),
+  });
+  const numbers = partitions <= 1 ? [null] : Array.from({ length: partitions }, (_, i) => i);
+  return {
+    totals: sum(cursors),
+    partitions: numbers.map((partition) => ({
+      partition,
+      ...sum(cursors.filter((c) => (c.partition ?? null) === partition)),
+    })),
   };
 }
