@@ -219,7 +219,16 @@ export function handle(email: { uid: number }): void {
       await redis.xadd(dlqs[0]!, ten.id, ...tenFields);
       const ambiguous = await ingest("dlq", "replay", "--id", ten.id);
       assert.equal(ambiguous.code, 2);
-      assert.match(ambiguous.stderr, new RegExp(`${ten.id} is in the DLQs of partitions 0, 4`));
+      // (Entries dead-lettered in the same millisecond share an id anyway: count those too.)
+      const holding = [];
+      for (const [i, d] of dlqs.entries()) {
+        if ((await redis.xrange(d, ten.id, ten.id)).length > 0) holding.push(i);
+      }
+      assert.ok(holding.includes(0) && holding.includes(4));
+      assert.match(
+        ambiguous.stderr,
+        new RegExp(`${ten.id} is in the DLQs of partitions ${holding.join(", ")}`),
+      );
       const outOfRange = await ingest("dlq", "purge", "--id", `6/${ten.id}`, "--yes");
       assert.equal(outOfRange.code, 2);
       assert.match(outOfRange.stderr, /there are 6 partitions/);

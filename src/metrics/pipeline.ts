@@ -13,7 +13,6 @@ import type { Logger } from "../log/logger.ts";
 import { type AccountLabeler, accountLabeler } from "./account_label.ts";
 import { type RedisCollector, registerRedisCollector } from "./redis_collector.ts";
 import { createMetricsRegistry, type Registry } from "./registry.ts";
-import { streamPartitionsOf } from "../stream/partition_set.ts";
 
 /** What {@link createPipelineMetrics} built. */
 export interface PipelineMetrics {
@@ -53,7 +52,6 @@ export function createPipelineMetrics(
     redis,
     stream: config.redis.streamName,
     dlqStream: config.redis.dlqStreamName,
-    partitions: streamPartitionsOf(config.redis),
     orphanMs: config.worker.groupOrphanSeconds * 1000,
     labelAccount,
     accounts: config.imap.user === undefined ? [] : [config.imap.user],

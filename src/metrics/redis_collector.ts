@@ -20,10 +20,11 @@ import type { Logger } from "../log/logger.ts";
 import { type Cursor, listCursors, readCursor } from "../state/cursor.ts";
 import type { StreamReport } from "../stream/inspect.ts";
 import { inspectPartitions } from "../stream/partitioned_inspect.ts";
-import type { StreamPartition } from "../stream/partition_set.ts";
+import { streamPartitionsOf } from "../stream/partition_set.ts";
 import { type AccountLabeler, accountLabeler } from "./account_label.ts";
 import { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./bandwidth.ts";
 import { METRIC_PREFIX } from "./registry.ts";
+import { registerStreamGauges } from "./stream_gauges.ts";
 import type { MailboxRef } from "../redis/keys.ts";
 import { partitionOf } from "../redis/partitions.ts";
 
@@ -47,18 +48,17 @@ export interface RedisCollectorOptions {
   stream: string;
   /** Dead-letter stream. */
   dlqStream: string;
-  /**
-   * The stream's partitions; the stream and DLQ gauges have one series per
-   * partition stream. Default: the one stream, unpartitioned.
-   */
-  partitions?: readonly StreamPartition[];
   /** Orphaned-group threshold in ms (`GROUP_ORPHAN_SECONDS`). Default 1 hour. */
   orphanMs?: number;
   /** Turns account addresses into labels. Default: a hash (see `accountLabeler`). */
   labelAccount?: AccountLabeler;
   /** Accounts whose downloads are reported even before they have a cursor (e.g. IMAP_USER). */
   accounts?: readonly string[];
-  /** `STREAM_PARTITIONS`: where an account's bandwidth counters live. Default 1. */
+  /**
+   * `STREAM_PARTITIONS`: where an account's bandwidth counters live, and the
+   * partition streams read (the stream and DLQ gauges have one series per
+   * partition stream). Default 1.
+   */
   partitions?: number;
   /** Daily download limit reported as `email_ingestion_imap_daily_quota_bytes`. Default 2,500 MB. */
   dailyQuotaBytes?: number;
@@ -91,11 +91,7 @@ export interface RedisCollector {
 export type SnapshotOptions =
   & Pick<
     RedisCollectorOptions,
-<<<<<<< HEAD
-    "stream" | "dlqStream" | "partitions" | "orphanMs" | "accounts" | "now"
-=======
     "stream" | "dlqStream" | "orphanMs" | "accounts" | "partitions" | "now"
->>>>>>> cluster
   >
   & {
     /** How to find every mailbox's cursor. Default {@link listCursors} (a SCAN). */
@@ -111,8 +107,11 @@ export async function readRedisSnapshot(
   const takenAt = now();
   const [stream, cursors] = await Promise.all([
     inspectPartitions(redis, {
-      partitions: options.partitions ??
-        [{ index: 0, stream: options.stream, dlqStream: options.dlqStream }],
+      partitions: streamPartitionsOf({
+        streamName: options.stream,
+        dlqStreamName: options.dlqStream,
+        partitions: options.partitions ?? 1,
+      }),
       stream: options.stream,
       dlqStream: options.dlqStream,
       orphanMs: options.orphanMs,
@@ -204,7 +203,8 @@ function sharedSnapshot(options: RedisCollectorOptions): () => Promise<RedisSnap
   return snapshot;
 }
 
-type Fill = (reset: () => void, apply: (s: RedisSnapshot) => void) => Promise<void>;
+/** Resets a metric and, when Redis answers, fills it from the scrape's snapshot. */
+export type Fill = (reset: () => void, apply: (s: RedisSnapshot) => void) => Promise<void>;
 
 // size: declarative table (the Redis-derived metric families)
 function registerRedisGauges(
@@ -215,8 +215,6 @@ function registerRedisGauges(
 ): void {
   const label = options.labelAccount ?? accountLabeler();
   const registers = [registry];
-  // One series per partition stream (the stream itself without partitioning).
-  const rowsOf = (s: RedisSnapshot): readonly StreamReport[] => s.stream.partitions ?? [s.stream];
   new Gauge({
     name: `${METRIC_PREFIX}redis_up`,
     help: "1 when the last scrape could read the stream and state from Redis, else 0.",
@@ -230,69 +228,7 @@ function registerRedisGauges(
       }
     },
   });
-  new Gauge({
-    name: `${METRIC_PREFIX}stream_depth`,
-    help: "Entries in the stream (XLEN), acknowledged or not.",
-    labelNames: ["stream"] as const,
-    registers,
-    collect() {
-      return fill(() => this.reset(), (s) => {
-        for (const row of rowsOf(s)) this.set({ stream: row.stream }, row.length);
-      });
-    },
-  });
-  new Gauge({
-    name: `${METRIC_PREFIX}dlq_depth`,
-    help: "Entries in the dead-letter stream.",
-    labelNames: ["stream"] as const,
-    registers,
-    collect() {
-      return fill(() => this.reset(), (s) => {
-        for (const row of rowsOf(s)) this.set({ stream: row.dlq.stream }, row.dlq.length);
-      });
-    },
-  });
-  const groupGauge = (
-    suffix: string,
-    help: string,
-    value: (g: StreamReport["groups"][number]) => number | null,
-  ) =>
-    new Gauge({
-      name: `${METRIC_PREFIX}${suffix}`,
-      help,
-      labelNames: ["stream", "group"] as const,
-      registers,
-      collect() {
-        return fill(() => this.reset(), (s) => {
-          for (const row of rowsOf(s)) {
-            for (const group of row.groups) {
-              const v = value(group);
-              if (v !== null) this.set({ stream: row.stream, group: group.name }, v);
-            }
-          }
-        });
-      },
-    });
-  groupGauge(
-    "consumer_group_lag",
-    "Entries not yet delivered to a consumer group (absent when Redis cannot tell).",
-    (g) => g.lag,
-  );
-  groupGauge(
-    "consumer_group_pending",
-    "Entries delivered to a consumer group and not yet acknowledged.",
-    (g) => g.pending,
-  );
-  groupGauge(
-    "consumer_group_consumers",
-    "Consumers known to a consumer group.",
-    (g) => g.consumers.length,
-  );
-  groupGauge(
-    "oldest_pending_age_seconds",
-    "Age of a consumer group's oldest unacknowledged entry (0 when none is pending).",
-    (g) => (g.oldestPendingAgeMs ?? 0) / 1000,
-  );
+  registerStreamGauges(registers, fill);
 
   const mailboxGauge = (
     suffix: string,
