@@ -13,6 +13,7 @@ import { partitionStreams } from "../src/redis/partitions.ts";
 import { compareStreamIds } from "../src/stream/partition_set.ts";
 import { runIngest, spawnIngest } from "./harness/cli.ts";
 import { assertMatchesSchema } from "./harness/json_schema.ts";
+import { freePort, waitForPort } from "./harness/ports.ts";
 import { startRedis } from "./harness/redis_server.ts";
 import {
   addEmails,
@@ -264,6 +265,63 @@ export function handle(email: { uid: number }): void {
       const all = JSON.parse((await ingest("dlq", "purge", "--all", "--yes", "--json")).stdout);
       assert.equal(all.purged, 1, "uid 10 was left");
     });
+
+    await t.step(
+      "work /status and /ready, metrics serve /status and /metrics per partition",
+      async () => {
+        const stream = freshStream("health");
+        await spreadEmails(redis, stream, range(12));
+        const port = freePort();
+        const stop = new AbortController();
+        const working = runIngest(
+          ["work", "--sink", `file:${dir}/health.jsonl`, "--health-port", String(port)],
+          { env: env(stream), signal: stop.signal },
+        );
+        const metricsPort = freePort();
+        const serving = runIngest(["metrics", "serve", "--port", String(metricsPort)], {
+          env: env(stream),
+          signal: stop.signal,
+        });
+        try {
+          await waitUntil(
+            "all 12 delivered",
+            async () => (await deliveredUids(`${dir}/health.jsonl`)).length === 12,
+          );
+          const base = `http://127.0.0.1:${port}`;
+          await waitUntil("ready", async () =>
+            (await fetch(`${base}/ready`).then(async (r) => {
+              await r.body?.cancel();
+              return r.status;
+            })) === 200);
+          const status = await (await fetch(`${base}/status`)).json();
+          await assertMatchesSchema("work_status", status);
+          assert.equal(status.worker.partitions.length, PARTITIONS);
+          assert.equal(status.worker.counts.processed, 12);
+          assert.deepEqual(
+            status.worker.partitions.map((row: { counts: { processed: number } }) =>
+              row.counts.processed
+            ),
+            [2, 2, 2, 2, 2, 2],
+          );
+          assert.equal(status.pipeline.partitions.length, PARTITIONS);
+          await waitForPort(metricsPort);
+          const served = await (await fetch(`http://127.0.0.1:${metricsPort}/status`)).json();
+          await assertMatchesSchema("metrics_serve_status", served);
+          assert.equal(served.stream.length, 12);
+          const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+          for (const partitionStream of partitionStreams(stream, PARTITIONS)) {
+            assert.ok(
+              text.includes(`email_ingestion_stream_depth{stream="${partitionStream}"} 2`),
+              `stream_depth of ${partitionStream}`,
+            );
+          }
+        } finally {
+          stop.abort();
+        }
+        assert.equal((await working).code, 0);
+        assert.equal((await serving).code, 0);
+      },
+    );
   } finally {
     redis.disconnect();
     await Deno.remove(dir, { recursive: true });
