@@ -16,40 +16,15 @@ import { assertMatchesSchema } from "./harness/json_schema.ts";
 import { freePort, waitForPort } from "./harness/ports.ts";
 import { startRedis } from "./harness/redis_server.ts";
 import {
-  addEmails,
-  client,
-  freshStream,
-  range,
-  readJsonLines,
-  waitUntil,
-  workerEnv,
-} from "./worker_fixtures.ts";
+  blockingHandler,
+  deliveredUids,
+  PARTITIONS,
+  sorted,
+  spreadEmails,
+} from "./partition_fixtures.ts";
+import { client, freshStream, range, waitUntil, workerEnv } from "./worker_fixtures.ts";
 
-const PARTITIONS = 6;
 const MOD_URL = new URL("../mod.ts", import.meta.url).href;
-
-/** Adds `uids` to the partitions round-robin (uid % 6); returns how many each got. */
-async function spreadEmails(
-  redis: Redis,
-  stream: string,
-  uids: number[],
-): Promise<number[]> {
-  const streams = partitionStreams(stream, PARTITIONS);
-  const counts = streams.map(() => 0);
-  for (const uid of uids) {
-    await addEmails(redis, streams[uid % PARTITIONS]!, [uid]);
-    counts[uid % PARTITIONS]!++;
-  }
-  return counts;
-}
-
-/** The uids delivered into the file sinks at `paths`, in order. */
-async function deliveredUids(...paths: string[]): Promise<number[]> {
-  const lines = (await Promise.all(paths.map(readJsonLines))).flat();
-  return lines.map((line) => (line.payload as { uid: number }).uid);
-}
-
-const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 
 /** Entries pending in `stream`'s group. */
 async function pending(redis: Redis, stream: string): Promise<number> {
@@ -327,23 +302,6 @@ export function handle(email: { uid: number }): void {
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/**
- * A handler module: with HANDLER_MODE=block in the worker's environment it
- * never returns for uid 1; every call that returns appends `{uid}` to
- * out.jsonl in `dir` (as `payload.uid`, like the file sink).
- */
-function blockingHandler(dir: string): string {
-  return `
-export async function handle(email: { uid: number }) {
-  if (email.uid === 1 && Deno.env.get("HANDLER_MODE") === "block") {
-    await new Promise(() => setInterval(() => {}, 1000));
-  }
-  await Deno.writeTextFile(${JSON.stringify(dir)} + "/out.jsonl",
-    JSON.stringify({ payload: { uid: email.uid } }) + "\\n", { append: true });
-}
-`;
-}
 
 /** Keys matching `pattern` (SCAN). */
 async function scanCount(redis: Redis, pattern: string): Promise<number> {
