@@ -8,8 +8,8 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
-import type { RedisClient } from "../redis/client.ts";
 import { bandwidthHour, bandwidthKey } from "../redis/keys.ts";
+import { isCluster, type RedisClient } from "../redis/client.ts";
 
 /** Gmail's documented IMAP download limit per account and day, in bytes (2,500 MB). */
 export const GMAIL_DAILY_DOWNLOAD_BYTES = 2_500_000_000;
@@ -41,6 +41,9 @@ export async function readDownloadedBytes(
     { length: hours },
     (_, i) => bandwidthKey(account, current - i, options.partition),
   );
-  const values = await redis.mget(...keys);
+  // Without a partition's hash tag the hours lie in different cluster slots: no MGET there.
+  const values = isCluster(redis) && options.partition === undefined
+    ? await Promise.all(keys.map((key) => redis.get(key)))
+    : await redis.mget(...keys);
   return values.reduce((sum, value) => sum + (Number(value ?? 0) || 0), 0);
 }

@@ -52,10 +52,10 @@ export function createPipelineMetrics(
     redis,
     stream: config.redis.streamName,
     dlqStream: config.redis.dlqStreamName,
+    partitions: config.redis.partitions,
     orphanMs: config.worker.groupOrphanSeconds * 1000,
     labelAccount,
     accounts: config.imap.user === undefined ? [] : [config.imap.user],
-    partitions: config.redis.partitions,
     logger: options.logger,
   });
   return { registry, collector, labelAccount };

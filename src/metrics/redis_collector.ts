@@ -26,7 +26,6 @@ import { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./bandwidth.ts"
 import { METRIC_PREFIX } from "./registry.ts";
 import { registerStreamGauges } from "./stream_gauges.ts";
 import type { MailboxRef } from "../redis/keys.ts";
-import { partitionOf } from "../redis/partitions.ts";
 
 /** What one scrape read from Redis. */
 export interface RedisSnapshot {
@@ -55,9 +54,8 @@ export interface RedisCollectorOptions {
   /** Accounts whose downloads are reported even before they have a cursor (e.g. IMAP_USER). */
   accounts?: readonly string[];
   /**
-   * `STREAM_PARTITIONS`: where an account's bandwidth counters live, and the
-   * partition streams read (the stream and DLQ gauges have one series per
-   * partition stream). Default 1.
+   * `STREAM_PARTITIONS`: the partition streams read; the stream and DLQ
+   * gauges have one series per partition stream. Default 1.
    */
   partitions?: number;
   /** Daily download limit reported as `email_ingestion_imap_daily_quota_bytes`. Default 2,500 MB. */
@@ -91,7 +89,7 @@ export interface RedisCollector {
 export type SnapshotOptions =
   & Pick<
     RedisCollectorOptions,
-    "stream" | "dlqStream" | "orphanMs" | "accounts" | "partitions" | "now"
+    "stream" | "dlqStream" | "partitions" | "orphanMs" | "accounts" | "now"
   >
   & {
     /** How to find every mailbox's cursor. Default {@link listCursors} (a SCAN). */
@@ -120,12 +118,11 @@ export async function readRedisSnapshot(
     options.cursors ? options.cursors() : listCursors(redis),
   ]);
   const accounts = [...new Set([...(options.accounts ?? []), ...cursors.map((c) => c.account)])];
+  // An account's bandwidth counters live in its partition, which its cursors carry.
+  const partitionOf = new Map(cursors.map((c) => [c.account, c.partition]));
   const totals = await Promise.all(
     accounts.map((account) =>
-      readDownloadedBytes(redis, account, {
-        now: takenAt,
-        partition: partitionOf(account, options.partitions ?? 1),
-      })
+      readDownloadedBytes(redis, account, { now: takenAt, partition: partitionOf.get(account) })
     ),
   );
   return {
