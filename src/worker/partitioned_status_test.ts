@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { combineReadiness, combineSummaries, combineWorkerStatus } from "./partitioned_status.ts";
-import { partitionObservers } from "./partition_readers.ts";
+import { partitionConcurrency, partitionObservers } from "./partition_readers.ts";
 import type { PartitionWorkerStatus } from "./partitioned_status.ts";
 
 function row(
@@ -97,4 +97,11 @@ Deno.test("partitionObservers() sums unsettled and beats once every partition ha
   assert.equal(beats, 0, "partition 1 has not run yet");
   b!.heartbeat!();
   assert.equal(beats, 1);
+});
+
+Deno.test("partitionConcurrency() splits the process's concurrency, rounding up, at least 1", () => {
+  assert.equal(partitionConcurrency(8, 1), 8);
+  assert.equal(partitionConcurrency(64, 6), 11);
+  assert.equal(partitionConcurrency(8, 6), 2);
+  assert.equal(partitionConcurrency(1, 6), 1);
 });
