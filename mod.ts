@@ -45,6 +45,7 @@ export {
   type ObservabilityConfig,
   type ProducerConfig,
   type RedisConfig,
+  type RedisNodeAddress,
   type Settings,
   type WorkerConfig,
 } from "./src/config/config.ts";
@@ -146,6 +147,12 @@ export { openSink, type OpenSinkOptions, parseSinkSpec, type SinkSpec } from "./
 export { inspectStream, listCursors, readCursor, resetCursor } from "./src/api/state.ts";
 export type { Cursor, CursorReset } from "./src/state/cursor.ts";
 export type { MailboxRef } from "./src/redis/keys.ts";
+export {
+  mailboxRef,
+  partitionOf,
+  partitionStream,
+  partitionStreams,
+} from "./src/redis/partitions.ts";
 export type {
   ConsumerReport,
   EntryReport,

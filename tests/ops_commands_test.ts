@@ -14,6 +14,8 @@ Deno.test("state and stream inspect against a real Redis", async (t) => {
       mailboxes: ["INBOX"],
       found: false,
       cursors: [],
+      totals: { mailboxes: 0, total_emails: 0 },
+      partitions: [{ partition: null, mailboxes: 0, total_emails: 0 }],
     });
   });
 
@@ -39,6 +41,7 @@ Deno.test("state and stream inspect against a real Redis", async (t) => {
     assert.deepEqual(cursor, {
       account: "me@example.test",
       mailbox: "INBOX",
+      partition: null,
       last_uid: 42,
       uidvalidity: 7,
       last_poll: null,
@@ -112,6 +115,7 @@ Deno.test("state and stream inspect against a real Redis", async (t) => {
     assert.deepEqual(JSON.parse(result.stdout), {
       account: "me@example.test",
       mailbox: "INBOX",
+      partition: null,
       previous_last_uid: 42,
       last_uid: 10,
     });

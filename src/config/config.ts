@@ -45,7 +45,9 @@ export interface RedisConfig {
 
 /** One `host:port` of `REDIS_CLUSTER_NODES`. */
 export interface RedisNodeAddress {
+  /** Host name or address (IPv6 without brackets). */
   readonly host: string;
+  /** Port. */
   readonly port: number;
 }
 

@@ -12,9 +12,21 @@ import type { RedisConfig } from "../config/config.ts";
  * `redis-cli -u "$REDIS_URL"` when REDIS_URL is set (read from its file
  * when it came from `REDIS_URL_FILE`), else `redis-cli -h H -p P`, with
  * `REDISCLI_AUTH="$REDIS_PASSWORD"` in front when a password is configured
- * and `--cacert "$REDIS_TLS_CA"` when a CA file is.
+ * and `--cacert "$REDIS_TLS_CA"` when a CA file is. On Redis Cluster the
+ * same, then `-c -h SEED -p PORT` of the first `REDIS_CLUSTER_NODES` node.
  */
 export function redisCliCommand(config: RedisConfig): string {
+  const seed = config.clusterNodes[0];
+  if (seed !== undefined) {
+    // Cluster mode: REDIS_URL's user, password and TLS, then a seed node (later -h/-p win), -c
+    // to follow redirections.
+    const base = config.url === undefined
+      ? `${auth(config)}redis-cli${
+        config.tlsCaFile === undefined ? "" : ' --cacert "$REDIS_TLS_CA"'
+      }`
+      : redisCliCommand({ ...config, clusterNodes: [] });
+    return `${base} -c -h ${quote(seed.host)} -p ${seed.port}`;
+  }
   const ca = config.tlsCaFile === undefined ? "" : ` --cacert "$REDIS_TLS_CA"`;
   if (config.url !== undefined) {
     // redis-cli 6+ reads rediss:// as TLS by itself; an explicit --tls makes it plain to see.

@@ -39,3 +39,22 @@ Deno.test("redisCliCommand() reads REDIS_URL_FILE's file instead of naming a var
     await Deno.remove(path);
   }
 });
+
+Deno.test("redisCliCommand() on a cluster: -c and the first seed node, credentials as for one server", () => {
+  const cluster = (env: Record<string, string>) =>
+    redisCliCommand(
+      loadConfig({
+        env: { REDIS_CLUSTER_NODES: "10.0.0.1:7000,10.0.0.2:7000", STREAM_PARTITIONS: "6", ...env },
+      })
+        .redis,
+    );
+  assert.equal(cluster({}), "redis-cli -c -h 10.0.0.1 -p 7000");
+  assert.equal(
+    cluster({ REDIS_URL: "rediss://u:pw@redis.internal" }),
+    'redis-cli --tls -u "$REDIS_URL" -c -h 10.0.0.1 -p 7000',
+  );
+  assert.equal(
+    cluster({ REDIS_PASSWORD: "pw" }),
+    'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -c -h 10.0.0.1 -p 7000',
+  );
+});
