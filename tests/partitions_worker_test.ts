@@ -297,6 +297,50 @@ export function handle(email: { uid: number }): void {
         assert.equal((await serving).code, 0);
       },
     );
+
+    await t.step("stream peek, group list and group delete cover every partition", async () => {
+      const stream = freshStream("groups");
+      // Apart in time: ids of different partitions order by time only (equal within a millisecond).
+      for (const uid of range(12)) {
+        await spreadEmails(redis, stream, [uid]);
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+      const ingest = (...args: string[]) => runIngest(args, { env: env(stream) });
+      const peek = JSON.parse((await ingest("stream", "peek", "--count", "5", "--json")).stdout);
+      await assertMatchesSchema("stream_peek", peek);
+      assert.deepEqual(
+        peek.entries.map((e: { payload: { uid: number } }) => e.payload.uid),
+        [8, 9, 10, 11, 12],
+        "the newest five over all partitions, oldest first",
+      );
+      assert.deepEqual(peek.entries.map((e: { partition: number }) => e.partition), [
+        2,
+        3,
+        4,
+        5,
+        0,
+      ]);
+      const first = JSON.parse(
+        (await ingest("stream", "peek", "--from", "-", "--count", "2", "--json")).stdout,
+      );
+      assert.deepEqual(first.entries.map((e: { payload: { uid: number } }) => e.payload.uid), [
+        1,
+        2,
+      ]);
+      for (const partitionStream of partitionStreams(stream, PARTITIONS)) {
+        await redis.xgroup("CREATE", partitionStream, "old_workers", "0");
+      }
+      const listed = JSON.parse((await ingest("group", "list", "--json")).stdout);
+      await assertMatchesSchema("group_list", listed);
+      const old = listed.groups.find((g: { name: string }) => g.name === "old_workers");
+      assert.equal(old.lag, 12, "the group's lag over the 6 partitions");
+      const deleted = await ingest("group", "delete", "--group", "old_workers", "--yes", "--json");
+      assert.equal(deleted.code, 0, deleted.stderr);
+      await assertMatchesSchema("group_delete", JSON.parse(deleted.stdout));
+      for (const partitionStream of partitionStreams(stream, PARTITIONS)) {
+        assert.equal((await redis.xinfo("GROUPS", partitionStream) as unknown[]).length, 0);
+      }
+    });
   } finally {
     redis.disconnect();
     await Deno.remove(dir, { recursive: true });
