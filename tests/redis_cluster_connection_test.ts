@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/config.ts";
+import { IngestError } from "../src/errors.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import { isCluster } from "../src/redis/client.ts";
 import { closeRedis, connectRedis } from "../src/redis/connection.ts";
@@ -59,5 +60,75 @@ Deno.test({
       await closeRedis(blocking);
       await closeRedis(redis);
     }
+  },
+});
+
+Deno.test({
+  name:
+    "connectRedis() on a cluster logs in with REDIS_URL's ACL user; a wrong password fails fast",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using cluster = await startRedisCluster({ password: "admin-secret" });
+    for (const node of cluster.nodes) {
+      await cluster.cli(["ACL", "SETUSER", "ingest", "on", ">s3cret", "~*", "+@all"], node.port);
+    }
+    const connect = (url: string) =>
+      connectRedis(
+        loadConfig({
+          env: { REDIS_URL: url, REDIS_CLUSTER_NODES: cluster.seeds, STREAM_PARTITIONS: "3" },
+        }).redis,
+        { name: "t", logger: silentLogger, connectTimeoutMs: 3_000 },
+      );
+    // REDIS_URL's host is not a node: only its user and password count in cluster mode.
+    const redis = await connect("redis://ingest:s3cret@not-a-node.invalid");
+    try {
+      for (let i = 0; i < 10; i++) await redis.set(`acl${i}`, String(i));
+      assert.equal(await redis.get("acl7"), "7");
+      assert.equal((await redis.acl("WHOAMI")) as string, "ingest");
+    } finally {
+      await closeRedis(redis);
+    }
+    const started = Date.now();
+    await assert.rejects(
+      () => connect("redis://ingest:wrong@not-a-node.invalid"),
+      (error: unknown) => error instanceof IngestError && error.code === "REDIS_AUTH",
+    );
+    assert.ok(Date.now() - started < 3_000, "a wrong password is final, not retried until timeout");
+  },
+});
+
+Deno.test({
+  name: "connectRedis() on a TLS-only cluster: rediss:// in REDIS_URL and the CA of REDIS_TLS_CA",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using cluster = await startRedisCluster({ tls: true });
+    const env = {
+      REDIS_URL: "rediss://localhost",
+      REDIS_TLS_CA: cluster.caFile!,
+      REDIS_CLUSTER_NODES: cluster.seeds,
+      STREAM_PARTITIONS: "3",
+    };
+    const redis = await connectRedis(loadConfig({ env }).redis, {
+      name: "t",
+      logger: silentLogger,
+    });
+    try {
+      for (let i = 0; i < 10; i++) await redis.set(`tls${i}`, String(i));
+      assert.equal(await redis.get("tls3"), "3");
+    } finally {
+      await closeRedis(redis);
+    }
+    // Without the CA the certificate is not trusted: a clear error, not a hang.
+    await assert.rejects(
+      () =>
+        connectRedis(loadConfig({ env: { ...env, REDIS_TLS_CA: "" } }).redis, {
+          name: "t",
+          logger: silentLogger,
+          connectTimeoutMs: 2_000,
+        }),
+      IngestError,
+    );
   },
 });

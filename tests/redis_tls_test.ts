@@ -5,61 +5,7 @@ import { closeRedis, connectRedis } from "../src/redis/connection.ts";
 import { runIngest } from "./harness/cli.ts";
 import { freePort, waitForPort } from "./harness/ports.ts";
 import { startRedis } from "./harness/redis_server.ts";
-
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-/** A throwaway CA and a server certificate for 127.0.0.1 and localhost, signed by it. */
-async function makeCertificates(dir: string): Promise<void> {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=ingest test CA",
-  );
-  await openssl(
-    dir,
-    "req",
-    ...ec,
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  );
-  await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await openssl(
-    dir,
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.pem",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-  );
-}
+import { makeCertificates } from "./harness/tls_certificates.ts";
 
 Deno.test("rediss:// to 127.0.0.1 and localhost works with a private CA from REDIS_TLS_CA", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ingest-redis-tls-" });

@@ -102,7 +102,8 @@ export async function connectRedis(
   let lastError: unknown;
   let refuse: (error: unknown) => void = () => {};
   const refused = new Promise<never>((_, reject) => refuse = reject);
-  client.on("error", (error: unknown) => {
+  client.on("error", (reported: unknown) => {
+    const error = nodeError(reported);
     lastError = error;
     log.debug("redis connection error", { error: describeError(error) });
     // Retrying cannot fix a wrong password or a port that is not Redis: say so at once.
@@ -133,6 +134,16 @@ export async function connectRedis(
   }
   if (!cluster) await checkDatabase(client as Redis, settings.db, config);
   return client;
+}
+
+/**
+ * The Cluster client reports "Failed to refresh slots cache" when no seed
+ * answered; the node's own error (WRONGPASS, not Redis, refused) is in
+ * `lastNodeError`, and that is what decides whether a retry can help.
+ */
+function nodeError(error: unknown): unknown {
+  const inner = (error as { lastNodeError?: unknown } | null)?.lastNodeError;
+  return inner ?? error;
 }
 
 /** Failures of the first connect that no retry can mend. */

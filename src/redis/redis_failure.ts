@@ -77,7 +77,8 @@ const FAILURES: Record<RedisFailureKind, FailureRow> = {
     code: "REDIS_UNREACHABLE",
     summary: "Redis is unreachable",
     fix: (cli) =>
-      `check that redis-server runs and REDIS_URL (or REDIS_HOST/REDIS_PORT) points at it: ${cli} PING`,
+      `check that redis-server runs and REDIS_URL (or REDIS_HOST/REDIS_PORT; REDIS_CLUSTER_NODES ` +
+      `on a cluster) points at it: ${cli} PING`,
   },
   not_redis: {
     retryable: false,

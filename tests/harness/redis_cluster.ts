@@ -11,6 +11,7 @@
  */
 
 import { freePort, waitForPort } from "./ports.ts";
+import { makeCertificates } from "./tls_certificates.ts";
 
 /** One node of a {@link TestRedisCluster}. */
 export interface ClusterNode {
@@ -28,6 +29,8 @@ export interface TestRedisCluster extends AsyncDisposable {
   readonly nodes: readonly ClusterNode[];
   /** `127.0.0.1:<port>,…` of every node: a `REDIS_CLUSTER_NODES` value. */
   readonly seeds: string;
+  /** With `tls`: the PEM file of the CA that signed the nodes' certificate. */
+  readonly caFile?: string;
   /** Runs `redis-cli -c -p <port>` (default: the first running node) and returns stdout. */
   cli(args: string[], port?: number): Promise<string>;
   /** Ports of the nodes that are masters right now (as seen by a running node). */
@@ -54,6 +57,24 @@ export interface StartRedisClusterOptions {
   nodeTimeoutMs?: number;
   /** Extra `redis-server` arguments for every node. */
   args?: string[];
+  /**
+   * The default user's password on every node (`requirepass`, `masterauth`
+   * for the replicas); the harness's own `redis-cli` calls use it too.
+   */
+  password?: string;
+  /**
+   * TLS only (`tls-port`, `tls-cluster`, `tls-replication`) with a throwaway
+   * CA and a certificate for 127.0.0.1 and localhost (tls_certificates.ts);
+   * the CA file is {@link TestRedisCluster.caFile}.
+   */
+  tls?: boolean;
+}
+
+/** How the harness's own `redis-cli` reaches the nodes. */
+interface CliAccess {
+  readonly password?: string;
+  /** The CA file when the nodes speak TLS only. */
+  readonly caFile?: string;
 }
 
 interface NodeProcess extends ClusterNode {
@@ -70,11 +91,14 @@ export async function startRedisCluster(
     const dir = await Deno.makeTempDir({ prefix: `ingest-cluster-${i}-` });
     nodes.push({ port: freePort(), busPort: freePort(), dir, running: false });
   }
-  const spawn = (node: NodeProcess) => spawnNode(node, options);
+  const certs = options.tls ? nodes[0]!.dir : undefined;
+  if (certs) await makeCertificates(certs);
+  const access: CliAccess = { password: options.password, caFile: certs && `${certs}/ca.pem` };
+  const spawn = (node: NodeProcess) => spawnNode(node, options, certs);
   try {
     await Promise.all(nodes.map(spawn));
-    await createCluster(nodes.map((n) => n.port));
-    const cluster = clusterHandle(nodes, spawn);
+    await createCluster(nodes.map((n) => n.port), access);
+    const cluster = clusterHandle(nodes, spawn, access);
     await cluster.waitOk(30_000);
     await waitReplicasOnline(cluster, 30_000);
     return cluster;
@@ -84,11 +108,24 @@ export async function startRedisCluster(
   }
 }
 
-async function spawnNode(node: NodeProcess, options: StartRedisClusterOptions): Promise<void> {
+/** `redis-server` arguments for TLS only, with the certificates in `dir`. */
+function tlsArgs(port: number, dir: string): string[] {
+  return [
+    ...["--port", "0", "--tls-port", String(port), "--tls-cluster", "yes"],
+    ...["--tls-replication", "yes", "--tls-auth-clients", "no"],
+    ...["--tls-cert-file", `${dir}/server.pem`, "--tls-key-file", `${dir}/server.key`],
+    ...["--tls-ca-cert-file", `${dir}/ca.pem`],
+  ];
+}
+
+async function spawnNode(
+  node: NodeProcess,
+  options: StartRedisClusterOptions,
+  certs: string | undefined,
+): Promise<void> {
   node.child = new Deno.Command("redis-server", {
     args: [
-      "--port",
-      String(node.port),
+      ...(certs ? tlsArgs(node.port, certs) : ["--port", String(node.port)]),
       "--cluster-port",
       String(node.busPort),
       "--bind",
@@ -111,6 +148,9 @@ async function spawnNode(node: NodeProcess, options: StartRedisClusterOptions): 
       "no",
       "--logfile",
       `${node.dir}/redis.log`,
+      ...(options.password === undefined
+        ? []
+        : ["--requirepass", options.password, "--masterauth", options.password]),
       ...(options.args ?? []),
     ],
     stdout: "null",
@@ -120,9 +160,11 @@ async function spawnNode(node: NodeProcess, options: StartRedisClusterOptions): 
   await waitForPort(node.port);
 }
 
-async function createCluster(ports: number[]): Promise<void> {
+async function createCluster(ports: number[], access: CliAccess): Promise<void> {
   const out = await new Deno.Command("redis-cli", {
+    env: cliAuth(access),
     args: [
+      ...cliTls(access),
       "--cluster",
       "create",
       ...ports.map((p) => `127.0.0.1:${p}`),
@@ -155,9 +197,19 @@ async function waitReplicasOnline(cluster: TestRedisCluster, timeoutMs: number):
   }
 }
 
-async function redisCli(port: number, args: string[]): Promise<string> {
+/** REDISCLI_AUTH keeps the password off the command line (and redis-cli quiet about it). */
+function cliAuth(access: CliAccess): Record<string, string> {
+  return access.password === undefined ? {} : { REDISCLI_AUTH: access.password };
+}
+
+function cliTls(access: CliAccess): string[] {
+  return access.caFile === undefined ? [] : ["--tls", "--cacert", access.caFile];
+}
+
+async function runCli(port: number, args: string[], access: CliAccess): Promise<string> {
   const out = await new Deno.Command("redis-cli", {
-    args: ["-c", "-p", String(port), ...args],
+    env: cliAuth(access),
+    args: [...cliTls(access), "-c", "-p", String(port), ...args],
     stdout: "piped",
     stderr: "null",
   }).output();
@@ -192,7 +244,9 @@ function parseNodes(text: string): NodeLine[] {
 function clusterHandle(
   nodes: NodeProcess[],
   spawn: (node: NodeProcess) => Promise<void>,
+  access: CliAccess,
 ): TestRedisCluster {
+  const redisCli = (port: number, args: string[]) => runCli(port, args, access);
   const anyRunning = () => {
     const node = nodes.find((n) => n.running);
     if (!node) throw new Error("no cluster node is running");
@@ -243,6 +297,7 @@ function clusterHandle(
   return {
     nodes,
     seeds: nodes.map((n) => `127.0.0.1:${n.port}`).join(","),
+    caFile: access.caFile,
     cli: (args, port) => redisCli(port ?? anyRunning(), args),
     async masters() {
       return (await nodeLines()).filter((l) => l.master && !l.failed && l.slots.length > 0)
