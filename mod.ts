@@ -124,7 +124,23 @@ export {
 export { credentialsFor } from "./src/auth/token_provider.ts";
 
 // Worker: stream -> sink.
-export { runWorker, startWorker, type WorkerOptions } from "./src/api/worker.ts";
+export {
+  type PartitionedWorkerOptions,
+  runWorker,
+  startPartitionedWorker,
+  startWorker,
+  type WorkerOptions,
+} from "./src/api/worker.ts";
+export type {
+  PartitionedWorkerHandle,
+  PartitionedWorkerStatus,
+  PartitionWorkerStatus,
+} from "./src/worker/partition_readers.ts";
+export {
+  type PartitionedStreamNames,
+  type StreamPartition,
+  streamPartitionsOf,
+} from "./src/stream/partition_set.ts";
 export type {
   WorkerCheck,
   WorkerCounts,
