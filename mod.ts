@@ -125,7 +125,23 @@ export { credentialsFor } from "./src/auth/token_provider.ts";
 export type { StoredToken, TokenFileStatus, TokenStore } from "./src/auth/token_store.ts";
 
 // Worker: stream -> sink.
-export { runWorker, startWorker, type WorkerOptions } from "./src/api/worker.ts";
+export {
+  type PartitionedWorkerOptions,
+  runWorker,
+  startPartitionedWorker,
+  startWorker,
+  type WorkerOptions,
+} from "./src/api/worker.ts";
+export type {
+  PartitionedWorkerHandle,
+  PartitionedWorkerStatus,
+  PartitionWorkerStatus,
+} from "./src/worker/partition_readers.ts";
+export {
+  type PartitionedStreamNames,
+  type StreamPartition,
+  streamPartitionsOf,
+} from "./src/stream/partition_set.ts";
 export type {
   WorkerCheck,
   WorkerCounts,
@@ -159,6 +175,7 @@ export type {
   EntryReport,
   GroupReport,
   InspectOptions,
+  PartitionReport,
   StreamReport,
 } from "./src/stream/inspect.ts";
 

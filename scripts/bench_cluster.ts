@@ -12,12 +12,16 @@
  *   `--messages` realistic messages each, all at once as real processes,
  *   one node vs the cluster: wall time and messages/s (IMAP fetch and MIME
  *   parsing included, so this is bound by the producers' CPU).
+ * - `worker`: the worker core draining `--worker-entries` entries spread
+ *   over the partitions, null sink and file sink, per target without WAIT
+ *   (scripts/_bench_cluster_worker.ts).
  *
  * Each figure is the median of `--runs` runs, the targets interleaved run by
  * run (the machine is shared), after one warm-up run per target.
  *
  *   deno run -A scripts/bench_cluster.ts [--only commit,produce] [--runs 3] [--accounts 12]
  *     [--batches 40] [--batch-size 50] [--body-kb 4] [--produce-accounts 4] [--messages 300]
+ *     [--worker-entries 12000] [--worker-concurrency 64]
  *
  * Sections are entries of SECTIONS below: a new one (e.g. worker throughput)
  * is one more function over the same targets.
@@ -35,6 +39,7 @@ import type { RedisClient } from "../src/redis/client.ts";
 import { closeRedis, connectRedis } from "../src/redis/connection.ts";
 import { mailboxRef, partitionStream } from "../src/redis/partitions.ts";
 import { execIngest } from "../tests/harness/cli.ts";
+import { workerSection } from "./_bench_cluster_worker.ts";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
 import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
@@ -44,7 +49,7 @@ import { startRedis, type TestRedis } from "../tests/harness/redis_server.ts";
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    only: { type: "string", default: "commit,produce" },
+    only: { type: "string", default: "commit,produce,worker" },
     accounts: { type: "string", default: "12" },
     batches: { type: "string", default: "40" },
     "batch-size": { type: "string", default: "50" },
@@ -52,6 +57,8 @@ const { values } = parseArgs({
     "produce-accounts": { type: "string", default: "4" },
     messages: { type: "string", default: "300" },
     runs: { type: "string", default: "3" },
+    "worker-entries": { type: "string", default: "12000" },
+    "worker-concurrency": { type: "string", default: "64" },
   },
 });
 const ACCOUNTS = Number(values.accounts);
@@ -249,6 +256,12 @@ async function produceRun(imapPort: number, accounts: string[], target: Target):
 const SECTIONS: Record<string, (servers: Servers) => Promise<string[][]>> = {
   commit: commitSection,
   produce: produceSection,
+  worker: (servers) =>
+    workerSection(targets(servers).filter((t) => t.waitReplicas === 0), {
+      entries: Number(values["worker-entries"]),
+      concurrency: Number(values["worker-concurrency"]),
+      runs: RUNS,
+    }),
 };
 
 function print(title: string, rows: string[][]): void {

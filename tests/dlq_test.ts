@@ -192,6 +192,8 @@ export function handle(): never { throw new PermanentError("the CRM rejects ever
         stream: `${stream}:dlq`,
         purged: 1,
         missing: [],
+        // One partition: its one row is the DLQ itself.
+        partitions: [{ partition: 0, stream: `${stream}:dlq`, purged: 1 }],
       });
       // Like replay: an id that is not in the DLQ (a typo, or already purged) exits 1, named.
       const typo = await ingest("dlq", "purge", "--id", listing.entries[0].id, "--id", "1-0");

@@ -15,39 +15,31 @@ import {
 } from "../../src/dlq/dead_letter.ts";
 import { deadLetterView } from "../../src/dlq/dead_letter_view.ts";
 import {
-  allDeadLetterIds,
-  type DeadLetterPage,
-  type DeadLetterStreams,
-  listDeadLetters,
-  purgeAllDeadLetters,
-  purgeDeadLetters,
-  readDeadLetters,
-  replayDeadLetters,
-} from "../../src/dlq/dead_letter_queue.ts";
+  listPartitionedDeadLetters,
+  type PartitionCount,
+  type PartitionDeadLetter,
+  type PartitionedDeadLetterPage,
+  purgePartitionedDeadLetters,
+  replayPartitionedDeadLetters,
+} from "../../src/dlq/partitioned_dlq.ts";
+import { type StreamPartition, streamPartitionsOf } from "../../src/stream/partition_set.ts";
 import { UsageError } from "../../src/errors.ts";
+import type { RedisClient } from "../../src/redis/client.ts";
 import type { App } from "../app.ts";
+import { locateSelection, selectionProblems } from "./dlq_selection.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
 import { table } from "../output.ts";
 import { confirm, examples, printResult } from "./common.ts";
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-const STREAM_ID = /^\d+(-\d+)?$/;
-
-function streamsOf(config: Config): DeadLetterStreams {
-  return { stream: config.redis.streamName, dlqStream: config.redis.dlqStreamName };
+function partitionsOf(config: Config): StreamPartition[] {
+  return streamPartitionsOf(config.redis);
 }
 
-/** Checks `--id` values and the `--id` / `--all` combination; returns the problems. */
-function selectionProblems(ids: readonly string[], all: boolean | undefined): string[] {
-  const problems = ids
-    .filter((id) => !STREAM_ID.test(id))
-    .map((id) => `--id must be a stream id like 1700000000000-0: current value is "${id}"`);
-  if (all && ids.length > 0) problems.push("give either --id or --all, not both");
-  if (!all && ids.length === 0) {
-    problems.push("name the entries with --id ID (repeatable) or --all");
-  }
-  return problems;
+/** Per-partition rows of a `--json` document. */
+function partitionRows(counts: readonly PartitionCount[], key: string): Record<string, unknown>[] {
+  return counts.map((c) => ({ partition: c.partition, stream: c.stream, [key]: c.count }));
 }
 
 /** The `dlq list` flags checked together: every problem is named in one message. */
@@ -74,15 +66,16 @@ const clip = (text: string, max: number) =>
   text.length > max ? `${text.slice(0, max - 3)}...` : text;
 
 /** The `dlq list` table, or `empty` when nothing matches. */
-function listText(page: DeadLetterPage, offset: number, empty: string): string {
+function listText(page: PartitionedDeadLetterPage, offset: number, empty: string): string {
   if (page.total === 0) return `${empty}\n`;
   if (page.entries.length === 0) {
     return `No entries after offset ${offset} (${page.total} in all).\n`;
   }
-  const rows = page.entries.map((e) => {
+  const partitioned = page.partitions.length > 1;
+  const rows = page.entries.map(({ partition, letter: e }) => {
     const view = deadLetterView(e);
     return [
-      e.id,
+      partitioned ? `${partition}/${e.id}` : e.id,
       e.reason,
       e.attempts,
       e.lastFailure,
@@ -91,7 +84,11 @@ function listText(page: DeadLetterPage, offset: number, empty: string): string {
       clip(e.error, 60),
     ];
   });
-  return table(["ID", "REASON", "ATTEMPTS", "LAST_FAILURE", "UID", "SUBJECT", "ERROR"], rows) +
+  const head = partitioned ? "PARTITION/ID" : "ID";
+  return table(
+    [head, "REASON", "ATTEMPTS", "LAST_FAILURE", "UID", "SUBJECT", "ERROR"],
+    rows,
+  ) +
     `${offset + 1}-${offset + page.entries.length} of ${page.total} shown.\n`;
 }
 
@@ -123,7 +120,10 @@ function dlqListCommand(app: App): Command {
       const reason = options.reason as DeadLetterReason | undefined;
       const config = await app.config();
       const redis = await app.redis(config, "ingest:dlq");
-      const page = await listDeadLetters(redis, streamsOf(config), limit, { offset, reason });
+      const page = await listPartitionedDeadLetters(redis, partitionsOf(config), limit, {
+        offset,
+        reason,
+      });
       const dlq = config.redis.dlqStreamName;
       printResult(
         app,
@@ -134,7 +134,11 @@ function dlqListCommand(app: App): Command {
           offset,
           limit,
           total: page.total,
-          entries: page.entries.map((entry) => deadLetterView(entry, options.withFields)),
+          entries: page.entries.map(({ partition, letter }) => ({
+            ...deadLetterView(letter, options.withFields),
+            partition,
+          })),
+          partitions: partitionRows(page.partitions, "total"),
         },
         () =>
           listText(
@@ -148,35 +152,65 @@ function dlqListCommand(app: App): Command {
     });
 }
 
+/** Replayed (or, dry run, replayable) entries: DLQ id, partition, new id. */
+interface ReplayOutcome {
+  readonly replayed: readonly { dlqId: string; partition: number; newId: string | null }[];
+  readonly missing: readonly string[];
+}
+
+const letterKey = (partition: number, id: string) => `${partition}/${id}`;
+
 /** The `dlq replay --json` document. */
 function replayJson(
   dryRun: boolean,
   stream: string,
-  result: {
-    readonly replayed: readonly { dlqId: string; newId: string | null }[];
-    readonly missing: readonly string[];
-  },
+  result: ReplayOutcome,
+  partitions: readonly StreamPartition[],
   byId: ReadonlyMap<string, DeadLetter>,
 ): Record<string, unknown> {
   return {
     dry_run: dryRun,
     stream,
-    replayed: result.replayed.map((r) => ({
-      dlq_id: r.dlqId,
-      new_id: r.newId,
-      source_id: byId.get(r.dlqId)?.sourceId ?? null,
-      idempotency_key: fieldValue(byId.get(r.dlqId)?.originalFields ?? [], "idempotency_key") ??
-        null,
-    })),
+    replayed: result.replayed.map((r) => {
+      const letter = byId.get(letterKey(r.partition, r.dlqId));
+      return {
+        dlq_id: r.dlqId,
+        new_id: r.newId,
+        source_id: letter?.sourceId ?? null,
+        idempotency_key: fieldValue(letter?.originalFields ?? [], "idempotency_key") ?? null,
+        partition: r.partition,
+        stream: partitions[r.partition]?.stream ?? stream,
+      };
+    }),
     missing: result.missing,
   };
+}
+
+/** Replays `found` (or, dry run, shows it); ids gone meanwhile join `absent`. */
+async function replayOutcome(
+  redis: RedisClient,
+  partitions: readonly StreamPartition[],
+  found: readonly PartitionDeadLetter[],
+  absent: readonly string[],
+  dryRun: boolean,
+): Promise<ReplayOutcome> {
+  if (dryRun) {
+    const replayed = found.map((f) => ({
+      dlqId: f.letter.id,
+      partition: f.partition,
+      newId: null,
+    }));
+    return { replayed, missing: absent };
+  }
+  const r = await replayPartitionedDeadLetters(redis, partitions, found);
+  return { replayed: r.replayed, missing: [...absent, ...r.missing] };
 }
 
 /** Builds `dlq replay`. */
 function dlqReplayCommand(app: App): Command {
   return new Command("replay")
     .description("Move entries back to the main stream (new id, fresh attempts), atomically")
-    .option("--id <id>", "a DLQ entry id; repeat for several", collect)
+    .option("--id <id>", "a DLQ entry id (P/ID: of partition P); repeat for several", collect)
     .option("--all", "replay every entry in the DLQ")
     .option("--dry-run", "show what would be replayed; change nothing")
     .option("--json", "print JSON")
@@ -184,6 +218,7 @@ function dlqReplayCommand(app: App): Command {
       "after",
       examples(
         "ingest dlq replay --id 1700000000000-0",
+        "ingest dlq replay --id 3/1700000000000-0   # STREAM_PARTITIONS > 1: partition 3's",
         "ingest dlq replay --all --dry-run",
         "ingest dlq replay --all --json",
       ) + "\nExit codes: 0 all replayed, 1 some ids were not in the DLQ, 2 usage error.\n",
@@ -196,26 +231,23 @@ function dlqReplayCommand(app: App): Command {
       }
       const config = await app.config();
       const redis = await app.redis(config, "ingest:dlq");
-      const streams = streamsOf(config);
-      const wanted = options.all ? await allDeadLetterIds(redis, streams) : ids;
-      const { found, missing: absent } = await readDeadLetters(redis, streams, wanted);
-      const result = options.dryRun
-        ? { replayed: found.map((e) => ({ dlqId: e.id, newId: null })), missing: absent }
-        : await replayDeadLetters(redis, streams, found.map((e) => e.id)).then((r) => ({
-          replayed: r.replayed,
-          missing: [...absent, ...r.missing],
-        }));
-      const byId = new Map(found.map((e) => [e.id, e]));
+      const partitions = partitionsOf(config);
+      const located = await locateSelection(redis, partitions, ids, options.all, "replay");
+      const dryRun = options.dryRun ?? false;
+      const result = await replayOutcome(redis, partitions, located.found, located.missing, dryRun);
+      const byId = new Map(
+        located.found.map((f) => [letterKey(f.partition, f.letter.id), f.letter]),
+      );
       if (result.missing.length > 0) app.exitCode = 1;
       printResult(
         app,
         options.json,
-        replayJson(options.dryRun ?? false, config.redis.streamName, result, byId),
+        replayJson(dryRun, config.redis.streamName, result, partitions, byId),
         () =>
           result.replayed.map((r) =>
-            options.dryRun
+            dryRun
               ? `would replay ${r.dlqId}\n`
-              : `replayed ${r.dlqId} -> ${config.redis.streamName} ${r.newId}\n`
+              : `replayed ${r.dlqId} -> ${partitions[r.partition]?.stream} ${r.newId}\n`
           ).join("") +
           result.missing.map((id) => `not in the DLQ: ${id}\n`).join("") +
           `${options.dryRun ? "Would replay" : "Replayed"} ${result.replayed.length} entr${
@@ -229,7 +261,7 @@ function dlqReplayCommand(app: App): Command {
 function dlqPurgeCommand(app: App): Command {
   return new Command("purge")
     .description("Delete entries from the DLQ for good")
-    .option("--id <id>", "a DLQ entry id; repeat for several", collect)
+    .option("--id <id>", "a DLQ entry id (P/ID: of partition P); repeat for several", collect)
     .option("--all", "delete every entry (requires --yes off a terminal)")
     .option("--yes", "do not ask for confirmation")
     .option("--json", "print JSON")
@@ -256,17 +288,24 @@ function dlqPurgeCommand(app: App): Command {
         return;
       }
       const redis = await app.redis(config, "ingest:dlq");
-      const streams = streamsOf(config);
+      const partitions = partitionsOf(config);
       // Like `replay`: an id that is not in the DLQ (a typo) is named, and the exit code is 1.
-      const missing = options.all ? [] : (await readDeadLetters(redis, streams, ids)).missing;
-      const purged = options.all
-        ? await purgeAllDeadLetters(redis, streams)
-        : await purgeDeadLetters(redis, streams, ids.filter((id) => !missing.includes(id)));
+      const located = options.all
+        ? undefined
+        : await locateSelection(redis, partitions, ids, false, "purge");
+      const missing = located?.missing ?? [];
+      const counts = await purgePartitionedDeadLetters(redis, partitions, located?.found);
+      const purged = counts.reduce((sum, c) => sum + c.count, 0);
       if (missing.length > 0) app.exitCode = 1;
       printResult(
         app,
         options.json,
-        { stream: config.redis.dlqStreamName, purged, missing },
+        {
+          stream: config.redis.dlqStreamName,
+          purged,
+          missing,
+          partitions: partitionRows(counts, "purged"),
+        },
         () =>
           missing.map((id) => `not in the DLQ: ${id}\n`).join("") +
           `Purged ${purged} entr${

@@ -9,8 +9,10 @@ import { Command } from "@commander-js/extra-typings";
 import type { Config } from "../../src/config/config.ts";
 import { IngestError, UsageError } from "../../src/errors.ts";
 import { deleteGroup, findGroup } from "../../src/stream/group_delete.ts";
-import { inspectStream } from "../../src/stream/inspect.ts";
+import { inspectPartitions } from "../../src/stream/partitioned_inspect.ts";
+import { streamPartitionsOf } from "../../src/stream/partition_set.ts";
 import { streamReportView } from "../../src/stream/report_view.ts";
+import type { RedisClient } from "../../src/redis/client.ts";
 import type { App } from "../app.ts";
 import { duration, table } from "../output.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
@@ -33,7 +35,9 @@ function groupListCommand(app: App): Command {
         flagSettings(options, ["REDIS_STREAM_NAME", "GROUP_ORPHAN_SECONDS"]),
       );
       const redis = await app.redis(config, "ingest:group");
-      const report = await inspectStream(redis, {
+      // With STREAM_PARTITIONS > 1: each group over every partition, totals.
+      const report = await inspectPartitions(redis, {
+        partitions: streamPartitionsOf(config.redis),
         stream: config.redis.streamName,
         dlqStream: config.redis.dlqStreamName,
         orphanMs: config.worker.groupOrphanSeconds * 1000,
@@ -81,7 +85,7 @@ async function runDelete(
 ): Promise<void> {
   const stream = config.redis.streamName;
   const redis = await app.redis(config, "ingest:group");
-  const { group, names } = await findGroup(redis, stream, options.group);
+  const { group, names, streams } = await findPartitionedGroup(redis, config, options.group);
   if (group === undefined) {
     throw new IngestError(
       "NOT_FOUND",
@@ -103,7 +107,8 @@ async function runDelete(
       return;
     }
   }
-  if (!(await deleteGroup(redis, stream, group.name))) {
+  const deleted = await Promise.all(streams.map((s) => deleteGroup(redis, s, group.name)));
+  if (!deleted.every(Boolean)) {
     throw new IngestError(
       "REDIS_FAILED",
       `group ${group.name} vanished before it was deleted`,
@@ -123,6 +128,31 @@ async function runDelete(
     () =>
       `Deleted group ${group.name} of ${stream} (${group.pending} pending entries forgotten).\n`,
   );
+}
+
+/**
+ * `group` on every partition stream that has it (one stream without
+ * partitioning): consumers and pending added up, lag `null` if any is.
+ */
+async function findPartitionedGroup(redis: RedisClient, config: Config, name: string): Promise<{
+  group: { name: string; consumers: number; pending: number; lag: number | null } | undefined;
+  names: string[];
+  streams: string[];
+}> {
+  const streams = streamPartitionsOf(config.redis).map((p) => p.stream);
+  const lookups = await Promise.all(streams.map((s) => findGroup(redis, s, name)));
+  const found = lookups.flatMap((l) => (l.group ? [l.group] : []));
+  const group = found.length === 0 ? undefined : {
+    name,
+    consumers: found.reduce((sum, g) => sum + g.consumers, 0),
+    pending: found.reduce((sum, g) => sum + g.pending, 0),
+    lag: found.some((g) => g.lag === null) ? null : found.reduce((sum, g) => sum + g.lag!, 0),
+  };
+  return {
+    group,
+    names: [...new Set(lookups.flatMap((l) => l.names))],
+    streams: streams.filter((_, i) => lookups[i]!.group !== undefined),
+  };
 }
 
 /** Builds the `group` command group. */

@@ -7,7 +7,9 @@
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
 import { type FleetSummary, readFleetSummary } from "../../src/fleet/fleet_view.ts";
-import { inspectStream, type StreamReport } from "../../src/stream/inspect.ts";
+import type { StreamReport } from "../../src/stream/inspect.ts";
+import { inspectPartitions } from "../../src/stream/partitioned_inspect.ts";
+import { streamPartitionsOf } from "../../src/stream/partition_set.ts";
 import { streamReportView } from "../../src/stream/report_view.ts";
 import type { App } from "../app.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
@@ -19,7 +21,11 @@ import { streamPeekCommand } from "./stream_peek.ts";
 
 function renderReport(report: StreamReport): string {
   const lines = [
-    `Stream   ${report.stream}${report.exists ? "" : " (does not exist yet)"}`,
+    `Stream   ${report.stream}${report.exists ? "" : " (does not exist yet)"}${
+      (report.partitions?.length ?? 1) > 1
+        ? ` (${report.partitions!.length} partitions: totals)`
+        : ""
+    }`,
     `Length   ${report.length}`,
     `First    ${report.firstId ?? "-"}`,
     `Last     ${report.lastId ?? "-"}`,
@@ -57,7 +63,28 @@ function renderReport(report: StreamReport): string {
       entry.fields.idempotency_key ?? "-"
     }`;
   }
-  return report.tail.length > 0 ? text + "\n" : text;
+  if (report.tail.length > 0) text += "\n";
+  return text + partitionTable(report);
+}
+
+/** One row per partition, when there are several. */
+function partitionTable(report: StreamReport): string {
+  const rows = report.partitions ?? [];
+  if (rows.length < 2) return "";
+  return `\nPartitions (${rows.length}):\n` + table(
+    ["PARTITION", "STREAM", "LENGTH", "PENDING", "LAG", "DLQ"],
+    rows.map((row) => {
+      const lags = row.groups.map((g) => g.lag);
+      return [
+        row.partition,
+        row.stream,
+        row.length,
+        row.groups.reduce((sum, g) => sum + g.pending, 0),
+        lags.some((lag) => lag === null) ? null : lags.reduce((a, b) => a! + b!, 0),
+        row.dlq.length,
+      ];
+    }),
+  );
 }
 
 /** The fleet (`produce --fleet`): processes and the accounts each owns, accounts by state. */
@@ -93,7 +120,8 @@ export function streamCommand(app: App): Command {
         flagSettings(options, ["REDIS_STREAM_NAME", "GROUP_ORPHAN_SECONDS"]),
       );
       const redis = await app.redis(config, "ingest:inspect");
-      const report = await inspectStream(redis, {
+      const report = await inspectPartitions(redis, {
+        partitions: streamPartitionsOf(config.redis),
         stream: config.redis.streamName,
         dlqStream: config.redis.dlqStreamName,
         tail: Number(options.tail),

@@ -7,7 +7,8 @@
 
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
-import { type PeekedEntry, peekStream } from "../../src/stream/peek.ts";
+import { type PeekedEntry, peekPartitions } from "../../src/stream/peek.ts";
+import { streamPartitionsOf } from "../../src/stream/partition_set.ts";
 import type { App } from "../app.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
@@ -58,8 +59,7 @@ export function streamPeekCommand(app: App): Command {
       if (problems.length > 0) throw new UsageError(`Cannot peek: ${problems.join("; ")}`);
       const config = await app.config(flagSettings(options, ["REDIS_STREAM_NAME"]));
       const redis = await app.redis(config, "ingest:peek");
-      const entries = await peekStream(redis, {
-        stream: config.redis.streamName,
+      const entries = await peekPartitions(redis, streamPartitionsOf(config.redis), {
         count: Number(options.count),
         from: options.from,
       });
@@ -71,6 +71,7 @@ export function streamPeekCommand(app: App): Command {
           idempotency_key: e.idempotencyKey,
           payload: e.payload,
           problem: e.problem,
+          partition: e.partition,
         })),
       };
       printResult(

@@ -12,7 +12,9 @@ import { startWorkerHealth, wantsHealthServer } from "../../src/health/command_h
 import type { Logger } from "../../src/log/logger.ts";
 import { combineObservers, type WorkerObserver } from "../../src/observe/events.ts";
 import { openSink, parseSinkSpec, type SinkSpec } from "../../src/sinks/spec.ts";
-import { startWorker, type WorkerHandle } from "../../src/worker/worker.ts";
+import { startPartitionedWorker } from "../../src/worker/partition_readers.ts";
+import type { WorkerHandle } from "../../src/worker/worker.ts";
+import { streamPartitionsOf } from "../../src/stream/partition_set.ts";
 import type { App } from "../app.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { examples } from "./common.ts";
@@ -163,8 +165,13 @@ async function runWork(app: App, options: WorkOptions): Promise<void> {
     );
     const observers = extensions.flatMap((e) => (e.observer ? [e.observer] : []));
     const redis = await app.redis(config, "ingest:worker");
-    const blockingRedis = await app.redis(config, "ingest:worker:read");
-    const worker = startWorker({
+    // One blocking connection per partition: a blocked XREADGROUP holds its connection.
+    const blockingRedis = await Promise.all(
+      streamPartitionsOf(config.redis).map((p, _, all) =>
+        app.redis(config, all.length === 1 ? "ingest:worker:read" : `ingest:worker:read:${p.index}`)
+      ),
+    );
+    const worker = startPartitionedWorker({
       redis,
       blockingRedis,
       config,

@@ -11,6 +11,10 @@ import type { WorkerObserver } from "../observe/events.ts";
 import type { Sink } from "../sinks/sink.ts";
 import { startWorker as start, type WorkerHandle, type WorkerSummary } from "../worker/worker.ts";
 import { redisClientOf, type RedisConnection } from "./redis_connection.ts";
+import {
+  type PartitionedWorkerHandle,
+  startPartitionedWorker as startPartitioned,
+} from "../worker/partition_readers.ts";
 
 /** Options of {@link startWorker} and {@link runWorker}; durations in ms. */
 export interface WorkerOptions {
@@ -77,4 +81,44 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
  */
 export function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
   return startWorker(options).done;
+}
+
+/** Options of {@link startPartitionedWorker}: a worker's, with one blocking connection per partition. */
+export interface PartitionedWorkerOptions extends Omit<WorkerOptions, "blockingRedis"> {
+  /** One connection from `connectRedis` per partition (`STREAM_PARTITIONS`), for its blocking read. */
+  readonly blockingRedis: readonly RedisConnection[];
+}
+
+/**
+ * Starts a worker over every partition of `config.redis` (what `ingest work`
+ * runs): one loop per partition stream, `concurrency` split over them;
+ * `status()` has the totals and a row per partition.
+ *
+ * @example
+ * ```ts
+ * import { connectRedis, loadConfig, openSink, parseSinkSpec, startPartitionedWorker } from "./mod.ts";
+ * import { createLogger } from "./mod.ts";
+ * const config = loadConfig({ env: Deno.env.toObject() });
+ * const blockingRedis = [];
+ * for (let i = 0; i < config.redis.partitions; i++) {
+ *   blockingRedis.push(await connectRedis(config.redis, { name: `ingest:read:${i}` }));
+ * }
+ * const worker = startPartitionedWorker({
+ *   redis: await connectRedis(config.redis),
+ *   blockingRedis,
+ *   config,
+ *   sink: await openSink(parseSinkSpec("file:/tmp/emails.jsonl"), { stdout: console.log, webhookSecret: undefined }),
+ *   consumer: "example-1",
+ *   drain: true,
+ *   logger: createLogger(),
+ * });
+ * console.log((await worker.done).processed);
+ * ```
+ */
+export function startPartitionedWorker(options: PartitionedWorkerOptions): PartitionedWorkerHandle {
+  return startPartitioned({
+    ...options,
+    redis: redisClientOf(options.redis),
+    blockingRedis: options.blockingRedis.map(redisClientOf),
+  });
 }

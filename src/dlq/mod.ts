@@ -7,3 +7,4 @@
 
 export * from "./dead_letter.ts";
 export * from "./dead_letter_queue.ts";
+export * from "./partitioned_dlq.ts";

@@ -10,7 +10,8 @@
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { closeRedis, connectRedis, type RedisClient } from "../redis/connection.ts";
-import { inspectStream } from "../stream/inspect.ts";
+import { inspectPartitions } from "../stream/partitioned_inspect.ts";
+import { streamPartitionsOf } from "../stream/partition_set.ts";
 import { type CheckResult, reason, result, within } from "./check.ts";
 
 /** Options of {@link checkGroups}. */
@@ -42,7 +43,8 @@ export async function checkGroups(
       options.timeoutMs,
       "reading the consumer groups",
       () =>
-        inspectStream(redis, {
+        inspectPartitions(redis, {
+          partitions: streamPartitionsOf(config.redis),
           stream: config.redis.streamName,
           dlqStream: config.redis.dlqStreamName,
           orphanMs: thresholdSeconds * 1000,

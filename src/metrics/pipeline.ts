@@ -52,6 +52,7 @@ export function createPipelineMetrics(
     redis,
     stream: config.redis.streamName,
     dlqStream: config.redis.dlqStreamName,
+    partitions: config.redis.partitions,
     orphanMs: config.worker.groupOrphanSeconds * 1000,
     labelAccount,
     accounts: config.imap.user === undefined ? [] : [config.imap.user],

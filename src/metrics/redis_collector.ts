@@ -18,10 +18,13 @@ import { describeError } from "../errors.ts";
 import { withDeadline } from "../async/deadline.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Cursor, listCursors, readCursor } from "../state/cursor.ts";
-import { inspectStream, type StreamReport } from "../stream/inspect.ts";
+import type { StreamReport } from "../stream/inspect.ts";
+import { inspectPartitions } from "../stream/partitioned_inspect.ts";
+import { streamPartitionsOf } from "../stream/partition_set.ts";
 import { type AccountLabeler, accountLabeler } from "./account_label.ts";
 import { GMAIL_DAILY_DOWNLOAD_BYTES, readDownloadedBytes } from "./bandwidth.ts";
 import { METRIC_PREFIX } from "./registry.ts";
+import { registerStreamGauges } from "./stream_gauges.ts";
 import type { MailboxRef } from "../redis/keys.ts";
 
 /** What one scrape read from Redis. */
@@ -50,6 +53,11 @@ export interface RedisCollectorOptions {
   labelAccount?: AccountLabeler;
   /** Accounts whose downloads are reported even before they have a cursor (e.g. IMAP_USER). */
   accounts?: readonly string[];
+  /**
+   * `STREAM_PARTITIONS`: the partition streams read; the stream and DLQ
+   * gauges have one series per partition stream. Default 1.
+   */
+  partitions?: number;
   /** Daily download limit reported as `email_ingestion_imap_daily_quota_bytes`. Default 2,500 MB. */
   dailyQuotaBytes?: number;
   /** Longest a scrape waits for Redis. Default 3000 ms. */
@@ -79,7 +87,10 @@ export interface RedisCollector {
 
 /** Options of {@link readRedisSnapshot}. */
 export type SnapshotOptions =
-  & Pick<RedisCollectorOptions, "stream" | "dlqStream" | "orphanMs" | "accounts" | "now">
+  & Pick<
+    RedisCollectorOptions,
+    "stream" | "dlqStream" | "partitions" | "orphanMs" | "accounts" | "now"
+  >
   & {
     /** How to find every mailbox's cursor. Default {@link listCursors} (a SCAN). */
     cursors?: () => Promise<Cursor[]>;
@@ -93,7 +104,12 @@ export async function readRedisSnapshot(
   const now = options.now ?? Date.now;
   const takenAt = now();
   const [stream, cursors] = await Promise.all([
-    inspectStream(redis, {
+    inspectPartitions(redis, {
+      partitions: streamPartitionsOf({
+        streamName: options.stream,
+        dlqStreamName: options.dlqStream,
+        partitions: options.partitions ?? 1,
+      }),
       stream: options.stream,
       dlqStream: options.dlqStream,
       orphanMs: options.orphanMs,
@@ -184,7 +200,8 @@ function sharedSnapshot(options: RedisCollectorOptions): () => Promise<RedisSnap
   return snapshot;
 }
 
-type Fill = (reset: () => void, apply: (s: RedisSnapshot) => void) => Promise<void>;
+/** Resets a metric and, when Redis answers, fills it from the scrape's snapshot. */
+export type Fill = (reset: () => void, apply: (s: RedisSnapshot) => void) => Promise<void>;
 
 // size: declarative table (the Redis-derived metric families)
 function registerRedisGauges(
@@ -195,7 +212,6 @@ function registerRedisGauges(
 ): void {
   const label = options.labelAccount ?? accountLabeler();
   const registers = [registry];
-  const streamLabel = { stream: options.stream };
   new Gauge({
     name: `${METRIC_PREFIX}redis_up`,
     help: "1 when the last scrape could read the stream and state from Redis, else 0.",
@@ -209,66 +225,7 @@ function registerRedisGauges(
       }
     },
   });
-  new Gauge({
-    name: `${METRIC_PREFIX}stream_depth`,
-    help: "Entries in the stream (XLEN), acknowledged or not.",
-    labelNames: ["stream"] as const,
-    registers,
-    collect() {
-      return fill(() => this.reset(), (s) => this.set(streamLabel, s.stream.length));
-    },
-  });
-  new Gauge({
-    name: `${METRIC_PREFIX}dlq_depth`,
-    help: "Entries in the dead-letter stream.",
-    labelNames: ["stream"] as const,
-    registers,
-    collect() {
-      return fill(
-        () => this.reset(),
-        (s) => this.set({ stream: s.stream.dlq.stream }, s.stream.dlq.length),
-      );
-    },
-  });
-  const groupGauge = (
-    suffix: string,
-    help: string,
-    value: (g: StreamReport["groups"][number]) => number | null,
-  ) =>
-    new Gauge({
-      name: `${METRIC_PREFIX}${suffix}`,
-      help,
-      labelNames: ["stream", "group"] as const,
-      registers,
-      collect() {
-        return fill(() => this.reset(), (s) => {
-          for (const group of s.stream.groups) {
-            const v = value(group);
-            if (v !== null) this.set({ ...streamLabel, group: group.name }, v);
-          }
-        });
-      },
-    });
-  groupGauge(
-    "consumer_group_lag",
-    "Entries not yet delivered to a consumer group (absent when Redis cannot tell).",
-    (g) => g.lag,
-  );
-  groupGauge(
-    "consumer_group_pending",
-    "Entries delivered to a consumer group and not yet acknowledged.",
-    (g) => g.pending,
-  );
-  groupGauge(
-    "consumer_group_consumers",
-    "Consumers known to a consumer group.",
-    (g) => g.consumers.length,
-  );
-  groupGauge(
-    "oldest_pending_age_seconds",
-    "Age of a consumer group's oldest unacknowledged entry (0 when none is pending).",
-    (g) => (g.oldestPendingAgeMs ?? 0) / 1000,
-  );
+  registerStreamGauges(registers, fill);
 
   const mailboxGauge = (
     suffix: string,

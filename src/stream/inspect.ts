@@ -72,6 +72,17 @@ export interface StreamReport {
   readonly dlq: { readonly stream: string; readonly length: number };
   /** The last entries (`--tail N`), newest last. */
   readonly tail: readonly EntryReport[];
+  /**
+   * Each partition's own report (`tail` empty there), when read with
+   * `inspectPartitions`; the fields above are then the totals.
+   */
+  readonly partitions?: readonly PartitionReport[];
+}
+
+/** One partition's row of a {@link StreamReport}. */
+export interface PartitionReport extends StreamReport {
+  /** The partition's index. */
+  readonly partition: number;
 }
 
 /** Options of {@link inspectStream}. */

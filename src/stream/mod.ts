@@ -7,3 +7,5 @@
 
 export * from "./entry.ts";
 export * from "./inspect.ts";
+export * from "./partition_set.ts";
+export * from "./partitioned_inspect.ts";

@@ -10,6 +10,7 @@ import type { RedisClient } from "../redis/client.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { entryFields } from "../redis/reply.ts";
 import { decodeEntry, EntryFormatError } from "./entry.ts";
+import { compareStreamIds, type StreamPartition } from "./partition_set.ts";
 
 /** One entry as {@link peekStream} shows it. */
 export interface PeekedEntry {
@@ -49,6 +50,30 @@ export async function peekStream(redis: RedisClient, options: PeekOptions): Prom
     ? (await redis.xrevrange(options.stream, "+", "-", "COUNT", options.count)).reverse()
     : await redis.xrange(options.stream, options.from, "+", "COUNT", options.count);
   return raw.map(([id, list]) => peeked(id, entryFields(list)));
+}
+
+/** A peeked entry and the partition it is in. */
+export interface PartitionPeekedEntry extends PeekedEntry {
+  /** The partition's index (0 without partitioning). */
+  readonly partition: number;
+}
+
+/**
+ * {@link peekStream} over `partitions` (`options.stream` unused): the newest
+ * `count` of all partitions, or the first `count` from `from` on, by id.
+ */
+export async function peekPartitions(
+  redis: RedisClient,
+  partitions: readonly StreamPartition[],
+  options: Omit<PeekOptions, "stream">,
+): Promise<PartitionPeekedEntry[]> {
+  const pages = await Promise.all(
+    partitions.map((p) => peekStream(redis, { ...options, stream: p.stream })),
+  );
+  const all = pages.flatMap((page, i) =>
+    page.map((entry) => ({ ...entry, partition: partitions[i]!.index }))
+  ).sort((a, b) => compareStreamIds(a.id, b.id) || a.partition - b.partition);
+  return options.from === undefined ? all.slice(-options.count) : all.slice(0, options.count);
 }
 
 function peeked(id: string, fields: Record<string, string>): PeekedEntry {

@@ -40,10 +40,27 @@ export interface StreamReportView {
   readonly groups: readonly GroupView[];
   readonly dlq: { readonly stream: string; readonly length: number };
   readonly tail: readonly { readonly id: string; readonly fields: Record<string, string> }[];
+  /** Each partition's own view (`tail` empty there), when the report has rows; the rest are totals. */
+  readonly partitions?: readonly PartitionReportView[];
 }
 
-/** The view of `report`. */
+/** One partition's row. */
+export interface PartitionReportView extends Omit<StreamReportView, "partitions"> {
+  readonly partition: number;
+}
+
+/** The view of `report`, with its partition rows when it has them. */
 export function streamReportView(report: StreamReport): StreamReportView {
+  const view = singleView(report);
+  if (report.partitions === undefined) return view;
+  const partitions = report.partitions.map((row) => ({
+    ...singleView(row),
+    partition: row.partition,
+  }));
+  return { ...view, partitions };
+}
+
+function singleView(report: StreamReport): StreamReportView {
   return {
     stream: report.stream,
     exists: report.exists,

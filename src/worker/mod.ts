@@ -6,3 +6,4 @@
  */
 
 export * from "./worker.ts";
+export * from "./partition_readers.ts";

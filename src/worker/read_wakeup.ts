@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { RedisClient } from "../redis/client.ts";
+import { isCluster, type RedisClient } from "../redis/client.ts";
 
 /**
  * Whether a retry due at `dueAt` must end a read blocking until `blockingUntil`
@@ -62,6 +62,9 @@ export class ReadWakeup {
   }
 
   async #learnId(): Promise<void> {
+    // On a cluster CLIENT ID and CLIENT UNBLOCK would go to any node, not the
+    // one the read blocks on: reads run to their end (at most a block) there.
+    if (isCluster(this.#blocking)) return;
     try {
       this.#id = String(await this.#blocking.call("CLIENT", "ID"));
     } catch {
