@@ -63,6 +63,23 @@ export function publishedIndexKey(ref: MailboxRef): string {
   return `producer_published:${mailboxScope(ref)}`;
 }
 
+/**
+ * With `--events updated|deleted`: the HIGHESTMODSEQ up to which flag changes
+ * and expunges are committed (`scan:<n>` on servers without CONDSTORE).
+ */
+export function modseqKey(ref: MailboxRef): string {
+  return `producer_modseq:${mailboxScope(ref)}`;
+}
+
+/**
+ * With `--events updated|deleted`: the known UIDs and their last published
+ * flags/labels, a hash of flag combination → UID ranges (see
+ * `producer/flag_state.ts`).
+ */
+export function flagStateKey(ref: MailboxRef): string {
+  return `producer_flags:${mailboxScope(ref)}`;
+}
+
 /** The single-producer lease of a mailbox. */
 export function leaseKey(ref: MailboxRef): string {
   return `producer_lease:${mailboxScope(ref)}`;
