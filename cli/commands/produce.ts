@@ -27,6 +27,7 @@ export interface ProduceOptions {
   batchSize?: string;
   pollInterval?: string;
   maxMessageBytes?: string;
+  events?: string;
   dryRun?: boolean;
   once?: boolean;
   idle?: boolean;
@@ -104,6 +105,7 @@ const PRODUCE_SETTINGS = [
   "BATCH_SIZE",
   "POLL_INTERVAL_SECONDS",
   "MAX_MESSAGE_BYTES",
+  "EVENTS",
   "PRODUCER_LEASE_TTL_SECONDS",
   "HEALTH_PORT",
   "HEALTH_HOST",
@@ -124,6 +126,7 @@ export function produceCommand(app: App): Command {
     .addOption(settingOption("BATCH_SIZE"))
     .addOption(settingOption("POLL_INTERVAL_SECONDS"))
     .addOption(settingOption("MAX_MESSAGE_BYTES"))
+    .addOption(settingOption("EVENTS"))
     .option(
       "--dry-run",
       "fetch and parse, print JSON lines of what would be published; write nothing",
@@ -144,6 +147,7 @@ export function produceCommand(app: App): Command {
         "ingest produce --account me@gmail.com",
         "ingest produce --mailbox INBOX --mailbox '[Gmail]/Sent Mail' --start latest",
         "ingest produce --once --batch-size 200",
+        "ingest produce --events new,updated,deleted   # also flag/label changes and deletions",
         "ingest produce --dry-run --once | jq .subject",
       ) +
         "\nExit codes: 0 stopped cleanly or caught up (--once), 1 a mailbox failed or was parked,\n2 usage or configuration error.\n",

@@ -95,6 +95,10 @@ export interface ProducerConfig {
   readonly backlogLimit: number;
   /** `PRODUCER_LEASE_TTL_SECONDS` (`--lease-ttl`): single-producer lease lifetime. */
   readonly leaseTtlSeconds: number;
+  /** `EVENTS` (`--events`): the change events published besides new mail. */
+  readonly events: { readonly updated: boolean; readonly deleted: boolean };
+  /** `EVENTS_RESCAN_LIMIT`: without CONDSTORE, newest messages whose flags are re-read per round. */
+  readonly eventsRescanLimit: number;
 }
 
 /** Worker tuning. */
@@ -249,7 +253,20 @@ function readProducer(read: SettingsReader): ProducerConfig {
     bodyHtmlChars: read.integer("BODY_HTML_CHARS"),
     backlogLimit: read.integer("STREAM_BACKLOG_LIMIT"),
     leaseTtlSeconds: read.integer("PRODUCER_LEASE_TTL_SECONDS"),
+    events: readEvents(read),
+    eventsRescanLimit: read.integer("EVENTS_RESCAN_LIMIT"),
   };
+}
+
+function readEvents(read: SettingsReader): ProducerConfig["events"] {
+  const events = read.subset("EVENTS", ["new", "updated", "deleted"] as const);
+  if (events.length > 0 && !events.includes("new")) {
+    read.problem(
+      `EVENTS (--events) must include new: updates and deletions refer to messages published ` +
+        `as email entries: current value is "${read.raw("EVENTS")}"`,
+    );
+  }
+  return { updated: events.includes("updated"), deleted: events.includes("deleted") };
 }
 
 function readWorker(read: SettingsReader): WorkerConfig {

@@ -312,6 +312,8 @@ function publishingMode(options: ProducerOptions): PublishingMode {
     backlogLimit: config.producer.backlogLimit,
     backlogCheckMs: 2_000,
     leaseTtlMs: options.leaseTtlMs ?? numericDefault("PRODUCER_LEASE_TTL_SECONDS") * 1000,
+    events: config.producer.events,
+    rescanLimit: config.producer.eventsRescanLimit,
   });
 }
 
