@@ -7,7 +7,8 @@
  *    finds the cursor moved and writes nothing),
  * 3. XADDs every message whose dedupe id is not yet in the mailbox's published
  *    index, and records it there,
- * 4. moves the cursor (last_uid, uidvalidity, last_poll, total_emails),
+ * 4. moves the cursor (last_uid, uidvalidity, last_poll, total_emails) and
+ *    counts the entries by type (`stream inspect` shows the sums),
  * 5. with `--events updated|deleted` (a {@link ChangeCommit}): checks the
  *    HIGHESTMODSEQ mark is where this producer last saw it (compare-and-set
  *    like the cursor), XADDs the `message_updated` / `message_deleted`
@@ -24,6 +25,7 @@ import type { RedisClient } from "../redis/client.ts";
 import { RedisError } from "../errors.ts";
 import {
   cursorKey,
+  entryCountsKey,
   flagStateKey,
   leaseKey,
   type MailboxRef,
@@ -48,8 +50,8 @@ import type { FlagStateWrites } from "./flag_state.ts";
 // their field/value pairs, the count of fields to delete and their names.
 // The fields come from stream/entry.ts, the one owner of the entry format.
 const COMMIT = new LuaScript(`
-local stream, lease, lastUidKey, validityKey, pollKey, totalKey, index, modseq, flags =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local stream, lease, lastUidKey, validityKey, pollKey, totalKey, index, modseq, flags, counts =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 if ARGV[1] ~= '' and redis.call('GET', lease) ~= ARGV[1] then
   return {'LEASE_LOST', 0, 0}
 end
@@ -71,6 +73,7 @@ local published, skipped, changed = 0, 0, 0
 local at = 8
 if resetCount > 0 then
   redis.call('XADD', stream, '*', unpack(ARGV, at, at + resetCount - 1))
+  redis.call('HINCRBY', counts, 'mailbox_reset', 1)
 end
 at = at + resetCount
 local count = tonumber(ARGV[at])
@@ -97,6 +100,7 @@ if tracked then
   for i = 1, changed do
     local n = tonumber(ARGV[c])
     redis.call('XADD', stream, '*', unpack(ARGV, c + 1, c + n))
+    redis.call('HINCRBY', counts, ARGV[c + 2], 1)
     c = c + 1 + n
   end
   local sets = tonumber(ARGV[c])
@@ -113,6 +117,7 @@ if tracked then
   end
   if mark == '' then redis.call('DEL', modseq) else redis.call('SET', modseq, mark) end
 end
+if published > 0 then redis.call('HINCRBY', counts, 'email', published) end
 local total = redis.call('INCRBY', totalKey, published)
 return {'OK', published, skipped, total, changed}
 `);
@@ -207,6 +212,7 @@ export async function commitBatch(
     publishedIndexKey(ref),
     modseqKey(ref),
     flagStateKey(ref),
+    entryCountsKey(ref),
   ];
   const reply = await COMMIT.run(redis, keys, args);
   if (!Array.isArray(reply)) {

@@ -80,6 +80,14 @@ export function flagStateKey(ref: MailboxRef): string {
   return `producer_flags:${mailboxScope(ref)}`;
 }
 
+/** Entries the producer committed for a mailbox, by type (a hash: `email` → n, ...). */
+export function entryCountsKey(ref: MailboxRef): string {
+  return `producer_entry_counts:${mailboxScope(ref)}`;
+}
+
+/** SCAN pattern matching every mailbox's {@link entryCountsKey}. */
+export const ENTRY_COUNTS_SCAN_PATTERN = "producer_entry_counts:*";
+
 /** The single-producer lease of a mailbox. */
 export function leaseKey(ref: MailboxRef): string {
   return `producer_lease:${mailboxScope(ref)}`;

@@ -7,3 +7,4 @@
 
 export * from "./entry.ts";
 export * from "./inspect.ts";
+export * from "./entry_counts.ts";
