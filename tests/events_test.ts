@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { runIngest, spawnIngest } from "./harness/cli.ts";
 import { type Dovecot, startDovecot } from "./harness/dovecot.ts";
+import { assertMatchesSchema } from "./harness/json_schema.ts";
 import { realisticMessage } from "./harness/mail.ts";
 import { pipelineEnv, TEST_USER as USER } from "./harness/pipeline_env.ts";
 import { startRedis } from "./harness/redis_server.ts";
@@ -239,6 +240,15 @@ Deno.test("--events new,updated,deleted", async (t) => {
             assert.equal(work.code, 0, work.stderr);
           }
           const lines = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l));
+          for (const line of lines) await assertMatchesSchema("sink_delivery.v1", line);
+          for (const e of await entries(redis, stream)) {
+            await assertMatchesSchema("stream_payload.v1", e.payload);
+          }
+          const inspect = await runIngest(["stream", "inspect", "--json"], { env });
+          assert.equal(inspect.code, 0, inspect.stderr);
+          const view = JSON.parse(inspect.stdout);
+          await assertMatchesSchema("stream_inspect", view);
+          assert.ok(view.entry_types.message_updated >= 1 && view.entry_types.message_deleted >= 1);
           const types = lines.map((l) => l.type);
           assert.deepEqual(types.filter((t) => t !== "email"), [
             "message_updated",
@@ -250,6 +260,54 @@ Deno.test("--events new,updated,deleted", async (t) => {
         }
       },
     );
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("--events names what is wrong with it, exit 2", async () => {
+  const env = pipelineEnv({ imapPort: 1, redisUrl: "redis://127.0.0.1:1" });
+  const unknown = await runIngest(["produce", "--events", "new,flags"], { env });
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--events .*must list some of new, updated, deleted.*"new,flags"/);
+  const withoutNew = await runIngest(["produce", "--once"], { env: { ...env, EVENTS: "updated" } });
+  assert.equal(withoutNew.code, 2);
+  assert.match(withoutNew.stderr, /EVENTS \(--events\) must include new/);
+});
+
+Deno.test("a server without CONDSTORE: the newest EVENTS_RESCAN_LIMIT messages are re-scanned", async () => {
+  await using dovecot = await startDovecot({
+    capability: "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS",
+  });
+  await using server = await startRedis();
+  const redis = new Redis(server.port, "127.0.0.1");
+  try {
+    const stream = `events-plain-${crypto.randomUUID()}`;
+    const uids = await seed(dovecot, "Plain", 10);
+    const env = {
+      ...pipelineEnv({ imapPort: dovecot.port, redisUrl: server.url, stream }),
+      IMAP_MAILBOX: "Plain",
+      EVENTS_RESCAN_LIMIT: "4",
+    };
+    const once = async () => {
+      const run = await runIngest(["produce", "--once", ...EVENTS], { env });
+      assert.equal(run.code, 0, run.stderr);
+    };
+    await once();
+    assert.equal(await redis.get(`producer_modseq:${USER}:Plain`), null, "no MODSEQ to keep");
+    // uids[9] and uids[8] are among the newest 4; uids[0] is not, so its change goes unseen.
+    await readAndDelete(dovecot, "Plain", [uids[9]!, uids[0]!], [uids[8]!]);
+    await once();
+    await once();
+    const list = await entries(redis, stream);
+    const updated = list.filter((e) => e.type === "message_updated");
+    assert.deepEqual(updated.map((e) => e.payload.uid), [uids[9]]);
+    assert.equal(updated[0]!.payload.modseq, null);
+    assert.equal(updated[0]!.key, `${updated[0]!.payload.email_key}:scan:1`);
+    assert.deepEqual(list.filter((e) => e.type === "message_deleted").map((e) => e.payload.uid), [
+      uids[8],
+    ]);
+    assert.equal(await redis.get(`producer_modseq:${USER}:Plain`), "scan:1");
   } finally {
     redis.disconnect();
   }

@@ -183,6 +183,9 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
     throw new UsageError(`Cannot start the producer:\n  - ${problems.join("\n  - ")}`);
   }
   const logger = app.logger(config);
+  if (options.dryRun && (config.producer.events.updated || config.producer.events.deleted)) {
+    logger.warn("--dry-run prints new mail only: the updated and deleted events are not tracked");
+  }
   const extensions = await Promise.all(
     PRODUCE_EXTENSIONS.map((extend) => extend({ app, config, logger, options })),
   );
