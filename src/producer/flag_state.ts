@@ -4,12 +4,14 @@
  * known-UID set that decides whether an expunge is a `message_deleted`.
  *
  * It is stored compactly: one Redis hash per mailbox whose fields are the
- * distinct flag/label combinations (`["\\Seen"],null` as JSON) and whose
+ * distinct flag/label combinations (`[["\\Seen"],null]` as JSON) and whose
  * values are the UIDs having it, as ranges ({@link UidRanges}). A mailbox
  * has few distinct combinations and long runs of UIDs sharing one, so a
  * 100,000-message mailbox takes kilobytes, not a field per message; the
- * known UIDs are the union of the values. Only the fields a commit changed
- * are rewritten.
+ * known UIDs are the union of the values. Each combination is split into
+ * fields of {@link CHUNK_UIDS} UIDs (`<combination>#<n>` holds UIDs
+ * n×4096..n×4096+4095), and a commit rewrites only the fields it changed, so
+ * a write stays small however fragmented a large mailbox is.
  *
  * @module
  */
@@ -26,6 +28,9 @@ export interface MessageMarks {
   /** X-GM-LABELS; `null` on servers without them. */
   readonly labels: readonly string[] | null;
 }
+
+/** UIDs per stored field of one combination. */
+export const CHUNK_UIDS = 4096;
 
 const IGNORED_FLAGS = new Set(["\\recent", "\\deleted"]);
 
@@ -55,6 +60,11 @@ function marksField(marks: MessageMarks): string {
   return JSON.stringify([marks.flags, marks.labels]);
 }
 
+/** The stored field holding `uid` of a combination. */
+function chunkField(combination: string, uid: number): string {
+  return `${combination}#${Math.floor(uid / CHUNK_UIDS)}`;
+}
+
 function fieldMarks(field: string): MessageMarks {
   const [flags, labels] = JSON.parse(field) as [string[], string[] | null];
   return { flags, labels };
@@ -67,9 +77,18 @@ export class FlagState {
 
   /** The state as stored (`HGETALL` of the mailbox's flag-state hash). */
   static fromHash(hash: Readonly<Record<string, string>>): FlagState {
+    const chunks = new Map<string, [number, string][]>();
+    for (const [name, value] of Object.entries(hash)) {
+      const at = name.lastIndexOf("#");
+      const combination = at < 0 ? name : name.slice(0, at);
+      const chunk = at < 0 ? 0 : Number(name.slice(at + 1));
+      if (!chunks.has(combination)) chunks.set(combination, []);
+      chunks.get(combination)!.push([chunk, value]);
+    }
     const state = new FlagState();
-    for (const [field, value] of Object.entries(hash)) {
-      state.#sets.set(field, UidRanges.parse(value));
+    for (const [combination, parts] of chunks) {
+      parts.sort((a, b) => a[0] - b[0]);
+      state.#sets.set(combination, UidRanges.parse(parts.map(([, v]) => v).join(",")));
     }
     return state;
   }
@@ -81,7 +100,7 @@ export class FlagState {
     return n;
   }
 
-  /** Distinct flag/label combinations (hash fields). */
+  /** Distinct flag/label combinations. */
   get combinations(): number {
     return this.#sets.size;
   }
@@ -111,7 +130,7 @@ export class FlagState {
     let set = this.#sets.get(field);
     if (!set) this.#sets.set(field, set = new UidRanges());
     set.add(uid);
-    this.#changed.add(field);
+    this.#changed.add(chunkField(field, uid));
     return before === undefined ? undefined : fieldMarks(before);
   }
 
@@ -140,19 +159,28 @@ export class FlagState {
   takeWrites(): FlagStateWrites {
     const set: [string, string][] = [];
     const deleted: string[] = [];
-    for (const field of this.#changed) {
-      const ranges = this.#sets.get(field);
-      if (ranges && ranges.size > 0) set.push([field, ranges.toString()]);
-      else deleted.push(field);
+    for (const name of this.#changed) {
+      const at = name.lastIndexOf("#");
+      const from = Number(name.slice(at + 1)) * CHUNK_UIDS;
+      const value = this.#sets.get(name.slice(0, at))?.slice(from, from + CHUNK_UIDS - 1) ?? "";
+      if (value !== "") set.push([name, value]);
+      else deleted.push(name);
     }
     this.#changed.clear();
     return { set, delete: deleted };
   }
 
-  /** The whole state as hash fields (for measurements and tests). */
+  /** The whole state as hash fields, as stored (for measurements and tests). */
   toHash(): Record<string, string> {
     const hash: Record<string, string> = {};
-    for (const [field, set] of this.#sets) if (set.size > 0) hash[field] = set.toString();
+    for (const [combination, set] of this.#sets) {
+      if (set.first === undefined) continue;
+      const lastChunk = Math.floor(set.last! / CHUNK_UIDS);
+      for (let chunk = Math.floor(set.first / CHUNK_UIDS); chunk <= lastChunk; chunk++) {
+        const value = set.slice(chunk * CHUNK_UIDS, (chunk + 1) * CHUNK_UIDS - 1);
+        if (value !== "") hash[`${combination}#${chunk}`] = value;
+      }
+    }
     return hash;
   }
 
@@ -165,6 +193,6 @@ export class FlagState {
     const set = this.#sets.get(field)!;
     set.delete(uid);
     if (set.size === 0) this.#sets.delete(field);
-    this.#changed.add(field);
+    this.#changed.add(chunkField(field, uid));
   }
 }

@@ -27,11 +27,16 @@ export class UidRanges {
       if (!Number.isInteger(start) || !Number.isInteger(end) || start < 1 || end < start) {
         throw new InvalidArgumentError(`Cannot read UID ranges: "${part}" is not a range`);
       }
-      const last = set.#ends[set.#ends.length - 1];
+      const i = set.#ends.length - 1;
+      const last = set.#ends[i];
       if (last === undefined || start > last + 1) {
         // Ranges in order (what toString writes): appended whole.
         set.#starts.push(start);
         set.#ends.push(end);
+        set.#size += end - start + 1;
+      } else if (start === last + 1) {
+        // Adjacent to the last range (chunks joined back): extended.
+        set.#ends[i] = end;
         set.#size += end - start + 1;
       } else {
         for (let uid = start; uid <= end; uid++) set.add(uid);
@@ -48,6 +53,16 @@ export class UidRanges {
   /** How many ranges the set holds (what its stored size grows with). */
   get rangeCount(): number {
     return this.#starts.length;
+  }
+
+  /** The lowest UID; `undefined` when empty. */
+  get first(): number | undefined {
+    return this.#starts[0];
+  }
+
+  /** The highest UID; `undefined` when empty. */
+  get last(): number | undefined {
+    return this.#ends[this.#ends.length - 1];
   }
 
   /** Whether `uid` is in the set. */
@@ -109,10 +124,17 @@ export class UidRanges {
 
   /** `1:3,7,9:10`; `""` when empty. */
   toString(): string {
+    return this.slice(1, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** The members between `from` and `to` (inclusive) in the {@link toString} form. */
+  slice(from: number, to: number): string {
     const parts: string[] = [];
-    for (let i = 0; i < this.#starts.length; i++) {
-      const start = this.#starts[i]!;
-      const end = this.#ends[i]!;
+    let i = Math.max(0, this.#rangeAtOrBefore(from));
+    for (; i < this.#starts.length && this.#starts[i]! <= to; i++) {
+      const start = Math.max(from, this.#starts[i]!);
+      const end = Math.min(to, this.#ends[i]!);
+      if (start > end) continue;
       parts.push(start === end ? `${start}` : `${start}:${end}`);
     }
     return parts.join(",");

@@ -60,3 +60,15 @@ Deno.test("UidRanges matches a plain Set under random edits", () => {
   assert.equal(set.size, reference.size);
   assert.deepEqual([...UidRanges.parse(set.toString())], [...set]);
 });
+
+Deno.test("UidRanges.slice() clips ranges to a window; parse() joins adjacent ranges", () => {
+  const set = UidRanges.parse("1:10,20,30:40");
+  assert.equal(set.slice(5, 31), "5:10,20,30:31");
+  assert.equal(set.slice(11, 19), "");
+  assert.equal(set.slice(40, 99), "40");
+  assert.equal(set.first, 1);
+  assert.equal(set.last, 40);
+  const joined = UidRanges.parse("1:4095,4096:8191");
+  assert.equal(joined.rangeCount, 1);
+  assert.equal(joined.size, 8191);
+});
