@@ -7,13 +7,13 @@
  *    finds the cursor moved and writes nothing),
  * 3. XADDs every message whose dedupe id is not yet in the mailbox's published
  *    index, and records it there,
- * 4. moves the cursor (last_uid, uidvalidity, last_poll, total_emails) and
- *    counts the entries by type (`stream inspect` shows the sums),
+ * 4. moves the cursor (last_uid, uidvalidity, last_poll, total_emails),
  * 5. with `--events updated|deleted` (a {@link ChangeCommit}): checks the
  *    HIGHESTMODSEQ mark is where this producer last saw it (compare-and-set
  *    like the cursor), XADDs the `message_updated` / `message_deleted`
  *    entries, rewrites the changed fields of the flag state (known UIDs and
- *    their flags, as ranges) and moves the mark.
+ *    their flags, as ranges), moves the mark and counts the entries written
+ *    by type (what `stream inspect` sums).
  *
  * Redis runs a script to completion or not at all, so a crash of the producer
  * or of Redis at any instant neither loses nor duplicates an entry.
@@ -65,7 +65,7 @@ local c = 8 + resetCount
 local emails = tonumber(ARGV[c])
 c = c + 1
 for i = 1, emails do c = c + 2 + tonumber(ARGV[c + 1]) end
-local tracked = ARGV[c] == '1'
+local tracked = counts ~= nil and ARGV[c] == '1'
 if tracked and (redis.call('GET', modseq) or '') ~= ARGV[c + 1] then
   return {'CURSOR_MOVED', 0, 0}
 end
@@ -73,7 +73,7 @@ local published, skipped, changed = 0, 0, 0
 local at = 8
 if resetCount > 0 then
   redis.call('XADD', stream, '*', unpack(ARGV, at, at + resetCount - 1))
-  redis.call('HINCRBY', counts, 'mailbox_reset', 1)
+  if counts then redis.call('HINCRBY', counts, 'mailbox_reset', 1) end
 end
 at = at + resetCount
 local count = tonumber(ARGV[at])
@@ -117,7 +117,7 @@ if tracked then
   end
   if mark == '' then redis.call('DEL', modseq) else redis.call('SET', modseq, mark) end
 end
-if published > 0 then redis.call('HINCRBY', counts, 'email', published) end
+if counts and published > 0 then redis.call('HINCRBY', counts, 'email', published) end
 local total = redis.call('INCRBY', totalKey, published)
 return {'OK', published, skipped, total, changed}
 `);
@@ -210,9 +210,8 @@ export async function commitBatch(
     cursorKey(ref, "last_poll"),
     cursorKey(ref, "total_emails"),
     publishedIndexKey(ref),
-    modseqKey(ref),
-    flagStateKey(ref),
-    entryCountsKey(ref),
+    // Only with change tracking: a deployment without it needs no ACL grant for these.
+    ...(request.changes ? [modseqKey(ref), flagStateKey(ref), entryCountsKey(ref)] : []),
   ];
   const reply = await COMMIT.run(redis, keys, args);
   if (!Array.isArray(reply)) {

@@ -1,8 +1,11 @@
 /**
- * Entries written to the stream by type, summed over every mailbox: the
- * producer's commit script counts each entry it writes in the mailbox's
- * `producer_entry_counts:…` hash. These are totals since the counting began
- * (trimming does not lower them), read without touching the stream itself.
+ * Entries written to the stream by type, summed over every mailbox followed
+ * with `--events updated|deleted`: the producer's commit script counts each
+ * entry it writes in the mailbox's `producer_entry_counts:…` hash (mailboxes
+ * with new mail only are not counted: their commits touch no new keys, so
+ * existing Redis ACL users keep working). These are totals since the
+ * counting began (trimming does not lower them), read without touching the
+ * stream itself.
  *
  * @module
  */
