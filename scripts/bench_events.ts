@@ -48,10 +48,11 @@ async function once(events: string): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+async function* corpus(): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < messages; i++) yield await realisticMessage(i);
+}
+
 try {
-  async function* corpus() {
-    for (let i = 0; i < messages; i++) yield await realisticMessage(i);
-  }
   await dovecot.seedMaildir(TEST_USER, "INBOX", corpus());
   const walls: Record<string, number[]> = { new: [], "new,updated,deleted": [] };
   for (let run = 0; run < Number(values.runs); run++) {
