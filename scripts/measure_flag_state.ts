@@ -7,7 +7,10 @@
  * the largest field (bytes: the most a commit rewrites per field it touches)
  * and Redis's `MEMORY USAGE` of both layouts.
  *
- *   deno run -A scripts/measure_flag_state.ts [--messages 100000]
+ *   deno run -A --v8-flags=--expose-gc scripts/measure_flag_state.ts [--messages 100000]
+ *
+ * With `--expose-gc` it also prints the heap the producer's in-memory copy of
+ * the state takes (the same ranges, as numbers).
  *
  * @module
  */
@@ -58,12 +61,24 @@ const SHAPES: readonly Shape[] = [
   },
 ];
 
+/** Heap bytes held by what `build` returns (needs `--v8-flags=--expose-gc`). */
+function heapOf(build: () => unknown): string {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return "n/a";
+  gc();
+  const before = Deno.memoryUsage().heapUsed;
+  const kept = build();
+  gc();
+  const bytes = Deno.memoryUsage().heapUsed - before;
+  return kept ? `${bytes}` : "";
+}
+
 await using server = await startRedis();
 const redis = new Redis(server.port, "127.0.0.1");
 try {
   console.log(`${messages} messages per mailbox; bytes as Redis reports them (MEMORY USAGE)`);
   console.log(
-    "shape | known | combinations | fields | ranges | largest field | ranges hash | one field per message | ratio",
+    "shape | known | combinations | fields | ranges | largest field | ranges hash | one field per message | ratio | heap",
   );
   for (const shape of SHAPES) {
     const random = randomSource(42);
@@ -76,6 +91,7 @@ try {
       naive[String(uid)] = JSON.stringify([marks.flags, marks.labels]);
     }
     const hash = state.toHash();
+    const heap = heapOf(() => FlagState.fromHash(hash));
     const ranges = Object.values(hash).reduce((n, v) => n + v.split(",").length, 0);
     const largest = Math.max(...Object.entries(hash).map(([f, v]) => f.length + v.length));
     await redis.del("ranges", "naive");
@@ -89,7 +105,7 @@ try {
     console.log(
       `${shape.name} | ${state.size} | ${state.combinations} | ${Object.keys(hash).length} | ` +
         `${ranges} | ${largest} | ${used} | ` +
-        `${naiveUsed} | ${(naiveUsed / used).toFixed(1)}x smaller`,
+        `${naiveUsed} | ${(naiveUsed / used).toFixed(1)}x smaller | ${heap}`,
     );
   }
 } finally {

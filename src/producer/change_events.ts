@@ -71,10 +71,18 @@ export function detectChanges(
   return { updates, deletions, highestRowModseq: highest };
 }
 
-/** Known UIDs that `present` (ascending UIDs at or below the cursor) no longer lists. */
-export function missingUids(state: FlagState, present: readonly number[]): number[] {
+/**
+ * Known UIDs at or below `lastUid` that `present` (the server's UIDs up to
+ * it) no longer lists. Known UIDs above the cursor (after `ingest state
+ * reset --to-uid`) were not asked about, so they are not missing.
+ */
+export function missingUids(
+  state: FlagState,
+  present: readonly number[],
+  lastUid: number,
+): number[] {
   const here = new Set(present);
-  return state.knownUids().filter((uid) => !here.has(uid));
+  return state.knownUids().filter((uid) => uid <= lastUid && !here.has(uid));
 }
 
 /**

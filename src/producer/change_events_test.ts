@@ -46,7 +46,8 @@ Deno.test("detectChanges() turns vanished known UIDs into deletions, once", () =
 });
 
 Deno.test("missingUids() lists known UIDs the server no longer has", () => {
-  assert.deepEqual(missingUids(known(6), [1, 3, 4, 6]), [2, 5]);
+  assert.deepEqual(missingUids(known(6), [1, 3, 4, 6], 6), [2, 5]);
+  assert.deepEqual(missingUids(known(6), [1], 2), [2], "above the cursor: not asked about");
 });
 
 Deno.test("nextModseqMark() never goes back", () => {

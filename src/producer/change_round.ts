@@ -44,7 +44,7 @@ export async function changeRound(
 ): Promise<Position> {
   const { tracker } = publisher;
   await tracker.ensureLoaded();
-  if (position.lastUid === 0 && tracker.state.size === 0) return position;
+  if (position.lastUid === 0) return position; // nothing published under this UIDVALIDITY
   try {
     const condstore = await source.condstore();
     const stored = tracker.mark;
@@ -52,7 +52,7 @@ export async function changeRound(
     const from = condstore ? 1 : tracker.state.lowestOfHighest(publisher.rescanLimit);
     const scan = await source.changes(from, position.lastUid, since);
     const vanished = scan.vanished ??
-      missingUids(tracker.state, await source.uids(position.lastUid));
+      missingUids(tracker.state, await source.uids(position.lastUid), position.lastUid);
     const detected = detectChanges(tracker.state, scan.rows, vanished, position.lastUid);
     const mark = condstore
       ? nextModseqMark(stored, detected.highestRowModseq, scan.highestModseq)
