@@ -145,6 +145,7 @@ Deno.test("--events new,updated,deleted", async (t) => {
         await readAndDelete(dovecot, "Restart", uids.slice(0, 5), uids.slice(5, 8));
         const second = await once();
         assert.equal(second.code, 0, second.stderr);
+        assert.match(second.stderr, /"msg":"change events committed".*"via":"qresync"/);
         const third = await once();
         assert.equal(third.code, 0, third.stderr);
         const list = await entries(redis, stream);
@@ -292,13 +293,14 @@ Deno.test("a server without CONDSTORE: the newest EVENTS_RESCAN_LIMIT messages a
     const once = async () => {
       const run = await runIngest(["produce", "--once", ...EVENTS], { env });
       assert.equal(run.code, 0, run.stderr);
+      return run.stderr;
     };
     await once();
     assert.equal(await redis.get(`producer_modseq:${USER}:Plain`), null, "no MODSEQ to keep");
     // uids[9] and uids[8] are among the newest 4; uids[0] is not, so its change goes unseen.
     await readAndDelete(dovecot, "Plain", [uids[9]!, uids[0]!], [uids[8]!]);
-    await once();
-    await once();
+    assert.match(await once(), /"msg":"change events committed".*"via":"rescan"/);
+    assert.doesNotMatch(await once(), /change events committed/);
     const list = await entries(redis, stream);
     const updated = list.filter((e) => e.type === "message_updated");
     assert.deepEqual(updated.map((e) => e.payload.uid), [uids[9]]);
@@ -308,6 +310,45 @@ Deno.test("a server without CONDSTORE: the newest EVENTS_RESCAN_LIMIT messages a
       uids[8],
     ]);
     assert.equal(await redis.get(`producer_modseq:${USER}:Plain`), "scan:1");
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("a server with CONDSTORE but not QRESYNC: expunges found by UID SEARCH", async () => {
+  await using dovecot = await startDovecot({
+    capability: "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS CONDSTORE",
+  });
+  await using server = await startRedis();
+  const redis = new Redis(server.port, "127.0.0.1");
+  try {
+    const stream = `events-condstore-${crypto.randomUUID()}`;
+    const uids = await seed(dovecot, "Cond", 10);
+    const env = {
+      ...pipelineEnv({ imapPort: dovecot.port, redisUrl: server.url, stream }),
+      IMAP_MAILBOX: "Cond",
+      EVENTS_RESCAN_LIMIT: "4",
+    };
+    const once = async () => {
+      const run = await runIngest(["produce", "--once", ...EVENTS], { env });
+      assert.equal(run.code, 0, run.stderr);
+      return run.stderr;
+    };
+    await once();
+    assert.match(String(await redis.get(`producer_modseq:${USER}:Cond`)), /^\d+$/);
+    // With MODSEQs there is no window: the oldest message's change is seen too.
+    await readAndDelete(dovecot, "Cond", [uids[9]!, uids[0]!], [uids[8]!, uids[1]!]);
+    assert.match(await once(), /"msg":"change events committed".*"via":"condstore"/);
+    assert.doesNotMatch(await once(), /change events committed/);
+    const list = await entries(redis, stream);
+    assert.deepEqual(
+      list.filter((e) => e.type === "message_updated").map((e) => e.payload.uid),
+      [uids[0], uids[9]],
+    );
+    assert.deepEqual(
+      list.filter((e) => e.type === "message_deleted").map((e) => e.payload.uid),
+      [uids[1], uids[8]],
+    );
   } finally {
     redis.disconnect();
   }

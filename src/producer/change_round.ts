@@ -59,7 +59,17 @@ export async function changeRound(
       : nextScanMark(stored, detected);
     if (mark === stored && !tracker.state.hasPendingWrites) return position;
     const entries = await changeEntries(source, detected, position, publisher, report, mark);
-    return await publisher.publishChanges(position, entries, mark);
+    const next = await publisher.publishChanges(position, entries, mark);
+    if (entries.length > 0) {
+      publisher.logger.info("change events committed", {
+        updated: detected.updates.length,
+        deleted: detected.deletions.length,
+        // How they were found: QRESYNC VANISHED, CONDSTORE + UID SEARCH, or the bounded re-scan.
+        via: !condstore ? "rescan" : scan.vanished !== null ? "qresync" : "condstore",
+        baseline: condstore && since === null,
+      });
+    }
+    return next;
   } catch (error) {
     tracker.invalidate(); // the copy may hold changes that were never committed
     throw error;

@@ -42,6 +42,8 @@ export interface ChangePublisher {
   readonly rescanLimit: number;
   /** The state the events are detected against (loaded by `prepare`). */
   readonly tracker: ChangeTracker;
+  /** The mailbox's logger (labels only, never addresses). */
+  readonly logger: Logger;
   /** Commits change entries (their stream fields) with the tracker's changes, moving the mark. */
   publishChanges(
     position: Position,

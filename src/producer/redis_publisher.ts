@@ -79,6 +79,7 @@ export class RedisPublisher implements Publisher {
         events,
         rescanLimit: rescanLimit ?? 10_000,
         tracker: new ChangeTracker(options.redis, options.ref),
+        logger: options.logger,
         publishChanges: (position, entries, mark) =>
           this.#commit(position, position.lastUid, [], entries, mark),
       }
