@@ -94,10 +94,13 @@ export {
   type DecodedEntry,
   decodeEntry,
   type EmailPayload,
+  type EntryPayload,
   type EntryType,
   type GmailInfo,
   idempotencyKey,
   type MailboxResetPayload,
+  type MessageDeletedPayload,
+  type MessageUpdatedPayload,
   SCHEMA_VERSION,
 } from "./src/stream/entry.ts";
 
@@ -178,6 +181,7 @@ export type {
   PartitionReport,
   StreamReport,
 } from "./src/stream/inspect.ts";
+export type { EntryCounts } from "./src/stream/entry_counts.ts";
 
 // The dead-letter queue.
 export {

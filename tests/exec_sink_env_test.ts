@@ -54,6 +54,7 @@ Deno.test("the exec sink's child sees none of the worker's secrets, only the all
     assert.equal(env.get("INGEST_ATTEMPT"), "1");
     assert.match(env.get("INGEST_IDEMPOTENCY_KEY") ?? "", /:1$/);
     assert.ok(env.get("INGEST_ENTRY_ID"));
+    assert.equal(env.get("INGEST_ENTRY_TYPE"), "email");
   } finally {
     client.disconnect();
     await Deno.remove(dir, { recursive: true });

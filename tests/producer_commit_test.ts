@@ -39,7 +39,7 @@ Deno.test("commitBatch", async (t) => {
         lastUid: 2,
         entries: [entry(1), entry(2)],
       });
-      assert.deepEqual(result, { status: "ok", published: 2, skipped: 0, total: 2 });
+      assert.deepEqual(result, { status: "ok", published: 2, skipped: 0, total: 2, changed: 0 });
       assert.deepEqual(await idempotencyKeys(redis, stream), [
         "me@test:INBOX:5:1",
         "me@test:INBOX:5:2",
@@ -85,7 +85,7 @@ Deno.test("commitBatch", async (t) => {
             at: new Date().toISOString(),
           },
         });
-        assert.deepEqual(result, { status: "ok", published: 1, skipped: 2, total: 3 });
+        assert.deepEqual(result, { status: "ok", published: 1, skipped: 2, total: 3, changed: 0 });
         const keys = await idempotencyKeys(redis, stream);
         assert.deepEqual(keys.slice(2), ["me@test:INBOX:reset:5:6", "me@test:INBOX:5:3"]);
       },

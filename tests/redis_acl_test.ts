@@ -179,6 +179,26 @@ Deno.test("producer, worker and exporter run as the README's least-privilege Red
   );
 
   await t.step(
+    "ingest produce --once --events new,updated,deleted as ingest-producer",
+    async () => {
+      const events = { ...producer, EVENTS: "new,updated,deleted" };
+      const before = Number(await redis.cli("XLEN", "email_ingestion_stream"));
+      assert.equal((await runIngest(["produce", "--once"], { env: events })).code, 0);
+      const client = await dovecot.client(TEST_USER);
+      try {
+        await client.mailboxOpen("INBOX");
+        await client.messageFlagsAdd("1", ["\\Seen"], { uid: true });
+      } finally {
+        await client.logout();
+      }
+      const run = await runIngest(["produce", "--once"], { env: events });
+      assert.equal(run.code, 0, run.stderr + (await refused(redis)));
+      assert.equal(await refused(redis), "", "nothing refused, not even a swallowed error");
+      assert.equal(Number(await redis.cli("XLEN", "email_ingestion_stream")), before + 1);
+    },
+  );
+
+  await t.step(
     "without one permission (XADD for the producer) the run fails with NOPERM",
     async () => {
       await dovecot.append(TEST_USER, "INBOX", await realisticMessage(3));

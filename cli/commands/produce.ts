@@ -29,6 +29,7 @@ export interface ProduceOptions {
   batchSize?: string;
   pollInterval?: string;
   maxMessageBytes?: string;
+  events?: string;
   dryRun?: boolean;
   once?: boolean;
   idle?: boolean;
@@ -108,6 +109,7 @@ const PRODUCE_SETTINGS = [
   "BATCH_SIZE",
   "POLL_INTERVAL_SECONDS",
   "MAX_MESSAGE_BYTES",
+  "EVENTS",
   "PRODUCER_LEASE_TTL_SECONDS",
   "FLEET_MAX_ACCOUNTS",
   "HEALTH_PORT",
@@ -129,6 +131,7 @@ export function produceCommand(app: App): Command {
     .addOption(settingOption("BATCH_SIZE"))
     .addOption(settingOption("POLL_INTERVAL_SECONDS"))
     .addOption(settingOption("MAX_MESSAGE_BYTES"))
+    .addOption(settingOption("EVENTS"))
     .option(
       "--dry-run",
       "fetch and parse, print JSON lines of what would be published; write nothing",
@@ -154,6 +157,7 @@ export function produceCommand(app: App): Command {
         "ingest produce --account me@gmail.com",
         "ingest produce --mailbox INBOX --mailbox '[Gmail]/Sent Mail' --start latest",
         "ingest produce --once --batch-size 200",
+        "ingest produce --events new,updated,deleted   # also flag/label changes and deletions",
         "ingest produce --dry-run --once | jq .subject",
         "ingest produce --fleet --max-accounts 500 --lease-ttl 30",
       ) +
@@ -191,6 +195,9 @@ async function runProduce(app: App, options: ProduceOptions): Promise<void> {
     throw new UsageError(`Cannot start the producer:\n  - ${problems.join("\n  - ")}`);
   }
   const logger = app.logger(config);
+  if (options.dryRun && (config.producer.events.updated || config.producer.events.deleted)) {
+    logger.warn("--dry-run prints new mail only: the updated and deleted events are not tracked");
+  }
   const extensions = await Promise.all(
     PRODUCE_EXTENSIONS.map((extend) => extend({ app, config, logger, options })),
   );

@@ -30,6 +30,13 @@ function renderReport(report: StreamReport): string {
     `First    ${report.firstId ?? "-"}`,
     `Last     ${report.lastId ?? "-"}`,
     `DLQ      ${report.dlq.stream}: ${report.dlq.length} entries`,
+    ...(report.entryTypes
+      ? [
+        `Written  ${
+          Object.entries(report.entryTypes).map(([type, n]) => `${type} ${n}`).join(", ")
+        }`,
+      ]
+      : []),
     "",
   ];
   let text = lines.join("\n");
@@ -126,6 +133,7 @@ export function streamCommand(app: App): Command {
         dlqStream: config.redis.dlqStreamName,
         tail: Number(options.tail),
         orphanMs: config.worker.groupOrphanSeconds * 1000,
+        countTypes: true,
       });
       // A user without access to the fleet's keys still sees the stream.
       const fleet = await readFleetSummary(redis).catch(() => null);

@@ -115,6 +115,10 @@ export interface ProducerConfig {
   readonly leaseTtlSeconds: number;
   /** `FLEET_MAX_ACCOUNTS` (`--max-accounts`): most accounts one `produce --fleet` process follows. */
   readonly fleetMaxAccounts: number;
+  /** `EVENTS` (`--events`): the change events published besides new mail. */
+  readonly events: { readonly updated: boolean; readonly deleted: boolean };
+  /** `EVENTS_RESCAN_LIMIT`: without CONDSTORE, newest messages whose flags are re-read per round. */
+  readonly eventsRescanLimit: number;
 }
 
 /** Worker tuning. */
@@ -297,7 +301,20 @@ function readProducer(read: SettingsReader): ProducerConfig {
     backlogLimit: read.integer("STREAM_BACKLOG_LIMIT"),
     leaseTtlSeconds: read.integer("PRODUCER_LEASE_TTL_SECONDS"),
     fleetMaxAccounts: read.integer("FLEET_MAX_ACCOUNTS"),
+    events: readEvents(read),
+    eventsRescanLimit: read.integer("EVENTS_RESCAN_LIMIT"),
   };
+}
+
+function readEvents(read: SettingsReader): ProducerConfig["events"] {
+  const events = read.subset("EVENTS", ["new", "updated", "deleted"] as const);
+  if (events.length > 0 && !events.includes("new")) {
+    read.problem(
+      `EVENTS (--events) must include new: updates and deletions refer to messages published ` +
+        `as email entries: current value is "${read.raw("EVENTS")}"`,
+    );
+  }
+  return { updated: events.includes("updated"), deleted: events.includes("deleted") };
 }
 
 function readWorker(read: SettingsReader): WorkerConfig {

@@ -173,6 +173,23 @@ export class SettingsReader {
     return allowed[0] as T;
   }
 
+  /** A comma-separated, non-empty subset of `allowed` (any order, repeats ignored). */
+  subset<T extends string>(name: VariableName, allowed: readonly T[]): T[] {
+    const items = this.raw(name).split(",").map((item) => item.trim().toLowerCase()).filter((
+      item,
+    ) => item);
+    const bad = items.filter((item) => !(allowed as readonly string[]).includes(item));
+    if (bad.length > 0 || items.length === 0) {
+      const { subject, note } = this.#subject(name);
+      this.problem(
+        `${subject} must list some of ${
+          allowed.join(", ")
+        } separated by commas: current value is "${this.raw(name)}"${note}`,
+      );
+    }
+    return [...new Set(items.filter((item) => !bad.includes(item)))] as T[];
+  }
+
   /** A comma-separated list of environment variable names (may be empty). */
   names(name: VariableName): string[] {
     const items = this.raw(name).split(",").map((item) => item.trim()).filter((item) => item);

@@ -298,6 +298,25 @@ export const VARIABLES = [
   },
   {
     group: "Producer",
+    name: "EVENTS",
+    default: "new",
+    description:
+      "Entries published, comma-separated: new (email entries), updated (message_updated on flag/label changes), deleted (message_deleted on expunges).",
+    flag: "--events <list>",
+    commands: ["produce"],
+  },
+  {
+    group: "Producer",
+    name: "EVENTS_RESCAN_LIMIT",
+    default: "10000",
+    description:
+      "Servers without CONDSTORE: the newest known messages whose flags are read again each round to find changes (older ones are not watched).",
+    kind: "integer",
+    min: 1,
+    max: 10_000_000,
+  },
+  {
+    group: "Producer",
     name: "MAX_MESSAGE_BYTES",
     default: "26214400",
     description:

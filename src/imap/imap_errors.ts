@@ -104,3 +104,15 @@ export function toImapError(error: unknown, doing: string): ImapError | AuthErro
     cause: error,
   });
 }
+
+/** The error of a connection the watchdog closed: silent for `silentMs` while `command` waited. */
+export function stallError(command: string, silentMs: number, timeoutMs: number): ImapError {
+  return new ImapError(
+    "IMAP_STALLED",
+    `The IMAP server sent nothing for ${
+      Math.round(silentMs / 1000)
+    } s while ${command} waited for its answer (IMAP_COMMAND_TIMEOUT_SECONDS=${
+      Math.round(timeoutMs / 1000)
+    }): closing the connection and reconnecting.`,
+  );
+}

@@ -28,6 +28,8 @@ export type ImapLoginOptions = {
   readonly socketTimeoutMs?: number;
   /** Longest wait for the TCP/TLS connection. Default 30 s. */
   readonly connectTimeoutMs?: number;
+  /** ENABLE QRESYNC when offered (change tracking: VANISHED instead of EXPUNGE). Default false. */
+  readonly qresync?: boolean;
 };
 
 /**
@@ -49,6 +51,7 @@ export async function loginImap(options: ImapLoginOptions): Promise<ImapFlow> {
       socketTimeout: options.socketTimeoutMs ?? 5 * 60_000,
       connectionTimeout: options.connectTimeoutMs ?? 30_000,
       clientInfo: { name: "ingest" },
+      qresync: options.qresync ?? false,
     });
     // imapflow emits 'error' for connection failures; without a listener it would throw.
     client.on("error", (error: unknown) => {

@@ -21,7 +21,8 @@ import type { FetchedBatch, FetchLimits, WaitOutcome } from "./fetch_batch.ts";
 import { fetchWholeMessages } from "./full_message.ts";
 import { type ImapServer, loginImap } from "./imap_login.ts";
 import { METADATA_QUERY, metadataRow } from "./metadata_rows.ts";
-import { classifyImapFailure, isMissingMailbox, toImapError } from "./imap_errors.ts";
+import { classifyImapFailure, isMissingMailbox, stallError, toImapError } from "./imap_errors.ts";
+import { watchChangeNotices } from "./change_feed.ts";
 import { interruptedBatch } from "./interrupted_batch.ts";
 import { installRowReader, streamRows } from "./raw_fetch.ts";
 import { fetchTextParts, partRequests, type WantedParts } from "./text_parts.ts";
@@ -49,11 +50,13 @@ export interface MailboxSessionOptions {
   readonly onServerHeard?: () => void;
   /** Read FETCH rows with our own reader (`raw_fetch.ts`) rather than imapflow's. Default true. */
   readonly rowReader?: boolean;
+  /** `--events updated|deleted`: ENABLE QRESYNC; flag changes and expunges end waits. */
+  readonly watchChanges?: boolean;
 }
 
 /** Connects, logs in and opens `mailbox` read-only. */
 export async function openMailboxSession(options: MailboxSessionOptions): Promise<MailboxSession> {
-  const client = await loginImap(options);
+  const client = await loginImap({ ...options, qresync: options.watchChanges ?? false });
   try {
     const info = await client.mailboxOpen(options.mailbox, { readOnly: true });
     return new MailboxSession(client, options, Number(info.uidValidity), info.uidNext);
@@ -104,11 +107,13 @@ export class MailboxSession {
     this.supportsIdle = client.capabilities.has("IDLE");
     this.gmail = client.capabilities.has("X-GM-EXT-1");
     if (options.rowReader !== false) installRowReader(client);
-    client.on("exists", () => {
+    const changed = () => {
       options.onServerHeard?.();
       this.#changed = true;
       this.#wake("changed");
-    });
+    };
+    client.on("exists", changed);
+    if (options.watchChanges) watchChangeNotices(client, changed);
     client.on("response", () => options.onServerHeard?.());
     client.on("close", () => {
       this.#closed = true;
@@ -120,19 +125,9 @@ export class MailboxSession {
       commandTimeoutMs: timeoutMs,
       received: () => client.stats().received,
       onHeard: () => options.onServerHeard?.(),
-      onDead: (command, silentMs) => {
-        this.#stalled = new ImapError(
-          "IMAP_STALLED",
-          `The IMAP server sent nothing for ${
-            Math.round(silentMs / 1000)
-          } s while ${command} waited for its answer (IMAP_COMMAND_TIMEOUT_SECONDS=${
-            Math.round(timeoutMs / 1000)
-          }): closing the connection and reconnecting.`,
-        );
-        options.logger.warn("imap connection stalled: reconnecting", {
-          command,
-          silent_ms: silentMs,
-        });
+      onDead: (command, silent) => {
+        this.#stalled = stallError(command, silent, timeoutMs);
+        options.logger.warn("imap connection stalled", { command, silent_ms: silent });
         client.close();
       },
     });
@@ -296,6 +291,11 @@ export class MailboxSession {
     }
     this.#client.close();
     this.#closed = true;
+  }
+
+  /** Runs `action` on the connection under the watchdog (how `change_feed.ts` reads). */
+  withClient<T>(doing: string, action: (client: ImapFlow) => Promise<T>): Promise<T> {
+    return this.#run(doing, () => action(this.#client));
   }
 
   #wake(outcome: WaitOutcome): void {

@@ -57,6 +57,7 @@ export function createProducerMetrics(
     published(ref, published, skippedCount) {
       const labels = labelsOf(ref);
       m.produced.inc(labels, published);
+      m.entries.inc({ ...labels, type: "email" }, published);
       m.skipped.inc(labels, skippedCount);
     },
     parseError(ref) {
@@ -76,6 +77,10 @@ export function createProducerMetrics(
     },
     mailboxReset(ref) {
       m.resets.inc(labelsOf(ref));
+      m.entries.inc({ ...labelsOf(ref), type: "mailbox_reset" });
+    },
+    changesPublished(ref, type, count) {
+      m.entries.inc({ ...labelsOf(ref), type }, count);
     },
   };
 }
@@ -124,6 +129,13 @@ function producerMetricFamilies(registry: Registry, lastHeard: LastHeard, now: (
     name: `${METRIC_PREFIX}emails_produced_total`,
     help: "Emails committed to the stream.",
     labelNames: mailboxLabels,
+    registers,
+  });
+  const entries = new Counter({
+    name: `${METRIC_PREFIX}entries_produced_total`,
+    help:
+      "Stream entries committed, by type (email, mailbox_reset, message_updated, message_deleted).",
+    labelNames: [...mailboxLabels, "type"] as const,
     registers,
   });
   const skipped = new Counter({
@@ -218,6 +230,7 @@ function producerMetricFamilies(registry: Registry, lastHeard: LastHeard, now: (
   });
   return {
     produced,
+    entries,
     skipped,
     pollDuration,
     lastSuccess,

@@ -53,6 +53,12 @@ export interface ProducerObserver {
   progress?(ref: MailboxRef, done: number, total: number): void;
   /** A UIDVALIDITY change was handled. */
   mailboxReset?(ref: MailboxRef): void;
+  /** Change entries (`--events updated|deleted`) were committed to the stream. */
+  changesPublished?(
+    ref: MailboxRef,
+    type: "message_updated" | "message_deleted",
+    count: number,
+  ): void;
 }
 
 /** Outcome of handling one entry. */

@@ -7,7 +7,13 @@
  *    finds the cursor moved and writes nothing),
  * 3. XADDs every message whose dedupe id is not yet in the mailbox's published
  *    index, and records it there,
- * 4. moves the cursor (last_uid, uidvalidity, last_poll, total_emails).
+ * 4. moves the cursor (last_uid, uidvalidity, last_poll, total_emails),
+ * 5. with `--events updated|deleted` (a {@link ChangeCommit}): checks the
+ *    HIGHESTMODSEQ mark is where this producer last saw it (compare-and-set
+ *    like the cursor), XADDs the `message_updated` / `message_deleted`
+ *    entries, rewrites the changed fields of the flag state (known UIDs and
+ *    their flags, as ranges), moves the mark and counts the entries written
+ *    by type (what `stream inspect` sums).
  *
  * Redis runs a script to completion or not at all, so a crash of the producer
  * or of Redis at any instant neither loses nor duplicates an entry. Every key
@@ -26,7 +32,15 @@
 import type { RedisClient } from "../redis/client.ts";
 import { RedisError } from "../errors.ts";
 import { waitForReplicas } from "../redis/replicas.ts";
-import { cursorKey, leaseKey, type MailboxRef, publishedIndexKey } from "../redis/keys.ts";
+import {
+  cursorKey,
+  entryCountsKey,
+  flagStateKey,
+  leaseKey,
+  type MailboxRef,
+  modseqKey,
+  publishedIndexKey,
+} from "../redis/keys.ts";
 import {
   emailEntryFields,
   type EmailPayload,
@@ -34,14 +48,19 @@ import {
   type MailboxResetPayload,
 } from "../stream/entry.ts";
 import { LuaScript } from "../redis/lua_script.ts";
+import type { FlagStateWrites } from "./flag_state.ts";
 
 // ARGV: 1 lease token, 2-3 expected uidvalidity and last uid, 4-5 new ones,
 // 6 poll time, 7 the reset entry's field count n (0: none) and its n fields,
-// then the email count and per email: dedupe id, field count m, m fields.
+// then the email count and per email: dedupe id, field count m, m fields;
+// then the change section: '0', or '1', expected mark, new mark ('' deletes
+// it), clear ('1' drops the flag state first), the change entry count and per
+// entry its field count and fields, the count of flag-state fields to set and
+// their field/value pairs, the count of fields to delete and their names.
 // The fields come from stream/entry.ts, the one owner of the entry format.
 const COMMIT = new LuaScript(`
-local stream, lease, lastUidKey, validityKey, pollKey, totalKey, index =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local stream, lease, lastUidKey, validityKey, pollKey, totalKey, index, modseq, flags, counts =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 if ARGV[1] ~= '' and redis.call('GET', lease) ~= ARGV[1] then
   return {'LEASE_LOST', 0, 0}
 end
@@ -50,11 +69,20 @@ local lastUid = redis.call('GET', lastUidKey) or ''
 if validity ~= ARGV[2] or lastUid ~= ARGV[3] then
   return {'CURSOR_MOVED', 0, 0}
 end
-local published, skipped = 0, 0
-local at = 8
 local resetCount = tonumber(ARGV[7])
+local c = 8 + resetCount
+local emails = tonumber(ARGV[c])
+c = c + 1
+for i = 1, emails do c = c + 2 + tonumber(ARGV[c + 1]) end
+local tracked = counts ~= nil and ARGV[c] == '1'
+if tracked and (redis.call('GET', modseq) or '') ~= ARGV[c + 1] then
+  return {'CURSOR_MOVED', 0, 0}
+end
+local published, skipped, changed = 0, 0, 0
+local at = 8
 if resetCount > 0 then
   redis.call('XADD', stream, '*', unpack(ARGV, at, at + resetCount - 1))
+  if counts then redis.call('HINCRBY', counts, 'mailbox_reset', 1) end
 end
 at = at + resetCount
 local count = tonumber(ARGV[at])
@@ -73,8 +101,34 @@ end
 redis.call('SET', validityKey, ARGV[4])
 redis.call('SET', lastUidKey, ARGV[5])
 redis.call('SET', pollKey, ARGV[6])
+if tracked then
+  local mark = ARGV[c + 2]
+  if ARGV[c + 3] == '1' then redis.call('DEL', flags) end
+  changed = tonumber(ARGV[c + 4])
+  c = c + 5
+  for i = 1, changed do
+    local n = tonumber(ARGV[c])
+    redis.call('XADD', stream, '*', unpack(ARGV, c + 1, c + n))
+    redis.call('HINCRBY', counts, ARGV[c + 2], 1)
+    c = c + 1 + n
+  end
+  local sets = tonumber(ARGV[c])
+  c = c + 1
+  for i = 1, sets do
+    redis.call('HSET', flags, ARGV[c], ARGV[c + 1])
+    c = c + 2
+  end
+  local dels = tonumber(ARGV[c])
+  c = c + 1
+  for i = 1, dels do
+    redis.call('HDEL', flags, ARGV[c])
+    c = c + 1
+  end
+  if mark == '' then redis.call('DEL', modseq) else redis.call('SET', modseq, mark) end
+end
+if counts and published > 0 then redis.call('HINCRBY', counts, 'email', published) end
 local total = redis.call('INCRBY', totalKey, published)
-return {'OK', published, skipped, total}
+return {'OK', published, skipped, total, changed}
 `);
 
 /** One message of a batch. */
@@ -82,6 +136,23 @@ export interface CommitEntry {
   readonly payload: EmailPayload;
   /** Identity across UIDVALIDITY changes (see `dedupeId`). */
   readonly dedupeId: string;
+}
+
+/**
+ * The change-tracking part of a commit (`--events updated|deleted`): the
+ * HIGHESTMODSEQ mark compared and moved like the cursor, the change entries,
+ * and the flag-state fields that changed.
+ */
+export interface ChangeCommit {
+  /** The mark as last read; `null` when absent. */
+  readonly expectedMark: string | null;
+  /** Where the mark moves; `null` deletes it (nothing observed yet). */
+  readonly mark: string | null;
+  /** Drop the whole flag state before writing (a UIDVALIDITY reset). */
+  readonly clear?: boolean;
+  /** Field lists of `message_updated` / `message_deleted` entries, XADDed after the emails. */
+  readonly entries: readonly (readonly string[])[];
+  readonly writes: FlagStateWrites;
 }
 
 /** The cursor a commit expects to find, and where it moves it. */
@@ -101,6 +172,8 @@ export interface CommitRequest {
   readonly now?: Date;
   /** Replicas that must confirm the commit (WAIT), and for how long to wait. Default none. */
   readonly replicas?: { readonly count: number; readonly timeoutMs: number };
+  /** Change tracking (`--events updated|deleted`); absent with `--events new`. */
+  readonly changes?: ChangeCommit;
 }
 
 /** What a commit did. */
@@ -111,6 +184,8 @@ export type CommitResult =
     readonly skipped: number;
     /** total_emails after the commit. */
     readonly total: number;
+    /** Change entries written. */
+    readonly changed: number;
   }
   | { readonly status: "lease_lost" }
   | { readonly status: "cursor_moved" };
@@ -137,6 +212,7 @@ export async function commitBatch(
     const fields = emailEntryFields(entry.payload);
     args.push(entry.dedupeId, fields.length, ...fields);
   }
+  args.push(...changeArgs(request.changes));
   const keys = [
     request.stream,
     leaseKey(ref),
@@ -145,6 +221,8 @@ export async function commitBatch(
     cursorKey(ref, "last_poll"),
     cursorKey(ref, "total_emails"),
     publishedIndexKey(ref),
+    // Only with change tracking: a deployment without it needs no ACL grant for these.
+    ...(request.changes ? [modseqKey(ref), flagStateKey(ref), entryCountsKey(ref)] : []),
   ];
   const reply = await COMMIT.run(redis, keys, args);
   if (!Array.isArray(reply)) {
@@ -160,6 +238,7 @@ export async function commitBatch(
         published: Number(reply[1]),
         skipped: Number(reply[2]),
         total: Number(reply[3]),
+        changed: Number(reply[4] ?? 0),
       };
     case "LEASE_LOST":
       return { status: "lease_lost" };
@@ -168,4 +247,21 @@ export async function commitBatch(
     default:
       throw new RedisError("REDIS_BAD_REPLY", `The commit script answered ${String(reply[0])}`);
   }
+}
+
+/** The change section of the script's ARGV (see COMMIT). */
+function changeArgs(changes: ChangeCommit | undefined): (string | number)[] {
+  if (!changes) return ["0"];
+  const args: (string | number)[] = [
+    "1",
+    changes.expectedMark ?? "",
+    changes.mark ?? "",
+    changes.clear ? "1" : "0",
+    changes.entries.length,
+  ];
+  for (const fields of changes.entries) args.push(fields.length, ...fields);
+  args.push(changes.writes.set.length);
+  for (const [field, value] of changes.writes.set) args.push(field, value);
+  args.push(changes.writes.delete.length, ...changes.writes.delete);
+  return args;
 }

@@ -13,6 +13,7 @@
  */
 
 import { describeError, ImapError, RedisError } from "../errors.ts";
+import { changeFeed } from "../imap/change_feed.ts";
 import type { ConnectionActivity } from "../imap/connection_watchdog.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import {
@@ -183,6 +184,7 @@ export class MailboxSupervisor {
       logger: this.#log,
       onServerHeard: () => report.notify((o) => o.serverHeard?.(ref)),
       commandTimeoutMs: this.#s.commandTimeoutMs,
+      watchChanges: this.#deps.publisher.changes !== undefined,
       // imapflow's own inactivity probe is only a backstop: it must not break an
       // IDLE that the NOOP check of every idleHeartbeatMs keeps honest.
       socketTimeoutMs: this.#s.idleHeartbeatMs + 2 * this.#s.commandTimeoutMs,
@@ -296,6 +298,7 @@ export class MailboxSupervisor {
       batchSize: this.#s.batchSize,
       limits: this.#s.limits,
       policy: this.#chunkSize,
+      changes: this.#deps.publisher.changes && changeFeed(session),
       keepAlive: () => session.ping(this.#s.pingTimeoutMs),
       onPublished: () => this.#progressed = true,
       signal,
@@ -331,11 +334,8 @@ export class MailboxSupervisor {
     const { idle, idleHeartbeatMs, pollIntervalMs, pingTimeoutMs } = this.#s;
     const idling = idle && session.supportsIdle;
     report.setState(idling ? "idle" : "connected");
-    const outcome = await session.waitForChange(
-      idling ? idleHeartbeatMs : pollIntervalMs,
-      idling,
-      signal,
-    );
+    const wait = idling ? idleHeartbeatMs : pollIntervalMs;
+    const outcome = await session.waitForChange(wait, idling, signal);
     report.setState("connected");
     if (outcome === "aborted") return false;
     if (outcome === "closed") {

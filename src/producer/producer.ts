@@ -316,6 +316,8 @@ function publishingMode(options: ProducerOptions): PublishingMode {
     leaseTtlMs: options.leaseTtlMs ?? numericDefault("PRODUCER_LEASE_TTL_SECONDS") * 1000,
     partitions: config.redis.partitions,
     replicas: { count: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeoutMs },
+    events: config.producer.events,
+    rescanLimit: config.producer.eventsRescanLimit,
   });
 }
 

@@ -14,6 +14,7 @@ import type { MailboxLease } from "./lease.ts";
 import type { MailboxReport, Position } from "./mailbox_report.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MailboxRef } from "../redis/keys.ts";
+import type { ChangeTracker, EventSelection } from "./change_tracker.ts";
 
 export type { Position } from "./mailbox_report.ts";
 
@@ -33,6 +34,24 @@ export interface PublishBatch {
   readonly entries: readonly CommitEntry[];
 }
 
+/** Where the change events of one mailbox go (`--events updated|deleted`). */
+export interface ChangePublisher {
+  /** Which change events are published. */
+  readonly events: EventSelection;
+  /** Without CONDSTORE: how many of the newest known messages have their flags read again per round. */
+  readonly rescanLimit: number;
+  /** The state the events are detected against (loaded by `prepare`). */
+  readonly tracker: ChangeTracker;
+  /** The mailbox's logger (labels only, never addresses). */
+  readonly logger: Logger;
+  /** Commits change entries (their stream fields) with the tracker's changes, moving the mark. */
+  publishChanges(
+    position: Position,
+    entries: readonly (readonly string[])[],
+    mark: string | null,
+  ): Promise<Position>;
+}
+
 /** Where the batches of one mailbox go. */
 export interface Publisher {
   /** The lease that fences this publisher's writes; `undefined` when it writes nothing. */
@@ -48,6 +67,8 @@ export interface Publisher {
   publish(position: Position, batch: PublishBatch, bytes: number): Promise<Position>;
   /** A round found nothing new: records the poll (and checks the lease). */
   recordPoll(position: Position): Promise<Position>;
+  /** Change tracking; `undefined` when only new mail is published (`--events new`, dry runs). */
+  readonly changes?: ChangePublisher;
 }
 
 /** How a producer publishes: picked once per producer, then one publisher per mailbox. */

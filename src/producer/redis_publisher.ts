@@ -17,12 +17,20 @@ import { sleep } from "../retry/backoff.ts";
 import { readCursorPosition } from "../state/cursor.ts";
 import { ensureGroup } from "../stream/group.ts";
 import { groupBacklogs } from "./backlog.ts";
-import { commitBatch, type CommitEntry } from "./commit.ts";
+import { type ChangeCommit, commitBatch, type CommitEntry, type CommitResult } from "./commit.ts";
+import { ChangeTracker, type EventSelection, tracksChanges } from "./change_tracker.ts";
 import { reconcileCursor } from "./cursor_reconcile.ts";
 import { CursorMovedError, LeaseLostError, viaRedis } from "./follower_errors.ts";
 import { MailboxLease } from "./lease.ts";
 import type { MailboxReport } from "./mailbox_report.ts";
-import type { Position, PublishBatch, Publisher, PublishingMode, StartPoint } from "./publisher.ts";
+import type {
+  ChangePublisher,
+  Position,
+  PublishBatch,
+  Publisher,
+  PublishingMode,
+  StartPoint,
+} from "./publisher.ts";
 import { trimStream } from "./trim.ts";
 
 /** Tuning of a {@link RedisPublisher} (durations in ms). */
@@ -41,6 +49,10 @@ export interface RedisPublisherSettings {
   readonly partitions?: number;
   /** `REDIS_WAIT_REPLICAS` and its timeout; default: no WAIT. */
   readonly replicas?: { readonly count: number; readonly timeoutMs: number };
+  /** Change events (`--events`); absent or all false: new mail only. */
+  readonly events?: EventSelection;
+  /** Without CONDSTORE, the newest known messages whose flags are read again per round (`EVENTS_RESCAN_LIMIT`). */
+  readonly rescanLimit?: number;
 }
 
 /** What a {@link RedisPublisher} works with. */
@@ -58,6 +70,7 @@ const PAUSED_PING_MS = 60_000;
 /** Commits to Redis; see the module documentation. */
 export class RedisPublisher implements Publisher {
   readonly lease: MailboxLease;
+  readonly changes: ChangePublisher | undefined;
   readonly #o: RedisPublisherOptions;
   /** The stream of the mailbox's partition. */
   readonly #stream: string;
@@ -69,14 +82,29 @@ export class RedisPublisher implements Publisher {
     this.#o = options;
     this.#stream = partitionStream(options.settings.stream, options.ref.partition);
     this.lease = new MailboxLease(options.redis, options.ref, options.settings.leaseTtlMs);
+    const { events, rescanLimit } = options.settings;
+    this.changes = tracksChanges(events)
+      ? {
+        events,
+        rescanLimit: rescanLimit ?? 10_000,
+        tracker: new ChangeTracker(options.redis, options.ref),
+        logger: options.logger,
+        publishChanges: (position, entries, mark) =>
+          this.#commit(position, position.lastUid, [], entries, mark),
+      }
+      : undefined;
   }
 
   async prepare(uidValidity: number, start: StartPoint): Promise<Position> {
     const { redis, ref, report, logger, settings } = this.#o;
+    const tracker = this.changes?.tracker;
     for (let tries = 0;; tries++) {
+      if (tracker) await viaRedis("read change state", () => tracker.load());
       const stored = await viaRedis("GET cursor", () => readCursorPosition(redis, ref));
       const plan = await reconcileCursor(stored, uidValidity, { ref, start, logger });
       if (plan.kind === "resume") return report.moved(plan.position);
+      // After a UIDVALIDITY reset the old UIDs' flag state means nothing: dropped, no deletions.
+      const changes = tracker && plan.reset ? tracker.resetCommit() : undefined;
       const result = await viaRedis("commit", () =>
         commitBatch(redis, {
           stream: this.#stream,
@@ -88,7 +116,8 @@ export class RedisPublisher implements Publisher {
           lastUid: plan.position.lastUid,
           entries: [],
           reset: plan.reset,
-        }));
+          changes,
+        })).finally(() => tracker?.invalidate());
       if (result.status === "lease_lost") throw new LeaseLostError();
       if (result.status === "ok") {
         if (plan.reset) report.notify((o) => o.mailboxReset?.(ref));
@@ -112,26 +141,54 @@ export class RedisPublisher implements Publisher {
     return this.#commit(position, position.lastUid, []);
   }
 
-  /** The atomic commit; throws on a lost lease or a cursor moved by someone else. */
+  /**
+   * The atomic commit; throws on a lost lease or a cursor moved by someone
+   * else. With change tracking, the emails become known with their flags, and
+   * `changeEntries` (with `mark`) are the change events to write.
+   */
   async #commit(
     position: Position,
     lastUid: number,
     entries: readonly CommitEntry[],
+    changeEntries?: readonly (readonly string[])[],
+    mark?: string | null,
   ): Promise<Position> {
     const { redis, ref, report, logger, settings } = this.#o;
-    const result = await viaRedis("commit", () =>
-      commitBatch(redis, {
-        stream: this.#stream,
-        ref,
-        leaseToken: this.lease.token,
-        replicas: settings.replicas,
-        expected: position,
-        uidValidity: position.uidValidity,
-        lastUid,
-        entries,
-      }));
+    const tracker = this.changes?.tracker;
+    let changes: ChangeCommit | undefined;
+    if (tracker) {
+      if (changeEntries === undefined) {
+        await viaRedis("read change state", () => tracker.ensureLoaded());
+      }
+      changes = changeEntries === undefined
+        ? tracker.emailCommit(entries)
+        : tracker.changeCommit(changeEntries, mark ?? null);
+    }
+    let result: CommitResult;
+    try {
+      result = await viaRedis("commit", () =>
+        commitBatch(redis, {
+          stream: this.#stream,
+          ref,
+          leaseToken: this.lease.token,
+          replicas: settings.replicas,
+          expected: position,
+          uidValidity: position.uidValidity,
+          lastUid,
+          entries,
+          changes,
+        }));
+    } catch (error) {
+      if (changes) tracker?.settled(changes, false);
+      throw error;
+    }
+    if (changes) tracker?.settled(changes, result.status === "ok");
     if (result.status === "lease_lost") throw new LeaseLostError();
     if (result.status === "cursor_moved") throw new CursorMovedError();
+    for (const type of ["message_updated", "message_deleted"] as const) {
+      const count = (changeEntries ?? []).filter((fields) => fields[1] === type).length;
+      if (count > 0) report.notify((o) => o.changesPublished?.(ref, type, count));
+    }
     if (entries.length > 0) {
       report.status.published += result.published;
       report.status.skipped += result.skipped;

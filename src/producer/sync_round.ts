@@ -9,10 +9,12 @@
  * @module
  */
 
+import type { ChangeSource } from "../imap/change_feed.ts";
 import type { FetchedBatch, FetchLimits } from "../imap/mailbox_session.ts";
 import { buildEmailPayload } from "../imap/message_payload.ts";
 import { type ChunkSource, fetchChunks, type FetchedChunk } from "./chunk_fetcher.ts";
 import type { ChunkSizePolicy } from "./chunk_size.ts";
+import { changeRound } from "./change_round.ts";
 import type { CommitEntry } from "./commit.ts";
 import type { MailboxReport } from "./mailbox_report.ts";
 import type { Position, Publisher, StartPoint } from "./publisher.ts";
@@ -33,6 +35,8 @@ export interface SyncRoundOptions {
   readonly limits: FetchLimits;
   /** Kept by the caller across rounds and reconnects, so a dropping connection asks for less. */
   readonly policy: ChunkSizePolicy;
+  /** With `--events updated|deleted`: where a change round after the new mail reads changes. */
+  readonly changes?: ChangeSource;
   /** Pings IMAP while the publisher waits for room. */
   readonly keepAlive: () => Promise<void>;
   /** Called after each published batch (progress for the backoff). */
@@ -129,6 +133,9 @@ export async function syncRound(
     }
     // Nothing new: still record the successful poll (and check the lease).
     if (!committed && !signal.aborted) position = await publisher.recordPoll(position);
+    if (options.changes && publisher.changes && !signal.aborted) {
+      position = await changeRound(options.changes, position, publisher.changes, report);
+    }
     report.status.lastPollAt = new Date().toISOString();
     report.notify((o) => o.polled?.(ref, elapsed(), "ok"));
     return position;

@@ -68,6 +68,31 @@ export function publishedIndexKey(ref: MailboxRef): string {
   return `producer_published:${mailboxScope(ref)}`;
 }
 
+/**
+ * With `--events updated|deleted`: the HIGHESTMODSEQ up to which flag changes
+ * and expunges are committed (`scan:<n>` on servers without CONDSTORE).
+ */
+export function modseqKey(ref: MailboxRef): string {
+  return `producer_modseq:${mailboxScope(ref)}`;
+}
+
+/**
+ * With `--events updated|deleted`: the known UIDs and their last published
+ * flags/labels, a hash of flag combination → UID ranges (see
+ * `producer/flag_state.ts`).
+ */
+export function flagStateKey(ref: MailboxRef): string {
+  return `producer_flags:${mailboxScope(ref)}`;
+}
+
+/** Entries the producer committed for a mailbox, by type (a hash: `email` → n, ...). */
+export function entryCountsKey(ref: MailboxRef): string {
+  return `producer_entry_counts:${mailboxScope(ref)}`;
+}
+
+/** SCAN pattern matching every mailbox's {@link entryCountsKey}. */
+export const ENTRY_COUNTS_SCAN_PATTERN = "producer_entry_counts:*";
+
 /** The single-producer lease of a mailbox. */
 export function leaseKey(ref: MailboxRef): string {
   return `producer_lease:${mailboxScope(ref)}`;

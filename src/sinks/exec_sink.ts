@@ -48,6 +48,7 @@ export function createExecSink(options: ExecSinkOptions): Sink {
           INGEST_ENTRY_ID: delivery.id,
           INGEST_IDEMPOTENCY_KEY: delivery.idempotencyKey,
           INGEST_ATTEMPT: String(delivery.attempt),
+          INGEST_ENTRY_TYPE: delivery.type,
         },
         stdin: "piped",
         stdout: "null",

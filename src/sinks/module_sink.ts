@@ -4,7 +4,9 @@
  *
  * The module exports `handle(email, context)` (may be async) for `email`
  * entries, and optionally `handleMailboxReset(reset, context)` for
- * `mailbox_reset` control entries (acknowledged without a call when absent).
+ * `mailbox_reset` control entries and `handleEvent(event, context)` for
+ * `message_updated` / `message_deleted` entries (`event.type` says which;
+ * each is acknowledged without a call when its handler is absent).
  * Throwing the `PermanentError` exported by `mod.ts` sends the entry straight
  * to the dead-letter queue; any other error is retried with backoff.
  *
@@ -28,7 +30,12 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "../errors.ts";
-import type { EmailPayload, MailboxResetPayload } from "../stream/entry.ts";
+import type {
+  EmailPayload,
+  MailboxResetPayload,
+  MessageDeletedPayload,
+  MessageUpdatedPayload,
+} from "../stream/entry.ts";
 import type { Sink } from "./sink.ts";
 
 /** The second argument of a module's handlers. */
@@ -43,10 +50,17 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
 }
 
+/** A change event as `handleEvent` receives it. */
+export type ChangeEvent =
+  | { readonly type: "message_updated"; readonly payload: MessageUpdatedPayload }
+  | { readonly type: "message_deleted"; readonly payload: MessageDeletedPayload };
+
 /** What a handler module exports. */
 export interface HandlerModule {
   handle(email: EmailPayload, context: HandlerContext): unknown;
   handleMailboxReset?(reset: MailboxResetPayload, context: HandlerContext): unknown;
+  /** `message_updated` / `message_deleted` entries (`--events updated,deleted`). */
+  handleEvent?(event: ChangeEvent, context: HandlerContext): unknown;
 }
 
 /** Imports the handler module at `path` (relative to `cwd`) and returns the sink. */
@@ -79,8 +93,13 @@ export async function createModuleSink(path: string, cwd = Deno.cwd()): Promise<
       };
       if (delivery.type === "email") {
         await module.handle(delivery.payload as EmailPayload, context);
-      } else {
+      } else if (delivery.type === "mailbox_reset") {
         await module.handleMailboxReset?.(delivery.payload as MailboxResetPayload, context);
+      } else {
+        await module.handleEvent?.(
+          { type: delivery.type, payload: delivery.payload } as ChangeEvent,
+          context,
+        );
       }
     },
     close: () => Promise.resolve(),

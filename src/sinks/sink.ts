@@ -18,7 +18,7 @@
  */
 
 import { PermanentError } from "../errors.ts";
-import type { EmailPayload, EntryType, MailboxResetPayload } from "../stream/entry.ts";
+import type { EntryPayload, EntryType } from "../stream/entry.ts";
 
 /** One entry handed to a sink. */
 export interface Delivery {
@@ -29,7 +29,7 @@ export interface Delivery {
   /** Stable across retries, re-deliveries and replays: deduplicate on this. */
   readonly idempotencyKey: string;
   /** The decoded payload. */
-  readonly payload: EmailPayload | MailboxResetPayload;
+  readonly payload: EntryPayload;
   /**
    * The payload as stored in the stream (the JSON text `payload` was parsed
    * from), when the worker has it: {@link deliveryJson} embeds it instead of
@@ -58,12 +58,12 @@ export interface DeliveryDocument {
   id: string;
   /** Entry kind. */
   type: EntryType;
-  /** `account:mailbox:uidvalidity:uid`; the same on every re-delivery. */
+  /** `account:mailbox:uidvalidity:uid` for emails (`…:uid:modseq` updates, `…:uid:deleted`); the same on every re-delivery. */
   idempotency_key: string;
   /** Attempt number, 1 on the first delivery. */
   attempt: number;
-  /** The payload (see `EmailPayload`). */
-  payload: EmailPayload | MailboxResetPayload;
+  /** The payload (see `EmailPayload`, and `MessageUpdatedPayload` etc. for the other types). */
+  payload: EntryPayload;
 }
 
 /** The {@link DeliveryDocument} of a delivery. */

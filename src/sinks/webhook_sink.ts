@@ -56,6 +56,7 @@ export function createWebhookSink(options: WebhookSinkOptions): Sink {
         "content-type": "application/json",
         "user-agent": WEBHOOK_USER_AGENT,
         "idempotency-key": delivery.idempotencyKey,
+        "x-ingest-event-type": delivery.type,
         "x-ingest-entry-id": delivery.id,
         "x-ingest-attempt": String(delivery.attempt),
       };

@@ -2,9 +2,13 @@
  * The stream entry format: what the producer writes and workers read.
  *
  * Each entry has three fields:
- * - `type`: `email` (a message) or `mailbox_reset` (a UIDVALIDITY change was handled);
- * - `idempotency_key`: `account:mailbox:uidvalidity:uid` for emails;
- * - `payload`: a JSON document ({@link EmailPayload} or {@link MailboxResetPayload}).
+ * - `type`: `email` (a message), `mailbox_reset` (a UIDVALIDITY change was
+ *   handled), and with `--events`: `message_updated` (flags or Gmail labels
+ *   changed) and `message_deleted` (expunged);
+ * - `idempotency_key`: `account:mailbox:uidvalidity:uid` for emails,
+ *   `…:uid:<modseq>` for updates, `…:uid:deleted` for deletions;
+ * - `payload`: a JSON document ({@link EmailPayload}, {@link MailboxResetPayload},
+ *   {@link MessageUpdatedPayload} or {@link MessageDeletedPayload}).
  *
  * @module
  */
@@ -15,7 +19,22 @@ import { IngestError } from "../errors.ts";
 export const SCHEMA_VERSION = 1;
 
 /** Kinds of stream entries. */
-export type EntryType = "email" | "mailbox_reset";
+export type EntryType = "email" | "mailbox_reset" | "message_updated" | "message_deleted";
+
+/** Every entry type, in documentation order. */
+export const ENTRY_TYPES: readonly EntryType[] = [
+  "email",
+  "mailbox_reset",
+  "message_updated",
+  "message_deleted",
+];
+
+/** Any entry's payload. */
+export type EntryPayload =
+  | EmailPayload
+  | MailboxResetPayload
+  | MessageUpdatedPayload
+  | MessageDeletedPayload;
 
 /** An attachment as described in the payload (content is never copied). */
 export interface AttachmentInfo {
@@ -116,6 +135,58 @@ export interface MailboxResetPayload {
   at: string;
 }
 
+/** The JSON payload of a `message_updated` entry: a known message's flags or labels changed. */
+export interface MessageUpdatedPayload {
+  /** Version of this schema ({@link SCHEMA_VERSION}). */
+  schema_version: number;
+  /** The account (IMAP user). */
+  account: string;
+  /** Mailbox path. */
+  mailbox: string;
+  /** IMAP UID within `mailbox` and `uidvalidity`. */
+  uid: number;
+  /** UIDVALIDITY the UID belongs to. */
+  uidvalidity: number;
+  /** Message-ID header with angle brackets; `null` when missing or not readable any more. */
+  message_id: string | null;
+  /** The `idempotency_key` of the message's `email` entry (to join on). */
+  email_key: string;
+  /** The message's MODSEQ after the change (CONDSTORE), as decimal text; `null` without CONDSTORE. */
+  modseq: string | null;
+  /** Flags as last published (sorted, without `\\Recent`). */
+  old_flags: string[];
+  /** Flags now. */
+  new_flags: string[];
+  /** X-GM-LABELS as last published; `null` on servers without them. */
+  old_labels: string[] | null;
+  /** X-GM-LABELS now; `null` on servers without them. */
+  new_labels: string[] | null;
+  /** When the producer saw the change, ISO 8601 UTC. */
+  detected_at: string;
+}
+
+/** The JSON payload of a `message_deleted` entry: a known message was expunged. */
+export interface MessageDeletedPayload {
+  /** Version of this schema ({@link SCHEMA_VERSION}). */
+  schema_version: number;
+  /** The account (IMAP user). */
+  account: string;
+  /** Mailbox path. */
+  mailbox: string;
+  /** The expunged message's UID. */
+  uid: number;
+  /** UIDVALIDITY the UID belonged to. */
+  uidvalidity: number;
+  /** The `idempotency_key` of the message's `email` entry (to join on). */
+  email_key: string;
+  /** The mailbox's HIGHESTMODSEQ when the expunge was seen, as decimal text; `null` without CONDSTORE. */
+  modseq: string | null;
+  /** The flags last published for the message. */
+  last_flags: string[];
+  /** When the producer saw the expunge, ISO 8601 UTC. */
+  detected_at: string;
+}
+
 /** The idempotency key of a message: stable across retries and re-deliveries. */
 export function idempotencyKey(
   /** The account whose mailbox was reset. */
@@ -155,6 +226,35 @@ export function mailboxResetEntryFields(payload: MailboxResetPayload): string[] 
   ];
 }
 
+/**
+ * Stream fields of a `message_updated` entry. The idempotency key ends in the
+ * change's MODSEQ (`account:mailbox:uidvalidity:uid:modseq`), so each change
+ * is its own entry and a re-delivered one is recognised; `scan` stands in for
+ * the MODSEQ on servers without CONDSTORE.
+ */
+export function messageUpdatedEntryFields(payload: MessageUpdatedPayload, scan: string): string[] {
+  return [
+    "type",
+    "message_updated",
+    "idempotency_key",
+    `${payload.email_key}:${payload.modseq ?? scan}`,
+    "payload",
+    JSON.stringify(payload),
+  ];
+}
+
+/** Stream fields of a `message_deleted` entry (`account:mailbox:uidvalidity:uid:deleted`). */
+export function messageDeletedEntryFields(payload: MessageDeletedPayload): string[] {
+  return [
+    "type",
+    "message_deleted",
+    "idempotency_key",
+    `${payload.email_key}:deleted`,
+    "payload",
+    JSON.stringify(payload),
+  ];
+}
+
 /** A decoded entry. */
 export interface DecodedEntry {
   /** The entry's kind. */
@@ -162,7 +262,7 @@ export interface DecodedEntry {
   /** `account:mailbox:uidvalidity:uid` for emails. */
   idempotencyKey: string;
   /** The parsed, schema-checked payload. */
-  payload: EmailPayload | MailboxResetPayload;
+  payload: EntryPayload;
 }
 
 /** Why an entry could not be decoded (the worker dead-letters it with this reason). */
@@ -176,7 +276,7 @@ export class EntryFormatError extends IngestError {
 /** Decodes and validates an entry's fields, or throws {@link EntryFormatError}. */
 export function decodeEntry(fields: Record<string, string>): DecodedEntry {
   const type = fields.type;
-  if (type !== "email" && type !== "mailbox_reset") {
+  if (!ENTRY_TYPES.includes(type as EntryType)) {
     throw new EntryFormatError(`unknown entry type ${JSON.stringify(type ?? null)}`);
   }
   const key = fields.idempotency_key;
@@ -187,11 +287,11 @@ export function decodeEntry(fields: Record<string, string>): DecodedEntry {
   } catch (error) {
     throw new EntryFormatError(`payload is not valid JSON (${(error as Error).message})`);
   }
-  const problems = type === "email" ? emailPayloadProblems(payload) : resetPayloadProblems(payload);
+  const problems = PROBLEMS[type as EntryType](payload);
   if (problems.length > 0) {
     throw new EntryFormatError(`payload has the wrong schema: ${problems.join("; ")}`);
   }
-  return { type, idempotencyKey: key, payload: payload as EmailPayload | MailboxResetPayload };
+  return { type: type as EntryType, idempotencyKey: key, payload: payload as EntryPayload };
 }
 
 function emailPayloadProblems(payload: unknown): string[] {
@@ -218,6 +318,28 @@ function resetPayloadProblems(payload: unknown): string[] {
     `${f} must be a string`
   );
 }
+
+function changePayloadProblems(payload: unknown, arrays: readonly string[]): string[] {
+  if (!isRecord(payload)) return ["payload is not an object"];
+  const problems: string[] = [];
+  for (const field of ["account", "mailbox", "email_key", "detected_at"]) {
+    if (typeof payload[field] !== "string") problems.push(`${field} must be a string`);
+  }
+  for (const field of ["uid", "uidvalidity"]) {
+    if (!Number.isInteger(payload[field])) problems.push(`${field} must be an integer`);
+  }
+  for (const field of arrays) {
+    if (!Array.isArray(payload[field])) problems.push(`${field} must be an array`);
+  }
+  return problems;
+}
+
+const PROBLEMS: Record<EntryType, (payload: unknown) => string[]> = {
+  email: emailPayloadProblems,
+  mailbox_reset: resetPayloadProblems,
+  message_updated: (p) => changePayloadProblems(p, ["old_flags", "new_flags"]),
+  message_deleted: (p) => changePayloadProblems(p, ["last_flags"]),
+};
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

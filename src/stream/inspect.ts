@@ -9,6 +9,7 @@
 import type { RedisClient } from "../redis/client.ts";
 import { entryFields, pairsToObject, streamIdTime } from "../redis/reply.ts";
 import { readGroupInfo } from "./group_info.ts";
+import { type EntryCounts, readEntryCounts } from "./entry_counts.ts";
 import { orphanVerdict } from "./orphan.ts";
 
 /** One consumer of a group. */
@@ -72,6 +73,8 @@ export interface StreamReport {
   readonly dlq: { readonly stream: string; readonly length: number };
   /** The last entries (`--tail N`), newest last. */
   readonly tail: readonly EntryReport[];
+  /** Entries written by type over all mailboxes (with `countTypes`); `null` when not counted. */
+  readonly entryTypes?: EntryCounts | null;
   /**
    * Each partition's own report (`tail` empty there), when read with
    * `inspectPartitions`; the fields above are then the totals.
@@ -97,6 +100,8 @@ export interface InspectOptions {
   orphanMs?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** Also sum the entries written by type (a SCAN of the producers' counters). Default false. */
+  countTypes?: boolean;
 }
 
 /** Reads the snapshot. A missing stream is reported with length 0, not as an error. */
@@ -133,6 +138,7 @@ export async function inspectStream(
     groups,
     dlq: { stream: options.dlqStream, length: dlqLength },
     tail,
+    entryTypes: options.countTypes ? await readEntryCounts(redis) : null,
   };
 }
 

@@ -9,3 +9,4 @@ export * from "./entry.ts";
 export * from "./inspect.ts";
 export * from "./partition_set.ts";
 export * from "./partitioned_inspect.ts";
+export * from "./entry_counts.ts";

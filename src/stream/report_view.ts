@@ -40,6 +40,8 @@ export interface StreamReportView {
   readonly groups: readonly GroupView[];
   readonly dlq: { readonly stream: string; readonly length: number };
   readonly tail: readonly { readonly id: string; readonly fields: Record<string, string> }[];
+  /** Entries written by type, all mailboxes (`stream inspect`); `null` where not counted. */
+  readonly entry_types: Readonly<Record<string, number>> | null;
   /** Each partition's own view (`tail` empty there), when the report has rows; the rest are totals. */
   readonly partitions?: readonly PartitionReportView[];
 }
@@ -80,5 +82,6 @@ function singleView(report: StreamReport): StreamReportView {
     })),
     dlq: { stream: report.dlq.stream, length: report.dlq.length },
     tail: report.tail.map((entry) => ({ id: entry.id, fields: entry.fields })),
+    entry_types: report.entryTypes ?? null,
   };
 }

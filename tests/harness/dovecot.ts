@@ -31,6 +31,11 @@ export interface DovecotOptions {
    * login name.
    */
   oauth2?: { introspectionUrl: string };
+  /**
+   * Replaces the CAPABILITY list the server announces (`imap_capability`),
+   * e.g. to act as a server without CONDSTORE/QRESYNC. Default: Dovecot's own.
+   */
+  capability?: string;
 }
 
 /** Options of {@link Dovecot.append}. */
@@ -142,7 +147,7 @@ imap_idle_notify_interval = 1 secs
 imap_hibernate_timeout = 0
 mail_max_userip_connections = 1000
 login_trusted_networks = 127.0.0.0/8
-
+${options.capability ? `imap_capability = ${options.capability}\n` : ""}
 namespace inbox {
   inbox = yes
   separator = /
