@@ -15,9 +15,25 @@ import { stateResetCommand } from "./state_reset.ts";
 function cursorTable(cursors: readonly Cursor[]): string {
   if (cursors.length === 0) return "No producer state found.\n";
   return table(
-    ["ACCOUNT", "MAILBOX", "LAST_UID", "UIDVALIDITY", "LAST_POLL", "TOTAL"],
-    cursors.map((c) => [c.account, c.mailbox, c.lastUid, c.uidValidity, c.lastPoll, c.totalEmails]),
+    ["ACCOUNT", "MAILBOX", "LAST_UID", "UIDVALIDITY", "LAST_POLL", "TOTAL", "BACKFILL"],
+    cursors.map((c) => [
+      c.account,
+      c.mailbox,
+      c.lastUid,
+      c.uidValidity,
+      c.lastPoll,
+      c.totalEmails,
+      backfillCell(c),
+    ]),
   );
+}
+
+/** `-` (none), `done`, or `running <done_uid>/<snapshot_uid>`. */
+function backfillCell(cursor: Cursor): string {
+  const backfill = cursor.backfill;
+  if (!backfill) return "-";
+  if (backfill.state === "done") return "done";
+  return `running ${backfill.doneUid}/${backfill.snapshotUid}`;
 }
 
 /** Builds `state get`. */

@@ -95,6 +95,8 @@ export interface ProducerConfig {
   readonly backlogLimit: number;
   /** `PRODUCER_LEASE_TTL_SECONDS` (`--lease-ttl`): single-producer lease lifetime. */
   readonly leaseTtlSeconds: number;
+  /** `IMAP_DAILY_DOWNLOAD_MB`: per account, history backfill pauses at this many MB in 24 h. */
+  readonly dailyDownloadMb: number;
 }
 
 /** Worker tuning. */
@@ -249,6 +251,7 @@ function readProducer(read: SettingsReader): ProducerConfig {
     bodyHtmlChars: read.integer("BODY_HTML_CHARS"),
     backlogLimit: read.integer("STREAM_BACKLOG_LIMIT"),
     leaseTtlSeconds: read.integer("PRODUCER_LEASE_TTL_SECONDS"),
+    dailyDownloadMb: read.integer("IMAP_DAILY_DOWNLOAD_MB"),
   };
 }
 

@@ -63,6 +63,14 @@ export function publishedIndexKey(ref: MailboxRef): string {
   return `producer_published:${mailboxScope(ref)}`;
 }
 
+/**
+ * The history backfill of a mailbox that had no state when first followed: a
+ * hash with its range and its own cursor (see `src/state/backfill.ts`).
+ */
+export function backfillKey(ref: MailboxRef): string {
+  return `producer_backfill:${mailboxScope(ref)}`;
+}
+
 /** The single-producer lease of a mailbox. */
 export function leaseKey(ref: MailboxRef): string {
   return `producer_lease:${mailboxScope(ref)}`;

@@ -1,0 +1,59 @@
+/**
+ * The daily IMAP download budget of an account (`IMAP_DAILY_DOWNLOAD_MB`):
+ * Gmail suspends IMAP for about a day once an account downloads about
+ * 2,500 MB in 24 hours, so history backfill pauses when the account's last
+ * 24 hourly download counters (`producer_bandwidth:{account}:{hour}`, written
+ * after every commit, live and backfill alike) reach the budget, and resumes
+ * when the oldest hour leaves the window. Live mail is never held back.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../errors.ts";
+import { readDownloadedBytes } from "../metrics/bandwidth.ts";
+import type { RedisClient } from "../redis/client.ts";
+
+const HOUR_MS = 3_600_000;
+
+/** Options of {@link DownloadBudget}. */
+export interface DownloadBudgetOptions {
+  readonly redis: RedisClient;
+  readonly account: string;
+  /** Bytes the account may download per 24 hours before backfill pauses. */
+  readonly dailyBytes: number;
+  /** Clock in ms. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** One account's budget; see the module documentation. */
+export class DownloadBudget {
+  readonly dailyBytes: number;
+  readonly #o: DownloadBudgetOptions;
+
+  constructor(options: DownloadBudgetOptions) {
+    if (!Number.isFinite(options.dailyBytes) || options.dailyBytes <= 0) {
+      throw new InvalidArgumentError(
+        `Cannot create budget: dailyBytes must be > 0, current value is ${options.dailyBytes}`,
+      );
+    }
+    this.dailyBytes = options.dailyBytes;
+    this.#o = options;
+  }
+
+  /** Bytes downloaded in the last 24 hourly buckets. */
+  used(): Promise<number> {
+    const now = (this.#o.now ?? Date.now)();
+    return readDownloadedBytes(this.#o.redis, this.#o.account, { hours: 24, now });
+  }
+
+  /**
+   * How long backfill must wait before it may download again: 0 below the
+   * budget, otherwise until the next hour, when the oldest bucket leaves the
+   * window (checked again then: one hour may not free enough).
+   */
+  async pauseMs(): Promise<number> {
+    if (await this.used() < this.dailyBytes) return 0;
+    const now = (this.#o.now ?? Date.now)();
+    return HOUR_MS - (now % HOUR_MS) + 1_000;
+  }
+}
