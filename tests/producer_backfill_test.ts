@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
+import { readDownloadedBytes } from "../src/metrics/bandwidth.ts";
 import { readBackfill } from "../src/state/backfill.ts";
 import type { Backfill } from "../src/state/backfill.ts";
 import { execIngest, spawnIngest } from "./harness/cli.ts";
@@ -167,5 +168,78 @@ Deno.test("a live message reaches the stream within 2 s while a 5,000-message ba
       stderr = await stopChild(producer);
     }
     assert.match(stderr, /history backfill planned/);
+  });
+});
+
+Deno.test("a SIGKILL mid-backfill loses and doubles nothing; produce --once finishes the backfill", async () => {
+  await withServers(5000, async ({ dovecot, redis, env, stream }) => {
+    // A short lease, so the restarted producer takes over soon after the kill.
+    const killEnv = { ...env, PRODUCER_LEASE_TTL_SECONDS: "2" };
+    const producer = spawnIngest(["produce"], { env: killEnv });
+    await waitFor("the backfill to be part-way", async () => {
+      const backfill = await readBackfill(redis, REF);
+      return backfill !== null && backfill.doneUid >= 1000;
+    });
+    await stopChild(producer, "SIGKILL");
+    const killedAt = await readBackfill(redis, REF) as Backfill;
+    assert.equal(killedAt.state, "running");
+    assert.ok(killedAt.doneUid < 5000, `killed at ${killedAt.doneUid}`);
+    const { uid } = await dovecot.append(TEST_USER, "INBOX", smallMessage("live-after-kill"));
+    const once = await execIngest(["produce", "--once"], { env: killEnv });
+    assert.equal(once.code, 0, once.stderr);
+    assert.match(once.stderr, new RegExp(`"from_uid":${killedAt.doneUid}\\b`));
+    const after = await readBackfill(redis, REF) as Backfill;
+    console.log(`killed at ${killedAt.doneUid}/5000, resumed from there, backfill ${after.state}`);
+    assert.equal(after.state, "done");
+    assert.equal(Number(await redis.get(`producer_state:${TEST_USER}:INBOX:last_uid`)), uid);
+    assertExactlyOnce(await streamKeys(redis, stream), 5001);
+    const state = await execIngest(["state", "get", "--json"], { env });
+    const view = JSON.parse(state.stdout).cursors[0];
+    assert.equal(view.backfill.state, "done");
+    assert.equal(view.backfill.snapshot_uid, 5000);
+    assert.equal(view.total_emails, 5001);
+  });
+});
+
+Deno.test("a used-up IMAP_DAILY_DOWNLOAD_MB pauses the backfill while live mail still arrives", async () => {
+  await withServers(3000, async ({ dovecot, redis, env, stream }) => {
+    const budgetEnv = { ...env, IMAP_DAILY_DOWNLOAD_MB: "1" };
+    const producer = spawnIngest(["produce"], { env: budgetEnv });
+    let stderr = "";
+    try {
+      // Paused: the backfill's cursor stands still below the snapshot.
+      const paused = await waitFor(
+        "the backfill to pause",
+        async () => {
+          const before = await readBackfill(redis, REF);
+          if (before === null || before.doneUid === 0) return undefined;
+          await new Promise((r) => setTimeout(r, 1_500));
+          const now = await readBackfill(redis, REF);
+          return now?.doneUid === before.doneUid ? now : undefined;
+        },
+        60_000,
+        0,
+      );
+      assert.equal(paused.state, "running");
+      assert.ok(paused.doneUid < 3000, `backfill went on to ${paused.doneUid}`);
+      const { uid } = await dovecot.append(TEST_USER, "INBOX", smallMessage("live-paused"));
+      const appended = performance.now();
+      await waitFor("the live message", async () => await hasUid(redis, stream, uid), 10_000, 10);
+      const latencyMs = performance.now() - appended;
+      await new Promise((r) => setTimeout(r, 1_000));
+      const still = await readBackfill(redis, REF) as Backfill;
+      const used = await readDownloadedBytes(redis, TEST_USER);
+      console.log(
+        `budget 1 MB: backfill paused at ${paused.doneUid}/3000; ` +
+          `live message in ${latencyMs.toFixed(0)} ms; backfill still at ${still.doneUid}; ` +
+          `${used} bytes downloaded`,
+      );
+      assert.equal(still.doneUid, paused.doneUid, "the backfill went on past the budget");
+      assert.ok(latencyMs < 2_000, `live latency ${latencyMs.toFixed(0)} ms while paused`);
+      assert.equal((await streamKeys(redis, stream)).length, paused.doneUid + 1);
+    } finally {
+      stderr = await stopChild(producer);
+    }
+    assert.match(stderr, /daily download budget used up: history backfill paused/);
   });
 });
