@@ -25,7 +25,8 @@ import type { BackfillScheduler } from "./backfill_scheduler.ts";
 import { fetchChunks, type FetchedChunk } from "./chunk_fetcher.ts";
 import { ChunkSizePolicy } from "./chunk_size.ts";
 import type { DownloadBudget } from "./download_budget.ts";
-import { decideAfterFailure, type RetryPolicy } from "./failure_policy.ts";
+import type { RetryPolicy } from "./failure_policy.ts";
+import { decideLaneFailure } from "./backfill_failure.ts";
 import {
   BackfillPausedError,
   CursorMovedError,
@@ -138,15 +139,17 @@ export class BackfillLane {
         attempt = 0;
       } catch (error) {
         if (run.signal.aborted) return;
-        if (error instanceof CursorMovedError) continue;
-        if (error instanceof LeaseLostError) return; // the live path hears it too and stands by
-        if (run.once) throw error;
-        const decision = decideAfterFailure(error, attempt++, this.#o.retry);
+        const { once } = run;
+        const decision = decideLaneFailure(error, attempt++, { once, retry: this.#o.retry });
+        if (decision.action === "again") continue;
+        if (decision.action === "throw") throw error;
         this.#o.report.recordError(error);
-        if (decision.action !== "retry") {
+        if (decision.action === "end") {
           this.#log.warn("history backfill stopped", { error: describeError(error) });
           return;
         }
+        // Gmail throttles the account: every lane of it holds, other accounts go on.
+        if (decision.kind === "throttled") this.#o.budget.hold(decision.delayMs);
         this.#log.warn("history backfill failed: retrying", {
           error: describeError(error),
           kind: decision.kind,
@@ -171,6 +174,12 @@ export class BackfillLane {
       );
       this.#log.warn("UIDVALIDITY changed: history backfill dropped, the live path re-syncs");
       return "finished";
+    }
+    const heldMs = budget.heldMs();
+    if (heldMs > 0) {
+      this.#log.info("account throttled: history backfill holds", { resume_in_ms: heldMs });
+      await sleep(heldMs, run.signal).catch(() => {});
+      return "again";
     }
     const pauseMs = await viaRedis("read bandwidth", () => budget.pauseMs());
     if (pauseMs > 0) {
@@ -229,7 +238,9 @@ export class BackfillLane {
     signal: AbortSignal,
   ) {
     const { budget, scheduler } = this.#o;
-    if (await budget.pauseMs() > 0) throw new BackfillPausedError(budget.dailyBytes);
+    if (budget.heldMs() > 0 || await budget.pauseMs() > 0) {
+      throw new BackfillPausedError(budget.dailyBytes);
+    }
     const release = await scheduler.turn(this.#lane, signal);
     try {
       return await session.fetchBatch(uids, limits);

@@ -5,6 +5,9 @@
  * 24 hourly download counters (`producer_bandwidth:{account}:{hour}`, written
  * after every commit, live and backfill alike) reach the budget, and resumes
  * when the oldest hour leaves the window. Live mail is never held back.
+ * One budget per account, shared by its mailboxes' lanes: a `[THROTTLED]`
+ * seen by one lane holds them all ({@link DownloadBudget.hold}), and no other
+ * account.
  *
  * @module
  */
@@ -29,6 +32,8 @@ export interface DownloadBudgetOptions {
 export class DownloadBudget {
   readonly dailyBytes: number;
   readonly #o: DownloadBudgetOptions;
+  /** Clock time until which backfill holds (throttled); 0: no hold. */
+  #heldUntil = 0;
 
   constructor(options: DownloadBudgetOptions) {
     if (!Number.isFinite(options.dailyBytes) || options.dailyBytes <= 0) {
@@ -40,10 +45,23 @@ export class DownloadBudget {
     this.#o = options;
   }
 
+  /** Holds the account's backfill for `ms` (Gmail throttles per account). */
+  hold(ms: number): void {
+    this.#heldUntil = Math.max(this.#heldUntil, this.#now() + ms);
+  }
+
+  /** How long the account's backfill still holds after a {@link hold}; 0 when it does not. */
+  heldMs(): number {
+    return Math.max(0, this.#heldUntil - this.#now());
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
   /** Bytes downloaded in the last 24 hourly buckets. */
   used(): Promise<number> {
-    const now = (this.#o.now ?? Date.now)();
-    return readDownloadedBytes(this.#o.redis, this.#o.account, { hours: 24, now });
+    return readDownloadedBytes(this.#o.redis, this.#o.account, { hours: 24, now: this.#now() });
   }
 
   /**
@@ -53,7 +71,6 @@ export class DownloadBudget {
    */
   async pauseMs(): Promise<number> {
     if (await this.used() < this.dailyBytes) return 0;
-    const now = (this.#o.now ?? Date.now)();
-    return HOUR_MS - (now % HOUR_MS) + 1_000;
+    return HOUR_MS - (this.#now() % HOUR_MS) + 1_000;
   }
 }
