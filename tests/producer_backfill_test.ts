@@ -12,6 +12,8 @@ import { readDownloadedBytes } from "../src/metrics/bandwidth.ts";
 import { readBackfill } from "../src/state/backfill.ts";
 import type { Backfill } from "../src/state/backfill.ts";
 import { execIngest, spawnIngest } from "./harness/cli.ts";
+import { assertMatchesSchema } from "./harness/json_schema.ts";
+import { freePort } from "./harness/ports.ts";
 import { type Dovecot, startDovecot } from "./harness/dovecot.ts";
 import { pipelineEnv, TEST_USER } from "./harness/pipeline_env.ts";
 import { startRedis, type TestRedis } from "./harness/redis_server.ts";
@@ -202,8 +204,10 @@ Deno.test("a SIGKILL mid-backfill loses and doubles nothing; produce --once fini
 });
 
 Deno.test("a used-up IMAP_DAILY_DOWNLOAD_MB pauses the backfill while live mail still arrives", async () => {
-  await withServers(3000, async ({ dovecot, redis, env, stream }) => {
-    const budgetEnv = { ...env, IMAP_DAILY_DOWNLOAD_MB: "1" };
+  // About 400 counted bytes per message: 2 MB in all, the 1 MB budget is used up half-way.
+  await withServers(5000, async ({ dovecot, redis, env, stream }) => {
+    const healthPort = freePort();
+    const budgetEnv = { ...env, IMAP_DAILY_DOWNLOAD_MB: "1", HEALTH_PORT: String(healthPort) };
     const producer = spawnIngest(["produce"], { env: budgetEnv });
     let stderr = "";
     try {
@@ -221,7 +225,7 @@ Deno.test("a used-up IMAP_DAILY_DOWNLOAD_MB pauses the backfill while live mail 
         0,
       );
       assert.equal(paused.state, "running");
-      assert.ok(paused.doneUid < 3000, `backfill went on to ${paused.doneUid}`);
+      assert.ok(paused.doneUid < 5000, `backfill went on to ${paused.doneUid}`);
       const { uid } = await dovecot.append(TEST_USER, "INBOX", smallMessage("live-paused"));
       const appended = performance.now();
       await waitFor("the live message", async () => await hasUid(redis, stream, uid), 10_000, 10);
@@ -230,13 +234,20 @@ Deno.test("a used-up IMAP_DAILY_DOWNLOAD_MB pauses the backfill while live mail 
       const still = await readBackfill(redis, REF) as Backfill;
       const used = await readDownloadedBytes(redis, TEST_USER);
       console.log(
-        `budget 1 MB: backfill paused at ${paused.doneUid}/3000; ` +
+        `budget 1 MB: backfill paused at ${paused.doneUid}/5000; ` +
           `live message in ${latencyMs.toFixed(0)} ms; backfill still at ${still.doneUid}; ` +
           `${used} bytes downloaded`,
       );
       assert.equal(still.doneUid, paused.doneUid, "the backfill went on past the budget");
       assert.ok(latencyMs < 2_000, `live latency ${latencyMs.toFixed(0)} ms while paused`);
       assert.equal((await streamKeys(redis, stream)).length, paused.doneUid + 1);
+      const status = await (await fetch(`http://127.0.0.1:${healthPort}/status`)).json();
+      await assertMatchesSchema("produce_status", status);
+      assert.deepEqual(status.producer.mailboxes[0].backfill, {
+        state: "paused",
+        done_uid: paused.doneUid,
+        snapshot_uid: 5000,
+      });
     } finally {
       stderr = await stopChild(producer);
     }

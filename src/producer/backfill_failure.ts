@@ -9,8 +9,12 @@
  * @module
  */
 
+import { RedisError } from "../errors.ts";
 import { CursorMovedError, LeaseLostError } from "./follower_errors.ts";
 import { decideAfterFailure, type RetryPolicy } from "./failure_policy.ts";
+
+/** Longest wait of the lane after a Redis failure. */
+const REDIS_RETRY_CAP_MS = 10_000;
 
 /** The lane's next step after a failure. */
 export type LaneFailureDecision =
@@ -38,5 +42,9 @@ export function decideLaneFailure(
   if (options.once) return { action: "throw" };
   const decision = decideAfterFailure(error, attempt, options.retry, options.random);
   if (decision.action !== "retry") return { action: "end" };
-  return { action: "retry", delayMs: decision.delayMs, kind: decision.kind };
+  // Redis coming back is noticed soon, as on the live path (which waits at most 10 s).
+  const delayMs = error instanceof RedisError
+    ? Math.min(decision.delayMs, REDIS_RETRY_CAP_MS)
+    : decision.delayMs;
+  return { action: "retry", delayMs, kind: decision.kind };
 }

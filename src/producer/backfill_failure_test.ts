@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AuthError } from "../errors.ts";
+import { AuthError, RedisError } from "../errors.ts";
 import { decideLaneFailure } from "./backfill_failure.ts";
 import { DEFAULT_RETRY_POLICY } from "./failure_policy.ts";
 import { CursorMovedError, LeaseLostError } from "./follower_errors.ts";
@@ -29,4 +29,10 @@ Deno.test("decideLaneFailure() ends the lane when the live path must decide", ()
 Deno.test("decideLaneFailure() hands every other failure to the supervisor with --once", () => {
   const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
   assert.deepEqual(decideLaneFailure(reset, 0, { ...options, once: true }), { action: "throw" });
+});
+
+Deno.test("decideLaneFailure() retries a Redis outage within 10 s however long it lasts", () => {
+  const down = new RedisError("REDIS_UNREACHABLE", "Connection is closed");
+  const decision = decideLaneFailure(down, 12, options);
+  assert.deepEqual(decision, { action: "retry", delayMs: 10_000, kind: "transient" });
 });

@@ -34,6 +34,7 @@ import {
   viaRedis,
 } from "./follower_errors.ts";
 import type { MailboxReport } from "./mailbox_report.ts";
+import type { BackfillLaneStatus } from "./mailbox_status.ts";
 import type { StartPoint } from "./publisher.ts";
 import { buildEntries, commitSlices } from "./sync_round.ts";
 import type { CommitEntry } from "./commit.ts";
@@ -86,6 +87,8 @@ export class BackfillLane {
   readonly #log: Logger;
   readonly #lane: string;
   readonly #policy: ChunkSizePolicy;
+  /** The current connection committed something (its failure then starts the backoff anew). */
+  #progressed = false;
 
   constructor(options: BackfillLaneOptions) {
     this.#o = options;
@@ -139,6 +142,8 @@ export class BackfillLane {
         attempt = 0;
       } catch (error) {
         if (run.signal.aborted) return;
+        if (this.#progressed) attempt = 0;
+        this.#progressed = false;
         const { once } = run;
         const decision = decideLaneFailure(error, attempt++, { once, retry: this.#o.retry });
         if (decision.action === "again") continue;
@@ -148,6 +153,8 @@ export class BackfillLane {
           this.#log.warn("history backfill stopped", { error: describeError(error) });
           return;
         }
+        const lane = this.#o.report.status.backfill;
+        if (lane) lane.state = "retrying";
         // Gmail throttles the account: every lane of it holds, other accounts go on.
         if (decision.kind === "throttled") this.#o.budget.hold(decision.delayMs);
         this.#log.warn("history backfill failed: retrying", {
@@ -165,6 +172,7 @@ export class BackfillLane {
     const { redis, report, publisher, budget } = this.#o;
     const { ref } = report;
     const record = await viaRedis("read backfill", () => readBackfill(redis, ref));
+    report.status.backfill = record && laneStatus(record.state, record);
     if (record === null || record.state === "done") return "finished";
     if (record.uidValidity !== run.uidValidity) {
       // The live path re-syncs the new UIDVALIDITY from 0 (after its mailbox_reset).
@@ -177,12 +185,14 @@ export class BackfillLane {
     }
     const heldMs = budget.heldMs();
     if (heldMs > 0) {
+      report.status.backfill = laneStatus("throttled", record);
       this.#log.info("account throttled: history backfill holds", { resume_in_ms: heldMs });
       await sleep(heldMs, run.signal).catch(() => {});
       return "again";
     }
     const pauseMs = await viaRedis("read bandwidth", () => budget.pauseMs());
     if (pauseMs > 0) {
+      report.status.backfill = laneStatus("paused", record);
       this.#log.warn("daily download budget used up: history backfill paused, live mail goes on", {
         budget_bytes: budget.dailyBytes,
         resume_in_ms: pauseMs,
@@ -203,7 +213,7 @@ export class BackfillLane {
 
   /** Every UID in (done, snapshot], in chunks and commit batches; then marks the backfill done. */
   async #fetchHistory(session: MailboxSession, record: Backfill, signal: AbortSignal) {
-    const { publisher, limits, batchSize } = this.#o;
+    const { publisher, limits, batchSize, report } = this.#o;
     const uids = (await session.newUids(record.doneUid)).filter((uid) => uid <= record.snapshotUid);
     this.#log.info("history backfill fetching", {
       remaining: uids.length,
@@ -215,12 +225,18 @@ export class BackfillLane {
     };
     const keepAlive = () => session.ping(this.#o.pingTimeoutMs);
     let doneUid = record.doneUid;
+    let done = 0;
+    const progress = () =>
+      report.notify((o) => o.backfillProgress?.(report.ref, done, uids.length));
+    if (uids.length > 0) progress();
     const chunks = fetchChunks(source, uids, { limits, policy: this.#policy, signal });
     for await (const chunk of chunks) {
       for (const slice of commitSlices(chunk, batchSize)) {
         await publisher.waitForRoom(keepAlive, signal);
         if (signal.aborted) return;
         doneUid = await this.#commit(record, doneUid, slice);
+        done += slice.uids.length;
+        progress();
       }
       if (signal.aborted) return;
     }
@@ -267,6 +283,8 @@ export class BackfillLane {
       }));
     if (result.status === "lease_lost") throw new LeaseLostError();
     if (result.status === "cursor_moved") throw new CursorMovedError();
+    this.#progressed = true;
+    report.status.backfill = laneStatus(result.done ? "done" : "running", record, doneUid);
     report.status.published += result.published;
     report.status.skipped += result.skipped;
     report.notify((o) => o.published?.(ref, result.published, result.skipped));
@@ -298,4 +316,13 @@ export function startHistory(lane: BackfillLane | undefined, run: BackfillRun): 
       await settled;
     },
   };
+}
+
+/** The lane's status for `/status`. */
+function laneStatus(
+  state: BackfillLaneStatus["state"],
+  record: Backfill,
+  doneUid = record.doneUid,
+): BackfillLaneStatus {
+  return { state, doneUid, snapshotUid: record.snapshotUid };
 }
