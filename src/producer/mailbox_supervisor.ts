@@ -273,11 +273,10 @@ export class MailboxSupervisor {
   /** Sync, wait for mail, sync again; returns when aborted or (with `once`) caught up. */
   async #follow(session: MailboxSession, signal: AbortSignal): Promise<"caught_up" | "stopped"> {
     const { publisher, backfill, report } = this.#deps;
-    const base = startPoint(session, this.#s.start);
+    const [base, { uidValidity }] = [startPoint(session, this.#s.start), session];
     const start = backfill?.startPoint(base, session) ?? base;
-    let position = await publisher.prepare(session.uidValidity, start);
-    const { uidValidity } = session;
-    // The history lane's own connection: closed by the lane, cut by forceClose().
+    let position = await publisher.prepare(uidValidity, start);
+    // The history lane's own connection: closed by the lane, cut at the end and by forceClose().
     const open = async () => this.#laneSession = await this.#connect();
     const history = startHistory(backfill, { uidValidity, open, once: this.#s.once, signal });
     let redisFailures = 0;
@@ -308,6 +307,7 @@ export class MailboxSupervisor {
       }
       return "stopped";
     } finally {
+      this.#laneSession?.close(0).catch(() => {});
       await history.stop();
     }
   }
