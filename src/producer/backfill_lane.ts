@@ -169,39 +169,16 @@ export class BackfillLane {
 
   /** One connection's worth of backfill, or the wait of a used-up budget. */
   async #step(run: BackfillRun): Promise<"finished" | "again"> {
-    const { redis, report, publisher, budget } = this.#o;
-    const { ref } = report;
-    const record = await viaRedis("read backfill", () => readBackfill(redis, ref));
+    const { redis, report } = this.#o;
+    const record = await viaRedis("read backfill", () => readBackfill(redis, report.ref));
     report.status.backfill = record && laneStatus(record.state, record);
     if (record === null || record.state === "done") return "finished";
-    if (record.uidValidity !== run.uidValidity) {
-      // The live path re-syncs the new UIDVALIDITY from 0 (after its mailbox_reset).
-      await viaRedis(
-        "abandon backfill",
-        () => abandonBackfill(redis, ref, publisher.lease.token, record.uidValidity),
-      );
-      this.#log.warn("UIDVALIDITY changed: history backfill dropped, the live path re-syncs");
-      return "finished";
-    }
-    const heldMs = budget.heldMs();
-    if (heldMs > 0) {
-      report.status.backfill = laneStatus("throttled", record);
-      this.#log.info("account throttled: history backfill holds", { resume_in_ms: heldMs });
-      await sleep(heldMs, run.signal).catch(() => {});
-      return "again";
-    }
-    const pauseMs = await viaRedis("read bandwidth", () => budget.pauseMs());
-    if (pauseMs > 0) {
-      report.status.backfill = laneStatus("paused", record);
-      this.#log.warn("daily download budget used up: history backfill paused, live mail goes on", {
-        budget_bytes: budget.dailyBytes,
-        resume_in_ms: pauseMs,
-      });
-      await sleep(pauseMs, run.signal).catch(() => {});
-      return "again";
-    }
+    if (record.uidValidity !== run.uidValidity) return await this.#abandon(record);
+    if (await this.#waitOutBudget(record, run.signal)) return "again";
     const session = await run.open();
     try {
+      // The mailbox may have been recreated since the live path opened it.
+      if (session.uidValidity !== record.uidValidity) return await this.#abandon(record);
       await this.#fetchHistory(session, record, run.signal);
     } catch (error) {
       if (!(error instanceof BackfillPausedError)) throw error;
@@ -209,6 +186,40 @@ export class BackfillLane {
       await session.close();
     }
     return "again";
+  }
+
+  /** Drops a backfill of an old UIDVALIDITY: the live path re-syncs the new one from 0. */
+  async #abandon(record: Backfill): Promise<"finished"> {
+    const { redis, report, publisher } = this.#o;
+    const token = publisher.lease.token;
+    await viaRedis(
+      "abandon backfill",
+      () => abandonBackfill(redis, report.ref, token, record.uidValidity),
+    );
+    report.status.backfill = null;
+    this.#log.warn("UIDVALIDITY changed: history backfill dropped, the live path re-syncs");
+    return "finished";
+  }
+
+  /** While the account is throttled or its budget used up: waits, and says so (`true`). */
+  async #waitOutBudget(record: Backfill, signal: AbortSignal): Promise<boolean> {
+    const { report, budget } = this.#o;
+    const heldMs = budget.heldMs();
+    if (heldMs > 0) {
+      report.status.backfill = laneStatus("throttled", record);
+      this.#log.info("account throttled: history backfill holds", { resume_in_ms: heldMs });
+      await sleep(heldMs, signal).catch(() => {});
+      return true;
+    }
+    const pauseMs = await viaRedis("read bandwidth", () => budget.pauseMs());
+    if (pauseMs === 0) return false;
+    report.status.backfill = laneStatus("paused", record);
+    this.#log.warn("daily download budget used up: history backfill paused, live mail goes on", {
+      budget_bytes: budget.dailyBytes,
+      resume_in_ms: pauseMs,
+    });
+    await sleep(pauseMs, signal).catch(() => {});
+    return true;
   }
 
   /** Every UID in (done, snapshot], in chunks and commit batches; then marks the backfill done. */
