@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   LEASE_LOST: "Another producer took over the mailbox lease.",
   LEASE_BUSY: "Another producer holds the mailbox lease, and `--once` gave up waiting.",
   CURSOR_MOVED: "The cursor was changed by someone else (e.g. `ingest state reset`).",
+  BACKFILL_PAUSED:
+    "A mailbox's history backfill paused: the account's daily download budget is used up.",
   // Redis.
   REDIS_UNREACHABLE: "Redis cannot be reached (refused, reset, timed out, retries exhausted).",
   REDIS_OOM: "Redis is past maxmemory with noeviction and refuses writes.",

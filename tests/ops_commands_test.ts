@@ -46,6 +46,7 @@ Deno.test("state and stream inspect against a real Redis", async (t) => {
       uidvalidity: 7,
       last_poll: null,
       total_emails: 40,
+      backfill: null,
     });
     const list = await runIngest(["state", "list", "--json"], { env });
     assert.deepEqual(JSON.parse(list.stdout).cursors.map((c: { mailbox: string }) => c.mailbox), [

@@ -15,17 +15,27 @@ import { stateResetCommand } from "./state_reset.ts";
 
 function cursorTable(cursors: readonly Cursor[], partitions: number): string {
   if (cursors.length === 0) return "No producer state found.\n";
-  const rows = cursors.map((
-    c,
-  ) => [c.account, c.mailbox, c.lastUid, c.uidValidity, c.lastPoll, c.totalEmails]);
-  if (partitions <= 1) {
-    return table(["ACCOUNT", "MAILBOX", "LAST_UID", "UIDVALIDITY", "LAST_POLL", "TOTAL"], rows);
-  }
+  const header = [
+    "ACCOUNT",
+    "MAILBOX",
+    "LAST_UID",
+    "UIDVALIDITY",
+    "LAST_POLL",
+    "TOTAL",
+    "BACKFILL",
+  ];
+  const rows = cursors.map((c) => [
+    c.account,
+    c.mailbox,
+    c.lastUid,
+    c.uidValidity,
+    c.lastPoll,
+    c.totalEmails,
+    backfillCell(c),
+  ]);
+  if (partitions <= 1) return table(header, rows);
   const { totals } = cursorTotals(cursors, partitions);
-  return table(
-    ["PARTITION", "ACCOUNT", "MAILBOX", "LAST_UID", "UIDVALIDITY", "LAST_POLL", "TOTAL"],
-    cursors.map((c, i) => [c.partition ?? "", ...rows[i]!]),
-  ) +
+  return table(["PARTITION", ...header], cursors.map((c, i) => [c.partition ?? "", ...rows[i]!])) +
     `${totals.mailboxes} mailbox(es) over ${partitions} partitions, ${totals.total_emails} messages published\n`;
 }
 
@@ -35,6 +45,14 @@ function cursorsJson(cursors: readonly Cursor[], partitions: number) {
     cursors: cursors.map((cursor) => cursorView(cursor)),
     ...cursorTotals(cursors, partitions),
   };
+}
+
+/** `-` (none), `done`, or `running <done_uid>/<snapshot_uid>`. */
+function backfillCell(cursor: Cursor): string {
+  const backfill = cursor.backfill;
+  if (!backfill) return "-";
+  if (backfill.state === "done") return "done";
+  return `running ${backfill.doneUid}/${backfill.snapshotUid}`;
 }
 
 /** Builds `state get`. */

@@ -119,6 +119,8 @@ export interface ProducerConfig {
   readonly events: { readonly updated: boolean; readonly deleted: boolean };
   /** `EVENTS_RESCAN_LIMIT`: without CONDSTORE, newest messages whose flags are re-read per round. */
   readonly eventsRescanLimit: number;
+  /** `IMAP_DAILY_DOWNLOAD_MB`: per account, history backfill pauses at this many MB in 24 h. */
+  readonly dailyDownloadMb: number;
 }
 
 /** Worker tuning. */
@@ -303,6 +305,7 @@ function readProducer(read: SettingsReader): ProducerConfig {
     fleetMaxAccounts: read.integer("FLEET_MAX_ACCOUNTS"),
     events: readEvents(read),
     eventsRescanLimit: read.integer("EVENTS_RESCAN_LIMIT"),
+    dailyDownloadMb: read.integer("IMAP_DAILY_DOWNLOAD_MB"),
   };
 }
 

@@ -352,6 +352,15 @@ export const VARIABLES = [
   },
   {
     group: "Producer",
+    name: "IMAP_DAILY_DOWNLOAD_MB",
+    default: "2000",
+    description:
+      "Per account: history backfill pauses once the last 24 h of downloads reach this (Gmail suspends IMAP at about 2,500 MB/day); live mail keeps flowing.",
+    kind: "integer",
+    min: 1,
+  },
+  {
+    group: "Producer",
     name: "PRODUCER_LEASE_TTL_SECONDS",
     default: "30",
     description:

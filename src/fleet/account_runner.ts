@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { BackfillScheduler } from "../producer/backfill_scheduler.ts";
 import type { AccountRecord } from "../accounts/registry.ts";
 import type { Config } from "../config/config.ts";
 import { describeError } from "../errors.ts";
@@ -43,6 +44,8 @@ export interface AccountRunnerDeps {
   readonly start?: StartPosition;
   /** Longest IDLE before a NOOP check (the watchdog heartbeat). */
   readonly idleHeartbeatMs?: number;
+  /** The process-wide share of history backfill among all accounts. */
+  readonly backfillScheduler?: BackfillScheduler;
 }
 
 /** One claimed account's producer; see the module documentation. */
@@ -114,6 +117,7 @@ export class AccountRunner {
       start: this.#deps.start,
       leaseTtlMs: this.#deps.leaseTtlMs,
       idleHeartbeatMs: this.#deps.idleHeartbeatMs,
+      backfillScheduler: this.#deps.backfillScheduler,
     });
     this.#done = handle.done.then(
       (result) => {

@@ -20,6 +20,7 @@
  * @module
  */
 
+import { BackfillScheduler } from "../producer/backfill_scheduler.ts";
 import { type AccountRecord, listAccounts, registryVersion } from "../accounts/registry.ts";
 import { describeError } from "../errors.ts";
 import { hashedAccountLabel } from "../metrics/account_label.ts";
@@ -75,6 +76,7 @@ export function startFleet(options: FleetOptions): FleetHandle {
     processId,
     logger: options.logger.child({ component: "fleet", process_id: processId }),
     credentials: options.credentials ?? defaultCredentials(options),
+    backfillScheduler: new BackfillScheduler(),
     records: new Map(),
     version: -1,
     runners: new Map(),
@@ -196,7 +198,11 @@ async function refreshRegistry(state: FleetState): Promise<void> {
  * keeping the account lease, so a parked account resumes at once.
  */
 function restartChanged(state: FleetState, old: AccountRunner, record: AccountRecord): void {
-  const next = new AccountRunner(record, { ...state.options, credentials: state.credentials });
+  const next = new AccountRunner(record, {
+    ...state.options,
+    credentials: state.credentials,
+    backfillScheduler: state.backfillScheduler,
+  });
   state.runners.set(record.account, next);
   state.logger.info("account record changed: restarting its producer", { account: next.label });
   track(
@@ -215,6 +221,7 @@ function adopt(state: FleetState, account: string): void {
   const runner = new AccountRunner(record, {
     ...state.options,
     credentials: state.credentials,
+    backfillScheduler: state.backfillScheduler,
   });
   state.runners.set(account, runner);
   state.logger.info("account claimed", { account: runner.label });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { BackfillScheduler } from "../producer/backfill_scheduler.ts";
 import type { AccountRecord } from "../accounts/registry.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import type { Logger } from "../log/logger.ts";
@@ -22,6 +23,8 @@ export interface FleetState {
   readonly holdMs: number;
   readonly logger: Logger;
   readonly credentials: (record: AccountRecord) => CredentialsProvider;
+  /** One backfill scheduler for every account of the process: history shares it fairly. */
+  readonly backfillScheduler: BackfillScheduler;
   /** The registry at {@link FleetState.version}, by address. */
   records: Map<string, AccountRecord>;
   /** Registry version last read (-1: never). */

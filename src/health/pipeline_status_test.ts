@@ -38,6 +38,7 @@ Deno.test("exporterStatus() shows the stream view and cursors by label, never th
     uidvalidity: 9,
     last_poll: null,
     total_emails: 3,
+    backfill: null,
   });
   assert.deepEqual(status.downloaded_last_24h_bytes, { "acct-1": 1200 });
   assert.doesNotMatch(JSON.stringify(status), /example\.test/);

@@ -75,6 +75,9 @@ export function createProducerMetrics(
     progress(ref, done, total) {
       m.remaining.set(labelsOf(ref), Math.max(0, total - done));
     },
+    backfillProgress(ref, done, total) {
+      m.backfillRemaining.set(labelsOf(ref), Math.max(0, total - done));
+    },
     mailboxReset(ref) {
       m.resets.inc(labelsOf(ref));
       m.entries.inc({ ...labelsOf(ref), type: "mailbox_reset" });
@@ -228,7 +231,14 @@ function producerMetricFamilies(registry: Registry, lastHeard: LastHeard, now: (
     labelNames: mailboxLabels,
     registers,
   });
+  const backfillRemaining = new Gauge({
+    name: `${METRIC_PREFIX}backfill_remaining_messages`,
+    help: "History messages of a new mailbox's backfill lane not yet published (live mail aside).",
+    labelNames: mailboxLabels,
+    registers,
+  });
   return {
+    backfillRemaining,
     produced,
     entries,
     skipped,

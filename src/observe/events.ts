@@ -51,6 +51,12 @@ export interface ProducerObserver {
    * the start of this round (a backfill shows a progress bar from this).
    */
   progress?(ref: MailboxRef, done: number, total: number): void;
+  /**
+   * History backfill progress of a new mailbox, beside its live rounds:
+   * `done` of `total` messages below the UIDNEXT snapshot left at the start of
+   * this run of the backfill lane.
+   */
+  backfillProgress?(ref: MailboxRef, done: number, total: number): void;
   /** A UIDVALIDITY change was handled. */
   mailboxReset?(ref: MailboxRef): void;
   /** Change entries (`--events updated|deleted`) were committed to the stream. */

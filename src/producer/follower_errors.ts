@@ -39,6 +39,19 @@ export class CursorMovedError extends IngestError {
   }
 }
 
+/** The account's daily download budget is used up: history backfill waits, live mail goes on. */
+export class BackfillPausedError extends IngestError {
+  constructor(budgetBytes: number) {
+    super(
+      "BACKFILL_PAUSED",
+      `The account downloaded its daily budget (IMAP_DAILY_DOWNLOAD_MB: ${
+        Math.round(budgetBytes / 1_000_000)
+      } MB in 24 h): history backfill pauses until the window frees`,
+      true,
+    );
+  }
+}
+
 /**
  * Runs a Redis operation, turning its failure into a retryable `RedisError`
  * that names what went wrong (an OOM as an OOM, with the fix).

@@ -15,6 +15,20 @@ export type FollowerState =
   /** Caught up (`--once`) or shut down. */
   | "stopped";
 
+/** The history backfill lane of a mailbox, as this process runs it. */
+export interface BackfillLaneStatus {
+  /**
+   * `running`; `paused`: the daily download budget is used up; `throttled`:
+   * the account holds after `[THROTTLED]`; `retrying`: backing off after a
+   * failure; `done`.
+   */
+  state: "running" | "paused" | "throttled" | "retrying" | "done";
+  /** The backfill's cursor (every history UID up to it is in). */
+  doneUid: number;
+  /** UIDNEXT-1 when the backfill began. */
+  snapshotUid: number;
+}
+
 /** One mailbox, as `status()` reports it (JSON-friendly). */
 export interface MailboxStatus {
   /** The account. */
@@ -49,6 +63,8 @@ export interface MailboxStatus {
   published: number;
   /** Messages recognised as already published and skipped. */
   skipped: number;
+  /** The history backfill lane; `null` or absent while this process runs none. */
+  backfill?: BackfillLaneStatus | null;
   /**
    * The open IMAP connection: when the server last sent anything and which
    * command waits for an answer since when (ISO times); `null` while none is open.

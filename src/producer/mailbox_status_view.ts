@@ -37,6 +37,12 @@ export interface MailboxStatusView {
   readonly published: number;
   /** Messages recognised as already published and skipped. */
   readonly skipped: number;
+  /** The history backfill lane of a new mailbox; `null` while none runs here. */
+  readonly backfill: {
+    readonly state: NonNullable<MailboxStatus["backfill"]>["state"];
+    readonly done_uid: number;
+    readonly snapshot_uid: number;
+  } | null;
   /** The open IMAP connection (ISO times); `null` while none is open. */
   readonly connection: {
     readonly last_heard_at: string;
@@ -61,6 +67,13 @@ export function mailboxStatusView(status: MailboxStatus): MailboxStatusView {
     lease_held: status.leaseHeld,
     published: status.published,
     skipped: status.skipped,
+    backfill: status.backfill
+      ? {
+        state: status.backfill.state,
+        done_uid: status.backfill.doneUid,
+        snapshot_uid: status.backfill.snapshotUid,
+      }
+      : null,
     connection: connection
       ? {
         last_heard_at: connection.lastHeardAt,

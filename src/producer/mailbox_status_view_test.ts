@@ -14,6 +14,7 @@ Deno.test("mailboxStatusView() shows every status field under a snake_case key",
   status.leaseHeld = true;
   status.published = 10;
   status.skipped = 2;
+  status.backfill = { state: "paused", doneUid: 1200, snapshotUid: 5000 };
   status.connection = {
     lastHeardAt: "2026-03-01T10:00:01.000Z",
     outstanding: { command: "IDLE", since: "2026-03-01T10:00:00.500Z" },
@@ -32,6 +33,7 @@ Deno.test("mailboxStatusView() shows every status field under a snake_case key",
     lease_held: true,
     published: 10,
     skipped: 2,
+    backfill: { state: "paused", done_uid: 1200, snapshot_uid: 5000 },
     connection: {
       last_heard_at: "2026-03-01T10:00:01.000Z",
       outstanding: { command: "IDLE", since: "2026-03-01T10:00:00.500Z" },

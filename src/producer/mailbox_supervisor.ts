@@ -12,12 +12,11 @@
  * @module
  */
 
-import { describeError, ImapError, RedisError } from "../errors.ts";
+import { describeError, RedisError } from "../errors.ts";
 import { changeFeed } from "../imap/change_feed.ts";
 import type { ConnectionActivity } from "../imap/connection_watchdog.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import {
-  type FetchLimits,
   type ImapServer,
   type MailboxSession,
   openMailboxSession,
@@ -25,41 +24,18 @@ import {
 import type { Logger } from "../log/logger.ts";
 import { sleep } from "../retry/backoff.ts";
 import { ChunkSizePolicy } from "./chunk_size.ts";
-import type { RetryPolicy } from "./failure_policy.ts";
 import { CursorMovedError, LeaseBusyError, LeaseLostError } from "./follower_errors.ts";
 import { keepLease, type LeaseRenewal, waitForLease } from "./lease_standby.ts";
 import type { MailboxReport } from "./mailbox_report.ts";
 import type { Publisher } from "./publisher.ts";
 import { parkAccount } from "./account_park.ts";
-import type { StartPosition } from "./start_position.ts";
+import { type BackfillLane, startHistory } from "./backfill_lane.ts";
 import { decideReconnect, decideRedisRetry, redisFailureLog } from "./supervisor_decisions.ts";
 import { startPoint, syncRound, type SyncRoundOptions } from "./sync_round.ts";
+import { waitForMail } from "./wait_for_mail.ts";
+import type { SupervisorSettings } from "./supervisor_settings.ts";
 
-/** Tuning of a supervisor (all durations in ms). */
-export interface SupervisorSettings {
-  /** UIDs per commit (`--batch-size`). */
-  readonly batchSize: number;
-  readonly limits: FetchLimits;
-  /** Wait between polls when IDLE is off or unavailable. */
-  readonly pollIntervalMs: number;
-  /** Longest IDLE before a NOOP checks the connection and IDLE is issued again. */
-  readonly idleHeartbeatMs: number;
-  /** How long a NOOP may take before the connection counts as dead. */
-  readonly pingTimeoutMs: number;
-  /** Server silence while a command is outstanding before the connection is reopened. */
-  readonly commandTimeoutMs: number;
-  /** Use IDLE when the server offers it. */
-  readonly idle: boolean;
-  /** Sync until caught up, then end. */
-  readonly once: boolean;
-  /** Where a mailbox without state begins. */
-  readonly start: StartPosition;
-  readonly retry: RetryPolicy;
-  /** With `once`: consecutive failures before the mailbox is given up. */
-  readonly onceMaxAttempts: number;
-  /** While parked (`needs_reauth`, not `once`): how often the credentials are asked for again. */
-  readonly reauthRecheckMs: number;
-}
+export type { SupervisorSettings } from "./supervisor_settings.ts";
 
 /** What a supervisor works with. */
 export interface SupervisorDeps {
@@ -70,6 +46,8 @@ export interface SupervisorDeps {
   readonly report: MailboxReport;
   /** Where batches go (Redis, or a dry run). */
   readonly publisher: Publisher;
+  /** The history lane of a mailbox without state; absent: the live rounds fetch history too. */
+  readonly backfill?: BackfillLane;
 }
 
 /** How a supervisor ended. */
@@ -90,6 +68,8 @@ export class MailboxSupervisor {
   readonly #s: SupervisorSettings;
   readonly #log: Logger;
   #session: MailboxSession | undefined;
+  /** The history lane's connection, while one is open. */
+  #laneSession: MailboxSession | undefined;
   #leaseLost = false;
   /** Fetch chunk size; kept across reconnects, so a connection that keeps dropping asks for less. */
   readonly #chunkSize: ChunkSizePolicy;
@@ -113,6 +93,7 @@ export class MailboxSupervisor {
   /** Closes the IMAP connection at once (shutdown deadline): in-flight work is abandoned. */
   forceClose(): void {
     this.#session?.close(0).catch(() => {});
+    this.#laneSession?.close(0).catch(() => {});
   }
 
   /** Follows the mailbox until `signal` aborts, or until caught up with `once`. */
@@ -173,22 +154,10 @@ export class MailboxSupervisor {
   }
 
   async #open(): Promise<MailboxSession> {
-    const { report, server, credentials } = this.#deps;
-    const { ref } = report;
+    const { report } = this.#deps;
     report.setState("connecting");
     this.#progressed = false;
-    const session = this.#session = await openMailboxSession({
-      server,
-      credentials,
-      mailbox: ref.mailbox,
-      logger: this.#log,
-      onServerHeard: () => report.notify((o) => o.serverHeard?.(ref)),
-      commandTimeoutMs: this.#s.commandTimeoutMs,
-      watchChanges: this.#deps.publisher.changes !== undefined,
-      // imapflow's own inactivity probe is only a backstop: it must not break an
-      // IDLE that the NOOP check of every idleHeartbeatMs keeps honest.
-      socketTimeoutMs: this.#s.idleHeartbeatMs + 2 * this.#s.commandTimeoutMs,
-    });
+    const session = this.#session = await this.#connect();
     report.setState("connected");
     this.#log.info("mailbox opened", {
       uidvalidity: session.uidValidity,
@@ -196,6 +165,21 @@ export class MailboxSupervisor {
       gmail: session.gmail,
     });
     return session;
+  }
+
+  #connect(): Promise<MailboxSession> {
+    const { report, server, credentials } = this.#deps;
+    return openMailboxSession({
+      server,
+      credentials,
+      mailbox: report.ref.mailbox,
+      logger: this.#log,
+      onServerHeard: () => report.notify((o) => o.serverHeard?.(report.ref)),
+      commandTimeoutMs: this.#s.commandTimeoutMs,
+      watchChanges: this.#deps.publisher.changes !== undefined,
+      // imapflow's inactivity probe is a backstop: it must not break a NOOP-checked IDLE.
+      socketTimeoutMs: this.#s.idleHeartbeatMs + 2 * this.#s.commandTimeoutMs,
+    });
   }
 
   /** Lease lost, park, stop, give up, or back off and connect again. */
@@ -262,33 +246,44 @@ export class MailboxSupervisor {
 
   /** Sync, wait for mail, sync again; returns when aborted or (with `once`) caught up. */
   async #follow(session: MailboxSession, signal: AbortSignal): Promise<"caught_up" | "stopped"> {
-    const { publisher } = this.#deps;
-    const start = startPoint(session, this.#s.start);
-    let position = await publisher.prepare(session.uidValidity, start);
+    const { publisher, backfill, report } = this.#deps;
+    const [base, { uidValidity }] = [startPoint(session, this.#s.start), session];
+    const start = backfill?.startPoint(base, session) ?? base;
+    let position = await publisher.prepare(uidValidity, start);
+    // The history lane's own connection: closed by the lane, cut at the end and by forceClose().
+    const open = async () => this.#laneSession = await this.#connect();
+    const history = startHistory(backfill, { uidValidity, open, once: this.#s.once, signal });
     let redisFailures = 0;
-    while (!signal.aborted) {
-      try {
-        position = await syncRound(session, position, this.#roundOptions(session, signal));
-        this.#progressed = true; // a whole round: this connection worked
-        redisFailures = 0;
-        this.#deps.report.status.redisRefusing = null;
-      } catch (error) {
-        if (error instanceof CursorMovedError) {
-          // A commit that did apply although its reply was lost (Redis outage), or an
-          // `ingest state reset`: either way the stored cursor is the truth.
-          this.#log.warn("cursor is not where this producer left it: re-reading it");
-          position = await publisher.prepare(session.uidValidity, start);
+    // Live rounds go ahead of every history backfill in the process.
+    const round = () => syncRound(session, position, this.#roundOptions(session, signal));
+    try {
+      while (!signal.aborted) {
+        try {
+          position = await (backfill?.live(round) ?? round());
+          this.#progressed = true; // a whole round: this connection worked
+          redisFailures = 0;
+          report.status.redisRefusing = null;
+        } catch (error) {
+          if (error instanceof CursorMovedError) {
+            // A commit that did apply although its reply was lost (Redis outage), or an
+            // `ingest state reset`: either way the stored cursor is the truth.
+            this.#log.warn("cursor is not where this producer left it: re-reading it");
+            position = await publisher.prepare(uidValidity, start);
+            continue;
+          }
+          // Redis is down but IMAP is fine: keep the session, wait, and retry the round.
+          if (!(error instanceof RedisError) || session.closed) throw error;
+          await this.#waitOutRedis(error, redisFailures++, session, signal);
           continue;
         }
-        // Redis is down but IMAP is fine: keep the session, wait, and retry the round.
-        if (!(error instanceof RedisError) || session.closed) throw error;
-        await this.#waitOutRedis(error, redisFailures++, session, signal);
-        continue;
+        if (this.#s.once) return await history.done.then(() => "caught_up" as const);
+        if (signal.aborted || !await waitForMail(session, report, this.#s, signal)) break;
       }
-      if (this.#s.once) return "caught_up";
-      if (signal.aborted || !await this.#waitForMail(session, signal)) break;
+      return "stopped";
+    } finally {
+      this.#laneSession?.close(0).catch(() => {});
+      await history.stop();
     }
-    return "stopped";
   }
 
   #roundOptions(session: MailboxSession, signal: AbortSignal): SyncRoundOptions {
@@ -326,23 +321,5 @@ export class MailboxSupervisor {
     this.#log.warn(message, { error: describeError(error), ...fields, retry_in_ms: next.delayMs });
     await sleep(next.delayMs, signal).catch(() => {});
     if (!signal.aborted) await session.ping(this.#s.pingTimeoutMs);
-  }
-
-  /** IDLE (or a poll interval) until the mailbox changes; `false` when aborted. */
-  async #waitForMail(session: MailboxSession, signal: AbortSignal): Promise<boolean> {
-    const { report } = this.#deps;
-    const { idle, idleHeartbeatMs, pollIntervalMs, pingTimeoutMs } = this.#s;
-    const idling = idle && session.supportsIdle;
-    report.setState(idling ? "idle" : "connected");
-    const wait = idling ? idleHeartbeatMs : pollIntervalMs;
-    const outcome = await session.waitForChange(wait, idling, signal);
-    report.setState("connected");
-    if (outcome === "aborted") return false;
-    if (outcome === "closed") {
-      throw new ImapError("IMAP_CLOSED", "The IMAP server closed the connection");
-    }
-    // Quiet for a whole heartbeat (or a poll is due): check the connection and refresh the view.
-    if (outcome === "timeout") await session.ping(pingTimeoutMs);
-    return true;
   }
 }

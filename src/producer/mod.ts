@@ -9,3 +9,8 @@
 
 export * from "./producer.ts";
 export * from "./start_position.ts";
+export {
+  BackfillScheduler,
+  type BackfillSchedulerLoad,
+  type BackfillSchedulerOptions,
+} from "./backfill_scheduler.ts";

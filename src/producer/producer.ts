@@ -15,7 +15,6 @@
  * @module
  */
 
-import { numericDefault } from "../config/variables.ts";
 import type { RedisClient } from "../redis/client.ts";
 import type { Config } from "../config/config.ts";
 import type { ConnectionActivity } from "../imap/connection_watchdog.ts";
@@ -26,7 +25,6 @@ import type { ProducerObserver } from "../observe/events.ts";
 import type { EmailPayload } from "../stream/entry.ts";
 import { preflightCredentials } from "./credentials_preflight.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./failure_policy.ts";
-import { dryRunMode } from "./dry_run_publisher.ts";
 import {
   type FollowerOutcome,
   MailboxSupervisor,
@@ -35,9 +33,9 @@ import {
 import { MailboxReport } from "./mailbox_report.ts";
 import { initialStatus, type MailboxStatus } from "./mailbox_status.ts";
 import { type MailboxStatusView, mailboxStatusView } from "./mailbox_status_view.ts";
-import type { PublishingMode } from "./publisher.ts";
-import { redisMode } from "./redis_publisher.ts";
 import { mailboxRef } from "../redis/partitions.ts";
+import type { BackfillScheduler } from "./backfill_scheduler.ts";
+import { type ProducerMode, publishingMode } from "./producer_mode.ts";
 import { prepareStreamUntilReady } from "./stream_preparation.ts";
 import type { StartPosition } from "./start_position.ts";
 import { type MailboxCheck, mailboxCheck } from "./readiness.ts";
@@ -83,6 +81,12 @@ export interface ProducerOptions {
   readonly reauthRecheckMs?: number;
   /** Longest wait for followers on shutdown before connections are cut. Default 7 s. */
   readonly shutdownGraceMs?: number;
+  /**
+   * Orders the history backfill of new mailboxes: one per process, shared by
+   * every producer in it (a fleet), so backfills take turns and live mail goes
+   * first. Default: one of this producer's own.
+   */
+  readonly backfillScheduler?: BackfillScheduler;
 }
 
 /** The producer's status. */
@@ -161,7 +165,7 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
   const logger = options.logger.child({ component: "producer", account: label });
   const statuses = mailboxes.map((mailbox) => initialStatus(account, mailbox));
   const settings = supervisorSettings(options);
-  const mode = publishingMode(options);
+  const mode = publishingMode(options, settings);
   const followers = mailboxes.map((mailbox, i) => {
     const ref = mailboxRef(account, mailbox, config.redis.partitions);
     const partition = ref.partition === undefined ? {} : { partition: ref.partition };
@@ -177,7 +181,7 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
       credentials: options.credentials,
       logger: mailboxLogger,
       report,
-      publisher: mode.publisher(ref, report, mailboxLogger),
+      ...mode.follower(report, mailboxLogger),
     }, settings);
   });
   const bounds = {
@@ -211,7 +215,7 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
 
 /** What {@link runFollowers} runs. */
 interface Followers {
-  readonly mode: PublishingMode;
+  readonly mode: ProducerMode;
   readonly followers: readonly MailboxSupervisor[];
   readonly statuses: readonly MailboxStatus[];
   readonly logger: Logger;
@@ -302,23 +306,6 @@ function supervisorSettings(options: ProducerOptions): SupervisorSettings {
     onceMaxAttempts: 5,
     reauthRecheckMs: options.reauthRecheckMs ?? 60_000,
   };
-}
-
-/** How this producer publishes: the one place where a dry run is told apart. */
-function publishingMode(options: ProducerOptions): PublishingMode {
-  const { config, redis } = options;
-  if (options.dryRun) return dryRunMode(redis, options.dryRun);
-  return redisMode(redis, config.worker.group, {
-    stream: config.redis.streamName,
-    maxStreamLength: config.redis.maxStreamLength,
-    backlogLimit: config.producer.backlogLimit,
-    backlogCheckMs: 2_000,
-    leaseTtlMs: options.leaseTtlMs ?? numericDefault("PRODUCER_LEASE_TTL_SECONDS") * 1000,
-    partitions: config.redis.partitions,
-    replicas: { count: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeoutMs },
-    events: config.producer.events,
-    rescanLimit: config.producer.eventsRescanLimit,
-  });
 }
 
 /** The connection's activity as `/status` shows it (ISO times). */

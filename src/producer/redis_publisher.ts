@@ -128,13 +128,21 @@ export class RedisPublisher implements Publisher {
   }
 
   async publish(position: Position, batch: PublishBatch, bytes: number): Promise<Position> {
-    const { ref, report, logger } = this.#o;
     const next = await this.#commit(position, batch.lastUid, batch.entries);
-    const parseErrors = batch.entries.filter((e) => e.payload.parse_error !== undefined).length;
+    this.afterCommit(batch.entries, bytes);
+    return next;
+  }
+
+  /**
+   * After a committed batch (this publisher's, or the history backfill's):
+   * parse errors are reported, downloaded bytes counted, the stream trimmed.
+   */
+  afterCommit(entries: readonly CommitEntry[], bytes: number): void {
+    const { ref, report, logger } = this.#o;
+    const parseErrors = entries.filter((e) => e.payload.parse_error !== undefined).length;
     for (let i = 0; i < parseErrors; i++) report.notify((o) => o.parseError?.(ref));
     if (parseErrors > 0) logger.warn("messages published with parse_error", { count: parseErrors });
     this.#housekeeping(bytes);
-    return next;
   }
 
   recordPoll(position: Position): Promise<Position> {
@@ -261,6 +269,11 @@ export class RedisPublisher implements Publisher {
   }
 }
 
+/** The Redis mode, whose publishers are {@link RedisPublisher}s. */
+export interface RedisMode extends PublishingMode {
+  publisher(ref: MailboxRef, report: MailboxReport, logger: Logger): RedisPublisher;
+}
+
 /**
  * The Redis mode: the stream layout is checked (`STREAM_PARTITIONS`), and
  * the consumer group `group` is created on every partition's stream before
@@ -271,7 +284,7 @@ export function redisMode(
   redis: RedisClient,
   group: string,
   settings: RedisPublisherSettings,
-): PublishingMode {
+): RedisMode {
   const partitions = settings.partitions ?? 1;
   return {
     prepareStream: async () => {

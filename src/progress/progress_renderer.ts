@@ -81,9 +81,12 @@ export interface ProgressRendererOptions {
 }
 
 /** The `progress` and `polled` hooks plus a final flush. */
-export interface ProgressRenderer extends Pick<ProducerObserver, "progress" | "polled"> {
+export interface ProgressRenderer
+  extends Pick<ProducerObserver, "progress" | "polled" | "backfillProgress"> {
   /** Records `done` of `total` for a mailbox and redraws or logs. */
   progress(ref: MailboxRef, done: number, total: number): void;
+  /** The history lane's progress: a bar of its own above the live line until it is done. */
+  backfillProgress(ref: MailboxRef, done: number, total: number): void;
   /** A sync round ended: after the first successful one, a live run shows the live line. */
   polled(ref: MailboxRef, seconds: number, outcome: "ok" | "error"): void;
   /** Logs a heartbeat line for each unfinished round whose last line is `logIntervalMs` old. */
@@ -119,6 +122,8 @@ interface Track {
   lastNewAt: number | undefined;
   receiving: { done: number; total: number } | undefined;
   backfill: { total: number; seconds: number } | undefined;
+  /** The history lane's unfinished backfill, drawn as a bar beside the live line. */
+  history: ProgressState | undefined;
 }
 
 /** Creates the renderer; pass it (or combine it) as the producer's observer. */
@@ -164,6 +169,18 @@ class Renderer implements ProgressRenderer {
     this.#barProgress(key, track, done, total, at);
   }
 
+  backfillProgress(ref: MailboxRef, done: number, total: number): void {
+    if (this.#finished) return;
+    const [key, track] = this.#trackOf(ref);
+    const at = this.#now();
+    const previous = track.history;
+    const state = nextState(track.label, previous, done, total, at);
+    const complete = done >= total;
+    track.history = complete ? undefined : state;
+    if (complete) track.backfill = { total, seconds: (at - state.startedAt) / 1000 };
+    this.#show(`${key}:history`, state, previous, at);
+  }
+
   polled(ref: MailboxRef, _seconds: number, outcome: "ok" | "error"): void {
     if (this.#finished || !this.#o.live || outcome !== "ok") return;
     const [, track] = this.#trackOf(ref);
@@ -189,9 +206,14 @@ class Renderer implements ProgressRenderer {
     if (this.#finished || this.#o.terminal) return;
     const at = this.#now();
     for (const [key, track] of this.#tracks) {
-      const state = track.round;
-      if (state === undefined || state.done >= state.total) continue;
-      if (at - (this.#lastLogAt.get(key) ?? 0) >= this.#logInterval) this.#logLine(key, state, at);
+      const rounds: [string, ProgressState | undefined][] = [
+        [key, track.round],
+        [`${key}:history`, track.history],
+      ];
+      for (const [id, state] of rounds) {
+        if (state === undefined || state.done >= state.total) continue;
+        if (at - (this.#lastLogAt.get(id) ?? 0) >= this.#logInterval) this.#logLine(id, state, at);
+      }
     }
   }
 
@@ -206,15 +228,18 @@ class Renderer implements ProgressRenderer {
     Deno.unrefTimer(this.#heartbeat);
   }
 
-  #lineOf(track: Track, labelWidth: number, stopped: boolean): string | undefined {
-    if (track.live && !track.bigRound) return formatLive(track, labelWidth, stopped);
-    return track.round && formatBar(track.round, this.#width, labelWidth, stopped);
+  #linesOf(track: Track, labelWidth: number, stopped: boolean): string[] {
+    const history = track.history && formatBar(track.history, this.#width, labelWidth, stopped);
+    const main = track.live && !track.bigRound
+      ? formatLive(track, labelWidth, stopped)
+      : track.round && formatBar(track.round, this.#width, labelWidth, stopped);
+    return [history, main].filter((line): line is string => line !== undefined);
   }
 
   #draw(stopped = false): void {
     const all = [...this.#tracks.values()];
     const labelWidth = Math.max(...all.map((t) => t.label.length));
-    this.#area.draw(all.flatMap((track) => this.#lineOf(track, labelWidth, stopped) ?? []));
+    this.#area.draw(all.flatMap((track) => this.#linesOf(track, labelWidth, stopped)));
     this.#lastDrawAt = this.#now();
   }
 
@@ -231,6 +256,7 @@ class Renderer implements ProgressRenderer {
         lastNewAt: undefined,
         receiving: undefined,
         backfill: undefined,
+        history: undefined,
       };
       this.#tracks.set(key, track);
     }
@@ -271,23 +297,19 @@ class Renderer implements ProgressRenderer {
 
   #barProgress(key: string, track: Track, done: number, total: number, at: number): void {
     const previous = track.round;
-    // A new round: first report, a different total, or the count went back.
-    const newRound = previous === undefined || previous.total !== total ||
-      done < previous.done;
-    const state: ProgressState = {
-      label: track.label,
-      done,
-      total,
-      startedAt: newRound ? at : previous.startedAt,
-      startDone: newRound ? done : previous.startDone,
-      updatedAt: at,
-    };
-    track.round = state;
-    const complete = done >= total;
-    if (track.live && complete && (newRound || previous.done < total)) {
+    const newRound = isNewRound(previous, done, total);
+    track.round = nextState(track.label, previous, done, total, at);
+    if (track.live && done >= total && (newRound || previous!.done < total)) {
       track.newSinceCaughtUp += total;
       track.lastNewAt = at;
     }
+    this.#show(key, track.round, previous, at);
+  }
+
+  /** Redraws (terminal) or logs (otherwise) after `state` replaced `previous`. */
+  #show(key: string, state: ProgressState, previous: ProgressState | undefined, at: number): void {
+    const newRound = isNewRound(previous, state.done, state.total);
+    const complete = state.done >= state.total;
     if (this.#o.terminal) {
       const due = this.#lastDrawAt === undefined || at - this.#lastDrawAt >= this.#redrawInterval;
       if (due || complete || newRound) this.#draw();
@@ -295,9 +317,33 @@ class Renderer implements ProgressRenderer {
     }
     this.#startHeartbeat();
     const last = this.#lastLogAt.get(key);
-    const roundFinished = complete && (newRound || previous.done < total);
+    const roundFinished = complete && (newRound || previous!.done < state.total);
     if (last === undefined || newRound || at - last >= this.#logInterval || roundFinished) {
       this.#logLine(key, state);
     }
   }
+}
+
+/** A new round: first report, a different total, or the count went back. */
+function isNewRound(previous: ProgressState | undefined, done: number, total: number): boolean {
+  return previous === undefined || previous.total !== total || done < previous.done;
+}
+
+/** The round state after a report of `done` of `total` at `at`. */
+function nextState(
+  label: string,
+  previous: ProgressState | undefined,
+  done: number,
+  total: number,
+  at: number,
+): ProgressState {
+  const fresh = isNewRound(previous, done, total);
+  return {
+    label,
+    done,
+    total,
+    startedAt: fresh ? at : previous!.startedAt,
+    startDone: fresh ? done : previous!.startDone,
+    updatedAt: at,
+  };
 }

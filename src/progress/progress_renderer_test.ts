@@ -260,3 +260,31 @@ Deno.test("off a terminal, a stalled round still logs a heartbeat line every log
   assert.equal(f.logs.length, 5, "a finished round logs no heartbeat");
   f.renderer.finish();
 });
+
+Deno.test("a history backfill lane has its own bar above the live line, then shows as backfilled", () => {
+  const f = fixture({ live: true, redrawIntervalMs: 0 });
+  f.renderer.polled(INBOX, 0.1, "ok"); // the live path caught up at the UIDNEXT snapshot at once
+  f.renderer.backfillProgress(INBOX, 0, 5000);
+  f.advance(1_000);
+  f.renderer.backfillProgress(INBOX, 1000, 5000);
+  f.renderer.progress(INBOX, 0, 1);
+  f.renderer.progress(INBOX, 1, 1);
+  const during = screen(f.writes);
+  assert.equal(during.length, 2);
+  assert.match(during[0]!, /^INBOX {2}\[#+-+\] {2}1000\/5000 {2}20%/);
+  assert.match(during[1]!, /^INBOX {2}live · 1 new since caught up/);
+  f.advance(4_000);
+  f.renderer.backfillProgress(INBOX, 5000, 5000);
+  const after = screen(f.writes);
+  assert.equal(after.length, 1);
+  assert.match(after[0]!, /live · 1 new since caught up, last .* · backfilled 5000 in 5s$/);
+});
+
+Deno.test("off a terminal, a history backfill logs its own lines", () => {
+  const f = fixture({ terminal: false, live: true, withLog: true });
+  f.renderer.backfillProgress(INBOX, 0, 400);
+  f.advance(2_000);
+  f.renderer.backfillProgress(INBOX, 400, 400);
+  assert.deepEqual(f.logs.map((l) => l.fields.done), [0, 400]);
+  assert.match(f.logs[1]!.message, /^backfill INBOX: 400\/400 \(100%\)/);
+});

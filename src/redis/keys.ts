@@ -93,6 +93,14 @@ export function entryCountsKey(ref: MailboxRef): string {
 /** SCAN pattern matching every mailbox's {@link entryCountsKey}. */
 export const ENTRY_COUNTS_SCAN_PATTERN = "producer_entry_counts:*";
 
+/**
+ * The history backfill of a mailbox that had no state when first followed: a
+ * hash with its range and its own cursor (see `src/state/backfill.ts`).
+ */
+export function backfillKey(ref: MailboxRef): string {
+  return `producer_backfill:${mailboxScope(ref)}`;
+}
+
 /** The single-producer lease of a mailbox. */
 export function leaseKey(ref: MailboxRef): string {
   return `producer_lease:${mailboxScope(ref)}`;

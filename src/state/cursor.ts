@@ -8,7 +8,9 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import type { RedisClient } from "../redis/client.ts";
+import { type Backfill, readBackfill } from "./backfill.ts";
 import {
+  backfillKey,
   CURSOR_FIELDS,
   CURSOR_SCAN_PATTERN,
   cursorKey,
@@ -34,11 +36,21 @@ export interface Cursor {
   readonly lastPoll: string | null;
   /** Messages published from this mailbox so far. */
   readonly totalEmails: number;
+  /**
+   * The mailbox's history backfill (`producer_backfill:…`), when it had one:
+   * while it runs, `lastUid` is the live cursor (every UID above the
+   * backfill's snapshot up to it is in), and history at or below the snapshot
+   * is in up to the backfill's `doneUid`. `undefined` where not read.
+   */
+  readonly backfill?: Backfill | null;
 }
 
 /** Reads one mailbox's cursor; `null` when there is no state at all. */
 export async function readCursor(redis: RedisClient, ref: MailboxRef): Promise<Cursor | null> {
-  const values = await redis.mget(...CURSOR_FIELDS.map((field) => cursorKey(ref, field)));
+  const [values, backfill] = await Promise.all([
+    redis.mget(...CURSOR_FIELDS.map((field) => cursorKey(ref, field))),
+    readBackfill(redis, ref),
+  ]);
   if (values.every((value) => value === null)) return null;
   const [lastUid, uidValidity, lastPoll, total] = values;
   return {
@@ -49,6 +61,7 @@ export async function readCursor(redis: RedisClient, ref: MailboxRef): Promise<C
     uidValidity: uidValidity == null ? null : Number(uidValidity),
     lastPoll: lastPoll ?? null,
     totalEmails: Number(total ?? 0),
+    backfill,
   };
 }
 
@@ -105,6 +118,8 @@ export interface CursorReset {
  * fetches everything after it again. The mailbox's published-index is cleared
  * too, otherwise the re-fetched messages would be recognised and skipped.
  * Workers still skip entries whose processed-record is inside its window.
+ * A history backfill is dropped as well: the producer fetches everything
+ * above `toUid` on its live path.
  */
 export async function resetCursor(
   redis: RedisClient,
@@ -120,6 +135,7 @@ export async function resetCursor(
   await redis.multi()
     .set(cursorKey(ref, "last_uid"), String(toUid))
     .del(publishedIndexKey(ref))
+    .del(backfillKey(ref))
     .exec();
   return { before, lastUid: toUid };
 }

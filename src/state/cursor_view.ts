@@ -5,7 +5,37 @@
  * @module
  */
 
+import { type Backfill, backfillRemainingUids } from "./backfill.ts";
 import type { Cursor } from "./cursor.ts";
+
+/** A mailbox's history backfill as JSON; see `src/state/backfill.ts`. */
+export interface BackfillView {
+  readonly state: Backfill["state"];
+  readonly uidvalidity: number;
+  readonly floor_uid: number;
+  readonly snapshot_uid: number;
+  readonly done_uid: number;
+  /** UIDs still to cover (an upper bound: expunged UIDs count too). */
+  readonly remaining_uids: number;
+  readonly published: number;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+}
+
+/** The view of a backfill. */
+export function backfillView(backfill: Backfill): BackfillView {
+  return {
+    state: backfill.state,
+    uidvalidity: backfill.uidValidity,
+    floor_uid: backfill.floorUid,
+    snapshot_uid: backfill.snapshotUid,
+    done_uid: backfill.doneUid,
+    remaining_uids: backfillRemainingUids(backfill),
+    published: backfill.published,
+    started_at: backfill.startedAt,
+    finished_at: backfill.finishedAt,
+  };
+}
 
 /** One cursor as JSON (`last_uid`, `uidvalidity`, ...). */
 export interface CursorView {
@@ -17,6 +47,8 @@ export interface CursorView {
   readonly uidvalidity: number | null;
   readonly last_poll: string | null;
   readonly total_emails: number;
+  /** The history backfill; `null` when the mailbox never had one. */
+  readonly backfill: BackfillView | null;
 }
 
 /** The view of `cursor`; `account` replaces its address (e.g. by a metrics label) when given. */
@@ -29,6 +61,7 @@ export function cursorView(cursor: Cursor, account: string = cursor.account): Cu
     uidvalidity: cursor.uidValidity,
     last_poll: cursor.lastPoll,
     total_emails: cursor.totalEmails,
+    backfill: cursor.backfill ? backfillView(cursor.backfill) : null,
   };
 }
 

@@ -19,6 +19,7 @@ Deno.test("cursorView() uses the seed's snake_case key names", () => {
     uidvalidity: 7,
     last_poll: "2026-01-01T00:00:00.000Z",
     total_emails: 12,
+    backfill: null,
   });
 });
 
@@ -44,4 +45,22 @@ Deno.test("cursorTotals() sums every cursor and gives every partition a row, emp
     { partition: null, mailboxes: 1, total_emails: 12 },
   ]);
   assert.equal(cursorView({ ...CURSOR, partition: 4 }).partition, 4);
+});
+
+Deno.test("cursorView() shows a running backfill with what it still has to cover", () => {
+  const view = cursorView({
+    ...CURSOR,
+    backfill: {
+      uidValidity: 7,
+      floorUid: 0,
+      snapshotUid: 5000,
+      doneUid: 1200,
+      state: "running",
+      published: 1200,
+      startedAt: "2026-01-01T00:00:00.000Z",
+      finishedAt: null,
+    },
+  });
+  assert.equal(view.backfill?.remaining_uids, 3800);
+  assert.equal(view.backfill?.state, "running");
 });
