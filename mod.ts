@@ -117,7 +117,11 @@ export { parseStartPosition, type StartPosition } from "./src/producer/start_pos
 export type { FollowerOutcome } from "./src/producer/mailbox_supervisor.ts";
 export type { MailboxCheck } from "./src/producer/readiness.ts";
 export type { MailboxStatusView } from "./src/producer/mailbox_status_view.ts";
-export type { FollowerState, MailboxStatus } from "./src/producer/mailbox_status.ts";
+export type {
+  BackfillLaneStatus,
+  FollowerState,
+  MailboxStatus,
+} from "./src/producer/mailbox_status.ts";
 export {
   type CredentialsProvider,
   type CredentialsRequest,
@@ -166,6 +170,7 @@ export { openSink, type OpenSinkOptions, parseSinkSpec, type SinkSpec } from "./
 // Producer state and the stream.
 export { inspectStream, listCursors, readCursor, resetCursor } from "./src/api/state.ts";
 export type { Cursor, CursorReset } from "./src/state/cursor.ts";
+export type { Backfill, BackfillState } from "./src/state/backfill.ts";
 export type { MailboxRef } from "./src/redis/keys.ts";
 export {
   mailboxRef,

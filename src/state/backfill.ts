@@ -25,11 +25,13 @@ export interface Backfill {
   readonly snapshotUid: number;
   /** The backfill's cursor: every UID in (floor, done] is in the stream. */
   readonly doneUid: number;
+  /** `running` while history is left to fetch, then `done`. */
   readonly state: BackfillState;
   /** Messages the backfill published. */
   readonly published: number;
-  /** ISO times. */
+  /** When the backfill began (ISO time). */
   readonly startedAt: string | null;
+  /** When it finished (ISO time); `null` while running. */
   readonly finishedAt: string | null;
 }
 
