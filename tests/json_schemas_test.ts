@@ -126,7 +126,12 @@ Deno.test("the stream payload schema carries SCHEMA_VERSION in its file name and
 });
 
 Deno.test("closedSchema() rejects an undocumented key; the published schema accepts it", async () => {
-  const document = { stream: "emails:dlq", purged: 2, missing: [] };
+  const document = {
+    stream: "emails:dlq",
+    purged: 2,
+    missing: [],
+    partitions: [{ partition: 0, stream: "emails:dlq", purged: 2 }],
+  };
   await assertMatchesSchema("dlq_purge", document);
   await assert.rejects(
     assertMatchesSchema("dlq_purge", { ...document, extra: 1 }),

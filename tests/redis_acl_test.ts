@@ -175,6 +175,8 @@ Deno.test("producer, worker and exporter run as the README's least-privilege Red
       const pending = await redis.cli("XPENDING", "email_ingestion_stream", "email_workers");
       assert.equal(pending.split("\n")[0], "0");
       await Deno.remove(again);
+      // The refusals above were the point of this step; later steps check for none.
+      await redis.cli("ACL", "LOG", "RESET");
     },
   );
 

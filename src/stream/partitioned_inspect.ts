@@ -7,6 +7,7 @@
  * @module
  */
 
+import { readEntryCounts } from "./entry_counts.ts";
 import type { RedisClient } from "../redis/client.ts";
 import {
   type ConsumerReport,
@@ -31,7 +32,13 @@ export async function inspectPartitions(
 ): Promise<StreamReport> {
   const rows: PartitionReport[] = await Promise.all(
     options.partitions.map(async (p) => ({
-      ...(await inspectStream(redis, { ...options, stream: p.stream, dlqStream: p.dlqStream })),
+      ...(await inspectStream(redis, {
+        ...options,
+        stream: p.stream,
+        dlqStream: p.dlqStream,
+        // The counts by type are kept per mailbox, not per partition: read once, for the totals.
+        countTypes: false,
+      })),
       partition: p.index,
     })),
   );
@@ -52,6 +59,7 @@ export async function inspectPartitions(
     groups: mergeGroups(rows.flatMap((row) => row.groups)),
     dlq: { stream: options.dlqStream, length: sum(rows.map((row) => row.dlq.length)) },
     tail,
+    entryTypes: options.countTypes ? await readEntryCounts(redis) : null,
     partitions: rows.map((row) => ({ ...row, tail: [] })),
   };
 }

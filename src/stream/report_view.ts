@@ -46,8 +46,8 @@ export interface StreamReportView {
   readonly partitions?: readonly PartitionReportView[];
 }
 
-/** One partition's row. */
-export interface PartitionReportView extends Omit<StreamReportView, "partitions"> {
+/** One partition's row (entry counts by type are kept per mailbox, so only the totals have them). */
+export interface PartitionReportView extends Omit<StreamReportView, "partitions" | "entry_types"> {
   readonly partition: number;
 }
 
@@ -55,10 +55,10 @@ export interface PartitionReportView extends Omit<StreamReportView, "partitions"
 export function streamReportView(report: StreamReport): StreamReportView {
   const view = singleView(report);
   if (report.partitions === undefined) return view;
-  const partitions = report.partitions.map((row) => ({
-    ...singleView(row),
-    partition: row.partition,
-  }));
+  const partitions = report.partitions.map((row): PartitionReportView => {
+    const { entry_types: _totalsOnly, partitions: _none, ...rest } = singleView(row);
+    return { ...rest, partition: row.partition };
+  });
   return { ...view, partitions };
 }
 
