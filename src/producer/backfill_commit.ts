@@ -21,8 +21,7 @@ import {
   type MailboxRef,
   publishedIndexKey,
 } from "../redis/keys.ts";
-import { emailEntryFields } from "../stream/entry.ts";
-import type { CommitEntry } from "./commit.ts";
+import { type CommitEntry, PUBLISH_EMAILS_LUA, publishEmailsArgs } from "./publish_emails.ts";
 
 // ARGV: 1 lease token, 2 uidvalidity, 3 floor, 4 snapshot, 5 now.
 // A running backfill of the same UIDVALIDITY is kept (a restart between this
@@ -51,19 +50,8 @@ local stored = redis.call('HMGET', backfill, 'uidvalidity', 'state', 'done_uid',
 if stored[1] ~= ARGV[2] or stored[2] ~= 'running' or stored[3] ~= ARGV[3] then
   return {'CURSOR_MOVED'}
 end
-local published, skipped, at = 0, 0, 7
-for i = 1, tonumber(ARGV[6]) do
-  local dedupe, n = ARGV[at], tonumber(ARGV[at + 1])
-  if redis.call('SISMEMBER', index, dedupe) == 1 then
-    skipped = skipped + 1
-  else
-    redis.call('XADD', stream, '*', unpack(ARGV, at + 2, at + 1 + n))
-    redis.call('SADD', index, dedupe)
-    published = published + 1
-  end
-  at = at + 2 + n
-end
-redis.call('HSET', backfill, 'done_uid', ARGV[4])
+local published, skipped, count, at = 0, 0, tonumber(ARGV[6]), 7
+${PUBLISH_EMAILS_LUA}redis.call('HSET', backfill, 'done_uid', ARGV[4])
 redis.call('HINCRBY', backfill, 'published', published)
 local state = 'running'
 if tonumber(ARGV[4]) >= tonumber(stored[4]) then
@@ -168,12 +156,8 @@ export async function commitBackfillBatch(
     String(request.expectedDoneUid),
     String(request.doneUid),
     (request.now ?? new Date()).toISOString(),
-    request.entries.length,
+    ...publishEmailsArgs(request.entries),
   ];
-  for (const entry of request.entries) {
-    const fields = emailEntryFields(entry.payload);
-    args.push(entry.dedupeId, fields.length, ...fields);
-  }
   const keys = [
     request.stream,
     leaseKey(ref),

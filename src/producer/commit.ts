@@ -32,6 +32,7 @@
 import type { RedisClient } from "../redis/client.ts";
 import { RedisError } from "../errors.ts";
 import { waitForReplicas } from "../redis/replicas.ts";
+import { type CommitEntry, PUBLISH_EMAILS_LUA, publishEmailsArgs } from "./publish_emails.ts";
 import {
   cursorKey,
   entryCountsKey,
@@ -41,12 +42,7 @@ import {
   modseqKey,
   publishedIndexKey,
 } from "../redis/keys.ts";
-import {
-  emailEntryFields,
-  type EmailPayload,
-  mailboxResetEntryFields,
-  type MailboxResetPayload,
-} from "../stream/entry.ts";
+import { mailboxResetEntryFields, type MailboxResetPayload } from "../stream/entry.ts";
 import { LuaScript } from "../redis/lua_script.ts";
 import type { FlagStateWrites } from "./flag_state.ts";
 
@@ -87,18 +83,7 @@ end
 at = at + resetCount
 local count = tonumber(ARGV[at])
 at = at + 1
-for i = 1, count do
-  local dedupe, n = ARGV[at], tonumber(ARGV[at + 1])
-  if redis.call('SISMEMBER', index, dedupe) == 1 then
-    skipped = skipped + 1
-  else
-    redis.call('XADD', stream, '*', unpack(ARGV, at + 2, at + 1 + n))
-    redis.call('SADD', index, dedupe)
-    published = published + 1
-  end
-  at = at + 2 + n
-end
-redis.call('SET', validityKey, ARGV[4])
+${PUBLISH_EMAILS_LUA}redis.call('SET', validityKey, ARGV[4])
 redis.call('SET', lastUidKey, ARGV[5])
 redis.call('SET', pollKey, ARGV[6])
 if tracked then
@@ -131,12 +116,7 @@ local total = redis.call('INCRBY', totalKey, published)
 return {'OK', published, skipped, total, changed}
 `);
 
-/** One message of a batch. */
-export interface CommitEntry {
-  readonly payload: EmailPayload;
-  /** Identity across UIDVALIDITY changes (see `dedupeId`). */
-  readonly dedupeId: string;
-}
+export type { CommitEntry } from "./publish_emails.ts";
 
 /**
  * The change-tracking part of a commit (`--events updated|deleted`): the
@@ -206,12 +186,8 @@ export async function commitBatch(
     (request.now ?? new Date()).toISOString(),
     resetFields.length,
     ...resetFields,
-    request.entries.length,
+    ...publishEmailsArgs(request.entries),
   ];
-  for (const entry of request.entries) {
-    const fields = emailEntryFields(entry.payload);
-    args.push(entry.dedupeId, fields.length, ...fields);
-  }
   args.push(...changeArgs(request.changes));
   const keys = [
     request.stream,

@@ -53,7 +53,7 @@ export interface TestRedisCluster extends AsyncDisposable {
 
 /** Options of {@link startRedisCluster}. */
 export interface StartRedisClusterOptions {
-  /** `cluster-node-timeout` in ms. Default 1000. */
+  /** `cluster-node-timeout` in ms. Default 2000: with less, a node of a loaded 2-core machine can miss pings and trigger a failover no test asked for. */
   nodeTimeoutMs?: number;
   /** Extra `redis-server` arguments for every node. */
   args?: string[];
@@ -137,7 +137,7 @@ async function spawnNode(
       "--cluster-config-file",
       `${node.dir}/nodes.conf`,
       "--cluster-node-timeout",
-      String(options.nodeTimeoutMs ?? 1_000),
+      String(options.nodeTimeoutMs ?? 2_000),
       // A replica whose link to a dead master is "too old" would refuse to
       // take over; with a one-second node timeout that is any idle replica.
       "--cluster-replica-validity-factor",
