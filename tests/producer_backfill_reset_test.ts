@@ -91,9 +91,20 @@ Deno.test("a UIDVALIDITY change mid-backfill drops the backfill; the re-sync pub
     assert.equal(new Set(ids).size, ids.length, "an email was published twice");
     assert.ok(ids.includes("<new-1@reset.test>"));
     assert.equal(ids.filter((id) => id === "<old-0@reset.test>").length, 1);
+    // The cursor is the server's own end of the new mailbox. Not hard-coded to UID 3: a
+    // loaded Dovecot may renumber a mailbox recreated under an open session (a second
+    // UIDVALIDITY, UIDs 4..6), which the producer must follow all the same.
+    const imap = await dovecot.client(TEST_USER);
+    const status = await imap.status("Archive", { uidNext: true, uidValidity: true });
+    await imap.logout();
+    if (!status) throw new Error("STATUS Archive failed");
     const validity = await redis.get(`producer_state:${TEST_USER}:Archive:uidvalidity`);
     assert.notEqual(Number(validity), before?.uidValidity);
-    assert.equal(await redis.get(`producer_state:${TEST_USER}:Archive:last_uid`), "3");
+    assert.equal(Number(validity), Number(status.uidValidity));
+    assert.equal(
+      await redis.get(`producer_state:${TEST_USER}:Archive:last_uid`),
+      String(status.uidNext! - 1),
+    );
   } catch (error) {
     producer.kill("SIGTERM");
     const log = new TextDecoder().decode((await producer.output()).stderr);
