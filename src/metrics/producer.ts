@@ -78,6 +78,9 @@ export function createProducerMetrics(
     backfillProgress(ref, done, total) {
       m.backfillRemaining.set(labelsOf(ref), Math.max(0, total - done));
     },
+    backfillEnded(ref) {
+      m.backfillRemaining.set(labelsOf(ref), 0);
+    },
     mailboxReset(ref) {
       m.resets.inc(labelsOf(ref));
       m.entries.inc({ ...labelsOf(ref), type: "mailbox_reset" });

@@ -57,6 +57,12 @@ export interface ProducerObserver {
    * this run of the backfill lane.
    */
   backfillProgress?(ref: MailboxRef, done: number, total: number): void;
+  /**
+   * The mailbox's history backfill ended: `done` (every UID below the snapshot
+   * is in, or was expunged) or `dropped` (a UIDVALIDITY change; the live path
+   * re-syncs). Nothing of it is left to report.
+   */
+  backfillEnded?(ref: MailboxRef, outcome: "done" | "dropped"): void;
   /** A UIDVALIDITY change was handled. */
   mailboxReset?(ref: MailboxRef): void;
   /** Change entries (`--events updated|deleted`) were committed to the stream. */

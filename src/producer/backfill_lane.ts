@@ -197,6 +197,7 @@ export class BackfillLane {
       () => abandonBackfill(redis, report.ref, token, record.uidValidity),
     );
     report.status.backfill = null;
+    report.notify((o) => o.backfillEnded?.(report.ref, "dropped"));
     this.#log.warn("UIDVALIDITY changed: history backfill dropped, the live path re-syncs");
     return "finished";
   }
@@ -254,6 +255,7 @@ export class BackfillLane {
     // Every UID up to the snapshot is in (the missing ones were expunged): the backfill is done.
     const none = { uids: [record.snapshotUid], fetched: { messages: [], bytes: 0 } };
     if (doneUid < record.snapshotUid) await this.#commit(record, doneUid, none);
+    report.notify((o) => o.backfillEnded?.(report.ref, "done"));
     this.#log.info("history backfill done", { snapshot_uid: record.snapshotUid });
   }
 

@@ -82,11 +82,13 @@ export interface ProgressRendererOptions {
 
 /** The `progress` and `polled` hooks plus a final flush. */
 export interface ProgressRenderer
-  extends Pick<ProducerObserver, "progress" | "polled" | "backfillProgress"> {
+  extends Pick<ProducerObserver, "progress" | "polled" | "backfillProgress" | "backfillEnded"> {
   /** Records `done` of `total` for a mailbox and redraws or logs. */
   progress(ref: MailboxRef, done: number, total: number): void;
   /** The history lane's progress: a bar of its own above the live line until it is done. */
   backfillProgress(ref: MailboxRef, done: number, total: number): void;
+  /** The history lane ended short of its total: its bar goes (a done one shows as backfilled). */
+  backfillEnded(ref: MailboxRef, outcome: "done" | "dropped"): void;
   /** A sync round ended: after the first successful one, a live run shows the live line. */
   polled(ref: MailboxRef, seconds: number, outcome: "ok" | "error"): void;
   /** Logs a heartbeat line for each unfinished round whose last line is `logIntervalMs` old. */
@@ -179,6 +181,18 @@ class Renderer implements ProgressRenderer {
     track.history = complete ? undefined : state;
     if (complete) track.backfill = { total, seconds: (at - state.startedAt) / 1000 };
     this.#show(`${key}:history`, state, previous, at);
+  }
+
+  backfillEnded(ref: MailboxRef, outcome: "done" | "dropped"): void {
+    if (this.#finished) return;
+    const [, track] = this.#trackOf(ref);
+    const last = track.history;
+    if (last === undefined) return;
+    track.history = undefined;
+    if (outcome === "done") {
+      track.backfill = { total: last.total, seconds: (this.#now() - last.startedAt) / 1000 };
+    }
+    if (this.#o.terminal) this.#draw();
   }
 
   polled(ref: MailboxRef, _seconds: number, outcome: "ok" | "error"): void {

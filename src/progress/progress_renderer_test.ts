@@ -288,3 +288,33 @@ Deno.test("off a terminal, a history backfill logs its own lines", () => {
   assert.deepEqual(f.logs.map((l) => l.fields.done), [0, 400]);
   assert.match(f.logs[1]!.message, /^backfill INBOX: 400\/400 \(100%\)/);
 });
+
+Deno.test("a backfill that ends without reaching its total logs no more heartbeats", () => {
+  for (const outcome of ["done", "dropped"] as const) {
+    const f = fixture({ terminal: false, live: true, withLog: true, logIntervalMs: 10_000 });
+    f.renderer.backfillProgress(INBOX, 0, 4000);
+    f.advance(1_000);
+    f.renderer.backfillProgress(INBOX, 750, 4000);
+    // The rest was expunged (done) or the mailbox was recreated (dropped).
+    f.renderer.backfillEnded(INBOX, outcome);
+    const logged = f.logs.length;
+    for (let i = 0; i < 6; i++) {
+      f.advance(5_000);
+      f.renderer.tick();
+    }
+    assert.equal(f.logs.length, logged, `after ${outcome}, no "no progress" line`);
+    f.renderer.finish();
+  }
+});
+
+Deno.test("on a terminal, an ended backfill leaves its bar; only a done one says backfilled", () => {
+  for (const outcome of ["done", "dropped"] as const) {
+    const f = fixture({ live: true, redrawIntervalMs: 0 });
+    f.renderer.polled(INBOX, 0.1, "ok");
+    f.renderer.backfillProgress(INBOX, 750, 4000);
+    f.renderer.backfillEnded(INBOX, outcome);
+    const lines = screen(f.writes);
+    assert.equal(lines.length, 1);
+    assert.equal(/backfilled 4000/.test(lines[0]!), outcome === "done", lines[0]);
+  }
+});

@@ -65,6 +65,13 @@ export interface Dovecot extends AsyncDisposable {
   ): Promise<{ uid: number; uidValidity: number }>;
   createMailbox(user: string, path: string): Promise<void>;
   deleteMailbox(user: string, path: string): Promise<void>;
+  /**
+   * Disconnects every IMAP session of `user` (`doveadm kick`) and waits until
+   * their processes are gone. After a DELETE, this keeps a session that still
+   * had the mailbox open from writing its old index (UIDVALIDITY, next UID)
+   * into a mailbox of the same name created next.
+   */
+  kick(user: string): Promise<void>;
   /** A new logged-in imapflow client (password login, no logging); the caller logs out. */
   client(user: string): Promise<ImapFlow>;
   /**
@@ -429,6 +436,37 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     await (await adminClient(user)).mailboxDelete(path);
   }
 
+  async function doveadm(args: string[]): Promise<string> {
+    const out = await new Deno.Command("doveadm", {
+      args: ["-c", confPath, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) {
+      throw new Error(`doveadm ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    return text;
+  }
+
+  /** The session pids `doveadm who` lists for `user`. */
+  async function sessionPids(user: string): Promise<string[]> {
+    const rows = (await doveadm(["who", user])).split("\n").slice(1);
+    return rows.flatMap((row) => row.match(/\(([\d ]+)\)/)?.[1]?.trim().split(/\s+/) ?? []);
+  }
+
+  async function kick(user: string): Promise<void> {
+    const pids = await sessionPids(user);
+    clients.get(user)?.close();
+    clients.delete(user);
+    await doveadm(["kick", user]);
+    const deadline = Date.now() + 10_000;
+    while ((await sessionPids(user)).some((pid) => pids.includes(pid))) {
+      if (Date.now() > deadline) throw new Error(`doveadm kick ${user}: sessions still open`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   async function seedMaildir(
     user: string,
     mailbox: string,
@@ -484,6 +522,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     append,
     createMailbox,
     deleteMailbox,
+    kick,
     client,
     seedMaildir,
     log,
