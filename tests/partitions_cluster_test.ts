@@ -39,10 +39,6 @@ Deno.test({
     const redis = await connectRedis(config.redis, { name: "test", logger: silentLogger });
     const dir = await Deno.makeTempDir({ prefix: "ingest-partitions-cluster-" });
     const slot = async (key: string) => (await cluster.cli(["CLUSTER", "KEYSLOT", key])).trim();
-    /** Waits until every master's writes so far are on a replica (replication is asynchronous). */
-    const replicated = async () => {
-      for (const port of await cluster.masters()) await cluster.cli(["WAIT", "1", "2000"], port);
-    };
     try {
       await t.step("each partition's worker keys and DLQ are in its stream's slot", async () => {
         const streams = partitionStreams("email_ingestion_stream", PARTITIONS);
@@ -116,7 +112,7 @@ Deno.test({
           const stream = freshStream("failover");
           const total = 3000;
           await spreadEmails(redis, stream, range(total));
-          await replicated();
+          await cluster.waitReplicated();
           const stop = new AbortController();
           const sinks = [`${dir}/fa.jsonl`, `${dir}/fb.jsonl`];
           const workers = sinks.map((sink, i) =>

@@ -8,6 +8,7 @@
 
 import type { Logger } from "../log/logger.ts";
 import type { WorkerObserver } from "../observe/events.ts";
+import type { ClaimedEntry } from "./claim.ts";
 import type { ConsumerGroup } from "./consumer_group.ts";
 import type { InFlightEntries } from "./in_flight.ts";
 import { DEFAULT_CONSUMER_IDLE_TIMEOUT_MS, type MaintenanceChores } from "./maintenance.ts";
@@ -33,9 +34,26 @@ export interface ChoresOptions {
   consumerIdleTimeoutMs?: number;
 }
 
+/** The chores of one worker: the scheduled ones, and the claim-back of its own orphans. */
+export interface WorkerChores extends MaintenanceChores {
+  /**
+   * Claims back this consumer's pending entries that nothing in hand holds
+   * (see {@link ConsumerGroup.reclaimOwnOrphans}) and starts them; returns
+   * whether more may be left (as many were claimed as handlers were free).
+   */
+  reclaimOwnOrphans(): Promise<boolean>;
+}
+
 /** The chores of one worker. */
-export function workerChores(options: ChoresOptions): MaintenanceChores {
+export function workerChores(options: ChoresOptions): WorkerChores {
   const { group, inFlight, visibilityMs } = options;
+  const started = (claimed: readonly ClaimedEntry[], message: string) => {
+    if (claimed.length === 0) return;
+    options.counts.reclaimed += claimed.length;
+    options.observer.reclaimed?.(claimed.length);
+    options.logger.info(message, { count: claimed.length, ids: claimed.map((e) => e.id) });
+    for (const entry of claimed) inFlight.dispatch(entry);
+  };
   return {
     free: options.free,
     takeDueRetries: async (now, count) => {
@@ -43,15 +61,17 @@ export function workerChores(options: ChoresOptions): MaintenanceChores {
     },
     nextRetryDue: () => group.nextRetryDue(),
     reclaimStalled: async (count) => {
-      const claimed = await group.reclaimStalled(visibilityMs, count, inFlight.ids());
-      if (claimed.length === 0) return;
-      options.counts.reclaimed += claimed.length;
-      options.observer.reclaimed?.(claimed.length);
-      options.logger.info("reclaimed stalled entries", {
-        count: claimed.length,
-        ids: claimed.map((e) => e.id),
-      });
-      for (const entry of claimed) inFlight.dispatch(entry);
+      started(
+        await group.reclaimStalled(visibilityMs, count, inFlight.ids()),
+        "reclaimed stalled entries",
+      );
+    },
+    reclaimOwnOrphans: async () => {
+      const free = options.free();
+      if (free === 0) return true;
+      const claimed = await group.reclaimOwnOrphans(free, inFlight.ids());
+      started(claimed, "claimed back own pending entries that nothing held");
+      return claimed.length === free;
     },
     extendLeases: (now) => extendLeases(group, inFlight, now, visibilityMs / 3),
     pruneIdleConsumers: async () => {

@@ -152,6 +152,56 @@ export async function reclaimStalled(
   return { claimed: toClaimed(claimed), nextStart };
 }
 
+// KEYS: stream, retry schedule, attempts. ARGV: group, consumer, count, then the
+// ids this consumer holds. Walks the consumer's own pending list in pages and
+// claims (idle 0) up to count entries it does not hold and that are not in the
+// retry schedule. Returns the claimed entries.
+const RECLAIM_OWN_ORPHANS = new LuaScript(
+  CLAIMED_ROW + `
+local live = {}
+for i = 4, #ARGV do live[ARGV[i]] = true end
+local want = tonumber(ARGV[3])
+local out = {}
+local start = '-'
+while #out < want do
+  local page = redis.call('XPENDING', KEYS[1], ARGV[1], start, '+', 200, ARGV[2])
+  for _, p in ipairs(page) do
+    local id = p[1]
+    if #out < want and not live[id] and not redis.call('ZSCORE', KEYS[2], id) then
+      local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
+      if #claimed > 0 and claimed[1] then table.insert(out, claimedRow(id, claimed[1][2], p[4])) end
+    end
+    start = '(' .. id
+  end
+  if #page < 200 then break end
+end
+return out
+`,
+);
+
+/**
+ * Claims up to `count` of `consumer`'s own pending entries that it does not
+ * hold (`live` are those it does), at once and whatever their idle time:
+ * entries a read delivered whose reply was lost with the connection (a
+ * failover, a restart), or that an earlier process of the same consumer name
+ * left. Without this they would wait out the visibility timeout. Entries in
+ * the retry schedule are left to it.
+ */
+export async function reclaimOwnOrphans(
+  redis: RedisClient,
+  keys: GroupKeys,
+  consumer: string,
+  count: number,
+  live: readonly string[],
+): Promise<ClaimedEntry[]> {
+  const claimed = await RECLAIM_OWN_ORPHANS.run(
+    redis,
+    [keys.stream, keys.retrySchedule, keys.attempts],
+    [keys.group, consumer, count, ...live],
+  ) as ClaimReply;
+  return toClaimed(claimed);
+}
+
 // KEYS: stream. ARGV: group, consumer, ids... Resets the idle time of the ids
 // this consumer still owns (JUSTID: the delivery count is not increased).
 const EXTEND_LEASES = new LuaScript(`

@@ -19,6 +19,7 @@ import {
   leaveGroup,
   nextRetryDue,
   pruneIdleConsumers,
+  reclaimOwnOrphans,
   reclaimStalled,
   takeDueRetries,
 } from "./claim.ts";
@@ -144,6 +145,15 @@ export class ConsumerGroup {
     );
     this.#stalledStart = pass.nextStart;
     return pass.claimed;
+  }
+
+  /**
+   * Claims up to `count` of this consumer's own pending entries not among
+   * `live` (those in hand), at once: what a read lost with its connection
+   * delivered, or an earlier process of this consumer name left.
+   */
+  reclaimOwnOrphans(count: number, live: readonly string[]): Promise<ClaimedEntry[]> {
+    return reclaimOwnOrphans(this.#redis, this.keys, this.consumer, count, live);
   }
 
   /** Resets the idle time of `ids` still owned by this consumer; returns how many. */

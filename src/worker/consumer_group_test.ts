@@ -129,3 +129,34 @@ Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, ea
     redis.disconnect();
   }
 });
+
+Deno.test("ConsumerGroup.reclaimOwnOrphans() takes back at once only its own entries nothing holds", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const stream = freshStream("orphans");
+    const keys = groupKeys(stream, "g", `${stream}:dlq`);
+    const me = new ConsumerGroup({ redis, keys, consumer: "me" });
+    const other = new ConsumerGroup({ redis, keys, consumer: "other" });
+    await me.ensure();
+    const ids = await addEmails(redis, stream, [1, 2, 3, 4, 5]);
+    // Reads whose replies were "lost": the entries are pending on their consumer.
+    const mine = await me.readNew(4);
+    await other.readNew(1);
+    const [held, retrying, lostA, lostB] = mine.map((e) => e.id);
+    const record = nextAttempt(undefined, new Date(), "downstream unavailable", 1);
+    await me.scheduleRetry(retrying!, Date.now() + 60_000, record);
+
+    const first = await me.reclaimOwnOrphans(1, [held!]);
+    assert.deepEqual(first.map((e) => e.id), [lostA], "at most count, oldest first");
+    assert.equal(first[0]!.deliveries, 2, "the claim counts the delivery");
+    const rest = await me.reclaimOwnOrphans(10, [held!, lostA!]);
+    assert.deepEqual(rest.map((e) => e.id), [lostB]);
+    assert.deepEqual(await me.reclaimOwnOrphans(10, [held!, lostA!, lostB!]), []);
+    // The other consumer's entry (ids[4]) is still its own.
+    const pending = await redis.xpending(stream, "g", "-", "+", 10) as [string, string][];
+    assert.deepEqual(pending.find(([id]) => id === ids[4])?.[1], "other");
+  } finally {
+    redis.disconnect();
+  }
+});

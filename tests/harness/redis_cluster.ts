@@ -47,6 +47,13 @@ export interface TestRedisCluster extends AsyncDisposable {
   restart(port: number): Promise<void>;
   /** Waits until every running node reports `cluster_state:ok`. */
   waitOk(timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until every master's replicas hold all of its writes so far (their
+   * acknowledged offset reaches the master's replication offset as read
+   * now). Unlike `WAIT` from another connection, this covers every client's
+   * writes.
+   */
+  waitReplicated(timeoutMs?: number): Promise<void>;
   /** Stops every node and deletes their directories. */
   close(): Promise<void>;
 }
@@ -268,6 +275,33 @@ function clusterHandle(
     }
   }
 
+  async function waitReplicated(timeoutMs = 10_000): Promise<void> {
+    const offsetOf = (info: string, field: RegExp) => Number(info.match(field)?.[1] ?? NaN);
+    const targets = await Promise.all((await masters()).map(async (port) => {
+      const info = await redisCli(port, ["INFO", "replication"]);
+      return { port, offset: offsetOf(info, /master_repl_offset:(\d+)/) };
+    }));
+    const deadline = Date.now() + timeoutMs;
+    for (const { port, offset } of targets) {
+      while (true) {
+        const info = await redisCli(port, ["INFO", "replication"]);
+        const replicas = [...info.matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) => Number(m[1]));
+        if (replicas.length > 0 && replicas.every((acked) => acked >= offset)) break;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `replicas of ${port} not at offset ${offset} in ${timeoutMs} ms: ${info}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  async function masters(): Promise<number[]> {
+    return (await nodeLines()).filter((l) => l.master && !l.failed && l.slots.length > 0)
+      .map((l) => l.port);
+  }
+
   async function killMaster(port: number, timeoutMs = 20_000): Promise<number> {
     const node = nodes.find((n) => n.port === port);
     const before = (await nodeLines()).find((l) => l.port === port);
@@ -299,10 +333,7 @@ function clusterHandle(
     seeds: nodes.map((n) => `127.0.0.1:${n.port}`).join(","),
     caFile: access.caFile,
     cli: (args, port) => redisCli(port ?? anyRunning(), args),
-    async masters() {
-      return (await nodeLines()).filter((l) => l.master && !l.failed && l.slots.length > 0)
-        .map((l) => l.port);
-    },
+    masters,
     async masterOf(key) {
       const slot = Number((await redisCli(anyRunning(), ["CLUSTER", "KEYSLOT", key])).trim());
       const owner = (await nodeLines()).find((l) =>
@@ -318,6 +349,7 @@ function clusterHandle(
       await spawn(node);
     },
     waitOk,
+    waitReplicated,
     close,
     [Symbol.asyncDispose]: close,
   };
