@@ -86,7 +86,7 @@ Deno.test("a running producer", async (t) => {
         const fromStart: number[] = [];
         const fromDone: number[] = [];
         try {
-          for (let i = 5; i < 25; i++) {
+          for (let i = 5; i < 13; i++) {
             const raw = await realisticMessage(i);
             const started = performance.now();
             await appender.append("INBOX", raw);
@@ -102,7 +102,7 @@ Deno.test("a running producer", async (t) => {
         } finally {
           await appender.logout();
         }
-        const baseline = await rawIdleLatencies(dovecot, 10);
+        const baseline = await rawIdleLatencies(dovecot, 5);
         const series = [
           ["APPEND sent → entry", fromStart],
           ["APPEND done → entry", fromDone],
