@@ -9,31 +9,18 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/config.ts";
 import { silentLogger } from "../src/log/logger.ts";
-import type { RedisClient } from "../src/redis/client.ts";
 import { closeRedis, connectRedis } from "../src/redis/connection.ts";
-import { mailboxRef, partitionStream, partitionStreams } from "../src/redis/partitions.ts";
+import { mailboxRef, partitionStream } from "../src/redis/partitions.ts";
 import { spawnIngest } from "./harness/cli.ts";
 import { type Dovecot, startDovecot } from "./harness/dovecot.ts";
 import { realisticMessage } from "./harness/mail.ts";
 import { pipelineEnv } from "./harness/pipeline_env.ts";
 import { startRedisCluster, type TestRedisCluster } from "./harness/redis_cluster.ts";
+import { partitionEmails, PARTITIONS } from "./partition_fixtures.ts";
 
 const ACCOUNTS = ["ann@example.test", "ben@example.test", "cyd@example.test"];
 const BEFORE = 10;
 const DURING = 24;
-const PARTITIONS = 6;
-
-/** Entry ids and idempotency keys of every partition stream, read now. */
-async function readAll(redis: RedisClient, stream: string) {
-  const rows = [];
-  for (const s of partitionStreams(stream, PARTITIONS)) {
-    for (const [id, f] of await redis.xrange(s, "-", "+")) {
-      if (f[f.indexOf("type") + 1] !== "email") continue;
-      rows.push({ stream: s, id, key: f[f.indexOf("idempotency_key") + 1]! });
-    }
-  }
-  return rows;
-}
 
 /** Appends one message per account every `everyMs` until `count` each; calls `midway` once. */
 async function appendMail(dovecot: Dovecot, count: number, midway: () => Promise<void>) {
@@ -91,7 +78,9 @@ async function failoverRun(waitReplicas: number): Promise<void> {
   let watching = true;
   const watcher = (async () => {
     while (watching) {
-      for (const row of await readAll(redis, stream).catch(() => [])) seen.set(row.id, row.stream);
+      for (const row of await partitionEmails(redis, stream).catch(() => [])) {
+        seen.set(row.id, row.stream);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -103,10 +92,10 @@ async function failoverRun(waitReplicas: number): Promise<void> {
     });
     const expected = ACCOUNTS.length * (BEFORE + DURING);
     const deadline = Date.now() + 60_000;
-    let rows = await readAll(redis, stream);
+    let rows = await partitionEmails(redis, stream);
     while (new Set(rows.map((r) => r.key)).size < expected && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
-      rows = await readAll(redis, stream);
+      rows = await partitionEmails(redis, stream);
     }
     watching = false;
     await watcher;

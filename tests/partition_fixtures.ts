@@ -29,6 +29,21 @@ export async function spreadEmails(
   return counts;
 }
 
+/** Every email entry of the partition streams of `stream`: its partition stream, id and key. */
+export async function partitionEmails(
+  redis: RedisClient,
+  stream: string,
+): Promise<{ stream: string; id: string; key: string }[]> {
+  const rows = [];
+  for (const s of partitionStreams(stream, PARTITIONS)) {
+    for (const [id, f] of await redis.xrange(s, "-", "+")) {
+      if (f[f.indexOf("type") + 1] !== "email") continue;
+      rows.push({ stream: s, id, key: f[f.indexOf("idempotency_key") + 1]! });
+    }
+  }
+  return rows;
+}
+
 /** The uids delivered into the file sinks at `paths`, in order. */
 export async function deliveredUids(...paths: string[]): Promise<number[]> {
   const lines = (await Promise.all(paths.map(readJsonLines))).flat();

@@ -8,11 +8,11 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
 import { type AccountRecord, putAccount } from "../../src/accounts/registry.ts";
 import { sealPassword } from "../../src/accounts/account_secret.ts";
 import { encodeBase64, importTokenKey } from "../../src/auth/token_crypto.ts";
 import { accountOwners } from "../../src/fleet/account_leases.ts";
+import type { RedisClient } from "../../src/redis/client.ts";
 import { spawnIngest } from "./cli.ts";
 import type { DovecotUser } from "./dovecot.ts";
 
@@ -23,7 +23,7 @@ export function randomTokenKey(): string {
 
 /** Registers `users` as password accounts following INBOX, sealed under `tokenKey`. */
 export async function registerAccounts(
-  redis: Redis,
+  redis: RedisClient,
   users: readonly DovecotUser[],
   tokenKey: string,
 ): Promise<void> {
@@ -83,7 +83,7 @@ export class FleetProcess {
 
 /** The owner of each of `accounts` now (`null`: none). */
 export async function ownersOf(
-  redis: Redis,
+  redis: RedisClient,
   accounts: readonly string[],
 ): Promise<Map<string, string | null>> {
   const owners = await accountOwners(redis, accounts);
