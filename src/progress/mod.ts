@@ -5,4 +5,14 @@
  */
 
 export * from "./progress_renderer.ts";
+export {
+  formatBar,
+  formatLine,
+  formatLive,
+  formatSeconds,
+  type LiveState,
+  progressEta,
+  progressRate,
+  type ProgressState,
+} from "./progress_format.ts";
 export * from "./status_area.ts";

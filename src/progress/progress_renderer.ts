@@ -93,23 +93,9 @@ export interface ProgressRenderer
   polled(ref: MailboxRef, seconds: number, outcome: "ok" | "error"): void;
   /** Logs a heartbeat line for each unfinished round whose last line is `logIntervalMs` old. */
   tick(): void;
-  /**
-   * Draws the last state of every line (terminal) and stops redrawing. With
-   * `stopped` (Ctrl-C), an unfinished bar says where it stopped instead of an ETA.
-   */
+  /** Draws every line's last state (terminal) and stops; `stopped` (Ctrl-C): bars say where. */
   finish(options?: { stopped?: boolean }): void;
 }
-
-export {
-  formatBar,
-  formatLine,
-  formatLive,
-  formatSeconds,
-  type LiveState,
-  progressEta,
-  progressRate,
-  type ProgressState,
-} from "./progress_format.ts";
 
 /** One mailbox as the renderer tracks it. */
 interface Track {
@@ -189,9 +175,8 @@ class Renderer implements ProgressRenderer {
     const last = track.history;
     if (last === undefined) return;
     track.history = undefined;
-    if (outcome === "done") {
-      track.backfill = { total: last.total, seconds: (this.#now() - last.startedAt) / 1000 };
-    }
+    const seconds = (this.#now() - last.startedAt) / 1000;
+    if (outcome === "done") track.backfill = { total: last.total, seconds };
     if (this.#o.terminal) this.#draw();
   }
 

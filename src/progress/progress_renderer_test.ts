@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  createProgressRenderer,
-  formatBar,
-  formatSeconds,
-  progressEta,
-  progressRate,
-  type ProgressRendererOptions,
-} from "./progress_renderer.ts";
+import { formatBar, formatSeconds, progressEta, progressRate } from "./progress_format.ts";
+import { createProgressRenderer, type ProgressRendererOptions } from "./progress_renderer.ts";
 import { createStatusArea } from "./status_area.ts";
 import { screen } from "./_terminal_screen.ts";
 

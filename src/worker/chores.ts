@@ -34,18 +34,8 @@ export interface ChoresOptions {
   consumerIdleTimeoutMs?: number;
 }
 
-/** The chores of one worker: the scheduled ones, and the claim-back of its own orphans. */
-export interface WorkerChores extends MaintenanceChores {
-  /**
-   * Claims back this consumer's pending entries that nothing in hand holds
-   * (see {@link ConsumerGroup.reclaimOwnOrphans}) and starts them; returns
-   * whether more may be left (as many were claimed as handlers were free).
-   */
-  reclaimOwnOrphans(): Promise<boolean>;
-}
-
 /** The chores of one worker. */
-export function workerChores(options: ChoresOptions): WorkerChores {
+export function workerChores(options: ChoresOptions): MaintenanceChores {
   const { group, inFlight, visibilityMs } = options;
   const started = (claimed: readonly ClaimedEntry[], message: string) => {
     if (claimed.length === 0) return;
@@ -66,12 +56,10 @@ export function workerChores(options: ChoresOptions): WorkerChores {
         "reclaimed stalled entries",
       );
     },
-    reclaimOwnOrphans: async () => {
-      const free = options.free();
-      if (free === 0) return true;
-      const claimed = await group.reclaimOwnOrphans(free, inFlight.ids());
+    reclaimOwnOrphans: async (count) => {
+      const claimed = await group.reclaimOwnOrphans(count, inFlight.ids());
       started(claimed, "claimed back own pending entries that nothing held");
-      return claimed.length === free;
+      return claimed.length;
     },
     extendLeases: (now) => extendLeases(group, inFlight, now, visibilityMs / 3),
     pruneIdleConsumers: async () => {

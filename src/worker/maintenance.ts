@@ -65,6 +65,8 @@ export interface MaintenanceChores {
   nextRetryDue(): Promise<number | undefined>;
   /** Claims and starts up to `count` stalled entries. */
   reclaimStalled(count: number): Promise<void>;
+  /** Claims back and starts up to `count` of this consumer's own entries nothing holds; how many. */
+  reclaimOwnOrphans(count: number): Promise<number>;
   /** Renews the leases of entries in hand untouched for `leasesMs`. */
   extendLeases(now: number): Promise<void>;
   /** Removes idle consumers. */
@@ -91,6 +93,13 @@ export class Maintenance {
   #stalledCheckedAt = 0;
   #leasesCheckedAt = 0;
   #prunedAt = 0;
+  /**
+   * This consumer may have pending entries it does not hold: at start (left by
+   * an earlier process of its name) and after a Redis failure (a read whose
+   * reply was lost). They are claimed back at the next run, not after the
+   * visibility timeout.
+   */
+  #ownOrphansPossible = true;
 
   constructor(options: MaintenanceOptions) {
     this.#cadences = options.cadences;
@@ -116,16 +125,24 @@ export class Maintenance {
    * renew their leases.
    */
   afterRedisFailure(): void {
+    this.#ownOrphansPossible = true;
     this.#leasesCheckedAt = 0;
     this.#stalledCheckedAt = this.#now() +
       Math.max(this.#cadences.leasesMs, RECONNECT_GRACE_MS);
   }
 
-  /** Runs the chores whose time has come, in order: due retries, stalled, leases, pruning. */
+  /**
+   * Runs the chores whose time has come, in order: own orphans (when there may
+   * be some), due retries, stalled, leases, pruning.
+   */
   async run(): Promise<void> {
     const now = this.#now();
     const free = () => this.#chores.free();
     const c = this.#cadences;
+    const room = free();
+    if (this.#ownOrphansPossible && room > 0) {
+      this.#ownOrphansPossible = await this.#chores.reclaimOwnOrphans(room) === room;
+    }
     if (
       now - this.#dueCheckedAt >= c.dueRetriesMs ||
       (this.#nextDue !== undefined && now >= this.#nextDue)

@@ -7,14 +7,21 @@ import {
 } from "./maintenance.ts";
 
 /** Chores that record which ran, with `free` handlers and a retry schedule. */
-function recorder(free = 4) {
+function recorder(free = 4, orphans = 0) {
   const ran: string[] = [];
   let due: number | undefined;
+  let left = orphans;
   const chores: MaintenanceChores = {
     free: () => free,
     takeDueRetries: (now, count) => Promise.resolve(void ran.push(`due@${now}x${count}`)),
     nextRetryDue: () => Promise.resolve(due),
     reclaimStalled: (count) => Promise.resolve(void ran.push(`stalled x${count}`)),
+    reclaimOwnOrphans: (count) => {
+      const claimed = Math.min(count, left);
+      left -= claimed;
+      ran.push(`own x${count}: ${claimed}`);
+      return Promise.resolve(claimed);
+    },
     extendLeases: (now) => Promise.resolve(void ran.push(`leases@${now}`)),
     pruneIdleConsumers: () => Promise.resolve(void ran.push("prune")),
   };
@@ -45,8 +52,8 @@ Deno.test("Maintenance.run() runs each chore on its own cadence of the injected 
   await maintenance.run();
   assert.deepEqual(
     ran,
-    ["due@100000x4", "stalled x4", "leases@100000", "prune"],
-    "all due at once",
+    ["own x4: 0", "due@100000x4", "stalled x4", "leases@100000", "prune"],
+    "all due at once, own orphans first",
   );
   ran.length = 0;
   clock += 199;
@@ -122,4 +129,26 @@ Deno.test("Maintenance.afterRedisFailure() renews leases at once and waits the r
   clock += 1;
   await maintenance.run();
   assert.ok(ran.includes("stalled x4"), "reclaimed once the grace and one scan interval passed");
+});
+
+Deno.test("Maintenance.run() claims back own orphans at start and after a Redis failure, until none are left", async () => {
+  let clock = 100_000;
+  const { chores, ran } = recorder(4, 6);
+  const maintenance = new Maintenance({
+    cadences: maintenanceCadences(60_000),
+    chores,
+    now: () => clock,
+  });
+  const ownRuns = async () => {
+    ran.length = 0;
+    clock += 1;
+    await maintenance.run();
+    return ran.filter((r) => r.startsWith("own"));
+  };
+  assert.deepEqual(await ownRuns(), ["own x4: 4"], "as many as free: there may be more");
+  assert.deepEqual(await ownRuns(), ["own x4: 2"]);
+  assert.deepEqual(await ownRuns(), [], "fewer than free: none left");
+  maintenance.afterRedisFailure();
+  assert.deepEqual(await ownRuns(), ["own x4: 0"], "a failed read may have lost a reply");
+  assert.deepEqual(await ownRuns(), []);
 });

@@ -26,7 +26,7 @@ import { FatalFailure } from "./fatal_failure.ts";
 import { InFlightEntries } from "./in_flight.ts";
 import { groupKeys } from "./group_keys.ts";
 import { Maintenance, maintenanceCadences } from "./maintenance.ts";
-import { extendLeases, type WorkerChores, workerChores } from "./chores.ts";
+import { extendLeases, workerChores } from "./chores.ts";
 import { ReadWakeup } from "./read_wakeup.ts";
 import { workerReadiness } from "./readiness.ts";
 import { reportingSettlements, reportSettleFailure } from "./settle_reporting.ts";
@@ -75,7 +75,6 @@ class Worker {
   readonly #handlers = new AbortController();
   readonly #inFlight: InFlightEntries;
   readonly #settlements: Settlements;
-  readonly #chores: WorkerChores;
   readonly #maintenance: Maintenance;
   readonly #entries: EntryHandler;
   /** A failure no retry mends (NOPERM): the worker stops and `done` rejects with it. */
@@ -92,13 +91,6 @@ class Worker {
   #lastBeat: number | undefined;
   #lastError: string | null = null;
   #wake: (() => void) | undefined;
-  /**
-   * This consumer may have pending entries it does not hold: at start (an
-   * earlier process of the same name), and after a failed turn (a read whose
-   * reply was lost with the connection). They are claimed back before the
-   * next read instead of waiting out the visibility timeout.
-   */
-  #ownOrphansPossible = true;
   /** Ends a blocking read early when a retry falls due before it would time out. */
   readonly #readWakeup: ReadWakeup;
 
@@ -133,12 +125,7 @@ class Worker {
       onFinished: () => this.#wake?.(),
       now: this.#now,
     });
-    this.#chores = this.#createChores();
-    this.#maintenance = new Maintenance({
-      cadences: maintenanceCadences(this.#settings.visibilityMs, this.#o.consumerIdleTimeoutMs),
-      now: this.#now,
-      chores: this.#chores,
-    });
+    this.#maintenance = this.#createMaintenance();
     this.#entries = this.#createEntryHandler();
   }
 
@@ -218,7 +205,6 @@ class Worker {
       await new Promise((resolve) => setImmediate(resolve));
       return "waited";
     }
-    if (this.#ownOrphansPossible) this.#ownOrphansPossible = await this.#chores.reclaimOwnOrphans();
     const read = await this.#readNew(this.#free());
     idleRead.value = read === 0;
     if (read === 0 && this.#inFlight.size === 0 && this.#o.drain) {
@@ -237,7 +223,6 @@ class Worker {
     });
     if (isMissingKeyError(error)) this.#state = "starting"; // group or stream deleted
     this.#maintenance.afterRedisFailure();
-    this.#ownOrphansPossible = true;
     await sleep(delay, this.#signal).catch(() => {});
   }
 
@@ -261,16 +246,20 @@ class Worker {
     return Math.max(0, this.#settings.capacity - this.#inFlight.size);
   }
 
-  #createChores(): WorkerChores {
-    return workerChores({
-      group: this.#group,
-      inFlight: this.#inFlight,
-      free: () => this.#free(),
-      counts: this.#counts,
-      observer: this.#observer,
-      logger: this.#log,
-      visibilityMs: this.#settings.visibilityMs,
-      consumerIdleTimeoutMs: this.#o.consumerIdleTimeoutMs,
+  #createMaintenance(): Maintenance {
+    return new Maintenance({
+      cadences: maintenanceCadences(this.#settings.visibilityMs, this.#o.consumerIdleTimeoutMs),
+      now: this.#now,
+      chores: workerChores({
+        group: this.#group,
+        inFlight: this.#inFlight,
+        free: () => this.#free(),
+        counts: this.#counts,
+        observer: this.#observer,
+        logger: this.#log,
+        visibilityMs: this.#settings.visibilityMs,
+        consumerIdleTimeoutMs: this.#o.consumerIdleTimeoutMs,
+      }),
     });
   }
 
