@@ -13,6 +13,7 @@ import { closeRedis, connectRedis } from "../src/redis/connection.ts";
 import { mailboxRef, partitionStream } from "../src/redis/partitions.ts";
 import { numberedUsers, startDovecot } from "./harness/dovecot.ts";
 import {
+  fleetMessage,
   FleetProcess,
   ownersOf,
   randomTokenKey,
@@ -23,12 +24,6 @@ import { startRedisCluster } from "./harness/redis_cluster.ts";
 import { partitionEmails, PARTITIONS } from "./partition_fixtures.ts";
 
 const ACCOUNTS = 8;
-
-function message(user: string, n: number): string {
-  return `From: sender@example.test\r\nTo: ${user}\r\nSubject: fleet ${n}\r\n` +
-    `Message-ID: <fleet-cluster-${n}@example.test>\r\n` +
-    `Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nbody ${n}\r\n`;
-}
 
 Deno.test({
   name: "produce --fleet on a Redis Cluster: two processes, 6 partitions, a SIGKILL taken over",
@@ -56,7 +51,7 @@ Deno.test({
     });
     let n = 0;
     for (const u of users) {
-      for (let i = 0; i < 2; i++) await dovecot.append(u.user, "INBOX", message(u.user, n++));
+      for (let i = 0; i < 2; i++) await dovecot.append(u.user, "INBOX", fleetMessage(u.user, n++));
     }
     await registerAccounts(redis, users, tokenKey);
     const processes = [0, 1].map(() => new FleetProcess(["--lease-ttl", "3"], env));
@@ -85,7 +80,7 @@ Deno.test({
         async () => [...(await ownersOf(redis, accounts)).values()].every((o) => o === second),
         20_000,
       );
-      for (const u of users) await dovecot.append(u.user, "INBOX", message(u.user, n++));
+      for (const u of users) await dovecot.append(u.user, "INBOX", fleetMessage(u.user, n++));
       await until("the new messages", async () => new Set(await keysSeen()).size === n, 30_000);
 
       const rows = await partitionEmails(redis, stream);

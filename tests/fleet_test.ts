@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { numberedUsers, startDovecot } from "./harness/dovecot.ts";
 import {
+  fleetMessage,
   FleetProcess,
   ownersOf,
   randomTokenKey,
@@ -24,12 +25,6 @@ import { startRedis } from "./harness/redis_server.ts";
 
 const LEASE_TTL_S = 3;
 const ACCOUNTS = 50;
-
-function message(user: string, n: number): string {
-  return `From: sender@example.test\r\nTo: ${user}\r\nSubject: fleet ${n}\r\n` +
-    `Message-ID: <fleet-${n}-${crypto.randomUUID()}@example.test>\r\n` +
-    `Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nbody ${n}\r\n`;
-}
 
 /** Entries per idempotency key; fails when any key is there twice. */
 async function streamKeys(redis: Redis, stream: string): Promise<Map<string, number>> {
@@ -91,7 +86,7 @@ Deno.test({
     };
     let n = 0;
     for (const u of users) {
-      for (let i = 0; i < 2; i++) await dovecot.append(u.user, "INBOX", message(u.user, n++));
+      for (let i = 0; i < 2; i++) await dovecot.append(u.user, "INBOX", fleetMessage(u.user, n++));
     }
     await registerAccounts(redis, initial, tokenKey);
     const args = ["--lease-ttl", String(LEASE_TTL_S)];
@@ -169,7 +164,7 @@ Deno.test({
       await t.step(
         "mail appended to every account after the kill arrives exactly once",
         async () => {
-          for (const a of accounts) await dovecot.append(a, "INBOX", message(a, n++));
+          for (const a of accounts) await dovecot.append(a, "INBOX", fleetMessage(a, n++));
           await assertExactlyOnce(redis, stream, ACCOUNTS * 3);
         },
       );
@@ -227,8 +222,8 @@ Deno.test({
             10_000,
             100,
           );
-          await dovecot.append(removed, "INBOX", message(removed, n++));
-          await dovecot.append(accounts[1]!, "INBOX", message(accounts[1]!, n++));
+          await dovecot.append(removed, "INBOX", fleetMessage(removed, n++));
+          await dovecot.append(accounts[1]!, "INBOX", fleetMessage(accounts[1]!, n++));
           await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 3);
           await new Promise((r) => setTimeout(r, 2_000));
           assert.equal(
@@ -256,8 +251,8 @@ Deno.test({
           20_000,
           250,
         );
-        await dovecot.append(late.user, "INBOX", message(late.user, n++));
-        await dovecot.append(accounts[2]!, "INBOX", message(accounts[2]!, n++));
+        await dovecot.append(late.user, "INBOX", fleetMessage(late.user, n++));
+        await dovecot.append(accounts[2]!, "INBOX", fleetMessage(accounts[2]!, n++));
         await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 4);
         const right = await update(late.password);
         assert.equal(right.code, 0, right.stderr);
@@ -274,7 +269,7 @@ Deno.test({
         assert.equal(ready.status, 200);
         const owners = await ownersOf(redis, accounts.slice(1));
         assert.ok([...owners.values()].every((o) => o === processes[2]!.processId()));
-        await dovecot.append(accounts[3]!, "INBOX", message(accounts[3]!, n++));
+        await dovecot.append(accounts[3]!, "INBOX", fleetMessage(accounts[3]!, n++));
         await assertExactlyOnce(redis, stream, ACCOUNTS * 3 + 6);
         await redis.hdel(REGISTRY_KEY, "broken@fleet.test");
         await redis.incr(REGISTRY_VERSION_KEY);

@@ -21,6 +21,13 @@ export function randomTokenKey(): string {
   return encodeBase64(crypto.getRandomValues(new Uint8Array(32)));
 }
 
+/** A small message for `user`, the `n`th of the test (a unique Message-ID). */
+export function fleetMessage(user: string, n: number): string {
+  return `From: sender@example.test\r\nTo: ${user}\r\nSubject: fleet ${n}\r\n` +
+    `Message-ID: <fleet-${n}-${crypto.randomUUID()}@example.test>\r\n` +
+    `Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nbody ${n}\r\n`;
+}
+
 /** Registers `users` as password accounts following INBOX, sealed under `tokenKey`. */
 export async function registerAccounts(
   redis: RedisClient,
