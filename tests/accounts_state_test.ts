@@ -25,6 +25,10 @@ Deno.test("accounts remove keeps the cursor; with --purge-state it deletes that 
       `producer_state:${account}:${mailbox}:uidvalidity`,
       `producer_published:${account}:${mailbox}`,
       `producer_lease:${account}:${mailbox}`,
+      `producer_backfill:${account}:${mailbox}`,
+      `producer_modseq:${account}:${mailbox}`,
+      `producer_flags:${account}:${mailbox}`,
+      `producer_entry_counts:${account}:${mailbox}`,
     ];
     const seed = async () => {
       for (
@@ -57,7 +61,7 @@ Deno.test("accounts remove keeps the cursor; with --purge-state it deletes that 
       "--yes",
     ]);
     assert.equal(kept.code, 0, kept.stderr);
-    assert.equal(await client.exists(...stateOf("a@example.test", "INBOX")), 4, "state kept");
+    assert.equal(await client.exists(...stateOf("a@example.test", "INBOX")), 8, "state kept");
 
     assert.equal((await ingest(redis, add)).code, 0);
     const purged = await ingest(redis, [
@@ -70,10 +74,10 @@ Deno.test("accounts remove keeps the cursor; with --purge-state it deletes that 
       "--json",
     ]);
     assert.equal(purged.code, 0, purged.stderr);
-    assert.equal(JSON.parse(purged.stdout).purged_keys, 8);
+    assert.equal(JSON.parse(purged.stdout).purged_keys, 16);
     assert.equal(await client.exists(...stateOf("a@example.test", "INBOX")), 0);
     assert.equal(await client.exists(...stateOf("a@example.test", "Sent")), 0);
-    assert.equal(await client.exists(...stateOf("b@example.test", "INBOX")), 4, "b untouched");
+    assert.equal(await client.exists(...stateOf("b@example.test", "INBOX")), 8, "b untouched");
     const gone = await ingest(redis, [
       "accounts",
       "remove",

@@ -167,7 +167,10 @@ function accountsRemoveCommand(app: App): Command {
       "Remove an account from the registry; its fleet producer stops within the lease TTL",
     )
     .requiredOption(ACCOUNT_FLAGS, "the account's address")
-    .option("--purge-state", "also delete its cursor, lease and published index of every mailbox")
+    .option(
+      "--purge-state",
+      "also delete its cursor, lease, published index, backfill and events state of every mailbox",
+    )
     .option("--yes", "do not ask for confirmation (required when not on a terminal)")
     .option("--json", "print JSON")
     .addHelpText(

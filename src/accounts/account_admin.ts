@@ -10,10 +10,14 @@ import { importTokenKey } from "../auth/token_crypto.ts";
 import { IngestError, UsageError } from "../errors.ts";
 import type { RedisClient } from "../redis/client.ts";
 import {
+  backfillKey,
   CURSOR_FIELDS,
   cursorKey,
+  entryCountsKey,
+  flagStateKey,
   leaseKey,
   type MailboxRef,
+  modseqKey,
   publishedIndexKey,
 } from "../redis/keys.ts";
 import { sealPassword } from "./account_secret.ts";
@@ -158,7 +162,12 @@ export async function removeAccountFully(
   return { record, purgedKeys };
 }
 
-/** Every per-mailbox key of `record` that `--purge-state` deletes (one partition: seed names). */
+/**
+ * Every per-mailbox key of `record` that `--purge-state` deletes (one
+ * partition: seed names): cursor, published index, lease, history backfill
+ * and the `--events` state. The hourly download counters stay: Gmail still
+ * counts those bytes, and they expire within 25 hours.
+ */
 export function accountStateKeys(record: AccountRecord, partition?: number): string[] {
   return record.mailboxes.flatMap((mailbox) => {
     const ref: MailboxRef = { account: record.account, mailbox, partition };
@@ -166,6 +175,10 @@ export function accountStateKeys(record: AccountRecord, partition?: number): str
       ...CURSOR_FIELDS.map((field) => cursorKey(ref, field)),
       publishedIndexKey(ref),
       leaseKey(ref),
+      backfillKey(ref),
+      modseqKey(ref),
+      flagStateKey(ref),
+      entryCountsKey(ref),
     ];
   });
 }
