@@ -1,7 +1,9 @@
 /**
  * Many new accounts in one process: their history backfills share one
  * BackfillScheduler and take turns, so each moves while the others do (issue
- * 15 point 4), against a real Dovecot with three users and a real Redis.
+ * 15 point 4), against a real Dovecot with three users and a real Redis. The
+ * new mailboxes of one account share its one history connection, so the
+ * account stays within Gmail's connection limit.
  */
 
 import assert from "node:assert/strict";
@@ -80,6 +82,53 @@ Deno.test("three new accounts in one process backfill side by side, taking turns
     assert.equal(await redis.xlen(stream), HISTORY * USERS.length);
     stop.abort();
     for (const producer of producers) assert.equal((await producer.done).ok, true);
+  } finally {
+    stop.abort();
+    redis.disconnect();
+  }
+});
+
+Deno.test("three new mailboxes of one account backfill over one history connection", async () => {
+  const user = USERS[0]!;
+  const mailboxes = ["INBOX", "Archive", "Team"];
+  await using dovecot = await startDovecot({ users: [{ user, password: "secret" }] });
+  await using server = await startRedis();
+  const redis = new Redis(server.url);
+  const stop = new AbortController();
+  try {
+    for (const mailbox of mailboxes) await dovecot.seedMaildir(user, mailbox, history(user));
+    await dovecot.kick(user); // the harness's own session, so only the producer's are counted
+    const stream = `one-conn-${crypto.randomUUID().slice(0, 8)}`;
+    const producer = startProducer({
+      config: loadConfig({
+        env: { ...pipelineEnv({ imapPort: dovecot.port, redisUrl: server.url, stream, user }) },
+      }),
+      account: user,
+      mailboxes,
+      credentials: passwordCredentials(user, "secret"),
+      redis,
+      logger: silentLogger,
+      signal: stop.signal,
+    });
+    const done = async () => {
+      const records = await Promise.all(
+        mailboxes.map((mailbox) => readBackfill(redis, { account: user, mailbox })),
+      );
+      return records.every((r) => r !== null && r.state === "done");
+    };
+    let most = 0;
+    const deadline = Date.now() + 60_000;
+    while (!(await done())) {
+      most = Math.max(most, await dovecot.sessions(user));
+      assert.ok(Date.now() < deadline, "backfills not done after 60 s");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    console.log(`at most ${most} IMAP sessions for ${mailboxes.length} mailboxes`);
+    assert.ok(most <= mailboxes.length + 1, `${most} sessions: one per mailbox and one history`);
+    assert.ok(most > mailboxes.length, "the history lane had its connection");
+    assert.equal(await redis.xlen(stream), HISTORY * mailboxes.length);
+    stop.abort();
+    assert.equal((await producer.done).ok, true);
   } finally {
     stop.abort();
     redis.disconnect();

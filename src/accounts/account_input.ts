@@ -5,13 +5,14 @@
  * @module
  */
 
+import { GMAIL_MAX_CONNECTIONS } from "../imap/gmail_limits.ts";
 import type { AccountAuth, AccountRecord } from "./registry.ts";
 
 /**
- * Gmail allows 15 simultaneous IMAP connections per account and the fleet
- * opens one per followed mailbox, so an account follows at most this many.
+ * Gmail's connection limit per account ({@link GMAIL_MAX_CONNECTIONS}): the
+ * fleet opens one per followed mailbox, so an account follows at most this many.
  */
-export const MAX_MAILBOXES_PER_ACCOUNT = 15;
+export const MAX_MAILBOXES_PER_ACCOUNT = GMAIL_MAX_CONNECTIONS;
 
 /** The mailboxes followed when `--mailbox` is not given. */
 export const DEFAULT_MAILBOXES: readonly string[] = ["INBOX"];

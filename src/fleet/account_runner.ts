@@ -8,6 +8,7 @@
  * @module
  */
 
+import { GMAIL_MAX_CONNECTIONS } from "../imap/gmail_limits.ts";
 import type { BackfillScheduler } from "../producer/backfill_scheduler.ts";
 import type { AccountRecord } from "../accounts/registry.ts";
 import type { Config } from "../config/config.ts";
@@ -25,9 +26,6 @@ import {
   type FleetAccountState,
   lastEventAt,
 } from "./account_status.ts";
-
-/** Gmail allows 15 simultaneous IMAP connections per account; one per mailbox is used. */
-export const GMAIL_MAX_CONNECTIONS = 15;
 
 /** What every account's producer shares. */
 export interface AccountRunnerDeps {

@@ -15,5 +15,4 @@ export * from "./fleet_keys.ts";
 export * from "./fleet_status.ts";
 export * from "./fleet_view.ts";
 export * from "./membership.ts";
-export { GMAIL_MAX_CONNECTIONS } from "./account_runner.ts";
 export { newProcessId } from "./fleet_options.ts";

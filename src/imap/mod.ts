@@ -7,6 +7,7 @@
  */
 
 export * from "./credentials.ts";
+export * from "./gmail_limits.ts";
 export * from "./mailbox_session.ts";
 export * from "./imap_errors.ts";
 export * from "./message_payload.ts";

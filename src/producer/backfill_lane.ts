@@ -58,6 +58,8 @@ export interface BackfillLaneOptions {
   readonly report: MailboxReport;
   readonly logger: Logger;
   readonly scheduler: BackfillScheduler;
+  /** The account's one history connection: a lane holds its turn while its session is open. */
+  readonly historyConnection: BackfillScheduler;
   readonly budget: DownloadBudget;
   /** Plan a backfill for a mailbox without state; `false` (`--once`): the live path takes it all. */
   readonly planNew: boolean;
@@ -175,15 +177,20 @@ export class BackfillLane {
     if (record === null || record.state === "done") return "finished";
     if (record.uidValidity !== run.uidValidity) return await this.#abandon(record);
     if (await this.#waitOutBudget(record, run.signal)) return "again";
-    const session = await run.open();
+    const releaseConnection = await this.#o.historyConnection.turn(this.#lane, run.signal);
     try {
-      // The mailbox may have been recreated since the live path opened it.
-      if (session.uidValidity !== record.uidValidity) return await this.#abandon(record);
-      await this.#fetchHistory(session, record, run.signal);
-    } catch (error) {
-      if (!(error instanceof BackfillPausedError)) throw error;
+      const session = await run.open();
+      try {
+        // The mailbox may have been recreated since the live path opened it.
+        if (session.uidValidity !== record.uidValidity) return await this.#abandon(record);
+        await this.#fetchHistory(session, record, run.signal);
+      } catch (error) {
+        if (!(error instanceof BackfillPausedError)) throw error;
+      } finally {
+        await session.close();
+      }
     } finally {
-      await session.close();
+      releaseConnection();
     }
     return "again";
   }

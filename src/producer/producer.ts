@@ -165,7 +165,7 @@ export function startProducer(options: ProducerOptions): ProducerHandle {
   const logger = options.logger.child({ component: "producer", account: label });
   const statuses = mailboxes.map((mailbox) => initialStatus(account, mailbox));
   const settings = supervisorSettings(options);
-  const mode = publishingMode(options, settings);
+  const mode = publishingMode(options, settings, mailboxes.length);
   const followers = mailboxes.map((mailbox, i) => {
     const ref = mailboxRef(account, mailbox, config.redis.partitions);
     const partition = ref.partition === undefined ? {} : { partition: ref.partition };

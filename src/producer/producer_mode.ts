@@ -20,6 +20,7 @@ import type { EmailPayload } from "../stream/entry.ts";
 import type { Publisher, PublishingMode } from "./publisher.ts";
 import { redisMode } from "./redis_publisher.ts";
 import { partitionOf, partitionStream } from "../redis/partitions.ts";
+import { GMAIL_MAX_CONNECTIONS } from "../imap/gmail_limits.ts";
 
 /** The producer options a mode is built from (see `ProducerOptions`). */
 export interface ModeOptions {
@@ -40,8 +41,15 @@ export interface ProducerMode extends Pick<PublishingMode, "prepareStream"> {
   ): { publisher: Publisher; backfill?: BackfillLane };
 }
 
-/** How this producer publishes: the one place where a dry run is told apart. */
-export function publishingMode(options: ModeOptions, s: SupervisorSettings): ProducerMode {
+/**
+ * How this producer publishes: the one place where a dry run is told apart.
+ * `mailboxes` is how many it follows, each on a connection of its own.
+ */
+export function publishingMode(
+  options: ModeOptions,
+  s: SupervisorSettings,
+  mailboxes: number,
+): ProducerMode {
   const { config, redis } = options;
   if (options.dryRun) {
     const mode = dryRunMode(redis, options.dryRun);
@@ -63,6 +71,10 @@ export function publishingMode(options: ModeOptions, s: SupervisorSettings): Pro
     rescanLimit: config.producer.eventsRescanLimit,
   });
   const scheduler = options.backfillScheduler ?? new BackfillScheduler();
+  // One history connection for the whole account, on top of one per mailbox, within Gmail's
+  // limit: the lanes of its new mailboxes take turns holding it (fairly, as for chunks).
+  const historyConnection = new BackfillScheduler({ slots: 1 });
+  const spareConnection = mailboxes < GMAIL_MAX_CONNECTIONS;
   const budget = new DownloadBudget({
     redis,
     account: options.account,
@@ -80,9 +92,11 @@ export function publishingMode(options: ModeOptions, s: SupervisorSettings): Pro
         report,
         logger,
         scheduler,
+        historyConnection,
         budget,
-        // --once syncs everything and ends: the live path fetches history fastest then.
-        planNew: !s.once,
+        // --once syncs everything and ends: the live path fetches history fastest then. So it
+        // does when every connection Gmail allows the account is a mailbox's.
+        planNew: !s.once && spareConnection,
         batchSize: s.batchSize,
         limits: s.limits,
         retry: s.retry,
