@@ -99,7 +99,9 @@ export {
   type GmailInfo,
   idempotencyKey,
   type MailboxResetPayload,
+  type MessageChange,
   type MessageDeletedPayload,
+  type MessageIdentity,
   type MessageUpdatedPayload,
   SCHEMA_VERSION,
 } from "./src/stream/entry.ts";

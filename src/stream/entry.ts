@@ -56,18 +56,22 @@ export interface GmailInfo {
   labels: string[];
 }
 
-/** The JSON payload of an `email` entry (the seed's fields plus ours). */
-export interface EmailPayload {
+/** The fields naming one message, shared by the payloads of the entries about it. */
+export interface MessageIdentity {
   /** Version of this schema ({@link SCHEMA_VERSION}). */
   schema_version: number;
-  /** The account (IMAP user) the message was read from. */
+  /** The account (IMAP user) the message is in. */
   account: string;
   /** Mailbox path, e.g. `INBOX`. */
   mailbox: string;
   /** IMAP UID within `mailbox` and `uidvalidity`. */
   uid: number;
-  /** UIDVALIDITY of the mailbox when the message was read. */
+  /** UIDVALIDITY the UID belongs to. */
   uidvalidity: number;
+}
+
+/** The JSON payload of an `email` entry (the seed's fields plus ours). */
+export interface EmailPayload extends MessageIdentity {
   /** Message-ID header, with angle brackets; `null` when missing. */
   message_id: string | null;
   /** First From address (addr-spec, display name dropped); `null` when missing. */
@@ -135,24 +139,24 @@ export interface MailboxResetPayload {
   at: string;
 }
 
-/** The JSON payload of a `message_updated` entry: a known message's flags or labels changed. */
-export interface MessageUpdatedPayload {
-  /** Version of this schema ({@link SCHEMA_VERSION}). */
-  schema_version: number;
-  /** The account (IMAP user). */
-  account: string;
-  /** Mailbox path. */
-  mailbox: string;
-  /** IMAP UID within `mailbox` and `uidvalidity`. */
-  uid: number;
-  /** UIDVALIDITY the UID belongs to. */
-  uidvalidity: number;
-  /** Message-ID header with angle brackets; `null` when missing or not readable any more. */
-  message_id: string | null;
+/** What the payloads of change entries (`message_updated`, `message_deleted`) share. */
+export interface MessageChange extends MessageIdentity {
   /** The `idempotency_key` of the message's `email` entry (to join on). */
   email_key: string;
-  /** The message's MODSEQ after the change (CONDSTORE), as decimal text; `null` without CONDSTORE. */
+  /**
+   * As decimal text: the message's MODSEQ after the change (an update), the
+   * mailbox's HIGHESTMODSEQ when the expunge was seen (a deletion); `null`
+   * without CONDSTORE.
+   */
   modseq: string | null;
+  /** When the producer saw the change, ISO 8601 UTC. */
+  detected_at: string;
+}
+
+/** The JSON payload of a `message_updated` entry: a known message's flags or labels changed. */
+export interface MessageUpdatedPayload extends MessageChange {
+  /** Message-ID header with angle brackets; `null` when missing or not readable any more. */
+  message_id: string | null;
   /** Flags as last published (sorted, without `\\Recent`). */
   old_flags: string[];
   /** Flags now. */
@@ -161,30 +165,12 @@ export interface MessageUpdatedPayload {
   old_labels: string[] | null;
   /** X-GM-LABELS now; `null` on servers without them. */
   new_labels: string[] | null;
-  /** When the producer saw the change, ISO 8601 UTC. */
-  detected_at: string;
 }
 
 /** The JSON payload of a `message_deleted` entry: a known message was expunged. */
-export interface MessageDeletedPayload {
-  /** Version of this schema ({@link SCHEMA_VERSION}). */
-  schema_version: number;
-  /** The account (IMAP user). */
-  account: string;
-  /** Mailbox path. */
-  mailbox: string;
-  /** The expunged message's UID. */
-  uid: number;
-  /** UIDVALIDITY the UID belonged to. */
-  uidvalidity: number;
-  /** The `idempotency_key` of the message's `email` entry (to join on). */
-  email_key: string;
-  /** The mailbox's HIGHESTMODSEQ when the expunge was seen, as decimal text; `null` without CONDSTORE. */
-  modseq: string | null;
+export interface MessageDeletedPayload extends MessageChange {
   /** The flags last published for the message. */
   last_flags: string[];
-  /** When the producer saw the expunge, ISO 8601 UTC. */
-  detected_at: string;
 }
 
 /** The idempotency key of a message: stable across retries and re-deliveries. */
