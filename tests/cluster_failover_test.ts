@@ -12,11 +12,11 @@ import { silentLogger } from "../src/log/logger.ts";
 import { closeRedis, connectRedis } from "../src/redis/connection.ts";
 import { mailboxRef, partitionStream } from "../src/redis/partitions.ts";
 import { spawnIngest } from "./harness/cli.ts";
-import { type Dovecot, startDovecot } from "./harness/dovecot.ts";
+import type { Dovecot } from "./harness/dovecot.ts";
 import { realisticMessage } from "./harness/mail.ts";
 import { pipelineEnv } from "./harness/pipeline_env.ts";
 import { startRedisCluster, type TestRedisCluster } from "./harness/redis_cluster.ts";
-import { partitionEmails, PARTITIONS } from "./partition_fixtures.ts";
+import { partitionEmails, PARTITIONS, seededDovecot } from "./partition_fixtures.ts";
 
 const ACCOUNTS = ["ann@example.test", "ben@example.test", "cyd@example.test"];
 const BEFORE = 10;
@@ -44,14 +44,7 @@ async function killAndRecover(cluster: TestRedisCluster, key: string): Promise<s
 
 async function failoverRun(waitReplicas: number): Promise<void> {
   await using cluster = await startRedisCluster();
-  await using dovecot = await startDovecot({
-    users: ACCOUNTS.map((user) => ({ user, password: "secret" })),
-  });
-  for (const [a, user] of ACCOUNTS.entries()) {
-    const messages = [];
-    for (let i = 0; i < BEFORE; i++) messages.push(await realisticMessage(1_000 * a + i));
-    await dovecot.seedMaildir(user, "INBOX", messages);
-  }
+  await using dovecot = await seededDovecot(ACCOUNTS, BEFORE, 1_000);
   const stream = `fo-${crypto.randomUUID().slice(0, 8)}`;
   const clusterEnv = {
     REDIS_CLUSTER_NODES: cluster.seeds,

@@ -12,11 +12,11 @@
 
 import assert from "node:assert/strict";
 import { runIngest } from "./harness/cli.ts";
-import { startDovecot } from "./harness/dovecot.ts";
 import { realisticMessage } from "./harness/mail.ts";
 import { pipelineEnv } from "./harness/pipeline_env.ts";
 import { startRedisCluster } from "./harness/redis_cluster.ts";
 import { mailboxRef, partitionStream } from "../src/redis/partitions.ts";
+import { seededDovecot } from "./partition_fixtures.ts";
 import { readJsonLines, waitUntil } from "./worker_fixtures.ts";
 
 const ACCOUNTS = Array.from({ length: 10 }, (_, i) => `acct${i}@example.test`);
@@ -64,14 +64,7 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     await using cluster = await startRedisCluster();
-    await using dovecot = await startDovecot({
-      users: ACCOUNTS.map((user) => ({ user, password: "secret" })),
-    });
-    for (const [a, user] of ACCOUNTS.entries()) {
-      const messages = [];
-      for (let i = 0; i < FIRST_WAVE; i++) messages.push(await realisticMessage(a * 100 + i));
-      await dovecot.seedMaildir(user, "INBOX", messages);
-    }
+    await using dovecot = await seededDovecot(ACCOUNTS, FIRST_WAVE);
     const stream = `e2e-${crypto.randomUUID().slice(0, 8)}`;
     const clusterEnv = {
       REDIS_CLUSTER_NODES: cluster.seeds,

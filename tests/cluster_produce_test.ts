@@ -13,11 +13,10 @@ import {
 } from "../src/redis/keys.ts";
 import { mailboxRef, partitionStream, partitionStreams } from "../src/redis/partitions.ts";
 import { runIngest } from "./harness/cli.ts";
-import { startDovecot } from "./harness/dovecot.ts";
 import { assertMatchesSchema } from "./harness/json_schema.ts";
-import { realisticMessage } from "./harness/mail.ts";
 import { pipelineEnv } from "./harness/pipeline_env.ts";
 import { startRedisCluster } from "./harness/redis_cluster.ts";
+import { seededDovecot } from "./partition_fixtures.ts";
 
 const ACCOUNTS = Array.from({ length: 5 }, (_, i) => `user${i}@example.test`);
 const PER_ACCOUNT = 12;
@@ -35,14 +34,7 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     await using cluster = await startRedisCluster();
-    await using dovecot = await startDovecot({
-      users: ACCOUNTS.map((user) => ({ user, password: "secret" })),
-    });
-    for (const [a, user] of ACCOUNTS.entries()) {
-      const messages = [];
-      for (let i = 0; i < PER_ACCOUNT; i++) messages.push(await realisticMessage(a * 100 + i));
-      await dovecot.seedMaildir(user, "INBOX", messages);
-    }
+    await using dovecot = await seededDovecot(ACCOUNTS, PER_ACCOUNT);
     const stream = `cl-${crypto.randomUUID().slice(0, 8)}`;
     const clusterEnv = { REDIS_CLUSTER_NODES: cluster.seeds, STREAM_PARTITIONS: `${PARTITIONS}` };
     const env = (user: string, extra: Record<string, string> = {}) => ({

@@ -276,80 +276,83 @@ Deno.test("--events names what is wrong with it, exit 2", async () => {
   assert.match(withoutNew.stderr, /EVENTS \(--events\) must include new/);
 });
 
-Deno.test("a server without CONDSTORE: the newest EVENTS_RESCAN_LIMIT messages are re-scanned", async () => {
-  await using dovecot = await startDovecot({
-    capability: "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS",
-  });
-  await using server = await startRedis();
+/**
+ * A Dovecot offering only `capability`, a Redis, 10 messages seeded in
+ * `mailbox`, and `once()`: a `produce --once` with every event type and
+ * EVENTS_RESCAN_LIMIT=4 that must succeed (returns its log).
+ */
+async function limitedServer(capability: string, mailbox: string) {
+  const dovecot = await startDovecot({ capability });
+  const server = await startRedis();
   const redis = new Redis(server.port, "127.0.0.1");
-  try {
-    const stream = `events-plain-${crypto.randomUUID()}`;
-    const uids = await seed(dovecot, "Plain", 10);
-    const env = {
-      ...pipelineEnv({ imapPort: dovecot.port, redisUrl: server.url, stream }),
-      IMAP_MAILBOX: "Plain",
-      EVENTS_RESCAN_LIMIT: "4",
-    };
-    const once = async () => {
-      const run = await runIngest(["produce", "--once", ...EVENTS], { env });
-      assert.equal(run.code, 0, run.stderr);
-      return run.stderr;
-    };
-    await once();
-    assert.equal(await redis.get(`producer_modseq:${USER}:Plain`), null, "no MODSEQ to keep");
-    // uids[9] and uids[8] are among the newest 4; uids[0] is not, so its change goes unseen.
-    await readAndDelete(dovecot, "Plain", [uids[9]!, uids[0]!], [uids[8]!]);
-    assert.match(await once(), /"msg":"change events committed".*"via":"rescan"/);
-    assert.doesNotMatch(await once(), /change events committed/);
-    const list = await entries(redis, stream);
-    const updated = list.filter((e) => e.type === "message_updated");
-    assert.deepEqual(updated.map((e) => e.payload.uid), [uids[9]]);
-    assert.equal(updated[0]!.payload.modseq, null);
-    assert.equal(updated[0]!.key, `${updated[0]!.payload.email_key}:scan:1`);
-    assert.deepEqual(list.filter((e) => e.type === "message_deleted").map((e) => e.payload.uid), [
-      uids[8],
-    ]);
-    assert.equal(await redis.get(`producer_modseq:${USER}:Plain`), "scan:1");
-  } finally {
-    redis.disconnect();
-  }
+  const stream = `events-${mailbox.toLowerCase()}-${crypto.randomUUID()}`;
+  const uids = await seed(dovecot, mailbox, 10);
+  const env = {
+    ...pipelineEnv({ imapPort: dovecot.port, redisUrl: server.url, stream }),
+    IMAP_MAILBOX: mailbox,
+    EVENTS_RESCAN_LIMIT: "4",
+  };
+  const once = async () => {
+    const run = await runIngest(["produce", "--once", ...EVENTS], { env });
+    assert.equal(run.code, 0, run.stderr);
+    return run.stderr;
+  };
+  return {
+    dovecot,
+    redis,
+    stream,
+    uids,
+    once,
+    async [Symbol.asyncDispose]() {
+      redis.disconnect();
+      await server[Symbol.asyncDispose]();
+      await dovecot[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("a server without CONDSTORE: the newest EVENTS_RESCAN_LIMIT messages are re-scanned", async () => {
+  await using s = await limitedServer(
+    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS",
+    "Plain",
+  );
+  const { redis, uids } = s;
+  await s.once();
+  assert.equal(await redis.get(`producer_modseq:${USER}:Plain`), null, "no MODSEQ to keep");
+  // uids[9] and uids[8] are among the newest 4; uids[0] is not, so its change goes unseen.
+  await readAndDelete(s.dovecot, "Plain", [uids[9]!, uids[0]!], [uids[8]!]);
+  assert.match(await s.once(), /"msg":"change events committed".*"via":"rescan"/);
+  assert.doesNotMatch(await s.once(), /change events committed/);
+  const list = await entries(redis, s.stream);
+  const updated = list.filter((e) => e.type === "message_updated");
+  assert.deepEqual(updated.map((e) => e.payload.uid), [uids[9]]);
+  assert.equal(updated[0]!.payload.modseq, null);
+  assert.equal(updated[0]!.key, `${updated[0]!.payload.email_key}:scan:1`);
+  assert.deepEqual(list.filter((e) => e.type === "message_deleted").map((e) => e.payload.uid), [
+    uids[8],
+  ]);
+  assert.equal(await redis.get(`producer_modseq:${USER}:Plain`), "scan:1");
 });
 
 Deno.test("a server with CONDSTORE but not QRESYNC: expunges found by UID SEARCH", async () => {
-  await using dovecot = await startDovecot({
-    capability: "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS CONDSTORE",
-  });
-  await using server = await startRedis();
-  const redis = new Redis(server.port, "127.0.0.1");
-  try {
-    const stream = `events-condstore-${crypto.randomUUID()}`;
-    const uids = await seed(dovecot, "Cond", 10);
-    const env = {
-      ...pipelineEnv({ imapPort: dovecot.port, redisUrl: server.url, stream }),
-      IMAP_MAILBOX: "Cond",
-      EVENTS_RESCAN_LIMIT: "4",
-    };
-    const once = async () => {
-      const run = await runIngest(["produce", "--once", ...EVENTS], { env });
-      assert.equal(run.code, 0, run.stderr);
-      return run.stderr;
-    };
-    await once();
-    assert.match(String(await redis.get(`producer_modseq:${USER}:Cond`)), /^\d+$/);
-    // With MODSEQs there is no window: the oldest message's change is seen too.
-    await readAndDelete(dovecot, "Cond", [uids[9]!, uids[0]!], [uids[8]!, uids[1]!]);
-    assert.match(await once(), /"msg":"change events committed".*"via":"condstore"/);
-    assert.doesNotMatch(await once(), /change events committed/);
-    const list = await entries(redis, stream);
-    assert.deepEqual(
-      list.filter((e) => e.type === "message_updated").map((e) => e.payload.uid),
-      [uids[0], uids[9]],
-    );
-    assert.deepEqual(
-      list.filter((e) => e.type === "message_deleted").map((e) => e.payload.uid),
-      [uids[1], uids[8]],
-    );
-  } finally {
-    redis.disconnect();
-  }
+  await using s = await limitedServer(
+    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS CONDSTORE",
+    "Cond",
+  );
+  const { redis, uids } = s;
+  await s.once();
+  assert.match(String(await redis.get(`producer_modseq:${USER}:Cond`)), /^\d+$/);
+  // With MODSEQs there is no window: the oldest message's change is seen too.
+  await readAndDelete(s.dovecot, "Cond", [uids[9]!, uids[0]!], [uids[8]!, uids[1]!]);
+  assert.match(await s.once(), /"msg":"change events committed".*"via":"condstore"/);
+  assert.doesNotMatch(await s.once(), /change events committed/);
+  const list = await entries(redis, s.stream);
+  assert.deepEqual(
+    list.filter((e) => e.type === "message_updated").map((e) => e.payload.uid),
+    [uids[0], uids[9]],
+  );
+  assert.deepEqual(
+    list.filter((e) => e.type === "message_deleted").map((e) => e.payload.uid),
+    [uids[1], uids[8]],
+  );
 });

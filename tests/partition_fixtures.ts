@@ -9,6 +9,8 @@
 import { partitionStreams } from "../src/redis/partitions.ts";
 import type { RedisClient } from "../src/redis/client.ts";
 import { emailEntryFields } from "../src/stream/entry.ts";
+import { type Dovecot, startDovecot } from "./harness/dovecot.ts";
+import { realisticMessage } from "./harness/mail.ts";
 import { emailPayload, readJsonLines } from "./worker_fixtures.ts";
 
 /** Partitions of these tests (STREAM_PARTITIONS). */
@@ -68,4 +70,25 @@ export async function handle(email: { uid: number }) {
     JSON.stringify({ payload: { uid: email.uid } }) + "\\n", { append: true });
 }
 `;
+}
+
+/**
+ * A Dovecot whose users are `accounts` (password `secret`), each INBOX seeded
+ * with `count` realistic messages: the `i`th of account `a` is
+ * `realisticMessage(a * stride + i)`, so no two accounts share one.
+ */
+export async function seededDovecot(
+  accounts: readonly string[],
+  count: number,
+  stride = 100,
+): Promise<Dovecot> {
+  const dovecot = await startDovecot({
+    users: accounts.map((user) => ({ user, password: "secret" })),
+  });
+  for (const [a, user] of accounts.entries()) {
+    const messages = [];
+    for (let i = 0; i < count; i++) messages.push(await realisticMessage(a * stride + i));
+    await dovecot.seedMaildir(user, "INBOX", messages);
+  }
+  return dovecot;
 }

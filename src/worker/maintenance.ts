@@ -96,10 +96,12 @@ export class Maintenance {
   /**
    * This consumer may have pending entries it does not hold: at start (left by
    * an earlier process of its name) and after a Redis failure (a read whose
-   * reply was lost). They are claimed back at the next run, not after the
-   * visibility timeout.
+   * reply was lost). They are claimed back at the next run, and looked for on
+   * the stalled-entry cadence as well (a client that re-sent a read after a
+   * failover raised no error), not only after the visibility timeout.
    */
   #ownOrphansPossible = true;
+  #ownCheckedAt = 0;
 
   constructor(options: MaintenanceOptions) {
     this.#cadences = options.cadences;
@@ -140,7 +142,8 @@ export class Maintenance {
     const free = () => this.#chores.free();
     const c = this.#cadences;
     const room = free();
-    if (this.#ownOrphansPossible && room > 0) {
+    if (room > 0 && (this.#ownOrphansPossible || now - this.#ownCheckedAt >= c.stalledMs)) {
+      this.#ownCheckedAt = now;
       this.#ownOrphansPossible = await this.#chores.reclaimOwnOrphans(room) === room;
     }
     if (
