@@ -70,33 +70,18 @@ export function publishingMode(
     events: config.producer.events,
     rescanLimit: config.producer.eventsRescanLimit,
   });
-  const scheduler = options.backfillScheduler ?? new BackfillScheduler();
-  // One history connection for the whole account, on top of one per mailbox, within Gmail's
-  // limit: the lanes of its new mailboxes take turns holding it (fairly, as for chunks).
-  const historyConnection = new BackfillScheduler({ slots: 1 });
-  const spareConnection = mailboxes < GMAIL_MAX_CONNECTIONS;
-  const budget = new DownloadBudget({
-    redis,
-    account: options.account,
-    partition: partitionOf(options.account, config.redis.partitions),
-    dailyBytes: config.producer.dailyDownloadMb * 1_000_000,
-  });
+  const lanes = accountLanes(options, s, mailboxes);
   return {
     prepareStream: mode.prepareStream,
     follower: (report, logger) => {
       const publisher = mode.publisher(report.ref, report, logger);
       const backfill = new BackfillLane({
+        ...lanes,
         redis,
         publisher,
         stream: partitionStream(stream, report.ref.partition),
         report,
         logger,
-        scheduler,
-        historyConnection,
-        budget,
-        // --once syncs everything and ends: the live path fetches history fastest then. So it
-        // does when every connection Gmail allows the account is a mailbox's.
-        planNew: !s.once && spareConnection,
         batchSize: s.batchSize,
         limits: s.limits,
         retry: s.retry,
@@ -104,5 +89,25 @@ export function publishingMode(
       });
       return { publisher, backfill };
     },
+  };
+}
+
+/** What the history lanes of one account's mailboxes share. */
+function accountLanes(options: ModeOptions, s: SupervisorSettings, mailboxes: number) {
+  const { config, redis } = options;
+  return {
+    scheduler: options.backfillScheduler ?? new BackfillScheduler(),
+    // One history connection for the whole account, on top of one per mailbox, within Gmail's
+    // limit: the lanes of its new mailboxes take turns holding it (fairly, as for chunks).
+    historyConnection: new BackfillScheduler({ slots: 1 }),
+    budget: new DownloadBudget({
+      redis,
+      account: options.account,
+      partition: partitionOf(options.account, config.redis.partitions),
+      dailyBytes: config.producer.dailyDownloadMb * 1_000_000,
+    }),
+    // --once syncs everything and ends: the live path fetches history fastest then. So it
+    // does when every connection Gmail allows the account is a mailbox's.
+    planNew: !s.once && mailboxes < GMAIL_MAX_CONNECTIONS,
   };
 }
