@@ -8,10 +8,8 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { credentialsFor } from "../../src/auth/token_provider.ts";
 import type { Config } from "../../src/config/config.ts";
 import { describeError, UsageError } from "../../src/errors.ts";
-import { readUidNext } from "../../src/imap/uid_next.ts";
 import type { MailboxRef } from "../../src/redis/keys.ts";
 import { mailboxRef } from "../../src/redis/partitions.ts";
 import type { Cursor } from "../../src/state/cursor.ts";
@@ -132,6 +130,9 @@ async function checkUidNext(
 ): Promise<number | null | undefined> {
   if (toUid === 0 || (cursor !== null && toUid <= cursor.lastUid)) return undefined;
   const logger = app.logger(config);
+  // IMAP (imapflow) loads only for this check, not for every `ingest state` command.
+  const { readUidNext } = await import("../../src/imap/uid_next.ts");
+  const { credentialsFor } = await import("../../src/auth/token_provider.ts");
   try {
     const { uidNext } = await readUidNext({
       imap: config.imap,
