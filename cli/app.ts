@@ -12,6 +12,7 @@ import {
   type Settings,
 } from "../src/config/config.ts";
 import { ConfigError } from "../src/errors.ts";
+import { dotenvWarnings, readDotenvFile } from "../src/config/dotenv.ts";
 import { createLogger, type Logger } from "../src/log/logger.ts";
 import { createStatusArea, type StatusArea } from "../src/progress/status_area.ts";
 import type { RedisClient } from "../src/redis/connection.ts";
@@ -52,8 +53,6 @@ export class App {
   async config(flags: Settings = {}, required?: ConfigSources["required"]): Promise<Config> {
     const chosen = this.#globals.envFile;
     const envFile = chosen === false ? undefined : chosen ?? ".env";
-    // Loaded here, not at start-up: --version, --help and completions read no configuration.
-    const { dotenvWarnings, readDotenvFile } = await import("../src/config/dotenv.ts");
     // A file named on the command line must exist: a typo there is an error, not silent defaults.
     const dotenv = envFile === undefined
       ? {}

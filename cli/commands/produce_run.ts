@@ -16,9 +16,8 @@ import { type ProducerHandle, startProducer } from "../../src/producer/producer.
 import { createProgressRenderer } from "../../src/progress/progress_renderer.ts";
 import { parseStartPosition, type StartPosition } from "../../src/producer/start_position.ts";
 import type { App } from "../app.ts";
-import { startProducerHealth, wantsHealthServer } from "../../src/health/command_health.ts";
+import { wantsHealthServer } from "../../src/health/health_wanted.ts";
 import { flagSettings } from "../setting_option.ts";
-import { runFleetProduce } from "./produce_fleet.ts";
 
 /** Parsed options of `ingest produce`. */
 export interface ProduceOptions {
@@ -97,6 +96,8 @@ async function produceHealthExtension(
   if (!wantsHealthServer(config, { oneShot, portFlagGiven: options.healthPort !== undefined })) {
     return {};
   }
+  // Prometheus and the HTTP server load only when the server is wanted (not for --once).
+  const { startProducerHealth } = await import("../../src/health/command_health.ts");
   const redis = await app.redis(config, "ingest:metrics");
   const health = startProducerHealth({ config, redis, logger, signal: app.runtime.signal });
   return { observer: health.observer, started: health.attach, stopped: health.shutdown };
@@ -123,7 +124,11 @@ export async function runProduce(app: App, options: ProduceOptions): Promise<voi
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (options.fleet) return await runFleetProduce(app, options, PRODUCE_SETTINGS, start, problems);
+  if (options.fleet) {
+    // The fleet's modules load only for --fleet.
+    const { runFleetProduce } = await import("./produce_fleet.ts");
+    return await runFleetProduce(app, options, PRODUCE_SETTINGS, start, problems);
+  }
   const mailboxes = options.mailbox?.map((m) => m.trim()).filter((m) => m !== "");
   if (options.mailbox && mailboxes?.length !== options.mailbox.length) {
     problems.push("--mailbox must not be empty");

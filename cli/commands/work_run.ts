@@ -8,7 +8,7 @@
 
 import type { Config } from "../../src/config/config.ts";
 import { UsageError } from "../../src/errors.ts";
-import { startWorkerHealth, wantsHealthServer } from "../../src/health/command_health.ts";
+import { wantsHealthServer } from "../../src/health/health_wanted.ts";
 import type { Logger } from "../../src/log/logger.ts";
 import { combineObservers, type WorkerObserver } from "../../src/observe/events.ts";
 import { openSink, parseSinkSpec, type SinkSpec } from "../../src/sinks/spec.ts";
@@ -58,6 +58,8 @@ async function workHealthExtension(
 ): Promise<WorkExtensionInstance> {
   const run = { oneShot: Boolean(options.drain), portFlagGiven: options.healthPort !== undefined };
   if (!wantsHealthServer(config, run)) return {};
+  // Prometheus and the HTTP server load only when the server is wanted (not for --drain).
+  const { startWorkerHealth } = await import("../../src/health/command_health.ts");
   const redis = await app.redis(config, "ingest:metrics");
   const health = startWorkerHealth({ config, redis, logger, group, signal: app.runtime.signal });
   return { observer: health.observer, started: health.attach, stopped: health.shutdown };
