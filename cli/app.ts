@@ -15,7 +15,7 @@ import { ConfigError } from "../src/errors.ts";
 import { dotenvWarnings, readDotenvFile } from "../src/config/dotenv.ts";
 import { createLogger, type Logger } from "../src/log/logger.ts";
 import { createStatusArea, type StatusArea } from "../src/progress/status_area.ts";
-import { closeRedis, connectRedis, type RedisClient } from "../src/redis/connection.ts";
+import type { RedisClient } from "../src/redis/connection.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** Options every command accepts (declared on the root command). */
@@ -119,6 +119,8 @@ export class App {
 
   /** A connected Redis client that is closed with the app. */
   async redis(config: Config, name: string): Promise<RedisClient> {
+    // ioredis loads with the first connection, not at start-up.
+    const { connectRedis } = await import("../src/redis/connection.ts");
     const client = await connectRedis(config.redis, { name, logger: this.logger(config) });
     this.#redisClients.push(client);
     return client;
@@ -126,6 +128,8 @@ export class App {
 
   /** Releases everything the run opened. */
   async close(): Promise<void> {
+    if (this.#redisClients.length === 0) return;
+    const { closeRedis } = await import("../src/redis/connection.ts");
     await Promise.all(this.#redisClients.splice(0).map(closeRedis));
   }
 

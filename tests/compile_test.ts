@@ -36,6 +36,15 @@ if (runtime.found) {
       for (const command of ["produce", "state", "doctor", "completions"]) {
         assert.match(text, new RegExp(`\\b${command}\\b`));
       }
+      // Commands load their implementation when they run: the binary must hold those modules too.
+      const produce = await new Deno.Command(binary, {
+        args: ["--no-env-file", "produce", "--once"],
+        env: { HOME: dir },
+        clearEnv: true,
+      }).output();
+      const produceErr = new TextDecoder().decode(produce.stderr);
+      assert.equal(produce.code, 2, produceErr);
+      assert.match(produceErr, /--account \(or IMAP_USER\) is required/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

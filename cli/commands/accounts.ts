@@ -1,25 +1,17 @@
 /**
  * `ingest accounts add|list|show|remove`: the account registry a fleet
- * (`ingest produce --fleet`) follows. Never prints a secret.
+ * (`ingest produce --fleet`) follows. Never prints a secret. The registry's
+ * modules load when a command runs, not for --help or other commands.
  *
  * @module
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { addAccount, notRegistered, removeAccountFully } from "../../src/accounts/account_admin.ts";
-import { addressProblems } from "../../src/accounts/account_input.ts";
-import {
-  accountListView,
-  type AccountShowView,
-  accountShowView,
-} from "../../src/accounts/account_view.ts";
-import { readFleetView } from "../../src/accounts/fleet_view.ts";
-import { getAccount, listAccounts } from "../../src/accounts/registry.ts";
+import type { AccountShowView } from "../../src/accounts/account_view.ts";
 import { UsageError } from "../../src/errors.ts";
 import type { App } from "../app.ts";
 import { table } from "../output.ts";
 import { ACCOUNT_FLAGS, confirm, examples, printResult } from "./common.ts";
-import { warnIfNoToken } from "./token_store_choice.ts";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -48,6 +40,9 @@ function accountsAddCommand(app: App): Command {
         "Exit codes: 0 added or updated, 1 runtime failure, 2 usage error (every problem listed).\n",
     )
     .action(async (options) => {
+      const { addAccount } = await import("../../src/accounts/account_admin.ts");
+      const { accountShowView } = await import("../../src/accounts/account_view.ts");
+      const { warnIfNoToken } = await import("./token_store_choice.ts");
       const problems: string[] = [];
       const config = await app.configCollecting({}, problems);
       const password = options.passwordStdin ? await app.runtime.readLine() ?? "" : undefined;
@@ -91,6 +86,9 @@ function accountsListCommand(app: App): Command {
         "process, or unassigned when no live fleet process holds the account.\n",
     )
     .action(async (options) => {
+      const { listAccounts } = await import("../../src/accounts/registry.ts");
+      const { readFleetView } = await import("../../src/accounts/fleet_view.ts");
+      const { accountListView } = await import("../../src/accounts/account_view.ts");
       const config = await app.config();
       const redis = await app.redis(config, "ingest:accounts");
       const records = await listAccounts(redis);
@@ -146,6 +144,11 @@ function accountsShowCommand(app: App): Command {
         "\nExit codes: 0 shown, 1 not registered or runtime failure, 2 usage error.\n",
     )
     .action(async (options) => {
+      const { addressProblems } = await import("../../src/accounts/account_input.ts");
+      const { notRegistered } = await import("../../src/accounts/account_admin.ts");
+      const { getAccount } = await import("../../src/accounts/registry.ts");
+      const { readFleetView } = await import("../../src/accounts/fleet_view.ts");
+      const { accountShowView } = await import("../../src/accounts/account_view.ts");
       const problems = addressProblems(options.account);
       const config = await app.configCollecting({}, problems);
       if (config === undefined || problems.length > 0) {
@@ -184,6 +187,8 @@ function accountsRemoveCommand(app: App): Command {
         "Exit codes: 0 removed or declined, 1 not registered or runtime failure, 2 usage error.\n",
     )
     .action(async (options) => {
+      const { addressProblems } = await import("../../src/accounts/account_input.ts");
+      const { removeAccountFully } = await import("../../src/accounts/account_admin.ts");
       const problems = addressProblems(options.account);
       const config = await app.configCollecting({}, problems);
       if (!options.yes && !app.runtime.interactive) {

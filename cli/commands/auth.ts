@@ -8,10 +8,8 @@
 import { Command } from "@commander-js/extra-typings";
 import type { Config } from "../../src/config/config.ts";
 import { UsageError } from "../../src/errors.ts";
-import { createOAuthClient } from "../../src/auth/oauth_client.ts";
 import { openBrowser } from "../../src/auth/open_browser.ts";
 import { revokeAccount } from "../../src/auth/revoke.ts";
-import { setupAccount } from "../../src/auth/setup.ts";
 import { KEY_GENERATION_HINT } from "../../src/auth/token_crypto.ts";
 import { describeTokens, type TokenInfo } from "../../src/auth/token_info.ts";
 import { formatMode, type TokenStore } from "../../src/auth/token_store.ts";
@@ -100,6 +98,9 @@ function authSetupCommand(app: App): Command {
         ...flagSettings(options, ["AUTH_SETUP_TIMEOUT_SECONDS"]),
       });
       const timeoutSeconds = config.google.setupTimeoutSeconds;
+      // google-auth-library and the loopback flow load only for a setup, not for --help.
+      const { createOAuthClient } = await import("../../src/auth/oauth_client.ts");
+      const { setupAccount } = await import("../../src/auth/setup.ts");
       const client = createOAuthClient(config.google);
       await warnIfUnencrypted(app, config);
       const headless = options.browser === false;
@@ -171,6 +172,7 @@ function authRevokeCommand(app: App): Command {
       const config = await app.config({ IMAP_USER: options.account });
       const store = await tokenStoreOf(app, config);
       const account = config.imap.user ?? await onlyAccount(store);
+      const { createOAuthClient } = await import("../../src/auth/oauth_client.ts");
       const client = createOAuthClient(config.google, { requireClient: false });
       const result = await revokeAccount(store, client, account);
       printResult(

@@ -6,12 +6,11 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { type DoctorReport, runDoctor } from "../../src/doctor/doctor.ts";
+import type { DoctorReport } from "../../src/doctor/doctor.ts";
 import type { App } from "../app.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { table } from "../output.ts";
 import { examples, printResult } from "./common.ts";
-import { doctorTokenStore } from "./token_store_choice.ts";
 
 /** The stable `--json` document. */
 export function doctorJson(report: DoctorReport): Record<string, unknown> {
@@ -65,6 +64,9 @@ export function doctorCommand(app: App): Command {
         "2 usage or configuration error.\n",
     )
     .action(async (options) => {
+      // The checks (Redis, IMAP, OAuth2) load only when doctor runs, not for --help.
+      const { runDoctor } = await import("../../src/doctor/doctor.ts");
+      const { doctorTokenStore } = await import("./token_store_choice.ts");
       const config = await app.config(
         flagSettings(options, ["DOCTOR_TIMEOUT_SECONDS", "GROUP_ORPHAN_SECONDS"]),
       );

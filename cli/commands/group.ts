@@ -8,10 +8,6 @@
 import { Command } from "@commander-js/extra-typings";
 import type { Config } from "../../src/config/config.ts";
 import { IngestError, UsageError } from "../../src/errors.ts";
-import { deleteGroup, findGroup } from "../../src/stream/group_delete.ts";
-import { inspectPartitions } from "../../src/stream/partitioned_inspect.ts";
-import { streamPartitionsOf } from "../../src/stream/partition_set.ts";
-import { streamReportView } from "../../src/stream/report_view.ts";
 import type { RedisClient } from "../../src/redis/client.ts";
 import type { App } from "../app.ts";
 import { duration, table } from "../output.ts";
@@ -34,6 +30,9 @@ function groupListCommand(app: App): Command {
       const config = await app.config(
         flagSettings(options, ["REDIS_STREAM_NAME", "GROUP_ORPHAN_SECONDS"]),
       );
+      const { inspectPartitions } = await import("../../src/stream/partitioned_inspect.ts");
+      const { streamPartitionsOf } = await import("../../src/stream/partition_set.ts");
+      const { streamReportView } = await import("../../src/stream/report_view.ts");
       const redis = await app.redis(config, "ingest:group");
       // With STREAM_PARTITIONS > 1: each group over every partition, totals.
       const report = await inspectPartitions(redis, {
@@ -107,6 +106,7 @@ async function runDelete(
       return;
     }
   }
+  const { deleteGroup } = await import("../../src/stream/group_delete.ts");
   const deleted = await Promise.all(streams.map((s) => deleteGroup(redis, s, group.name)));
   if (!deleted.every(Boolean)) {
     throw new IngestError(
@@ -139,6 +139,8 @@ async function findPartitionedGroup(redis: RedisClient, config: Config, name: st
   names: string[];
   streams: string[];
 }> {
+  const { streamPartitionsOf } = await import("../../src/stream/partition_set.ts");
+  const { findGroup } = await import("../../src/stream/group_delete.ts");
   const streams = streamPartitionsOf(config.redis).map((p) => p.stream);
   const lookups = await Promise.all(streams.map((s) => findGroup(redis, s, name)));
   const found = lookups.flatMap((l) => (l.group ? [l.group] : []));

@@ -7,7 +7,6 @@
 
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
-import { startExporter } from "../../src/health/command_health.ts";
 import { DEFAULT_PORTS } from "../../src/health/ports.ts";
 import type { App } from "../app.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
@@ -50,6 +49,8 @@ export function metricsCommand(app: App): Command {
     .action(async (options) => {
       const port = parsePort(options.port);
       const config = await app.config(flagSettings(options, ["REDIS_STREAM_NAME"]));
+      // The exporter (prom-client) loads only when it is started, not for --help.
+      const { startExporter } = await import("../../src/health/command_health.ts");
       const server = startExporter({
         config,
         redis: await app.redis(config, "ingest:metrics"),

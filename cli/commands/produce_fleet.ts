@@ -8,7 +8,7 @@
 
 import { UsageError } from "../../src/errors.ts";
 import { type FleetHandle, startFleet } from "../../src/fleet/fleet.ts";
-import { startFleetHealth, wantsHealthServer } from "../../src/health/command_health.ts";
+import { wantsHealthServer } from "../../src/health/health_wanted.ts";
 import { hashedAccountLabel } from "../../src/metrics/account_label.ts";
 import type { StartPosition } from "../../src/producer/start_position.ts";
 import type { App } from "../app.ts";
@@ -56,8 +56,9 @@ export async function runFleetProduce(
     oneShot: false,
     portFlagGiven: options.healthPort !== undefined,
   });
+  // Prometheus and the HTTP server load only when the server is wanted.
   const health = wanted
-    ? startFleetHealth({
+    ? (await import("../../src/health/command_health.ts")).startFleetHealth({
       config,
       redis: await app.redis(config, "ingest:metrics"),
       logger,

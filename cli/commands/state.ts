@@ -5,9 +5,8 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { type Cursor, listCursors, readCursor } from "../../src/state/cursor.ts";
+import type { Cursor } from "../../src/state/cursor.ts";
 import { cursorTotals, cursorView } from "../../src/state/cursor_view.ts";
-import { mailboxRef } from "../../src/redis/partitions.ts";
 import type { App } from "../app.ts";
 import { table } from "../output.ts";
 import { ACCOUNT_FLAGS, examples, printResult } from "./common.ts";
@@ -76,6 +75,8 @@ function stateGetCommand(app: App): Command {
         IMAP_USER: options.account,
         IMAP_MAILBOX: options.mailbox,
       });
+      const { listCursors, readCursor } = await import("../../src/state/cursor.ts");
+      const { mailboxRef } = await import("../../src/redis/partitions.ts");
       const redis = await app.redis(config, "ingest:state");
       const mailboxes = config.imap.mailboxes;
       const account = config.imap.user;
@@ -106,6 +107,7 @@ function stateListCommand(app: App): Command {
     )
     .action(async (options) => {
       const config = await app.config();
+      const { listCursors } = await import("../../src/state/cursor.ts");
       const redis = await app.redis(config, "ingest:state");
       const cursors = await listCursors(redis);
       printResult(

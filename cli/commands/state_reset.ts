@@ -8,15 +8,10 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { credentialsFor } from "../../src/auth/token_provider.ts";
 import type { Config } from "../../src/config/config.ts";
 import { describeError, UsageError } from "../../src/errors.ts";
-import { readUidNext } from "../../src/imap/uid_next.ts";
 import type { MailboxRef } from "../../src/redis/keys.ts";
-import { mailboxRef } from "../../src/redis/partitions.ts";
 import type { Cursor } from "../../src/state/cursor.ts";
-import { resetCursor } from "../../src/state/cursor.ts";
-import { resetTarget } from "../../src/state/reset_target.ts";
 import type { App } from "../app.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
 import { ACCOUNT_FLAGS, confirm, examples, printResult } from "./common.ts";
@@ -73,6 +68,9 @@ async function runReset(app: App, options: ResetOptions): Promise<void> {
   if (problems.length > 0 || config === undefined) {
     throw new UsageError(`Cannot reset state:\n  - ${problems.join("\n  - ")}`);
   }
+  const { mailboxRef } = await import("../../src/redis/partitions.ts");
+  const { resetTarget } = await import("../../src/state/reset_target.ts");
+  const { resetCursor } = await import("../../src/state/cursor.ts");
   const ref = mailboxRef(config.imap.user!, options.mailbox, config.redis.partitions);
   const redis = await app.redis(config, "ingest:state");
   const target = await resetTarget(redis, ref, config.imap.mailboxes);
@@ -132,6 +130,9 @@ async function checkUidNext(
 ): Promise<number | null | undefined> {
   if (toUid === 0 || (cursor !== null && toUid <= cursor.lastUid)) return undefined;
   const logger = app.logger(config);
+  // IMAP (imapflow) loads only for this check, not for every `ingest state` command.
+  const { readUidNext } = await import("../../src/imap/uid_next.ts");
+  const { credentialsFor } = await import("../../src/auth/token_provider.ts");
   try {
     const { uidNext } = await readUidNext({
       imap: config.imap,

@@ -1,16 +1,14 @@
 /**
  * `ingest stream inspect`: the stream, its consumer groups and the DLQ at a glance.
+ * What it reads loads when it runs, not at every start-up.
  *
  * @module
  */
 
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
-import { type FleetSummary, readFleetSummary } from "../../src/fleet/fleet_view.ts";
+import type { FleetSummary } from "../../src/fleet/fleet_view.ts";
 import type { StreamReport } from "../../src/stream/inspect.ts";
-import { inspectPartitions } from "../../src/stream/partitioned_inspect.ts";
-import { streamPartitionsOf } from "../../src/stream/partition_set.ts";
-import { streamReportView } from "../../src/stream/report_view.ts";
 import type { App } from "../app.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
@@ -126,6 +124,10 @@ export function streamCommand(app: App): Command {
       const config = await app.config(
         flagSettings(options, ["REDIS_STREAM_NAME", "GROUP_ORPHAN_SECONDS"]),
       );
+      const { inspectPartitions } = await import("../../src/stream/partitioned_inspect.ts");
+      const { streamPartitionsOf } = await import("../../src/stream/partition_set.ts");
+      const { streamReportView } = await import("../../src/stream/report_view.ts");
+      const { readFleetSummary } = await import("../../src/fleet/fleet_view.ts");
       const redis = await app.redis(config, "ingest:inspect");
       const report = await inspectPartitions(redis, {
         partitions: streamPartitionsOf(config.redis),

@@ -7,8 +7,7 @@
 
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../src/errors.ts";
-import { type PeekedEntry, peekPartitions } from "../../src/stream/peek.ts";
-import { streamPartitionsOf } from "../../src/stream/partition_set.ts";
+import type { PeekedEntry } from "../../src/stream/peek.ts";
 import type { App } from "../app.ts";
 import { flagSettings, settingOption } from "../setting_option.ts";
 import { wholeNumberProblem } from "../whole_number.ts";
@@ -59,6 +58,8 @@ export function streamPeekCommand(app: App): Command {
       if (problems.length > 0) throw new UsageError(`Cannot peek: ${problems.join("; ")}`);
       const config = await app.config(flagSettings(options, ["REDIS_STREAM_NAME"]));
       const redis = await app.redis(config, "ingest:peek");
+      const { peekPartitions } = await import("../../src/stream/peek.ts");
+      const { streamPartitionsOf } = await import("../../src/stream/partition_set.ts");
       const entries = await peekPartitions(redis, streamPartitionsOf(config.redis), {
         count: Number(options.count),
         from: options.from,

@@ -11,6 +11,7 @@
 import { OAuth2Client } from "google-auth-library";
 import type { GoogleConfig } from "../config/config.ts";
 import { AuthError, ConfigError, type ErrorCode, IngestError } from "../errors.ts";
+import { oauthClientProblems } from "./oauth_settings.ts";
 
 /** Full IMAP access to Gmail: the only scope Gmail's IMAP accepts. */
 export const GMAIL_SCOPE = "https://mail.google.com/";
@@ -84,7 +85,7 @@ export function createOAuthClient(
   google: GoogleConfig,
   options: OAuthClientOptions = {},
 ): OAuthClient {
-  const problems = clientProblems(google);
+  const problems = oauthClientProblems(google);
   if (problems.length > 0 && options.requireClient !== false) throw new ConfigError(problems);
   const timeoutMs = options.timeoutMs ?? 15_000;
   const now = options.now ?? Date.now;
@@ -165,22 +166,6 @@ async function createPkcePair(
     throw new IngestError("INTERNAL", "PKCE challenge was not generated", false);
   }
   return { verifier: codeVerifier, challenge: codeChallenge };
-}
-
-/** What is missing for OAuth2: one line per setting. */
-function clientProblems(google: GoogleConfig): string[] {
-  const problems: string[] = [];
-  if (google.clientId === undefined) {
-    problems.push(
-      "GOOGLE_CLIENT_ID is required for OAuth2 (create a Desktop OAuth client: see docs/OAUTH2_SETUP.md)",
-    );
-  }
-  if (google.clientSecret === undefined) {
-    problems.push(
-      "GOOGLE_CLIENT_SECRET is required for OAuth2 (from the same Desktop OAuth client)",
-    );
-  }
-  return problems;
 }
 
 /** The consent URL: offline access with a fresh consent, PKCE S256. */

@@ -11,8 +11,8 @@
  * @module
  */
 
-import type { Config } from "../config/config.ts";
-import { AuthError } from "../errors.ts";
+import type { Config, GoogleConfig } from "../config/config.ts";
+import { AuthError, ConfigError } from "../errors.ts";
 import {
   type CredentialsProvider,
   type CredentialsRequest,
@@ -21,7 +21,8 @@ import {
 } from "../imap/credentials.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ProducerObserver } from "../observe/events.ts";
-import { createOAuthClient, type OAuthClient } from "./oauth_client.ts";
+import type { OAuthClient } from "./oauth_client.ts";
+import { oauthClientProblems } from "./oauth_settings.ts";
 import { KEY_GENERATION_HINT } from "./token_crypto.ts";
 import { openTokenStore, type StoredToken, type TokenStore } from "./token_store.ts";
 
@@ -101,9 +102,29 @@ export function credentialsFor(
  */
 export function createOAuthCredentials(options: OAuthCredentialsOptions): CredentialsProvider {
   const google = options.config.google;
-  const client = options.client ?? createOAuthClient(google);
+  const client = options.client ?? deferredOAuthClient(google);
   const store = options.store ?? openTokenStore({ path: google.tokenFile, key: google.tokenKey });
   return new OAuthCredentials(options, client, store);
+}
+
+/** The one call {@link OAuthCredentials} makes to the provider. */
+type Refresher = Pick<OAuthClient, "refresh">;
+
+/**
+ * google-auth-library's client, loaded at the first refresh: a run whose
+ * stored access token is still fresh does not load it. The missing-settings
+ * check runs at once, as `createOAuthClient` would.
+ */
+function deferredOAuthClient(google: GoogleConfig): Refresher {
+  const problems = oauthClientProblems(google);
+  if (problems.length > 0) throw new ConfigError(problems);
+  let client: Promise<OAuthClient> | undefined;
+  return {
+    async refresh(refreshToken) {
+      client ??= import("./oauth_client.ts").then((m) => m.createOAuthClient(google));
+      return (await client).refresh(refreshToken);
+    },
+  };
 }
 
 interface Pending {
@@ -113,7 +134,7 @@ interface Pending {
 
 class OAuthCredentials implements CredentialsProvider {
   readonly account: string;
-  readonly #client: OAuthClient;
+  readonly #client: Refresher;
   readonly #store: TokenStore;
   readonly #logger: Logger;
   readonly #observer: Pick<ProducerObserver, "tokenRefresh">;
@@ -125,7 +146,7 @@ class OAuthCredentials implements CredentialsProvider {
   /** Set after `invalid_grant`: the refused refresh token and the error to repeat. */
   #parked: { refreshToken: string | undefined; error: AuthError } | undefined;
 
-  constructor(options: OAuthCredentialsOptions, client: OAuthClient, store: TokenStore) {
+  constructor(options: OAuthCredentialsOptions, client: Refresher, store: TokenStore) {
     this.account = options.account;
     this.#client = client;
     this.#store = store;

@@ -7,12 +7,16 @@
  * @module
  */
 
-import { parse } from "dotenv";
 import { ConfigError } from "../errors.ts";
 import { VARIABLES, type VariableSpec } from "./variables.ts";
 
-/** Parses the text of a `.env` file into a map. Later keys win. */
-export function parseDotenv(text: string): Record<string, string> {
+/**
+ * Parses the text of a `.env` file into a map. Later keys win. `dotenv` is
+ * loaded here, so a run without a `.env` file (or with an empty one) never loads it.
+ */
+export async function parseDotenv(text: string): Promise<Record<string, string>> {
+  if (text.trim() === "") return {};
+  const { parse } = await import("dotenv");
   return { ...parse(text) };
 }
 
@@ -31,7 +35,7 @@ export async function readDotenvFile(
   options: ReadDotenvOptions = {},
 ): Promise<Record<string, string>> {
   try {
-    return parseDotenv(await Deno.readTextFile(path));
+    return await parseDotenv(await Deno.readTextFile(path));
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     if (!options.required) return {};

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { dotenvWarnings, parseDotenv, unknownDotenvNames } from "./dotenv.ts";
 
-Deno.test("parseDotenv() reads keys, quotes, export and comments", () => {
-  const parsed = parseDotenv([
+Deno.test("parseDotenv() reads keys, quotes, export and comments", async () => {
+  const parsed = await parseDotenv([
     "# comment",
     "REDIS_HOST=redis.local",
     "export IMAP_USER=me@example.com",
@@ -22,20 +22,20 @@ Deno.test("parseDotenv() reads keys, quotes, export and comments", () => {
   });
 });
 
-Deno.test("parseDotenv() keeps a quoted value that spans lines whole", () => {
-  const parsed = parseDotenv('KEY="line1\nline2\nline3"\nNEXT=after\n');
+Deno.test("parseDotenv() keeps a quoted value that spans lines whole", async () => {
+  const parsed = await parseDotenv('KEY="line1\nline2\nline3"\nNEXT=after\n');
   assert.equal(parsed.KEY, "line1\nline2\nline3");
   assert.equal(parsed.NEXT, "after");
 });
 
-Deno.test("parseDotenv() ends a quoted value at its closing quote, before a comment", () => {
-  assert.equal(parseDotenv("A='a' # it's fine").A, "a");
-  assert.equal(parseDotenv('B="b" # say "hi"').B, "b");
-  assert.equal(parseDotenv("C=`c` # back`ticks`").C, "c");
+Deno.test("parseDotenv() ends a quoted value at its closing quote, before a comment", async () => {
+  assert.equal((await parseDotenv("A='a' # it's fine")).A, "a");
+  assert.equal((await parseDotenv('B="b" # say "hi"')).B, "b");
+  assert.equal((await parseDotenv("C=`c` # back`ticks`")).C, "c");
 });
 
-Deno.test("parseDotenv() trims unquoted values and reads CRLF files", () => {
-  assert.deepEqual(parseDotenv("A =  spaced out  \r\nB=2\r\n"), { A: "spaced out", B: "2" });
+Deno.test("parseDotenv() trims unquoted values and reads CRLF files", async () => {
+  assert.deepEqual(await parseDotenv("A =  spaced out  \r\nB=2\r\n"), { A: "spaced out", B: "2" });
 });
 
 Deno.test("unknownDotenvNames() names the closest known variable of a misspelling", () => {

@@ -2,8 +2,8 @@
  * The health servers of the long-running commands: `ingest produce` and
  * `ingest work` serve `/health`, `/ready`, `/status` and `/metrics` for the
  * producer or worker they run; `ingest metrics serve` is the standalone
- * exporter. The command files only decide whether to start one and pass the
- * handle on.
+ * exporter. The command files only decide whether to start one
+ * (health_wanted.ts, which loads none of this) and pass the handle on.
  *
  * @module
  */
@@ -32,20 +32,6 @@ export interface CommandHealthOptions {
   readonly logger: Logger;
   /** Stops the server when aborted (SIGINT/SIGTERM). */
   readonly signal: AbortSignal;
-}
-
-/**
- * Whether a run starts its health server: long-running runs do unless
- * HEALTH_PORT is 0; one-shot runs (`produce --once`/`--dry-run`,
- * `work --drain`) only when `--health-port` is given, so a cron job beside a
- * running service does not fight over its port.
- */
-export function wantsHealthServer(
-  config: Config,
-  run: { oneShot: boolean; portFlagGiven: boolean },
-): boolean {
-  if (config.observability.healthPort === 0) return false;
-  return !run.oneShot || run.portFlagGiven;
 }
 
 /** A command's health server, bound to the producer or worker it serves once that exists. */

@@ -7,5 +7,6 @@
 
 export * from "./server.ts";
 export * from "./command_health.ts";
+export * from "./health_wanted.ts";
 export * from "./pipeline_status.ts";
 export * from "./ports.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../config/config.ts";
 import type { RedisSnapshot } from "../metrics/redis_collector.ts";
-import { wantsHealthServer } from "./command_health.ts";
+import { wantsHealthServer } from "./health_wanted.ts";
 import { exporterStatus } from "./pipeline_status.ts";
 
 const SNAPSHOT: RedisSnapshot = {

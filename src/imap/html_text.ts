@@ -3,7 +3,7 @@
  * with `html-to-text` (the converter mailparser uses, so the text reads as
  * mailparser's `text` would): every HTML entity, unclosed `<head>` or `<p>`,
  * tables and lists as a browser would lay them out, links followed by their
- * address. The converter is compiled once; lines are not wrapped.
+ * address. The converter is compiled once, when first used; lines are not wrapped.
  *
  * @module
  */
@@ -14,14 +14,20 @@ import { compile } from "html-to-text";
 // (hostile HTML nests thousands deep).
 const MAX_NESTING = 256;
 
-const convert = compile({
-  wordwrap: false,
-  limits: { maxDepth: MAX_NESTING },
-  selectors: [
-    // Images say nothing in a text preview; a link's address stays, as in mailparser's text.
-    { selector: "img", format: "skip" },
-  ],
-});
+let converter: ((html: string) => string) | undefined;
+
+/** The compiled converter, built at the first HTML-only message rather than at start-up. */
+function convert(html: string): string {
+  const run = converter ??= compile({
+    wordwrap: false,
+    limits: { maxDepth: MAX_NESTING },
+    selectors: [
+      // Images say nothing in a text preview; a link's address stays, as in mailparser's text.
+      { selector: "img", format: "skip" },
+    ],
+  });
+  return run(html);
+}
 
 /**
  * Readable text of an HTML document or fragment; blank lines collapsed, ends

@@ -8,12 +8,13 @@
  * @module
  */
 
-import { Cluster, type Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /** A connection to one Redis server or to a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
 
 /** Whether a client talks to a Redis Cluster. */
 export function isCluster(client: RedisClient): client is Cluster {
-  return client instanceof Cluster;
+  // ioredis' own flag, not `instanceof Cluster`: this module then needs no ioredis at run time.
+  return client.isCluster === true;
 }
