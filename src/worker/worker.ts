@@ -205,7 +205,9 @@ class Worker {
       await new Promise((resolve) => setImmediate(resolve));
       return "waited";
     }
-    const read = await this.#readNew(this.#free());
+    // At most one round of sink calls per read: with read-ahead the next read is then sent
+    // while the batch before it is still being checked, handed over and settled.
+    const read = await this.#readNew(Math.min(this.#free(), this.#settings.concurrency));
     idleRead.value = read === 0;
     if (read === 0 && this.#inFlight.size === 0 && this.#o.drain) {
       if (await this.#group.settled()) return "drained";
