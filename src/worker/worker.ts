@@ -205,8 +205,6 @@ class Worker {
       await new Promise((resolve) => setImmediate(resolve));
       return "waited";
     }
-    // At most one round of sink calls per read: with read-ahead the next read is then sent
-    // while the batch before it is still being checked, handed over and settled.
     const read = await this.#readNew(Math.min(this.#free(), this.#settings.concurrency));
     idleRead.value = read === 0;
     if (read === 0 && this.#inFlight.size === 0 && this.#o.drain) {
@@ -285,7 +283,7 @@ class Worker {
     });
   }
 
-  /** Reads up to `count` new entries and dispatches them; returns how many. */
+  /** Reads, dispatches up to `count` new entries (≤ concurrency: reads overlap); returns how many. */
   async #readNew(count: number): Promise<number> {
     // Drain mode never blocks: "nothing new" must be seen at once.
     const block = this.#o.drain ? undefined : this.#untilNextDue();
