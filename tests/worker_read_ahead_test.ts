@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import type { Redis } from "ioredis";
 import { silentLogger } from "../src/log/logger.ts";
 import type { EmailPayload } from "../src/stream/entry.ts";
 import type { Delivery, Sink } from "../src/sinks/sink.ts";
@@ -77,6 +78,60 @@ Deno.test("read-ahead holds more entries than sink calls, hands them over in ord
     assert.equal(summary.processed, 10);
     assert.deepEqual(sink.calls, range(10), "in read order, each once");
     assert.equal(sink.most, 2, "never more than --concurrency sink calls at once");
+  } finally {
+    redis.disconnect();
+    blocking.disconnect();
+  }
+});
+
+/** `redis` as it is, noting the COUNT of every XREADGROUP sent through `call`. */
+function countingReads(redis: Redis): { redis: Redis; counts: number[] } {
+  const counts: number[] = [];
+  const proxy = new Proxy(redis, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      if (property !== "call") return value.bind(target);
+      return (...args: unknown[]) => {
+        if (args[0] === "XREADGROUP") counts.push(Number(args[args.indexOf("COUNT") + 1]));
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { redis: proxy, counts };
+}
+
+Deno.test("with read-ahead each read asks for at most --concurrency entries, and the next is sent while the sink holds the first", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  const blocking = await client(server.url);
+  try {
+    const stream = freshStream("read-ahead-reads");
+    await addEmails(redis, stream, range(12));
+    const sink = gatedSink();
+    const reads = countingReads(blocking);
+    const worker = startWorker({
+      redis,
+      blockingRedis: reads.redis,
+      config: workerConfig(server.url, stream),
+      sink,
+      consumer: "c",
+      concurrency: 2,
+      readAhead: 3,
+      drain: true,
+      logger: silentLogger,
+    });
+    await waitUntil("five entries in hand", () => worker.status().in_flight === 5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // One read of 5 would leave nothing to read while that batch is checked and settled.
+    assert.deepEqual(reads.counts, [2, 2, 1], "reads of at most 2, up to 5 in hand");
+    assert.deepEqual(sink.calls, [1, 2], "all while the first two are still in the sink");
+    const releasing = setInterval(() => sink.release(), 5);
+    const summary = await worker.done;
+    clearInterval(releasing);
+    assert.equal(summary.processed, 12);
+    assert.deepEqual(sink.calls, range(12), "in read order, each once");
+    assert.ok(reads.counts.every((count) => count <= 2), `reads: ${reads.counts.join(" ")}`);
   } finally {
     redis.disconnect();
     blocking.disconnect();

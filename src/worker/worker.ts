@@ -205,7 +205,7 @@ class Worker {
       await new Promise((resolve) => setImmediate(resolve));
       return "waited";
     }
-    const read = await this.#readNew(this.#free());
+    const read = await this.#readNew(Math.min(this.#free(), this.#settings.concurrency));
     idleRead.value = read === 0;
     if (read === 0 && this.#inFlight.size === 0 && this.#o.drain) {
       if (await this.#group.settled()) return "drained";
@@ -283,7 +283,7 @@ class Worker {
     });
   }
 
-  /** Reads up to `count` new entries and dispatches them; returns how many. */
+  /** Reads, dispatches up to `count` new entries (≤ concurrency: reads overlap); returns how many. */
   async #readNew(count: number): Promise<number> {
     // Drain mode never blocks: "nothing new" must be seen at once.
     const block = this.#o.drain ? undefined : this.#untilNextDue();
