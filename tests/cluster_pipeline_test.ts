@@ -16,14 +16,13 @@ import { realisticMessage } from "./harness/mail.ts";
 import { pipelineEnv } from "./harness/pipeline_env.ts";
 import { startRedisCluster } from "./harness/redis_cluster.ts";
 import { mailboxRef, partitionStream } from "../src/redis/partitions.ts";
-import { seededDovecot } from "./partition_fixtures.ts";
+import { PARTITIONS, seededDovecot } from "./partition_fixtures.ts";
 import { readJsonLines, waitUntil } from "./worker_fixtures.ts";
 
 const ACCOUNTS = Array.from({ length: 10 }, (_, i) => `acct${i}@example.test`);
 const FIRST_WAVE = 10;
 const ROUNDS = 6;
 const KILL_ROUND = 2;
-const PARTITIONS = 6;
 
 interface Delivery {
   message: string;

@@ -16,11 +16,10 @@ import { runIngest } from "./harness/cli.ts";
 import { assertMatchesSchema } from "./harness/json_schema.ts";
 import { pipelineEnv } from "./harness/pipeline_env.ts";
 import { startRedisCluster } from "./harness/redis_cluster.ts";
-import { seededDovecot } from "./partition_fixtures.ts";
+import { PARTITIONS, seededDovecot } from "./partition_fixtures.ts";
 
 const ACCOUNTS = Array.from({ length: 5 }, (_, i) => `user${i}@example.test`);
 const PER_ACCOUNT = 12;
-const PARTITIONS = 6;
 
 async function emailKeys(redis: RedisClient, stream: string): Promise<string[]> {
   const rows = await redis.xrange(stream, "-", "+");

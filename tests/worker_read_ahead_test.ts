@@ -49,6 +49,30 @@ function gatedSink(): Sink & { calls: number[]; most: number; release(): void } 
   return sink;
 }
 
+/**
+ * A draining worker over `stream` with `--concurrency 2 --read-ahead 3`, its
+ * blocking reads on `blocking`.
+ */
+function startReadAheadWorker(
+  redis: Redis,
+  blocking: Redis,
+  url: string,
+  stream: string,
+  sink: Sink,
+) {
+  return startWorker({
+    redis,
+    blockingRedis: blocking,
+    config: workerConfig(url, stream),
+    sink,
+    consumer: "c",
+    concurrency: 2,
+    readAhead: 3,
+    drain: true,
+    logger: silentLogger,
+  });
+}
+
 Deno.test("read-ahead holds more entries than sink calls, hands them over in order, once each", async () => {
   await using server = await startRedis();
   const redis = await client(server.url);
@@ -57,17 +81,7 @@ Deno.test("read-ahead holds more entries than sink calls, hands them over in ord
     const stream = freshStream("read-ahead");
     await addEmails(redis, stream, range(10));
     const sink = gatedSink();
-    const worker = startWorker({
-      redis,
-      blockingRedis: blocking,
-      config: workerConfig(server.url, stream),
-      sink,
-      consumer: "c",
-      concurrency: 2,
-      readAhead: 3,
-      drain: true,
-      logger: silentLogger,
-    });
+    const worker = startReadAheadWorker(redis, blocking, server.url, stream, sink);
     await waitUntil("five entries in hand", () => worker.status().in_flight === 5);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(sink.calls, [1, 2], "two sink calls, three entries waiting for their turn");
@@ -110,17 +124,7 @@ Deno.test("with read-ahead each read asks for at most --concurrency entries, and
     await addEmails(redis, stream, range(12));
     const sink = gatedSink();
     const reads = countingReads(blocking);
-    const worker = startWorker({
-      redis,
-      blockingRedis: reads.redis,
-      config: workerConfig(server.url, stream),
-      sink,
-      consumer: "c",
-      concurrency: 2,
-      readAhead: 3,
-      drain: true,
-      logger: silentLogger,
-    });
+    const worker = startReadAheadWorker(redis, reads.redis, server.url, stream, sink);
     await waitUntil("five entries in hand", () => worker.status().in_flight === 5);
     await new Promise((resolve) => setTimeout(resolve, 50));
     // One read of 5 would leave nothing to read while that batch is checked and settled.
