@@ -5,8 +5,10 @@
  * whole-message fallback (`parsed_by: "full"`).
  *
  *   deno run -A scripts/bench_payload.ts [--messages 2000] [--rounds 5]
- *     [--corpus DIR] [--reference path/to/old/message_payload.ts]
+ *     [--mix realistic|html-heavy] [--corpus DIR] [--reference path/to/old/message_payload.ts]
  *
+ * `--mix` picks the generated mailbox: the wave-1 mix of tests/harness/mail.ts
+ * (default) or issue 14's HTML-heavy profile (tests/harness/mail_profile.ts).
  * `--corpus` adds a folder of real-world messages (see compare_decoding.ts);
  * `--reference` times another copy of the payload builder on the same fetched
  * data (e.g. an older checkout of `src/`), for a before/after figure.
@@ -21,6 +23,7 @@ import type { BuiltPayload, FetchedMessage, PayloadContext } from "../src/imap/m
 import { buildEmailPayload } from "../src/imap/message_payload.ts";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
+import { HTML_HEAVY, profileMailbox } from "../tests/harness/mail_profile.ts";
 import { TEST_PASSWORD, TEST_USER } from "../tests/harness/pipeline_env.ts";
 
 type Builder = (message: FetchedMessage, context: PayloadContext) => BuiltPayload;
@@ -34,6 +37,10 @@ const COUNT = Number(flag("messages") ?? "2000");
 const ROUNDS = Number(flag("rounds") ?? "5");
 const CORPUS = flag("corpus");
 const REFERENCE = flag("reference");
+const MIX = flag("mix") ?? "realistic";
+if (MIX !== "realistic" && MIX !== "html-heavy") {
+  throw new Error(`--mix: expected realistic or html-heavy, got ${MIX}`);
+}
 const CONTEXT: PayloadContext = {
   account: TEST_USER,
   mailbox: "INBOX",
@@ -44,6 +51,10 @@ const CONTEXT: PayloadContext = {
 const LIMITS = { bodyTextChars: 2_000, bodyHtmlChars: 500, maxMessageBytes: 25 * 1024 * 1024 };
 
 async function* seed(): AsyncIterable<Uint8Array> {
+  if (MIX === "html-heavy") {
+    yield* profileMailbox(COUNT, HTML_HEAVY);
+    return;
+  }
   for (let i = 0; i < COUNT; i++) yield await realisticMessage(i);
 }
 
@@ -97,7 +108,7 @@ function time(builders: Array<[string, Builder]>, messages: FetchedMessage[]): n
 await using dovecot = await startDovecot();
 await dovecot.seedMaildir(TEST_USER, "INBOX", seed());
 const sets: Array<[string, FetchedMessage[]]> = [[
-  `benchmark mailbox (${COUNT})`,
+  `benchmark mailbox (${MIX}, ${COUNT})`,
   await fetchAll(dovecot.port, "INBOX"),
 ]];
 if (CORPUS) {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { decodeUtf8OrLatin1 } from "./charset.ts";
+import { decodeUtf8OrLatin1, strictUtf8 } from "./charset.ts";
 import { decodeMimeWords } from "./mime_words.ts";
 import { latin1Text } from "./transfer_decoding.ts";
 
@@ -36,7 +36,7 @@ export function parseHeaderBlock(raw: Uint8Array, problems?: string[]): HeaderFi
   let junk = 0;
   // Valid UTF-8 (ASCII included) as a whole, the usual case, is decoded at once natively.
   // Otherwise one code point per byte, lossless, so that each field is decoded on its own.
-  const utf8 = wholeUtf8(raw);
+  const utf8 = strictUtf8(raw);
   const text = utf8 ?? latin1Text(raw);
   const fields: HeaderField[] = [];
   let name: string | undefined;
@@ -70,16 +70,6 @@ export function parseHeaderBlock(raw: Uint8Array, problems?: string[]): HeaderFi
   flush();
   if (junk > 0) problems?.push(`${junk} malformed header line${junk === 1 ? "" : "s"} skipped`);
   return fields;
-}
-
-const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
-
-function wholeUtf8(raw: Uint8Array): string | null {
-  try {
-    return utf8Fatal.decode(raw);
-  } catch {
-    return null;
-  }
 }
 
 /** A field value (one code point per byte) as text: raw 8-bit bytes read as UTF-8, else Latin-1. */

@@ -31,9 +31,9 @@ import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
 import { hasLostParts, structureDoubt } from "./structure_doubt.ts";
 import {
   decodeTransferEncoding,
-  hasInvalidQuotedPrintable,
   isCleanBase64,
   isImpossibleBase64,
+  readQuotedPrintable,
 } from "./transfer_decoding.ts";
 
 /** An address as the server's ENVELOPE gives it. */
@@ -171,7 +171,7 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
     references: messageIds(header("References")),
     // CRLF → LF at most halves the length: twice the cap is all that can be kept.
     body_text: cutChars(
-      body.text.slice(0, 2 * context.bodyTextChars + 1).replace(/\r\n?/g, "\n"),
+      unixLines(body.text.slice(0, 2 * context.bodyTextChars + 1)),
       context.bodyTextChars,
     ),
     body_html_preview: cutChars(body.html, context.bodyHtmlChars),
@@ -266,12 +266,17 @@ function partText(bytes: PartBytes | undefined, problems: string[], wantedChars:
 
 /** Characters of `text` once CRLF and CR are `\n`, counted up to `atMost`. */
 function lineChars(text: string, atMost: number): number {
-  let count = 0;
-  for (let i = 0; i < text.length && count < atMost; i++) {
-    if (text.charCodeAt(i) === 0x0d && text.charCodeAt(i + 1) === 0x0a) i++;
-    count++;
-  }
-  return count;
+  // Each CRLF becomes one character: the length less the pairs, found by the native search.
+  let pairs = 0;
+  for (let i = text.indexOf("\r\n"); i >= 0; i = text.indexOf("\r\n", i + 2)) pairs++;
+  return Math.min(text.length - pairs, atMost);
+}
+
+/** `text` with CRLF and lone CR as `\n` (`replaceAll` is about twice as fast as `/\r\n?/g`). */
+function unixLines(text: string): string {
+  if (!text.includes("\r")) return text;
+  const lf = text.replaceAll("\r\n", "\n");
+  return lf.includes("\r") ? lf.replaceAll("\r", "\n") : lf;
 }
 
 function decodePart(bytes: PartBytes, problems: string[]): string {
@@ -285,15 +290,19 @@ function decodePart(bytes: PartBytes, problems: string[]): string {
   } else if (encoding === "base64" && !isCleanBase64(bytes.bytes)) {
     problems.push(`part ${key}: invalid base64`);
   }
-  if (encoding === "quoted-printable" && hasInvalidQuotedPrintable(bytes.bytes)) {
-    problems.push(`part ${key}: invalid quoted-printable`);
+  let decoded: Uint8Array;
+  if (encoding === "quoted-printable") {
+    const reading = readQuotedPrintable(bytes.bytes);
+    if (reading.invalid) problems.push(`part ${key}: invalid quoted-printable`);
+    decoded = reading.bytes;
+  } else {
+    decoded = decodeTransferEncoding(bytes.bytes, encoding);
   }
   if (charset && !isKnownCharset(charset)) {
     problems.push(
       `part ${key}: unknown charset ${JSON.stringify(charset)}, read as UTF-8 or Latin-1`,
     );
   }
-  const decoded = decodeTransferEncoding(bytes.bytes, encoding);
   return decodeCharset(decoded, charset, bytes.truncated);
 }
 

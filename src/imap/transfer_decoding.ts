@@ -71,45 +71,61 @@ export function isImpossibleBase64(bytes: Uint8Array): boolean {
 
 /** Whether quoted-printable content has an `=` that is neither an escape nor a soft break. */
 export function hasInvalidQuotedPrintable(bytes: Uint8Array): boolean {
-  for (let i = bytes.indexOf(0x3d); i >= 0; i = bytes.indexOf(0x3d, i + 1)) {
-    const rest = bytes.length - i - 1;
-    // A lone "=" or "=X" at the very end may be a truncated escape: not counted.
-    if (rest === 0 || (rest === 1 && hexValue(bytes[i + 1]!) >= 0)) continue;
-    const next = bytes[i + 1]!;
-    if (next === 0x0a || (next === 0x0d && bytes[i + 2] === 0x0a)) continue;
-    if (hexValue(next) >= 0 && hexValue(bytes[i + 2]!) >= 0) continue;
-    return true;
-  }
-  return false;
+  return readQuotedPrintable(bytes).invalid;
 }
 
 /** Decodes quoted-printable (RFC 2045 §6.7); a truncated `=X` at the end is dropped. */
 export function decodeQuotedPrintable(bytes: Uint8Array): Uint8Array {
+  return readQuotedPrintable(bytes).bytes;
+}
+
+/** Quoted-printable decoded, and whether it had an `=` that is neither an escape nor a soft break. */
+export interface QuotedPrintableReading {
+  /** The decoded bytes. */
+  readonly bytes: Uint8Array;
+  /** An `=` was neither an escape nor a soft break (kept literally, as most readers do). */
+  readonly invalid: boolean;
+}
+
+/**
+ * Decodes quoted-printable and checks it in the same pass. What may be a cut
+ * at the very end (`=`, `=X` with X a hex digit, `=` CR) is dropped and not
+ * counted as invalid: the producer fetches only the first bytes of a part.
+ */
+export function readQuotedPrintable(bytes: Uint8Array): QuotedPrintableReading {
   const out = new Uint8Array(bytes.length);
   let length = 0;
+  let invalid = false;
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
     if (byte !== 0x3d /* = */) {
       out[length++] = byte;
       continue;
     }
-    if (i + 1 >= bytes.length) break; // truncated
+    const rest = bytes.length - i - 1;
+    if (rest === 0) break; // truncated
     const next = bytes[i + 1]!;
     if (next === 0x0d || next === 0x0a) {
-      // Soft line break: "=\r\n" or "=\n".
-      i += next === 0x0d && bytes[i + 2] === 0x0a ? 2 : 1;
+      // Soft line break: "=\r\n" or "=\n"; a bare CR inside the text is not one, but is read so.
+      const crlf = next === 0x0d && bytes[i + 2] === 0x0a;
+      if (next === 0x0d && !crlf && rest > 1) invalid = true;
+      i += crlf ? 2 : 1;
       continue;
     }
-    if (i + 2 >= bytes.length) break; // truncated escape
+    if (rest === 1) {
+      if (!(hexValue(next) >= 0)) invalid = true;
+      break; // truncated escape
+    }
     const value = hexValue(next) * 16 + hexValue(bytes[i + 2]!);
     if (Number.isNaN(value)) {
+      invalid = true;
       out[length++] = byte; // not an escape: keep the "=" literally, as most readers do
       continue;
     }
     out[length++] = value;
     i += 2;
   }
-  return out.subarray(0, length);
+  return { bytes: out.subarray(0, length), invalid };
 }
 
 /** Decodes a part body by its Content-Transfer-Encoding; unknown encodings pass through. */

@@ -5,6 +5,7 @@ import {
   hasInvalidQuotedPrintable,
   isCleanBase64,
   isImpossibleBase64,
+  readQuotedPrintable,
 } from "./transfer_decoding.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -31,4 +32,23 @@ Deno.test("quoted-printable: escapes, soft breaks, a truncated tail, invalid esc
   assert.equal(text(decodeQuotedPrintable(bytes("a=3Db=E"))), "a=b");
   assert.ok(!hasInvalidQuotedPrintable(bytes("a=3Db=\r\nc=E")));
   assert.ok(hasInvalidQuotedPrintable(bytes("100% =ZZ")));
+});
+
+Deno.test("readQuotedPrintable() decodes and checks in one pass; a cut inside a soft break is no error", () => {
+  const cases: Array<[string, string, boolean]> = [
+    ["caf=C3=A9 =\r\nau lait", "café au lait", false],
+    ["line one=\r", "line one", false], // the prefix ends between "=\r" and "\n"
+    ["line one=", "line one", false],
+    ["line one=4", "line one", false],
+    ["line one=Z", "line one", true],
+    ["bare=\rCR", "bareCR", true],
+    ["100% =ZZ", "100% =ZZ", true],
+    ["=3D=3d", "==", false],
+  ];
+  for (const [input, decoded, invalid] of cases) {
+    const reading = readQuotedPrintable(bytes(input));
+    assert.equal(text(reading.bytes), decoded, JSON.stringify(input));
+    assert.equal(reading.invalid, invalid, JSON.stringify(input));
+    assert.equal(hasInvalidQuotedPrintable(bytes(input)), invalid, JSON.stringify(input));
+  }
 });
