@@ -279,6 +279,9 @@ function unixLines(text: string): string {
   return lf.includes("\r") ? lf.replaceAll("\r", "\n") : lf;
 }
 
+/** Where {@link decodePart} decodes quoted-printable (see `readQuotedPrintable`). */
+let qpScratch = new Uint8Array(64 * 1024);
+
 function decodePart(bytes: PartBytes, problems: string[]): string {
   const { key, charset } = bytes.part;
   let encoding = bytes.part.encoding;
@@ -292,7 +295,9 @@ function decodePart(bytes: PartBytes, problems: string[]): string {
   }
   let decoded: Uint8Array;
   if (encoding === "quoted-printable") {
-    const reading = readQuotedPrintable(bytes.bytes);
+    // Decoded into the scratch buffer: it is read into a string below, before any other use.
+    if (qpScratch.length < bytes.bytes.length) qpScratch = new Uint8Array(bytes.bytes.length * 2);
+    const reading = readQuotedPrintable(bytes.bytes, qpScratch);
     if (reading.invalid) problems.push(`part ${key}: invalid quoted-printable`);
     decoded = reading.bytes;
   } else {

@@ -91,9 +91,18 @@ export interface QuotedPrintableReading {
  * Decodes quoted-printable and checks it in the same pass. What may be a cut
  * at the very end (`=`, `=X` with X a hex digit, `=` CR) is dropped and not
  * counted as invalid: the producer fetches only the first bytes of a part.
+ *
+ * With `into` at least as long as `bytes`, the result is written there and is
+ * a view of it (valid until `into` is written again): a new typed array costs
+ * Deno ≈ 2 µs, as much as decoding 2 kB.
  */
-export function readQuotedPrintable(bytes: Uint8Array): QuotedPrintableReading {
-  const out = new Uint8Array(bytes.length);
+export function readQuotedPrintable(
+  bytes: Uint8Array,
+  into?: Uint8Array,
+): QuotedPrintableReading {
+  const out = into !== undefined && into.length >= bytes.length
+    ? into
+    : new Uint8Array(bytes.length);
   let length = 0;
   let invalid = false;
   for (let i = 0; i < bytes.length; i++) {
