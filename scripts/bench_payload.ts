@@ -21,6 +21,7 @@ import { passwordCredentials } from "../src/imap/credentials.ts";
 import { createLogger } from "../src/log/logger.ts";
 import type { BuiltPayload, FetchedMessage, PayloadContext } from "../src/imap/message_payload.ts";
 import { buildEmailPayload } from "../src/imap/message_payload.ts";
+import { loadHtmlToText } from "../src/imap/html_text.ts";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
 import { HTML_HEAVY, profileMailbox } from "../tests/harness/mail_profile.ts";
@@ -105,6 +106,8 @@ function time(builders: Array<[string, Builder]>, messages: FetchedMessage[]): n
   });
 }
 
+// As the producer does before it builds a batch with an HTML-only message.
+await loadHtmlToText();
 await using dovecot = await startDovecot();
 await dovecot.seedMaildir(TEST_USER, "INBOX", seed());
 const sets: Array<[string, FetchedMessage[]]> = [[

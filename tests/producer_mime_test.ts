@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { decodeCharset } from "../src/imap/charset.ts";
 import { parseAddressList } from "../src/imap/address_list.ts";
 import { headerRecord, messageIds, parseHeaderBlock } from "../src/imap/header_block.ts";
-import { htmlToText } from "../src/imap/html_text.ts";
+import { htmlToText, loadHtmlToText } from "../src/imap/html_text.ts";
 import { buildEmailPayload, type FetchedMessage } from "../src/imap/message_payload.ts";
 import { decodeMimeWords } from "../src/imap/mime_words.ts";
 import { planBody } from "../src/imap/structure.ts";
 import { decodeBase64, decodeQuotedPrintable } from "../src/imap/transfer_decoding.ts";
+
+await loadHtmlToText();
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const latin1 = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));

@@ -58,3 +58,31 @@ export function isEnvelopePlaceholder(address: string): boolean {
   return PLACEHOLDER.test(address.slice(0, at)) || PLACEHOLDER.test(address.slice(at + 1)) ||
     /\.missing-host-name\.?$|^\.?$/.test(address.slice(at + 1));
 }
+
+/**
+ * The addr-specs of an address field. The server's ENVELOPE is used when it
+ * can be trusted: no placeholders for what the server could not parse
+ * (`MISSING_MAILBOX@MISSING_DOMAIN`), no spaces, and as many addresses as the
+ * header has `@` signs (a display name such as `Mikel@Lindsaar <m@x.org>` or a
+ * second address the server dropped makes the counts differ). Otherwise the
+ * header is parsed, which costs a few microseconds per field.
+ */
+export function fieldAddresses(
+  list: readonly { address?: string }[] | undefined,
+  header: string | null,
+): string[] {
+  const envelope = (list ?? []).map((a) => a.address ?? "");
+  const trusted = envelope.length > 0 &&
+    envelope.every((address) => !/\s/.test(address) && !isEnvelopePlaceholder(address)) &&
+    (header === null || atSigns(header) === envelope.length);
+  if (trusted) return envelope;
+  const parsed = parseAddressList(header);
+  if (parsed.length > 0 || header !== null) return parsed;
+  return envelope.filter((address) => !isEnvelopePlaceholder(address));
+}
+
+function atSigns(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf("@"); i >= 0; i = text.indexOf("@", i + 1)) count++;
+  return count;
+}

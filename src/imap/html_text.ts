@@ -5,19 +5,38 @@
  * tables and lists as a browser would lay them out, links followed by their
  * address. The converter is compiled once, when first used; lines are not wrapped.
  *
+ * html-to-text and its parser cost ≈ 30 ms of CPU to load, so they are loaded
+ * only when a message needs them ({@link loadHtmlToText}): most mail has a
+ * text/plain part, and `produce --once` on such a mailbox never loads them.
+ *
  * @module
  */
 
-import { compile } from "html-to-text";
+import type { compile as Compile } from "html-to-text";
+import { IngestError } from "../errors.ts";
 
 // Deepest element nesting converted; deeper content is dropped rather than recursed into
 // (hostile HTML nests thousands deep).
 const MAX_NESTING = 256;
 
+let compile: typeof Compile | undefined;
 let converter: ((html: string) => string) | undefined;
+
+/** Loads html-to-text; {@link htmlToText} needs it. */
+export async function loadHtmlToText(): Promise<void> {
+  compile ??= (await import("html-to-text")).compile;
+}
+
+/** Whether {@link loadHtmlToText} has run. */
+export function htmlToTextLoaded(): boolean {
+  return compile !== undefined;
+}
 
 /** The compiled converter, built at the first HTML-only message rather than at start-up. */
 function convert(html: string): string {
+  if (compile === undefined) {
+    throw new IngestError("INTERNAL", "html-to-text is not loaded: call loadHtmlToText()", false);
+  }
   const run = converter ??= compile({
     wordwrap: false,
     limits: { maxDepth: MAX_NESTING },
@@ -31,7 +50,7 @@ function convert(html: string): string {
 
 /**
  * Readable text of an HTML document or fragment; blank lines collapsed, ends
- * trimmed. With `wantedChars`, only as much of the HTML is converted as gives
+ * trimmed. Throws unless {@link loadHtmlToText} has run. With `wantedChars`, only as much of the HTML is converted as gives
  * that much text (with a margin, so text cut where the HTML was cut lies beyond
  * what is kept): a preview of a 100 KB newsletter need not lay out all of it.
  */

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { htmlToText } from "./html_text.ts";
+import { htmlToText, loadHtmlToText } from "./html_text.ts";
+
+await loadHtmlToText();
 
 Deno.test("htmlToText() decodes every named entity", () => {
   assert.equal(

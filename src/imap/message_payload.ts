@@ -15,8 +15,7 @@ import {
   type GmailInfo,
   SCHEMA_VERSION,
 } from "../stream/entry.ts";
-import { isEnvelopePlaceholder, parseAddressList } from "./address_list.ts";
-import { decodeCharset, isKnownCharset } from "./charset.ts";
+import { fieldAddresses } from "./address_list.ts";
 import {
   firstHeader,
   type HeaderField,
@@ -25,16 +24,11 @@ import {
   parseHeaderBlock,
 } from "./header_block.ts";
 import type { WholeMessage } from "./full_message.ts";
-import { htmlToText } from "./html_text.ts";
+import { htmlToText, htmlToTextLoaded, loadHtmlToText } from "./html_text.ts";
 import { mailDate } from "./mail_date.ts";
-import { type BodyNode, planBody, type TextPartRef } from "./structure.ts";
+import { type BodyNode, planBody } from "./structure.ts";
 import { hasLostParts, structureDoubt } from "./structure_doubt.ts";
-import {
-  decodeTransferEncoding,
-  isCleanBase64,
-  isImpossibleBase64,
-  readQuotedPrintable,
-} from "./transfer_decoding.ts";
+import { type PartBytes, partText } from "./part_text.ts";
 
 /** An address as the server's ENVELOPE gives it. */
 export interface EnvelopeAddress {
@@ -64,15 +58,7 @@ export interface Envelope {
   cc?: EnvelopeAddress[];
 }
 
-/** The first bytes of a text part, still transfer-encoded. */
-export interface PartBytes {
-  /** Which part these bytes belong to. */
-  readonly part: TextPartRef;
-  /** The bytes, still transfer-encoded. */
-  readonly bytes: Uint8Array;
-  /** Whether `bytes` stops before the end of the part. */
-  readonly truncated: boolean;
-}
+export type { PartBytes } from "./part_text.ts";
 
 /** Everything fetched for one message. */
 export interface FetchedMessage {
@@ -130,9 +116,34 @@ export interface BuiltPayload {
   payload: EmailPayload;
   /** `gm:<X-GM-MSGID>`, else `mid:<Message-ID>`, else `h:<hash of key headers>`. */
   dedupeId: string;
+  /**
+   * The message has only HTML and html-to-text was not loaded: `body_text` is
+   * empty. {@link buildEmailPayloads} loads it and builds such a payload again.
+   */
+  needsHtmlToText?: true;
 }
 
-/** Builds the payload of one message. Never throws. */
+/**
+ * The payloads of `messages`, loading html-to-text first when one of them
+ * turns out to have only HTML (see `html_text.ts`). Never throws.
+ */
+export async function buildEmailPayloads(
+  messages: readonly FetchedMessage[],
+  context: PayloadContext,
+): Promise<BuiltPayload[]> {
+  const built = messages.map((message) => buildEmailPayload(message, context));
+  if (!built.some((one) => one.needsHtmlToText)) return built;
+  await loadHtmlToText();
+  return built.map((one, i) =>
+    one.needsHtmlToText ? buildEmailPayload(messages[i]!, context) : one
+  );
+}
+
+/**
+ * Builds the payload of one message. Never throws. Text from HTML needs
+ * html-to-text loaded (`loadHtmlToText()`); without it the result says
+ * `needsHtmlToText` ({@link buildEmailPayloads} handles that).
+ */
 export function buildEmailPayload(message: FetchedMessage, context: PayloadContext): BuiltPayload {
   const problems = [...(message.fetchProblems ?? [])];
   const attempt = recordingAttempt(problems);
@@ -149,7 +160,7 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
   const body = readBody(message, context.bodyTextChars, context.bodyHtmlChars, problems, attempt);
   const messageId = envelope?.messageId || messageIds(header("Message-ID"))[0] || null;
   const list = (envelopeList: EnvelopeAddress[] | undefined, name: string, parsed?: string[]) =>
-    parsed?.length ? parsed : addresses(envelopeList, header(name));
+    parsed?.length ? parsed : fieldAddresses(envelopeList, header(name));
 
   const payload: EmailPayload = {
     schema_version: SCHEMA_VERSION,
@@ -185,7 +196,9 @@ export function buildEmailPayload(message: FetchedMessage, context: PayloadConte
   if (message.bodySkipped) payload.body_skipped = message.bodySkipped;
   if (whole) payload.parsed_by = "full";
   if (problems.length > 0) payload.parse_error = problems.join("; ");
-  return { payload, dedupeId: dedupeId(payload) };
+  const built: BuiltPayload = { payload, dedupeId: dedupeId(payload) };
+  if (body.needsHtmlToText) built.needsHtmlToText = true;
+  return built;
 }
 
 /** Runs `read`; on a throw records `what` failed in the payload's problems and returns `fallback`. */
@@ -210,7 +223,7 @@ function readBody(
   htmlChars: number,
   problems: string[],
   attempt: Attempt,
-): { text: string; html: string; attachments: AttachmentInfo[] } {
+): { text: string; html: string; attachments: AttachmentInfo[]; needsHtmlToText?: boolean } {
   const whole = message.whole;
   if (whole) {
     if (!whole.text && !whole.html && whole.attachments.length === 0) {
@@ -233,6 +246,9 @@ function readBody(
     "",
     () => partText(message.html, problems, text ? htmlChars : Infinity),
   );
+  if (!text && html && !htmlToTextLoaded()) {
+    return { text: "", html, attachments: plan.attachments, needsHtmlToText: true };
+  }
   return {
     text: text || (html ? attempt("html to text", "", () => htmlToText(html, wantedChars)) : ""),
     html,
@@ -240,100 +256,11 @@ function readBody(
   };
 }
 
-/**
- * The decoded text of a downloaded part, at least its first `wantedChars`
- * characters (line ends counted as `\n`); records undecodable content in
- * `problems`. A part fetched far beyond what the payload keeps (a 25 kB
- * text part for 2,000 characters) is decoded and checked only as far as
- * needed: decoding is prefix-stable, so the kept characters are the same.
- */
-function partText(bytes: PartBytes | undefined, problems: string[], wantedChars: number): string {
-  if (!bytes) return "";
-  const all = bytes.bytes;
-  const labelOnly = bytes.part.encoding === "base64" && !bytes.truncated && isImpossibleBase64(all);
-  // Most text is one byte per character: start there and double for wider encodings.
-  for (let size = wantedChars + (wantedChars >> 3) + 256;; size *= 2) {
-    if (size >= all.length || labelOnly) return decodePart(bytes, problems);
-    const prefix = { part: bytes.part, bytes: all.subarray(0, size), truncated: true };
-    const scratch: string[] = [];
-    const text = decodePart(prefix, scratch);
-    if (lineChars(text, wantedChars + 1) > wantedChars) {
-      problems.push(...scratch);
-      return text;
-    }
-  }
-}
-
-/** Characters of `text` once CRLF and CR are `\n`, counted up to `atMost`. */
-function lineChars(text: string, atMost: number): number {
-  // Each CRLF becomes one character: the length less the pairs, found by the native search.
-  let pairs = 0;
-  for (let i = text.indexOf("\r\n"); i >= 0; i = text.indexOf("\r\n", i + 2)) pairs++;
-  return Math.min(text.length - pairs, atMost);
-}
-
 /** `text` with CRLF and lone CR as `\n` (`replaceAll` is about twice as fast as `/\r\n?/g`). */
 function unixLines(text: string): string {
   if (!text.includes("\r")) return text;
   const lf = text.replaceAll("\r\n", "\n");
   return lf.includes("\r") ? lf.replaceAll("\r", "\n") : lf;
-}
-
-/** Where {@link decodePart} decodes quoted-printable (see `readQuotedPrintable`). */
-let qpScratch = new Uint8Array(64 * 1024);
-
-function decodePart(bytes: PartBytes, problems: string[]): string {
-  const { key, charset } = bytes.part;
-  let encoding = bytes.part.encoding;
-  if (encoding === "base64" && !bytes.truncated && isImpossibleBase64(bytes.bytes)) {
-    // A whole part whose base64 letters leave one over was never base64 (one letter carries no
-    // byte): mailers that label plain text so exist. Read it as text, as Python's email does.
-    problems.push(`part ${key}: invalid base64, read as plain text`);
-    encoding = null;
-  } else if (encoding === "base64" && !isCleanBase64(bytes.bytes)) {
-    problems.push(`part ${key}: invalid base64`);
-  }
-  let decoded: Uint8Array;
-  if (encoding === "quoted-printable") {
-    // Decoded into the scratch buffer: it is read into a string below, before any other use.
-    if (qpScratch.length < bytes.bytes.length) qpScratch = new Uint8Array(bytes.bytes.length * 2);
-    const reading = readQuotedPrintable(bytes.bytes, qpScratch);
-    if (reading.invalid) problems.push(`part ${key}: invalid quoted-printable`);
-    decoded = reading.bytes;
-  } else {
-    decoded = decodeTransferEncoding(bytes.bytes, encoding);
-  }
-  if (charset && !isKnownCharset(charset)) {
-    problems.push(
-      `part ${key}: unknown charset ${JSON.stringify(charset)}, read as UTF-8 or Latin-1`,
-    );
-  }
-  return decodeCharset(decoded, charset, bytes.truncated);
-}
-
-/**
- * The addr-specs of an address field. The server's ENVELOPE is used when it
- * can be trusted: no placeholders for what the server could not parse
- * (`MISSING_MAILBOX@MISSING_DOMAIN`), no spaces, and as many addresses as the
- * header has `@` signs (a display name such as `Mikel@Lindsaar <m@x.org>` or a
- * second address the server dropped makes the counts differ). Otherwise the
- * header is parsed, which costs a few microseconds per field.
- */
-function addresses(list: EnvelopeAddress[] | undefined, header: string | null): string[] {
-  const envelope = (list ?? []).map((a) => a.address ?? "");
-  const trusted = envelope.length > 0 &&
-    envelope.every((address) => !/\s/.test(address) && !isEnvelopePlaceholder(address)) &&
-    (header === null || atSigns(header) === envelope.length);
-  if (trusted) return envelope;
-  const parsed = parseAddressList(header);
-  if (parsed.length > 0 || header !== null) return parsed;
-  return envelope.filter((address) => !isEnvelopePlaceholder(address));
-}
-
-function atSigns(text: string): number {
-  let count = 0;
-  for (let i = text.indexOf("@"); i >= 0; i = text.indexOf("@", i + 1)) count++;
-  return count;
 }
 
 /** The first `max` characters, never splitting a surrogate pair. */

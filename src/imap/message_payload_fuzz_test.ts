@@ -12,8 +12,12 @@ import assert from "node:assert/strict";
 import { SCHEMA_VERSION } from "../stream/entry.ts";
 import { GARBAGE, int, mutate, pick, random, type Rng } from "../../tests/harness/fuzz.ts";
 import { realisticMessage } from "../../tests/harness/mail.ts";
+import { loadHtmlToText } from "./html_text.ts";
 import { buildEmailPayload, type FetchedMessage } from "./message_payload.ts";
 import { type BodyNode, planBody } from "./structure.ts";
+
+// The producer loads html-to-text before it builds an HTML-only payload; so does the fuzzer.
+await loadHtmlToText();
 
 const ENCODINGS = [
   "7bit",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { buildEmailPayload, type FetchedMessage } from "./message_payload.ts";
+import { htmlToTextLoaded } from "./html_text.ts";
+import { buildEmailPayload, buildEmailPayloads, type FetchedMessage } from "./message_payload.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const context = {
@@ -147,4 +148,30 @@ Deno.test("invalid quoted-printable within what the payload keeps is still repor
   );
   assert.match(payload.parse_error ?? "", /part 1: invalid quoted-printable/);
   assert.ok(payload.body_text.startsWith("bad =ZZ escape\nfiller line\n"));
+});
+
+Deno.test("html-to-text is loaded only when a batch has a message with only HTML", async () => {
+  // No test before this one in this file converts HTML: the module starts unloaded.
+  assert.equal(htmlToTextLoaded(), false);
+  const textPart = { key: "1", encoding: null, charset: null, size: 20 };
+  const plain = message("Subject: plain", {
+    text: { part: textPart, bytes: bytes("Hello there"), truncated: false },
+  });
+  const [built] = await buildEmailPayloads([plain], context);
+  assert.equal(built!.payload.body_text, "Hello there");
+  assert.equal(htmlToTextLoaded(), false, "a text part needs no converter");
+
+  const htmlPart = { key: "1", encoding: null, charset: null, size: 30 };
+  const htmlOnly = message("Subject: html", {
+    html: { part: htmlPart, bytes: bytes("<p>Hi &amp; bye</p>"), truncated: false },
+  });
+  const pending = buildEmailPayload(htmlOnly, context);
+  assert.equal(pending.needsHtmlToText, true);
+  assert.equal(pending.payload.body_text, "");
+  const [first, second] = await buildEmailPayloads([plain, htmlOnly], context);
+  assert.equal(htmlToTextLoaded(), true);
+  assert.equal(first!.payload.body_text, "Hello there");
+  assert.equal(second!.payload.body_text, "Hi & bye");
+  assert.equal(second!.needsHtmlToText, undefined);
+  assert.equal(second!.payload.parse_error, undefined);
 });

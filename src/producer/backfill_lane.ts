@@ -289,7 +289,7 @@ export class BackfillLane {
   async #commit(record: Backfill, expectedDoneUid: number, slice: FetchedChunk): Promise<number> {
     const { redis, report, publisher, limits, stream } = this.#o;
     const { ref } = report;
-    const entries = buildEntries(slice.fetched, record.uidValidity, report, limits);
+    const entries = await buildEntries(slice.fetched, record.uidValidity, report, limits);
     const doneUid = slice.uids[slice.uids.length - 1]!;
     const result = await viaRedis("backfill commit", () =>
       commitBackfillBatch(redis, {

@@ -11,7 +11,7 @@
 
 import type { ChangeSource } from "../imap/change_feed.ts";
 import type { FetchedBatch, FetchLimits } from "../imap/mailbox_session.ts";
-import { buildEmailPayload } from "../imap/message_payload.ts";
+import { buildEmailPayloads } from "../imap/message_payload.ts";
 import { type ChunkSource, fetchChunks, type FetchedChunk } from "./chunk_fetcher.ts";
 import type { ChunkSizePolicy } from "./chunk_size.ts";
 import { changeRound } from "./change_round.ts";
@@ -66,7 +66,7 @@ export function buildEntries(
   uidValidity: number,
   report: MailboxReport,
   limits: FetchLimits,
-): CommitEntry[] {
+): Promise<CommitEntry[]> {
   const context = {
     account: report.ref.account,
     mailbox: report.ref.mailbox,
@@ -74,7 +74,7 @@ export function buildEntries(
     bodyTextChars: limits.bodyTextChars,
     bodyHtmlChars: limits.bodyHtmlChars,
   };
-  return fetched.messages.map((m) => buildEmailPayload(m, context));
+  return buildEmailPayloads(fetched.messages, context);
 }
 
 /** `--start` against the open mailbox. */
@@ -146,14 +146,14 @@ export async function syncRound(
 }
 
 /** Builds the payloads of one commit batch and publishes them. */
-function publishSlice(
+async function publishSlice(
   position: Position,
   slice: FetchedChunk,
   options: SyncRoundOptions,
 ): Promise<Position> {
   const { report, limits } = options;
   const { fetched } = slice;
-  const entries = buildEntries(fetched, position.uidValidity, report, limits);
+  const entries = await buildEntries(fetched, position.uidValidity, report, limits);
   report.notify((o) => o.bytesDownloaded?.(report.ref.account, fetched.bytes));
   const lastUid = slice.uids[slice.uids.length - 1]!;
   return options.publisher.publish(position, { lastUid, entries }, fetched.bytes);
