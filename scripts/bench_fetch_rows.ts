@@ -49,7 +49,7 @@ await dovecot.seedMaildir(TEST_USER, "INBOX", profileMailbox(COUNT, HTML_HEAVY))
 const logger = createLogger({ level: "error", format: "json", write: () => {} });
 
 /** One full fetch of the mailbox through a session; CPU and wall seconds. */
-async function fetchAll(rowReader: boolean): Promise<{ cpu: number; wall: number }> {
+async function fetchAll(rowReader: boolean): Promise<{ cpu: number; wall: number; bytes: number }> {
   const session = await openMailboxSession({
     server: { host: dovecot.host, port: dovecot.port, secure: false },
     credentials: passwordCredentials(TEST_USER, TEST_PASSWORD),
@@ -61,17 +61,22 @@ async function fetchAll(rowReader: boolean): Promise<{ cpu: number; wall: number
     const uids = await session.newUids(0);
     const cpu = cpuSeconds();
     const wall = performance.now();
+    let bytes = 0;
     for (let i = 0; i < uids.length; i += 250) {
       const batch = await session.fetchBatch(uids.slice(i, i + 250), LIMITS);
       if (batch.interrupted) throw batch.interrupted.error;
+      bytes += batch.bytes;
     }
-    return { cpu: cpuSeconds() - cpu, wall: (performance.now() - wall) / 1000 };
+    return { cpu: cpuSeconds() - cpu, wall: (performance.now() - wall) / 1000, bytes };
   } finally {
     await session.close();
   }
 }
 
-const runs = new Map<string, { cpu: number; wall: number }[]>([["imapflow", []], ["ours", []]]);
+const runs = new Map<string, { cpu: number; wall: number; bytes: number }[]>([
+  ["imapflow", []],
+  ["ours", []],
+]);
 await fetchAll(true); // warm-up: JIT and Dovecot's caches
 for (let r = 0; r < RUNS; r++) {
   runs.get("imapflow")!.push(await fetchAll(false));
@@ -82,7 +87,7 @@ for (const [reader, list] of runs) {
   console.log(
     `  ${reader.padEnd(8)} CPU ${median(list.map((x) => x.cpu)).toFixed(2)} s, wall ${
       median(list.map((x) => x.wall)).toFixed(2)
-    } s`,
+    } s, ${(list[0]!.bytes / 1024 / 1024).toFixed(1)} MB downloaded (headers and text parts)`,
   );
 }
 

@@ -53,6 +53,15 @@ export function partText(
   }
 }
 
+/**
+ * Whether the bytes of a part cut short already give more than `wantedChars`
+ * characters, so that the payload's text would not change with more of them
+ * (the test {@link partText} makes).
+ */
+export function holdsChars(bytes: PartBytes, wantedChars: number): boolean {
+  return lineChars(partText(bytes, [], wantedChars), wantedChars + 1) > wantedChars;
+}
+
 /** Characters of `text` once CRLF and CR are `\n`, counted up to `atMost`. */
 function lineChars(text: string, atMost: number): number {
   // Each CRLF becomes one character: the length less the pairs, found by the native search.
