@@ -50,9 +50,10 @@ function convert(html: string): string {
 
 /**
  * Readable text of an HTML document or fragment; blank lines collapsed, ends
- * trimmed. Throws unless {@link loadHtmlToText} has run. With `wantedChars`, only as much of the HTML is converted as gives
- * that much text (with a margin, so text cut where the HTML was cut lies beyond
- * what is kept): a preview of a 100 KB newsletter need not lay out all of it.
+ * trimmed. Throws unless {@link loadHtmlToText} has run. With `wantedChars`,
+ * only as much of the HTML is converted as gives that much text (with a
+ * margin, so text cut where the HTML was cut lies beyond what is kept): a
+ * preview of a 100 KB newsletter need not lay out all of it.
  */
 export function htmlToText(html: string, wantedChars = Infinity): string {
   for (let size = Math.max(16_384, wantedChars * 8);; size *= 4) {

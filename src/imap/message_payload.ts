@@ -125,7 +125,8 @@ export interface BuiltPayload {
 
 /**
  * The payloads of `messages`, loading html-to-text first when one of them
- * turns out to have only HTML (see `html_text.ts`). Never throws.
+ * turns out to have only HTML (see `html_text.ts`). Throws only when
+ * html-to-text cannot be loaded (a broken installation).
  */
 export async function buildEmailPayloads(
   messages: readonly FetchedMessage[],
