@@ -85,6 +85,9 @@ interface CliAccess {
 }
 
 interface NodeProcess extends ClusterNode {
+  /** Chosen anew when the first start finds them taken (see `spawnOnFreePorts`). */
+  port: number;
+  busPort: number;
   child?: Deno.ChildProcess;
   running: boolean;
 }
@@ -103,7 +106,7 @@ export async function startRedisCluster(
   const access: CliAccess = { password: options.password, caFile: certs && `${certs}/ca.pem` };
   const spawn = (node: NodeProcess) => spawnNode(node, options, certs);
   try {
-    await Promise.all(nodes.map(spawn));
+    await Promise.all(nodes.map((node) => spawnOnFreePorts(node, spawn)));
     await createCluster(nodes.map((n) => n.port), access);
     const cluster = clusterHandle(nodes, spawn, access);
     await cluster.waitOk(30_000);
@@ -123,6 +126,28 @@ function tlsArgs(port: number, dir: string): string[] {
     ...["--tls-cert-file", `${dir}/server.pem`, "--tls-key-file", `${dir}/server.key`],
     ...["--tls-ca-cert-file", `${dir}/ca.pem`],
   ];
+}
+
+/**
+ * Starts a node for the first time; when its ports were taken meanwhile (a
+ * free port is only free until someone else binds it) it tries fresh ones.
+ */
+async function spawnOnFreePorts(
+  node: NodeProcess,
+  spawn: (node: NodeProcess) => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await spawn(node);
+    } catch (error) {
+      node.child?.kill("SIGKILL");
+      await node.child?.status;
+      node.running = false;
+      if (attempt >= 3) throw error;
+      node.port = freePort();
+      node.busPort = freePort();
+    }
+  }
 }
 
 async function spawnNode(
@@ -164,7 +189,20 @@ async function spawnNode(
     stderr: "null",
   }).spawn();
   node.running = true;
-  await waitForPort(node.port);
+  // A node that cannot bind its port exits at once: say so instead of waiting out the timeout.
+  const exited = node.child.status.then((status) => {
+    throw new Error(`redis-server on ${node.port} exited (${status.code}): ${logTail(node.dir)}`);
+  });
+  await Promise.race([waitForPort(node.port), exited]);
+  exited.catch(() => {});
+}
+
+function logTail(dir: string): string {
+  try {
+    return Deno.readTextFileSync(`${dir}/redis.log`).trim().split("\n").slice(-3).join(" | ");
+  } catch {
+    return "no log";
+  }
 }
 
 async function createCluster(ports: number[], access: CliAccess): Promise<void> {
