@@ -15,6 +15,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type { FetchMessageObject, FetchQueryObject, MessageStructureObject } from "imapflow";
 import type { AuthError, ImapError } from "../errors.ts";
 import { toImapError } from "./imap_errors.ts";
@@ -122,7 +123,7 @@ function keepParts(wanted: WantedParts, rows: readonly FetchMessageObject[]): nu
       const part: PartBytes = {
         part: request.ref,
         bytes: earlier
-          ? concat(earlier.bytes, data)
+          ? Buffer.concat([earlier.bytes, data])
           : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
         truncated: data.length >= request.maxLength && request.ref.size > end,
       };
@@ -137,13 +138,6 @@ function keepParts(wanted: WantedParts, rows: readonly FetchMessageObject[]): nu
   return bytes;
 }
 
-function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(first.length + second.length);
-  joined.set(first);
-  joined.set(second, first.length);
-  return joined;
-}
-
 // Encoded bytes per decoded character: worst case UTF-8 (4) in quoted-printable (×3); usually
 // asked for first, 3, which holds plain or quoted-printable Latin text and base64 of it.
 const BYTES_PER_CHAR = 12;
@@ -156,31 +150,26 @@ export function partRequests(
 ): PartRequest[] {
   const plan = planBody(structure as BodyNode | undefined);
   const requests: PartRequest[] = [];
-  const request = (role: "text" | "html", ref: TextPartRef, chars: number): PartRequest => ({
-    role,
-    ref,
-    start: 0,
-    maxLength: chars * LIKELY_BYTES_PER_CHAR + 1024,
-    wantedChars: chars,
-    fullLength: chars * BYTES_PER_CHAR + 1024,
-  });
+  const request = (
+    role: "text" | "html",
+    ref: TextPartRef,
+    wantedChars: number,
+    maxLength: number,
+    fullLength: number,
+  ): PartRequest => ({ role, ref, start: 0, maxLength, wantedChars, fullLength });
+  // A part the payload keeps `chars` characters of: the likely bytes first, the worst case at most.
+  const kept = (role: "text" | "html", ref: TextPartRef, chars: number) =>
+    request(role, ref, chars, chars * LIKELY_BYTES_PER_CHAR + 1024, chars * BYTES_PER_CHAR + 1024);
   if (plan.text && limits.bodyTextChars > 0) {
-    requests.push(request("text", plan.text, limits.bodyTextChars));
+    requests.push(kept("text", plan.text, limits.bodyTextChars));
   }
   if (plan.html && plan.text && limits.bodyHtmlChars > 0) {
-    requests.push(request("html", plan.html, limits.bodyHtmlChars));
+    requests.push(kept("html", plan.html, limits.bodyHtmlChars));
   } else if (plan.html && !plan.text && limits.bodyTextChars > 0) {
     // Without a text part the HTML also yields body_text, after markup and styles are dropped:
     // how much HTML that takes is not known from the characters, so one round asks for plenty.
     const bytes = limits.bodyTextChars * 64 + 1024;
-    requests.push({
-      role: "html",
-      ref: plan.html,
-      start: 0,
-      maxLength: bytes,
-      wantedChars: 0,
-      fullLength: bytes,
-    });
+    requests.push(request("html", plan.html, 0, bytes, bytes));
   }
   return requests;
 }

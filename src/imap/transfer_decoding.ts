@@ -69,11 +69,6 @@ export function isImpossibleBase64(bytes: Uint8Array): boolean {
   return base64Letters(bytes) % 4 === 1;
 }
 
-/** Whether quoted-printable content has an `=` that is neither an escape nor a soft break. */
-export function hasInvalidQuotedPrintable(bytes: Uint8Array): boolean {
-  return readQuotedPrintable(bytes).invalid;
-}
-
 /** Decodes quoted-printable (RFC 2045 §6.7); a truncated `=X` at the end is dropped. */
 export function decodeQuotedPrintable(bytes: Uint8Array): Uint8Array {
   return readQuotedPrintable(bytes).bytes;
