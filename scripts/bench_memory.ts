@@ -25,6 +25,7 @@
  */
 
 import { getHeapSpaceStatistics } from "node:v8";
+import { V8_FLAGS } from "./run_flags.ts";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.ts";
 import { passwordCredentials } from "../src/imap/credentials.ts";
@@ -45,8 +46,8 @@ const CLI = Deno.args.includes("--cli");
 /** Payloads are built and dropped: no Redis writes (tells IMAP-side memory from Redis-side). */
 const DRY_RUN = Deno.args.includes("--dry-run");
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
-/** The V8 flags of the `ingest` task in deno.json, unless `--child-v8-flags` says otherwise. */
-const CHILD_V8_FLAGS = flag("child-v8-flags", taskV8Flags());
+/** The V8 flags `ingest` runs with, unless `--child-v8-flags` says otherwise. */
+const CHILD_V8_FLAGS = flag("child-v8-flags", V8_FLAGS.join(" "));
 const EVERY = Number(flag("every", "2000"));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.error("note: run with --v8-flags=--expose-gc for heap figures after GC");
@@ -203,15 +204,6 @@ async function runBare(port: number): Promise<void> {
 
 function childV8Args(): string[] {
   return CHILD_V8_FLAGS ? [`--v8-flags=${CHILD_V8_FLAGS.trim().split(/\s+/).join(",")}`] : [];
-}
-
-/** The `--v8-flags=...` of the `ingest` task, space-separated ("" when it has none). */
-function taskV8Flags(): string {
-  const deno = JSON.parse(
-    Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
-  ) as { tasks: Record<string, string> };
-  const found = /--v8-flags=(\S+)/.exec(deno.tasks.ingest ?? "");
-  return found ? found[1]!.split(",").join(" ") : "";
 }
 
 /** `ingest produce --once` as a child: VmRSS sampled against XLEN. */

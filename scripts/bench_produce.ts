@@ -16,7 +16,7 @@
  * checkout's `cli/main.ts`, interleaved with this one, to compare builds on a
  * loaded machine. Each command runs as a child under GNU time (`/usr/bin/time`),
  * which reports its CPU and peak RSS (ru_maxrss). Dovecot's own CPU is not counted.
- * `produce` runs with the V8 flags `ingest` is started with (scripts/compile.ts
+ * `produce` runs with the V8 flags `ingest` is started with (scripts/run_flags.ts
  * `V8_FLAGS`, the same as the `ingest` task's); `--v8-flags ""` runs it with
  * V8's defaults, `"--v8-flags=--a --b"` with others.
  *
@@ -30,7 +30,7 @@ import { largeMessage, realisticMessage } from "../tests/harness/mail.ts";
 import { type CorpusProfile, HTML_HEAVY, profileMailbox } from "../tests/harness/mail_profile.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
 import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
-import { V8_FLAGS } from "./compile.ts";
+import { V8_FLAGS } from "./run_flags.ts";
 
 const USER = "alice@example.test";
 const RAW = new URL("./bench_imap_raw.ts", import.meta.url).pathname;

@@ -15,32 +15,13 @@
  * opener of `auth setup`, the exec sink) and sys (OS facts that ioredis and
  * google-auth-library read through node:os).
  *
- * It also gets the V8 flags of the `ingest` task ({@link V8_FLAGS}), so the
- * binary keeps its memory flat the same way.
+ * It also gets the V8 flags of the `ingest` task (scripts/run_flags.ts), so
+ * the binary keeps its memory bounded the same way.
  *
  * @module
  */
 
-/** Permission flags baked into the executable. */
-export const PERMISSIONS: readonly string[] = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-sys",
-];
-
-/**
- * V8 flags baked into the executable; the same as the `ingest` task's in
- * deno.json (tests/compile_test.ts checks both). A young generation of at
- * most 2 MB per semi-space: with V8's defaults it grows to ≈ 16 MB a
- * semi-space and RSS climbs with the sync (231 MB over 30,000 messages);
- * capped, a 30,000-message sync peaks at ≈ 181 MB for no more CPU.
- * Memory saver mode (the issue-11 setting) stays flatter but costs ≈ 40 %
- * more CPU (figures: README, Performance).
- */
-export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
+import { installCommand, PERMISSIONS, v8FlagsArgument } from "./run_flags.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -103,8 +84,7 @@ export function runtimeHelp(target: string, cached: string, problem: string): st
     `    run: DENORT_BIN=/path/to/denort deno task compile`,
     `  - or copy the archive to ${cached}`,
     `Without a binary, run from source: deno task ingest <command>, or install it on PATH:`,
-    `  deno install --global --name ingest ${PERMISSIONS.join(" ")} ` +
-    `--v8-flags=${V8_FLAGS.join(",")} cli/main.ts`,
+    `  ${installCommand("cli/main.ts")}`,
   ].join("\n");
 }
 
@@ -144,7 +124,7 @@ export async function compile(args: readonly string[]): Promise<number> {
   const compileArgs = [
     "compile",
     ...PERMISSIONS,
-    `--v8-flags=${V8_FLAGS.join(",")}`,
+    v8FlagsArgument(),
     "--output",
     options.output,
     ...(options.target ? ["--target", options.target] : []),

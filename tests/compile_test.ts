@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { findRuntime, V8_FLAGS } from "../scripts/compile.ts";
+import { findRuntime } from "../scripts/compile.ts";
+import { V8_FLAGS, v8FlagsArgument } from "../scripts/run_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SCRIPT = `${ROOT}scripts/compile.ts`;
@@ -66,7 +67,10 @@ Deno.test("compile stops with an explanation when DENORT_BIN points at nothing",
   assert.equal(result.code, 1);
   assert.match(result.stderr, /DENORT_BIN=\/nonexistent\/denort is not a file/);
   assert.match(result.stderr, /deno compile needs Deno's runtime/);
-  assert.match(result.stderr, /deno install --global --name ingest --allow-net/);
+  assert.match(
+    result.stderr,
+    /deno install --global --force --name ingest --allow-net/,
+  );
 });
 
 Deno.test("compile rejects an unknown argument", async () => {
@@ -75,13 +79,14 @@ Deno.test("compile rejects an unknown argument", async () => {
   assert.match(result.stderr, /unknown argument --fast/);
 });
 
-Deno.test("the ingest task and the compiled binary run with the same V8 flags (flat producer memory)", async () => {
+Deno.test("the ingest task, the compiled binary and the systemd unit run with the same V8 flags (bounded producer memory)", async () => {
   const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
     tasks: Record<string, string>;
   };
   const task = deno.tasks.ingest ?? "";
   assert.match(task, new RegExp(`--v8-flags=${V8_FLAGS.join(",")} `));
-  assert.ok(V8_FLAGS.includes("--max-semi-space-size=2"));
+  assert.ok(V8_FLAGS.includes("--max-semi-space-size=8"));
   const unit = await Deno.readTextFile(`${ROOT}docs/systemd/ingest-produce.service`);
   assert.match(unit, /ExecStart=\/usr\/local\/bin\/ingest /, "the unit runs the compiled binary");
+  assert.ok(unit.includes(`#ExecStart=/usr/bin/deno run --allow-all ${v8FlagsArgument()} `));
 });
