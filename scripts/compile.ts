@@ -84,7 +84,7 @@ export function runtimeHelp(target: string, cached: string, problem: string): st
     `    run: DENORT_BIN=/path/to/denort deno task compile`,
     `  - or copy the archive to ${cached}`,
     `Without a binary, run from source: deno task ingest <command>, or install it on PATH:`,
-    `  ${installCommand("cli/main.ts")}`,
+    `  deno task bundle && ${installCommand("dist/bundle/main.js")}`,
   ].join("\n");
 }
 

@@ -69,7 +69,7 @@ Deno.test("compile stops with an explanation when DENORT_BIN points at nothing",
   assert.match(result.stderr, /deno compile needs Deno's runtime/);
   assert.match(
     result.stderr,
-    /deno install --global --force --name ingest --allow-net/,
+    /deno task bundle && deno install --global --force --name ingest --allow-net/,
   );
 });
 

@@ -55,7 +55,13 @@ export async function runIngest(
   return { code, stdout, stderr };
 }
 
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+/**
+ * The program real processes run: cli/main.ts, or the file `INGEST_TEST_ENTRY`
+ * names (the bundle of `deno task bundle`), to run these tests against the build
+ * installed on PATH: `INGEST_TEST_ENTRY=$PWD/dist/bundle/main.js deno task test tests/…`.
+ */
+const MAIN = Deno.env.get("INGEST_TEST_ENTRY") ??
+  new URL("../../cli/main.ts", import.meta.url).pathname;
 
 /** Options of {@link spawnIngest}. */
 export interface SpawnIngestOptions {
@@ -64,7 +70,7 @@ export interface SpawnIngestOptions {
   stdin?: string;
 }
 
-/** Starts `deno run -A cli/main.ts <args>` as a real process (for signals, SIGKILL, stdin). */
+/** Starts `deno run -A <MAIN> <args>` as a real process (for signals, SIGKILL, stdin). */
 export function spawnIngest(args: string[], options: SpawnIngestOptions = {}): Deno.ChildProcess {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--quiet", MAIN, "--no-env-file", ...args],
