@@ -47,6 +47,8 @@ export async function bundle(options: BundleOptions): Promise<string> {
       "--platform",
       "deno",
       "--code-splitting",
+      // Class and function names as written: errors carry their class name (`error.name`).
+      "--keep-names",
       "--outdir",
       options.outdir,
       options.entry,
