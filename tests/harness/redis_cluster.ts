@@ -174,10 +174,6 @@ async function spawnNode(
       // take over; with a one-second node timeout that is any idle replica.
       "--cluster-replica-validity-factor",
       "0",
-      // A replica's first sync starts at once instead of after the default 5 s wait for more
-      // replicas to share a diskless transfer: the cluster is up seconds sooner.
-      "--repl-diskless-sync-delay",
-      "0",
       "--save",
       "",
       "--appendonly",
