@@ -45,9 +45,6 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
         "127.0.0.1",
         "--dir",
         dir,
-        // A replica pointed at this server syncs at once, not after the default 5 s wait.
-        "--repl-diskless-sync-delay",
-        "0",
         "--save",
         "",
         "--appendonly",
