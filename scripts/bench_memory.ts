@@ -214,21 +214,21 @@ function childV8Args(): string[] {
 
 /** `ingest produce --once` as a child: VmRSS sampled against XLEN. */
 async function runCli(env: Record<string, string>, redis: Redis): Promise<void> {
-  const bundles = await Deno.makeTempDir({ prefix: "ingest-bench-bundle-" });
+  if (BUILD === "source") {
+    console.log("child: cli/main.ts");
+    return await sampleCli(new URL("../cli/main.ts", import.meta.url).pathname, env, redis);
+  }
+  const outdir = await Deno.makeTempDir({ prefix: "ingest-bench-bundle-" });
   try {
-    const main = BUILD === "bundle"
-      ? await bundle({ entry: "cli/main.ts", outdir: bundles })
-      : new URL("../cli/main.ts", import.meta.url).pathname;
-    console.log(`child: ${BUILD === "bundle" ? "the bundle of cli/main.ts" : "cli/main.ts"}`);
-    if (BUILD === "bundle") {
-      // Not sampled: a fresh bundle's first run compiles it and writes V8's code cache, which
-      // costs that one run ≈ 55 MB more RSS (247 instead of 179–198 MB over 30,000 messages).
-      await sampleCli(main, env, redis, false);
-      await redis.flushall();
-    }
+    const main = await bundle({ entry: "cli/main.ts", outdir });
+    console.log("child: the bundle of cli/main.ts");
+    // Not sampled: a fresh bundle's first run compiles it and writes V8's code cache, which
+    // costs that one run ≈ 55 MB more RSS (247 instead of 179–198 MB over 30,000 messages).
+    await sampleCli(main, env, redis, false);
+    await redis.flushall();
     await sampleCli(main, env, redis);
   } finally {
-    await Deno.remove(bundles, { recursive: true });
+    await Deno.remove(outdir, { recursive: true });
   }
 }
 

@@ -284,7 +284,7 @@ try {
     };
     rows.push([
       name.startsWith("raw")
-        ? `${name.replace("raw", "raw imapflow FETCH of full sources")}`
+        ? name.replace("raw", "raw imapflow FETCH of full sources")
         : `produce --once (${name}, ${values.build})`,
       m.wall.toFixed(2),
       m.cpu.toFixed(2),
