@@ -73,8 +73,13 @@ Deno.test("three new accounts in one process backfill side by side, taking turns
       await new Promise((r) => setTimeout(r, 10));
     }
     console.log(`when the first backfill finished, the three stood at ${atFirstDone.join(", ")}`);
+    // Turns not shared (one backfill after another, e.g. a scheduler granting the lane that just
+    // gave its turn back) leave the others at 0-250 (one chunk) here. Shared turns still leave
+    // them uneven: a lane fetches at most one chunk ahead of its commits, so one whose commits
+    // run slower asks for fewer turns; on a loaded machine (two CPU hogs beside the test) they
+    // stood at 850-1350 of 1500.
     for (const uid of atFirstDone) {
-      assert.ok(uid >= HISTORY * 0.6, `one backfill at ${uid}/${HISTORY}: turns were not shared`);
+      assert.ok(uid >= HISTORY * 0.4, `one backfill at ${uid}/${HISTORY}: turns were not shared`);
     }
     while ((await progress()).some((uid) => uid < HISTORY)) {
       await new Promise((r) => setTimeout(r, 50));
