@@ -111,6 +111,7 @@ export async function startRedisCluster(
     const cluster = clusterHandle(nodes, spawn, access);
     await cluster.waitOk(30_000);
     await waitReplicasOnline(cluster, 30_000);
+    await waitViewsAgree(nodes, access, 30_000);
     return cluster;
   } catch (error) {
     await closeNodes(nodes);
@@ -173,6 +174,11 @@ async function spawnNode(
       // A replica whose link to a dead master is "too old" would refuse to
       // take over; with a one-second node timeout that is any idle replica.
       "--cluster-replica-validity-factor",
+      "0",
+      // A replica's first sync starts at once, not after Redis' default 5 s (a cluster is up in
+      // about 2 s instead of 7); startRedisCluster then waits until every node agrees who
+      // replicates whom, which a failover's vote needs (waitViewsAgree).
+      "--repl-diskless-sync-delay",
       "0",
       "--save",
       "",
@@ -238,6 +244,37 @@ async function waitReplicasOnline(cluster: TestRedisCluster, timeoutMs: number):
     );
     if (infos.length === 3 && infos.every((info) => /slave0:.*state=online/.test(info))) return;
     if (Date.now() > deadline) throw new Error(`replicas not online: ${infos.join(" | ")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A master votes for a replica's failover only when it knows that node as a
+ * replica of the failed master. Right after `--cluster create` the roles
+ * still travel by gossip: wait until every node's `CLUSTER NODES` names all
+ * six nodes, none in handshake or failed, with the same role and master for
+ * each. (Killing a master before that left its replica unpromoted.)
+ */
+async function waitViewsAgree(
+  nodes: readonly NodeProcess[],
+  access: CliAccess,
+  timeoutMs: number,
+): Promise<void> {
+  const view = (text: string) => {
+    const lines = text.trim().split("\n").filter((l) => l.trim() !== "");
+    const settled = lines.length === nodes.length &&
+      lines.every((l) => !/handshake|noaddr|fail/.test(l.split(" ")[2] ?? ""));
+    return settled
+      ? parseNodes(text).map((l) => `${l.id} ${l.master} ${l.masterId}`).sort().join()
+      : undefined;
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const views = await Promise.all(
+      nodes.map(async (n) => view(await runCli(n.port, ["CLUSTER", "NODES"], access))),
+    );
+    if (views[0] !== undefined && views.every((v) => v === views[0])) return;
+    if (Date.now() > deadline) throw new Error(`cluster views differ after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
