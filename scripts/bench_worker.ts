@@ -4,7 +4,13 @@
  *
  * 1. a bare XREADGROUP (COUNT 500) / XACK loop: the limit any worker has here;
  * 2. the worker core with a no-op sink;
- * 3. the worker core with the file sink (durable, fdatasync'd, group-committed lines).
+ * 3. the worker core with the file sink (durable, fdatasync'd, group-committed lines);
+ * 4. a batch floor: the work the file-sink worker cannot skip, done one read
+ *    batch (`--concurrency` entries) at a time with no per-entry machinery and
+ *    no overlap: decode and check each payload, one processed-record MGET, the
+ *    lines to the file sink (one write and one fdatasync), one record + XACK
+ *    script. What it costs above the bare loop is the work; what the worker
+ *    costs above it is the worker's design.
  *
  * Each worker run still does its idempotency check and processed-record + XACK
  * script per entry. Prints entries/s of each, and the worker's as a share of
@@ -24,10 +30,18 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.ts";
+import { entryFields } from "../src/redis/reply.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import { createFileSink } from "../src/sinks/file_sink.ts";
 import type { Sink } from "../src/sinks/sink.ts";
-import { emailEntryFields, type EmailPayload, SCHEMA_VERSION } from "../src/stream/entry.ts";
+import {
+  decodeEntry,
+  emailEntryFields,
+  type EmailPayload,
+  SCHEMA_VERSION,
+} from "../src/stream/entry.ts";
+import { groupKeys } from "../src/worker/group_keys.ts";
+import { acknowledgeProcessedMany, processedRecordsExist } from "../src/worker/settle.ts";
 import { runWorker } from "../src/worker/worker.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
 
@@ -140,6 +154,64 @@ async function bareLoop(stream: string): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** The batch floor (see the module documentation). Returns seconds. */
+async function batchFloor(stream: string, checks: (() => Promise<void>)[]): Promise<number> {
+  await redis.xgroup("CREATE", stream, "floor", "0");
+  const keys = groupKeys(stream, "floor", `${stream}:dlq`);
+  const file = `${dir}/${stream.replaceAll(":", "_")}.jsonl`;
+  const sink = await createFileSink(file);
+  const signal = new AbortController().signal;
+  const started = performance.now();
+  for (let seen = 0; seen < entries;) {
+    const reply = await redis.xreadgroup(
+      "GROUP",
+      "floor",
+      "c",
+      "COUNT",
+      concurrency,
+      "STREAMS",
+      stream,
+      ">",
+    ) as [string, [string, string[]][]][] | null;
+    const rows = reply?.[0]?.[1] ?? [];
+    if (rows.length === 0) throw new Error(`batch floor saw ${seen} of ${entries} entries`);
+    const batch = rows.map(([id, fields]) => {
+      const flat = entryFields(fields);
+      return { id, decoded: decodeEntry(flat), payloadJson: flat.payload };
+    });
+    const done = await processedRecordsExist(
+      redis,
+      keys,
+      batch.map((e) => e.decoded.idempotencyKey),
+    );
+    if (done.some(Boolean)) throw new Error("batch floor: an entry was already processed");
+    await Promise.all(
+      batch.map(({ id, decoded, payloadJson }) =>
+        sink.handle({ id, ...decoded, payloadJson, attempt: 1, signal })
+      ),
+    );
+    const at = new Date().toISOString();
+    await acknowledgeProcessedMany(
+      redis,
+      keys,
+      batch.map(({ id, decoded }) => ({
+        id,
+        idempotencyKey: decoded.idempotencyKey,
+        ttlSeconds: 86_400,
+        record: { entryId: id, consumer: "c", at },
+      })),
+    );
+    seen += rows.length;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await sink.close();
+  checks.push(async () => {
+    const lines = (await Deno.readTextFile(file)).split("\n").length - 1;
+    if (lines !== entries) throw new Error(`batch floor: ${lines} lines, expected ${entries}`);
+  });
+  return seconds;
+}
+
 /**
  * The worker core in drain mode with the null or the file sink. Returns
  * seconds; `check()` afterwards confirms every entry reached the sink (kept
@@ -187,7 +259,12 @@ function median(numbers: number[]): number {
 }
 
 try {
-  const results = { bare: [] as Run[], null: [] as Run[], file: [] as Run[] };
+  const results = {
+    bare: [] as Run[],
+    null: [] as Run[],
+    file: [] as Run[],
+    floor: [] as Run[],
+  };
   for (let r = 0; r < runs; r++) {
     let stream = await fill();
     results.bare.push(await measured(() => bareLoop(stream)));
@@ -196,6 +273,8 @@ try {
     results.null.push(await measured(() => worker(stream, "null", checks)));
     stream = await fill();
     results.file.push(await measured(() => worker(stream, "file", checks)));
+    stream = await fill();
+    results.floor.push(await measured(() => batchFloor(stream, checks)));
     for (const check of checks) await check();
     await redis.flushall();
   }
@@ -205,7 +284,11 @@ try {
     `${entries} entries, worker concurrency ${concurrency}, read-ahead ${readAhead}, median of ${runs} runs`,
   );
   for (const [name, list] of Object.entries(results)) {
-    const label = name === "bare" ? "bare XREADGROUP/XACK loop" : `worker, ${name} sink`;
+    const label = name === "bare"
+      ? "bare XREADGROUP/XACK loop"
+      : name === "floor"
+      ? "batch floor, file sink"
+      : `worker, ${name} sink`;
     const cpu = (pick: (run: Run) => number) => median(list.map(pick)).toFixed(1).padStart(5);
     console.log(
       `${label.padEnd(28)} ${String(Math.round(rate(list))).padStart(7)} entries/s  ` +
