@@ -158,6 +158,8 @@ async function bareLoop(stream: string): Promise<number> {
 async function batchFloor(stream: string, checks: (() => Promise<void>)[]): Promise<number> {
   await redis.xgroup("CREATE", stream, "floor", "0");
   const keys = groupKeys(stream, "floor", `${stream}:dlq`);
+  // The same record expiry as the worker runs' (the configuration's default).
+  const { processedTtlSeconds } = loadConfig({ env: { REDIS_URL: server.url } }).worker;
   const file = `${dir}/${stream.replaceAll(":", "_")}.jsonl`;
   const sink = await createFileSink(file);
   const signal = new AbortController().signal;
@@ -197,7 +199,7 @@ async function batchFloor(stream: string, checks: (() => Promise<void>)[]): Prom
       batch.map(({ id, decoded }) => ({
         id,
         idempotencyKey: decoded.idempotencyKey,
-        ttlSeconds: 86_400,
+        ttlSeconds: processedTtlSeconds,
         record: { entryId: id, consumer: "c", at },
       })),
     );

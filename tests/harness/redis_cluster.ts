@@ -176,7 +176,7 @@ async function spawnNode(
       "--cluster-replica-validity-factor",
       "0",
       // A replica's first sync starts at once, not after Redis' default 5 s (a cluster is up in
-      // about 2 s instead of 7); startRedisCluster then waits until every node agrees who
+      // 2-4 s instead of 6-7); startRedisCluster then waits until every node agrees who
       // replicates whom, which a failover's vote needs (waitViewsAgree).
       "--repl-diskless-sync-delay",
       "0",
