@@ -130,23 +130,32 @@ async function fill(): Promise<string> {
   return stream;
 }
 
+/** Up to `count` new entries of `stream` for consumer `c` of `group`: `[id, fields]` rows. */
+async function readNew(
+  stream: string,
+  group: string,
+  count: number,
+): Promise<[string, string[]][]> {
+  const reply = await redis.xreadgroup(
+    "GROUP",
+    group,
+    "c",
+    "COUNT",
+    count,
+    "STREAMS",
+    stream,
+    ">",
+  ) as [string, [string, string[]][]][] | null;
+  return reply?.[0]?.[1] ?? [];
+}
+
 /** The limit: read and acknowledge every entry, doing nothing else. Returns seconds. */
 async function bareLoop(stream: string): Promise<number> {
   await redis.xgroup("CREATE", stream, "bare", "0");
   const started = performance.now();
   let seen = 0;
   while (seen < entries) {
-    const reply = await redis.xreadgroup(
-      "GROUP",
-      "bare",
-      "c",
-      "COUNT",
-      500,
-      "STREAMS",
-      stream,
-      ">",
-    ) as [string, [string, string[]][]][] | null;
-    const rows = reply?.[0]?.[1] ?? [];
+    const rows = await readNew(stream, "bare", 500);
     if (rows.length === 0) throw new Error(`bare loop saw ${seen} of ${entries} entries`);
     await redis.xack(stream, "bare", ...rows.map(([id]) => id));
     seen += rows.length;
@@ -165,17 +174,7 @@ async function batchFloor(stream: string, checks: (() => Promise<void>)[]): Prom
   const signal = new AbortController().signal;
   const started = performance.now();
   for (let seen = 0; seen < entries;) {
-    const reply = await redis.xreadgroup(
-      "GROUP",
-      "floor",
-      "c",
-      "COUNT",
-      concurrency,
-      "STREAMS",
-      stream,
-      ">",
-    ) as [string, [string, string[]][]][] | null;
-    const rows = reply?.[0]?.[1] ?? [];
+    const rows = await readNew(stream, "floor", concurrency);
     if (rows.length === 0) throw new Error(`batch floor saw ${seen} of ${entries} entries`);
     const batch = rows.map(([id, fields]) => {
       const flat = entryFields(fields);
