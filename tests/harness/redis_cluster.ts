@@ -261,11 +261,10 @@ async function waitViewsAgree(
   timeoutMs: number,
 ): Promise<void> {
   const view = (text: string) => {
-    const lines = text.trim().split("\n").filter((l) => l.trim() !== "");
-    const settled = lines.length === nodes.length &&
-      lines.every((l) => !/handshake|noaddr|fail/.test(l.split(" ")[2] ?? ""));
+    const lines = parseNodes(text);
+    const settled = lines.length === nodes.length && lines.every((l) => !l.failed && !l.joining);
     return settled
-      ? parseNodes(text).map((l) => `${l.id} ${l.master} ${l.masterId}`).sort().join()
+      ? lines.map((l) => `${l.id} ${l.master} ${l.masterId}`).sort().join()
       : undefined;
   };
   const deadline = Date.now() + timeoutMs;
@@ -304,6 +303,8 @@ interface NodeLine {
   port: number;
   master: boolean;
   failed: boolean;
+  /** Still being introduced (`handshake`) or without an address yet (`noaddr`). */
+  joining: boolean;
   masterId: string;
   slots: string[];
 }
@@ -317,6 +318,7 @@ function parseNodes(text: string): NodeLine[] {
       port: Number(parts[1]!.split("@")[0]!.split(":").at(-1)),
       master: flags.includes("master"),
       failed: flags.includes("fail") || flags.includes("fail?"),
+      joining: flags.includes("handshake") || flags.includes("noaddr"),
       masterId: parts[3]!,
       slots: parts.slice(8),
     };
