@@ -42,12 +42,12 @@ export function workerChores(options: ChoresOptions): MaintenanceChores {
     options.counts.reclaimed += claimed.length;
     options.observer.reclaimed?.(claimed.length);
     options.logger.info(message, { count: claimed.length, ids: claimed.map((e) => e.id) });
-    for (const entry of claimed) inFlight.dispatch(entry);
+    inFlight.dispatch(claimed);
   };
   return {
     free: options.free,
     takeDueRetries: async (now, count) => {
-      for (const entry of await group.takeDueRetries(now, count)) inFlight.dispatch(entry);
+      inFlight.dispatch(await group.takeDueRetries(now, count));
     },
     nextRetryDue: () => group.nextRetryDue(),
     reclaimStalled: async (count) => {

@@ -29,14 +29,12 @@ import {
   acknowledgeProcessedMany,
   deadLetter,
   type ProcessedAck,
-  type ProcessedRecord,
   processedRecordsExist,
   scheduleRetry,
 } from "./settle.ts";
-import { TickBatch } from "./tick_batch.ts";
 
 export type { ClaimedEntry } from "./claim.ts";
-export type { ProcessedRecord } from "./settle.ts";
+export type { ProcessedAck, ProcessedRecord } from "./settle.ts";
 
 /** Options of {@link ConsumerGroup}. */
 export interface ConsumerGroupOptions {
@@ -60,23 +58,12 @@ export class ConsumerGroup {
   readonly #blocking: RedisClient;
   /** Where the next stalled-entry scan starts (`-`: the beginning). */
   #stalledStart = "-";
-  /** Processed-record checks of one turn, sent as one MGET. */
-  readonly #processedChecks: TickBatch<string, boolean>;
-  /** Acknowledgements of one turn, sent as one script. */
-  readonly #acks: TickBatch<ProcessedAck, boolean>;
 
   constructor(options: ConsumerGroupOptions) {
     this.keys = options.keys;
     this.consumer = options.consumer;
     this.#redis = options.redis;
     this.#blocking = options.blockingRedis ?? options.redis;
-    const redis = this.#redis;
-    this.#processedChecks = new TickBatch({
-      flush: (idempotencyKeys) => processedRecordsExist(redis, this.keys, idempotencyKeys),
-    });
-    this.#acks = new TickBatch({
-      flush: (acks) => acknowledgeProcessedMany(redis, this.keys, acks),
-    });
   }
 
   /** Creates the group (reading from the beginning) unless it exists. */
@@ -171,27 +158,18 @@ export class ConsumerGroup {
     return leaveGroup(this.#redis, this.keys, this.consumer);
   }
 
-  /**
-   * Whether `idempotencyKey` already has a processed-record. Checks asked for
-   * in the same turn of the event loop go to Redis as one MGET.
-   */
-  isProcessed(idempotencyKey: string): Promise<boolean> {
-    return this.#processedChecks.add(idempotencyKey);
+  /** Whether each of `idempotencyKeys` already has a processed-record, in order (one MGET). */
+  processedAmong(idempotencyKeys: readonly string[]): Promise<boolean[]> {
+    return processedRecordsExist(this.#redis, this.keys, idempotencyKeys);
   }
 
   /**
-   * Writes the processed-record (kept `ttlSeconds`) and acknowledges `id`, in
-   * one step; false when it was no longer pending. Entries acknowledged in the
-   * same turn of the event loop share one script call (each entry's record and
-   * XACK still go together, and each caller gets its own answer or error).
+   * Writes each entry's processed-record (kept `ttlSeconds`) and acknowledges
+   * it, each entry's two together, all in one script call; answers, per entry
+   * in order, whether it was still pending.
    */
-  acknowledgeProcessed(
-    id: string,
-    idempotencyKey: string,
-    ttlSeconds: number,
-    record: ProcessedRecord,
-  ): Promise<boolean> {
-    return this.#acks.add({ id, idempotencyKey, ttlSeconds, record });
+  acknowledgeProcessedMany(acks: readonly ProcessedAck[]): Promise<boolean[]> {
+    return acknowledgeProcessedMany(this.#redis, this.keys, acks);
   }
 
   /** Acknowledges `id`, a duplicate of an entry already processed. */

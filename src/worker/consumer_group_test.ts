@@ -38,9 +38,12 @@ Deno.test("ConsumerGroup reads, retries with the attempts record in the claim, a
     assert.equal(await group.nextRetryDue(), undefined);
 
     const ack = { entryId: first!, consumer: "me", at: new Date().toISOString() };
-    assert.equal(await group.isProcessed("k1"), false);
-    assert.equal(await group.acknowledgeProcessed(first!, "k1", 60, ack), true);
-    assert.equal(await group.isProcessed("k1"), true);
+    assert.deepEqual(await group.processedAmong(["k1"]), [false]);
+    const acked = await group.acknowledgeProcessedMany([
+      { id: first!, idempotencyKey: "k1", ttlSeconds: 60, record: ack },
+    ]);
+    assert.deepEqual(acked, [true]);
+    assert.deepEqual(await group.processedAmong(["k1"]), [true]);
     assert.equal(await group.acknowledgeDuplicate(first!, "k1"), false, "already settled");
 
     const info = {
@@ -89,7 +92,7 @@ Deno.test("ConsumerGroup.reclaimStalled() continues its scan where the last pass
   }
 });
 
-Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, each with its own answer", async () => {
+Deno.test("ConsumerGroup acknowledges and checks many entries in one call, each with its own answer", async () => {
   await using server = await startRedis();
   const redis = await client(server.url);
   try {
@@ -106,15 +109,22 @@ Deno.test("ConsumerGroup batches the acknowledgements and checks of one turn, ea
     const at = new Date().toISOString();
     // A consumer name JSON must escape; b's record has another consumer (its own script call).
     const quoted = 'me "q" \\ é';
-    const acked = await Promise.all([
-      group.acknowledgeProcessed(a!, "ka", 60, { entryId: a!, consumer: quoted, at }),
-      group.acknowledgeProcessed(b!, "kb", 60, { entryId: b!, consumer: "other", at }),
+    const acked = await group.acknowledgeProcessedMany([
+      {
+        id: a!,
+        idempotencyKey: "ka",
+        ttlSeconds: 60,
+        record: { entryId: a!, consumer: quoted, at },
+      },
+      {
+        id: b!,
+        idempotencyKey: "kb",
+        ttlSeconds: 60,
+        record: { entryId: b!, consumer: "other", at },
+      },
     ]);
     assert.deepEqual(acked, [true, false], "each entry answers for itself");
-    assert.deepEqual(
-      await Promise.all(["ka", "kb", "kc"].map((key) => group.isProcessed(key))),
-      [true, true, false],
-    );
+    assert.deepEqual(await group.processedAmong(["ka", "kb", "kc"]), [true, true, false]);
     assert.ok(await redis.ttl(keys.processed("ka")) > 0, "the record expires");
     assert.equal(
       await redis.get(keys.processed("ka")),

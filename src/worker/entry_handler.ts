@@ -1,10 +1,18 @@
 /**
- * What happens to one claimed entry: poison and malformed entries go to the
+ * What happens to claimed entries: poison and malformed entries go to the
  * DLQ, a duplicate (its idempotency key already has a processed-record) is
  * acknowledged without a sink call, anything else is handed to the sink and
  * then acknowledged, scheduled for a retry, or dead-lettered. Every settle
  * goes through {@link Settlements}, so Redis refusing it (OOM, outage) keeps
  * the outcome in hand instead of running the handler again.
+ *
+ * A read batch goes through as a batch where it can: one processed-record
+ * MGET for all of it, and one record + XACK script for the entries whose
+ * sink calls ended in the same turn, with no promise per entry of the
+ * worker's own: on a 20,000-entry file-sink drain that took the main
+ * thread's CPU from 470 to 380 ms (docs/WORKER_PROFILE.md, wave 8).
+ * Each entry still has its own outcome: one failing sink call is retried or
+ * dead-lettered alone.
  *
  * @module
  */
@@ -22,6 +30,7 @@ import { attemptNumber, type AttemptRecord, nextAttempt } from "./attempts.ts";
 import type { ClaimedEntry, ConsumerGroup } from "./consumer_group.ts";
 import type { Settlements } from "./settlements.ts";
 import { SinkGate } from "./sink_gate.ts";
+import { TickBatch } from "./tick_batch.ts";
 import type { WorkerCounts } from "./worker_types.ts";
 
 /** What an {@link EntryHandler} works with. */
@@ -52,11 +61,32 @@ export interface EntryHandlerOptions {
   sinkCalls?: number;
 }
 
-/** Runs one entry to its outcome. */
+/** Told once per entry when it leaves an {@link EntryHandler}'s hands. */
+export interface HandledListener {
+  /** The entry reached its outcome (or was left pending at the shutdown timeout). */
+  done(id: string): void;
+  /** A settle failed for good: the entry stays pending in the group. */
+  failed(id: string, error: unknown): void;
+}
+
+/** An entry decoded and on its way through the sink to its acknowledgement. */
+interface Flight {
+  readonly entry: ClaimedEntry;
+  readonly decoded: DecodedEntry;
+  readonly payloadJson: string | undefined;
+  readonly started: number;
+  readonly listener: HandledListener;
+  /** ISO time the sink succeeded (the processed-record's `at`). */
+  at: string;
+}
+
+/** Runs entries to their outcomes, a read batch at a time. */
 export class EntryHandler {
   readonly #o: EntryHandlerOptions;
   readonly #maxAttempts: number;
   readonly #gate: SinkGate;
+  /** Entries whose sink calls ended in the same turn, acknowledged by one script. */
+  readonly #acks: TickBatch<Flight, boolean>;
   #isoAt = NaN;
   #isoText = "";
 
@@ -64,97 +94,156 @@ export class EntryHandler {
     this.#o = options;
     this.#maxAttempts = options.config.worker.maxAttempts;
     this.#gate = new SinkGate(options.sinkCalls ?? Infinity, options.signal);
+    this.#acks = new TickBatch({ flush: (flights) => this.#acknowledge(flights) });
   }
 
-  /** Handles `entry`; throws when a settle fails for good (the entry then stays pending). */
-  async handle(entry: ClaimedEntry): Promise<void> {
-    const { observer } = this.#o;
-    const started = performance.now();
-    const seconds = () => (performance.now() - started) / 1000;
-    if (entry.deliveries > this.#maxAttempts) {
-      const error = `delivered ${entry.deliveries} times, more than WORKER_MAX_ATTEMPTS=` +
-        `${this.#maxAttempts}: the worker handling it may have crashed each time`;
-      await this.#deadLetter(entry, "poison", error, entry.deliveries);
-      observer.handled?.("dead_lettered", seconds(), undefined);
-      return;
-    }
-    let decoded: DecodedEntry;
-    let payloadJson: string | undefined;
-    try {
-      const fields = entryFields(entry.fields);
-      decoded = decodeEntry(fields);
-      payloadJson = fields.payload;
-    } catch (error) {
-      observer.failed?.("malformed");
-      await this.#deadLetter(entry, "malformed", describeError(error), 1);
-      observer.handled?.("dead_lettered", seconds(), undefined);
-      return;
-    }
-    const outcome = await this.#deliver(entry, decoded, payloadJson);
-    if (outcome === undefined) return;
-    observer.handled?.(
-      outcome,
-      seconds(),
-      outcome === "processed" ? this.#endToEndSeconds(decoded) : undefined,
+  /** Handles one `entry`; throws when a settle fails for good (the entry then stays pending). */
+  handle(entry: ClaimedEntry): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.handleMany([entry], { done: () => resolve(), failed: (_id, error) => reject(error) })
     );
   }
 
-  /** Hands a decoded entry to the sink and settles it; `undefined` when left pending at shutdown. */
-  async #deliver(
-    entry: ClaimedEntry,
-    decoded: DecodedEntry,
-    payloadJson: string | undefined,
-  ): Promise<"processed" | "duplicate" | "retry_scheduled" | "dead_lettered" | undefined> {
-    const { group } = this.#o;
-    const settle = <T>(step: () => Promise<T>) => this.#o.settlements.settle(entry.id, step);
-    const key = decoded.idempotencyKey;
-    if (await group.isProcessed(key)) {
-      await settle(() => group.acknowledgeDuplicate(entry.id, key));
-      this.#o.counts.duplicates++;
-      this.#o.logger.debug("duplicate acknowledged without calling the sink", { id: entry.id });
-      return "duplicate";
+  /**
+   * Handles `entries` (a read batch): one processed-record check for all of
+   * them, each through the sink as a place is free, and the acknowledgements
+   * of sink calls that end together in one script. `listener` hears of each
+   * entry once. Poison and malformed entries, duplicates and sink failures
+   * take their own way, one entry at a time.
+   */
+  handleMany(entries: readonly ClaimedEntry[], listener: HandledListener): void {
+    const started = performance.now();
+    const flights: Flight[] = [];
+    for (const entry of entries) {
+      const flight = this.#triage(entry, started, listener);
+      if (flight !== undefined) flights.push(flight);
     }
-    const failure = await this.#callSink(entry, decoded, payloadJson);
-    if (this.#o.signal.aborted && failure !== undefined) return undefined; // shutdown timeout
-    if (failure !== undefined) return await this.#failed(entry, failure.error);
-    // The sink succeeded: from here on the entry is settled or kept in hand, never run again.
-    const record = { entryId: entry.id, consumer: group.consumer, at: this.#iso() };
-    const ttl = this.#o.config.worker.processedTtlSeconds;
-    await settle(() => group.acknowledgeProcessed(entry.id, key, ttl, record));
-    this.#o.counts.processed++;
-    return "processed";
+    if (flights.length === 0) return;
+    this.#o.group.processedAmong(flights.map((f) => f.decoded.idempotencyKey)).then(
+      (processed) => {
+        flights.forEach((flight, i) => {
+          if (processed[i]) this.#own(flight, () => this.#duplicate(flight));
+          else this.#gate.enter(() => this.#callSink(flight));
+        });
+      },
+      (error) => flights.forEach((f) => listener.failed(f.entry.id, error)),
+    );
+  }
+
+  /** Decodes `entry`, or sends a poison or malformed one to the DLQ (`undefined`). */
+  #triage(entry: ClaimedEntry, started: number, listener: HandledListener): Flight | undefined {
+    const settleAlone = (reason: "poison" | "malformed", error: string, counted: number) => {
+      this.#own({ entry, listener }, async () => {
+        await this.#deadLetter(entry, reason, error, counted);
+        this.#o.observer.handled?.("dead_lettered", this.#seconds({ started }), undefined);
+      });
+    };
+    if (entry.deliveries > this.#maxAttempts) {
+      const error = `delivered ${entry.deliveries} times, more than WORKER_MAX_ATTEMPTS=` +
+        `${this.#maxAttempts}: the worker handling it may have crashed each time`;
+      settleAlone("poison", error, entry.deliveries);
+      return undefined;
+    }
+    try {
+      const fields = entryFields(entry.fields);
+      const decoded = decodeEntry(fields);
+      return { entry, decoded, payloadJson: fields.payload, started, listener, at: "" };
+    } catch (error) {
+      this.#o.observer.failed?.("malformed");
+      settleAlone("malformed", describeError(error), 1);
+      return undefined;
+    }
+  }
+
+  /** Runs `step` for one entry and tells its listener how it ended. */
+  #own(flight: Pick<Flight, "entry" | "listener">, step: () => Promise<void>): void {
+    const { entry, listener } = flight;
+    step().then(() => listener.done(entry.id), (error) => listener.failed(entry.id, error));
+  }
+
+  async #duplicate(flight: Flight): Promise<void> {
+    const { group } = this.#o;
+    const { entry, decoded } = flight;
+    const key = decoded.idempotencyKey;
+    await this.#o.settlements.settle(entry.id, () => group.acknowledgeDuplicate(entry.id, key));
+    this.#o.counts.duplicates++;
+    this.#o.logger.debug("duplicate acknowledged without calling the sink", { id: entry.id });
+    this.#o.observer.handled?.("duplicate", this.#seconds(flight), undefined);
   }
 
   /**
-   * Waits for a place among the sink calls (entries read ahead wait here),
-   * then calls the sink; the place is given back before the entry is settled.
-   * Returns the sink's error, `undefined` on success; at the shutdown timeout
-   * an entry still waiting for its turn is not handed over (`{ error }`).
+   * Calls the sink, holding a place of the gate (entries read ahead waited for
+   * it); the place is given back before the entry is settled. At the shutdown
+   * timeout an entry still waiting for its turn is not handed over: it stays
+   * pending.
    */
-  async #callSink(
-    entry: ClaimedEntry,
-    decoded: DecodedEntry,
-    payloadJson: string | undefined,
-  ): Promise<{ error: unknown } | undefined> {
-    const entered = this.#gate.enter();
-    if (entered !== undefined) await entered;
+  #callSink(flight: Flight): void {
+    const { entry, decoded } = flight;
+    if (this.#o.signal.aborted) {
+      this.#gate.leave();
+      return flight.listener.done(entry.id);
+    }
+    let call: Promise<void>;
     try {
-      if (this.#o.signal.aborted) return { error: this.#o.signal.reason };
-      await this.#o.sink.handle({
+      call = this.#o.sink.handle({
         id: entry.id,
         type: decoded.type,
         idempotencyKey: decoded.idempotencyKey,
         payload: decoded.payload,
-        payloadJson,
+        payloadJson: flight.payloadJson,
         attempt: attemptNumber(entry.attempts, entry.deliveries),
         signal: this.#o.signal,
       });
-      return undefined;
     } catch (error) {
-      return { error };
-    } finally {
-      this.#gate.leave();
+      call = Promise.reject(error);
     }
+    call.then(() => {
+      this.#gate.leave();
+      // The sink succeeded: from here on the entry is settled or kept in hand, never run again.
+      flight.at = this.#iso();
+      this.#acks.push(flight, this.#acknowledged, this.#unacknowledged);
+    }, (error) => {
+      this.#gate.leave();
+      this.#own(flight, () => this.#sinkFailed(flight, error));
+    });
+  }
+
+  /** Writes the processed-records and acknowledges `flights`, retrying what Redis refuses. */
+  #acknowledge(flights: readonly Flight[]): Promise<boolean[]> {
+    const { group } = this.#o;
+    const ttlSeconds = this.#o.config.worker.processedTtlSeconds;
+    const acks = flights.map(({ entry, decoded, at }) => ({
+      id: entry.id,
+      idempotencyKey: decoded.idempotencyKey,
+      ttlSeconds,
+      record: { entryId: entry.id, consumer: group.consumer, at },
+    }));
+    return this.#o.settlements.settleMany(
+      flights.map((f) => f.entry.id),
+      () => group.acknowledgeProcessedMany(acks),
+    );
+  }
+
+  readonly #acknowledged = (_stillPending: boolean, flight: Flight): void => {
+    this.#o.counts.processed++;
+    const { observer } = this.#o;
+    observer.handled?.("processed", this.#seconds(flight), this.#endToEndSeconds(flight.decoded));
+    flight.listener.done(flight.entry.id);
+  };
+
+  readonly #unacknowledged = (error: unknown, flight: Flight): void => {
+    flight.listener.failed(flight.entry.id, error);
+  };
+
+  /** A sink call failed: a retry or the DLQ; nothing at the shutdown timeout (left pending). */
+  async #sinkFailed(flight: Flight, error: unknown): Promise<void> {
+    if (this.#o.signal.aborted) return;
+    const outcome = await this.#failed(flight.entry, error);
+    this.#o.observer.handled?.(outcome, this.#seconds(flight), undefined);
+  }
+
+  #seconds(flight: Pick<Flight, "started">): number {
+    return (performance.now() - flight.started) / 1000;
   }
 
   /** Records a sink failure: schedules a retry, or dead-letters after the last attempt. */

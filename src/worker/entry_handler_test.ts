@@ -3,14 +3,21 @@ import { PermanentError } from "../errors.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { Delivery, Sink } from "../sinks/sink.ts";
 import { startRedis } from "../../tests/harness/redis_server.ts";
-import { addEmails, client, freshStream, workerConfig } from "../../tests/worker_fixtures.ts";
+import {
+  addEmails,
+  client,
+  freshStream,
+  range,
+  workerConfig,
+} from "../../tests/worker_fixtures.ts";
 import { parseDeadLetter } from "../dlq/dead_letter.ts";
 import { decodeAttempts } from "./attempts.ts";
 import { ConsumerGroup } from "./consumer_group.ts";
 import { EntryHandler } from "./entry_handler.ts";
 import { groupKeys } from "./group_keys.ts";
 import { Settlements } from "./settlements.ts";
-import type { WorkerCounts } from "./worker_types.ts";
+import type { Config } from "../config/config.ts";
+import type { ClaimedEntry } from "./consumer_group.ts";
 
 /** A sink that answers each delivery with `answer` and records what it saw. */
 function recordingSink(answer: (d: Delivery) => Promise<void>) {
@@ -21,6 +28,32 @@ function recordingSink(answer: (d: Delivery) => Promise<void>) {
     close: () => Promise.resolve(),
   };
   return { sink, seen };
+}
+
+/** An EntryHandler over `group` and `sink`, with its counts and the retries it scheduled. */
+function handlerFor(group: ConsumerGroup, sink: Sink, config: Config) {
+  const counts = {
+    processed: 0,
+    duplicates: 0,
+    retriesScheduled: 0,
+    deadLettered: 0,
+    reclaimed: 0,
+  };
+  const retries: number[] = [];
+  const handler = new EntryHandler({
+    group,
+    sink,
+    settlements: new Settlements({ signal: new AbortController().signal }),
+    config,
+    counts,
+    observer: {},
+    logger: silentLogger,
+    signal: new AbortController().signal,
+    onRetryScheduled: (at) => retries.push(at),
+    now: Date.now,
+    random: () => 0.5,
+  });
+  return { handler, counts, retries };
 }
 
 Deno.test("EntryHandler: success, duplicate, retry and permanent failure, each settled once", async () => {
@@ -40,27 +73,7 @@ Deno.test("EntryHandler: success, duplicate, retry and permanent failure, each s
       if (uid === 3) return Promise.reject(new PermanentError("no"));
       return Promise.resolve();
     });
-    const counts: WorkerCounts = {
-      processed: 0,
-      duplicates: 0,
-      retriesScheduled: 0,
-      deadLettered: 0,
-      reclaimed: 0,
-    };
-    const retries: number[] = [];
-    const handler = new EntryHandler({
-      group,
-      sink,
-      settlements: new Settlements({ signal: new AbortController().signal }),
-      config,
-      counts,
-      observer: {},
-      logger: silentLogger,
-      signal: new AbortController().signal,
-      onRetryScheduled: (at) => retries.push(at),
-      now: Date.now,
-      random: () => 0.5,
-    });
+    const { handler, counts, retries } = handlerFor(group, sink, config);
     await handler.handle(first!);
     await handler.handle(copy!);
     await handler.handle(failing!);
@@ -106,25 +119,7 @@ Deno.test("EntryHandler dead-letters a malformed entry and a poison one without 
     await addEmails(redis, stream, [7]);
     const [malformed, poison] = await group.readNew(10);
     const { sink, seen } = recordingSink(() => Promise.resolve());
-    const counts: WorkerCounts = {
-      processed: 0,
-      duplicates: 0,
-      retriesScheduled: 0,
-      deadLettered: 0,
-      reclaimed: 0,
-    };
-    const handler = new EntryHandler({
-      group,
-      sink,
-      settlements: new Settlements({ signal: new AbortController().signal }),
-      config,
-      counts,
-      observer: {},
-      logger: silentLogger,
-      signal: new AbortController().signal,
-      onRetryScheduled: () => {},
-      now: Date.now,
-    });
+    const { handler, counts } = handlerFor(group, sink, config);
     await handler.handle(malformed!);
     await handler.handle({ ...poison!, deliveries: 3 });
     assert.equal(seen.length, 0);
@@ -134,6 +129,75 @@ Deno.test("EntryHandler dead-letters a malformed entry and a poison one without 
     );
     assert.deepEqual(letters.map((l) => [l.reason, l.attempts]), [["malformed", 1], ["poison", 3]]);
     assert.deepEqual(letters[0]!.originalFields, ["junk", "x"]);
+  } finally {
+    redis.disconnect();
+  }
+});
+
+/** Runs `entries` through `handler.handleMany`; resolves with the ids done and failed. */
+function handleAll(handler: EntryHandler, entries: readonly ClaimedEntry[]) {
+  const done: string[] = [];
+  const failed: string[] = [];
+  return new Promise<{ done: string[]; failed: string[] }>((resolve) => {
+    const left = () => done.length + failed.length === entries.length && resolve({ done, failed });
+    handler.handleMany(entries, {
+      done: (id) => (done.push(id), left()),
+      failed: (id) => (failed.push(id), left()),
+    });
+  });
+}
+
+Deno.test("EntryHandler.handleMany(): one check for a read batch, one acknowledgement for the sink calls that end together, each entry its own outcome", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const stream = freshStream("handler-batch");
+    const config = workerConfig(server.url, stream, { WORKER_MAX_ATTEMPTS: "3" });
+    const group = new ConsumerGroup({
+      redis,
+      keys: groupKeys(stream, "g", config.redis.dlqStreamName),
+      consumer: "me",
+    });
+    await group.ensure();
+    const calls = { checked: [] as number[], acknowledged: [] as number[] };
+    const check = group.processedAmong.bind(group);
+    group.processedAmong = (keys) => (calls.checked.push(keys.length), check(keys));
+    const acknowledge = group.acknowledgeProcessedMany.bind(group);
+    group.acknowledgeProcessedMany = (
+      acks,
+    ) => (calls.acknowledged.push(acks.length), acknowledge(acks));
+    const { sink, seen } = recordingSink((d) =>
+      (d.payload as { uid: number }).uid === 20
+        ? Promise.reject(new Error("downstream unavailable"))
+        : Promise.resolve()
+    );
+    const { handler, counts } = handlerFor(group, sink, config);
+    await addEmails(redis, stream, [1]);
+    await handler.handle((await group.readNew(1))[0]!);
+
+    await addEmails(redis, stream, range(20)); // uid 1 again: a copy of the one processed
+    await redis.xadd(stream, "*", "junk", "x");
+    const batch = await group.readNew(100);
+    const outcome = await handleAll(handler, batch);
+
+    assert.deepEqual(outcome.done.sort(), batch.map((e) => e.id).sort(), "each entry once");
+    assert.deepEqual(outcome.failed, []);
+    assert.deepEqual(calls.checked, [1, 20], "one processed-record check for the batch");
+    assert.deepEqual(calls.acknowledged, [1, 18], "one script for the 18 that succeeded");
+    assert.deepEqual(
+      seen.map((d) => (d.payload as { uid: number }).uid),
+      range(20),
+      "the sink sees the batch in stream order, without the copy",
+    );
+    assert.deepEqual(counts, {
+      processed: 19,
+      duplicates: 1,
+      retriesScheduled: 1,
+      deadLettered: 1,
+      reclaimed: 0,
+    });
+    assert.equal(await group.settled(), false, "the failed one waits for its retry");
+    assert.equal(await redis.zcard(group.keys.retrySchedule), 1);
   } finally {
     redis.disconnect();
   }

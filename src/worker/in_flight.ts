@@ -8,12 +8,13 @@
  */
 
 import type { ClaimedEntry } from "./consumer_group.ts";
+import type { HandledListener } from "./entry_handler.ts";
 
 /** Options of {@link InFlightEntries}. */
 export interface InFlightOptions {
-  /** Runs one entry to its outcome. */
-  handle: (entry: ClaimedEntry) => Promise<void>;
-  /** `handle` threw: the entry stays pending in the group. */
+  /** Runs entries to their outcomes, telling `listener` of each once. */
+  handle: (entries: readonly ClaimedEntry[], listener: HandledListener) => void;
+  /** An entry's settle failed for good: it stays pending in the group. */
   onFailed: (id: string, error: unknown) => void;
   /** An entry left the worker's hands. */
   onFinished: () => void;
@@ -31,6 +32,13 @@ export class InFlightEntries {
   readonly #o: InFlightOptions;
   readonly #flights = new Map<string, Flight>();
   readonly #claimedAgain = new Map<string, ClaimedEntry>();
+  readonly #listener: HandledListener = {
+    done: (id) => this.#finished(id),
+    failed: (id, error) => {
+      this.#o.onFailed(id, error);
+      this.#finished(id);
+    },
+  };
 
   constructor(options: InFlightOptions) {
     this.#o = options;
@@ -46,27 +54,31 @@ export class InFlightEntries {
     return [...this.#flights.keys()];
   }
 
-  /** Starts handling `entry` (or queues it behind its own previous run). */
-  dispatch(entry: ClaimedEntry): void {
-    if (this.#flights.has(entry.id)) {
-      // Claimed again while its previous run is still settling (a retry due at
-      // once): run it right after, or it would sit claimed but unhandled.
-      this.#claimedAgain.set(entry.id, entry);
-      return;
-    }
+  /** Starts handling `entries` (each queued behind its own previous run, if any). */
+  dispatch(entries: readonly ClaimedEntry[]): void {
     const now = this.#o.now();
-    this.#flights.set(entry.id, { startedAt: now, touchedAt: now });
-    this.#o.handle(entry)
-      .catch((error) => this.#o.onFailed(entry.id, error))
-      .finally(() => {
-        this.#flights.delete(entry.id);
-        const again = this.#claimedAgain.get(entry.id);
-        if (again !== undefined) {
-          this.#claimedAgain.delete(entry.id);
-          this.dispatch(again);
-        }
-        this.#o.onFinished();
-      });
+    const fresh: ClaimedEntry[] = [];
+    for (const entry of entries) {
+      if (this.#flights.has(entry.id)) {
+        // Claimed again while its previous run is still settling (a retry due at
+        // once): run it right after, or it would sit claimed but unhandled.
+        this.#claimedAgain.set(entry.id, entry);
+        continue;
+      }
+      this.#flights.set(entry.id, { startedAt: now, touchedAt: now });
+      fresh.push(entry);
+    }
+    if (fresh.length > 0) this.#o.handle(fresh, this.#listener);
+  }
+
+  #finished(id: string): void {
+    this.#flights.delete(id);
+    const again = this.#claimedAgain.get(id);
+    if (again !== undefined) {
+      this.#claimedAgain.delete(id);
+      this.dispatch([again]);
+    }
+    this.#o.onFinished();
   }
 
   /** Ids whose lease was last renewed `everyMs` or more before `now`. */

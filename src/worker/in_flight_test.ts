@@ -14,16 +14,18 @@ Deno.test("InFlightEntries runs an entry claimed again only after its previous r
   const gates: (() => void)[] = [];
   let finished = 0;
   const flights = new InFlightEntries({
-    handle: (e) => {
-      runs.push(`start ${e.id} ${e.deliveries}`);
-      return new Promise((resolve) => gates.push(resolve));
+    handle: (entries, listener) => {
+      for (const e of entries) {
+        runs.push(`start ${e.id} ${e.deliveries}`);
+        gates.push(() => listener.done(e.id));
+      }
     },
     onFailed: () => {},
     onFinished: () => finished++,
     now: () => 0,
   });
-  flights.dispatch(entry("1-0"));
-  flights.dispatch({ ...entry("1-0"), deliveries: 2 });
+  flights.dispatch([entry("1-0")]);
+  flights.dispatch([{ ...entry("1-0"), deliveries: 2 }]);
   assert.deepEqual(runs, ["start 1-0 1"], "one run of an id at a time");
   assert.equal(flights.size, 1);
   gates.shift()!();
@@ -39,13 +41,14 @@ Deno.test("InFlightEntries reports a failed handler and tracks lease renewals", 
   let clock = 1_000;
   const failed: string[] = [];
   const flights = new InFlightEntries({
-    handle: (e) => e.id === "bad" ? Promise.reject(new Error("x")) : new Promise(() => {}),
+    handle: (entries, listener) => {
+      for (const e of entries) if (e.id === "bad") listener.failed(e.id, new Error("x"));
+    },
     onFailed: (id) => failed.push(id),
     onFinished: () => {},
     now: () => clock,
   });
-  flights.dispatch(entry("a"));
-  flights.dispatch(entry("bad"));
+  flights.dispatch([entry("a"), entry("bad")]);
   await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(failed, ["bad"]);
   assert.deepEqual(flights.ids(), ["a"]);

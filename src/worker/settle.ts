@@ -41,7 +41,8 @@ export interface ProcessedRecord {
 // JSON.stringify({ entry_id, consumer, at }) (ids and ISO times need no escaping), so the client
 // sends ~30 bytes per entry instead of ~120. The attempts and retry records of all the
 // entries go in one HDEL and one ZREM: two calls per batch instead of two per entry.
-// The TickBatch caps a batch at 256 entries, well within unpack()'s limit.
+// The worker's TickBatch of acknowledgements caps a batch at 256 entries, well within
+// unpack()'s limit.
 const ACKNOWLEDGE_MANY = new LuaScript(`
 local out = {}
 local ids = {}
@@ -67,8 +68,9 @@ export interface ProcessedAck {
 }
 
 /**
- * {@link acknowledgeProcessed} for several entries in one script: answers,
- * per entry in order, whether it was still pending. Entries with another
+ * Writes the processed-record of each entry and acknowledges it, each
+ * entry's two together, for several entries in one script: answers, per
+ * entry in order, whether it was still pending. Entries with another
  * TTL or consumer than the first (never, within one worker) go in a script
  * call of their own.
  */

@@ -103,17 +103,26 @@ export class Settlements {
    * capped backoff; any other failure is thrown at once; the signal ends the
    * wait with a {@link SettleAbandonedError}.
    */
-  async settle<T>(entryId: string, step: () => Promise<T>): Promise<T> {
+  settle<T>(entryId: string, step: () => Promise<T>): Promise<T> {
+    return this.settleMany([entryId], step);
+  }
+
+  /**
+   * {@link settle} for one step that settles several entries at once (one
+   * script for a batch): while Redis refuses it, every one of `entryIds`
+   * counts as waiting.
+   */
+  async settleMany<T>(entryIds: readonly string[], step: () => Promise<T>): Promise<T> {
     for (let tries = 0;; tries++) {
-      if (this.#o.signal.aborted) throw this.#abandon(entryId);
+      if (this.#o.signal.aborted) throw this.#abandon(entryIds);
       try {
         const value = await step();
-        this.#settled(entryId);
+        this.#settled(entryIds);
         return value;
       } catch (error) {
         const failure = classifyRedisFailure(error);
         if (!failure.retryable || failure.kind === "other") {
-          this.#settled(entryId);
+          this.#settled(entryIds);
           throw error;
         }
         const delay = backoffDelay(tries, {
@@ -121,39 +130,46 @@ export class Settlements {
           capMs: this.#o.capMs ?? 2_000,
           random: this.#o.random,
         });
-        this.#refused(entryId, describeRedisFailure(error), tries + 1, delay, failure.kind);
+        this.#refused(entryIds, describeRedisFailure(error), tries + 1, delay, failure.kind);
         await sleep(delay, this.#o.signal).catch(() => {});
       }
     }
   }
 
   #refused(
-    entryId: string,
+    entryIds: readonly string[],
     error: string,
     tries: number,
     retryInMs: number,
     kind: RedisFailureKind,
   ): void {
-    const waiting = this.#waiting.get(entryId);
-    if (waiting) {
-      waiting.tries = tries;
-      waiting.error = error;
-    } else {
-      this.#waiting.set(entryId, { since: this.#now(), tries, error });
-      this.#o.onWaitingChanged?.(this.#waiting.size);
+    const before = this.#waiting.size;
+    for (const entryId of entryIds) {
+      const waiting = this.#waiting.get(entryId);
+      if (waiting) {
+        waiting.tries = tries;
+        waiting.error = error;
+      } else {
+        this.#waiting.set(entryId, { since: this.#now(), tries, error });
+      }
     }
+    if (this.#waiting.size !== before) this.#o.onWaitingChanged?.(this.#waiting.size);
+    const first = entryIds[0] ?? "";
     if (this.#blockedSince === undefined) {
       this.#blockedSince = this.#now();
       this.#settledWhileBlocked = 0;
-      this.#o.onBlocked?.(entryId, error);
+      this.#o.onBlocked?.(first, error);
     }
-    this.#o.onRefused?.(entryId, error, tries, retryInMs, kind);
+    this.#o.onRefused?.(first, error, tries, retryInMs, kind);
   }
 
-  #settled(entryId: string): void {
-    if (!this.#waiting.delete(entryId)) return;
+  #settled(entryIds: readonly string[]): void {
+    if (this.#waiting.size === 0) return; // the common case: nothing was ever refused
+    let settled = 0;
+    for (const entryId of entryIds) if (this.#waiting.delete(entryId)) settled++;
+    if (settled === 0) return;
     this.#o.onWaitingChanged?.(this.#waiting.size);
-    this.#settledWhileBlocked++;
+    this.#settledWhileBlocked += settled;
     if (this.#waiting.size === 0 && this.#blockedSince !== undefined) {
       const blockedMs = this.#now() - this.#blockedSince;
       this.#blockedSince = undefined;
@@ -161,9 +177,10 @@ export class Settlements {
     }
   }
 
-  #abandon(entryId: string): SettleAbandonedError {
-    const waiting = this.#waiting.get(entryId);
-    this.#settled(entryId);
-    return new SettleAbandonedError(entryId, { cause: waiting?.error });
+  #abandon(entryIds: readonly string[]): SettleAbandonedError {
+    const first = entryIds[0] ?? "";
+    const waiting = this.#waiting.get(first);
+    this.#settled(entryIds);
+    return new SettleAbandonedError(first, { cause: waiting?.error });
   }
 }

@@ -32,20 +32,20 @@ export class SinkGate {
   }
 
   /**
-   * Takes a place: `undefined` when one is free now (no promise, no extra
-   * turn of the event loop), else a promise resolved when one is handed over.
-   * Every `enter` is paired with one {@link leave}.
+   * Takes a place for `run`: calls it now when one is free (no promise, no
+   * extra turn of the event loop), else when a place is handed over. Every
+   * `enter` is paired with one {@link leave} once `run`'s work is done.
    */
-  enter(): Promise<void> | undefined {
-    if (this.#open) return undefined;
+  enter(run: () => void): void {
+    if (this.#open) return run();
     if (this.#free > 0 && this.waiting === 0) {
       this.#free--;
-      return undefined;
+      return run();
     }
-    return new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#waiting.push(run);
   }
 
-  /** Gives the place back: to the first waiter, or to the free places. */
+  /** Gives the place back: to the first waiter (called now), or to the free places. */
   leave(): void {
     if (this.#open) return;
     if (this.waiting > 0) {
@@ -68,6 +68,6 @@ export class SinkGate {
     const all = this.#waiting.splice(this.#head);
     this.#waiting.length = 0;
     this.#head = 0;
-    for (const resolve of all) resolve();
+    for (const run of all) run();
   }
 }

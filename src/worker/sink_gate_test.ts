@@ -1,37 +1,40 @@
 import assert from "node:assert/strict";
 import { SinkGate } from "./sink_gate.ts";
 
-Deno.test("SinkGate lets `limit` callers in at once without a promise, the rest in order", async () => {
+Deno.test("SinkGate lets `limit` callers in at once, at once, and the rest in order", () => {
   const gate = new SinkGate(2);
-  assert.equal(gate.enter(), undefined);
-  assert.equal(gate.enter(), undefined);
   const order: number[] = [];
-  const third = gate.enter()!.then(() => order.push(3));
-  const fourth = gate.enter()!.then(() => order.push(4));
+  gate.enter(() => order.push(1));
+  gate.enter(() => order.push(2));
+  assert.deepEqual(order, [1, 2], "free places run the caller right away");
+  gate.enter(() => order.push(3));
+  gate.enter(() => order.push(4));
   assert.equal(gate.waiting, 2);
-  await Promise.resolve();
-  assert.deepEqual(order, [], "nobody passes while both places are taken");
+  assert.deepEqual(order, [1, 2], "nobody passes while both places are taken");
   gate.leave();
-  await third;
-  assert.deepEqual(order, [3]);
+  assert.deepEqual(order, [1, 2, 3], "a place given back goes to the first waiter");
   gate.leave();
-  await fourth;
-  assert.deepEqual(order, [3, 4]);
+  assert.deepEqual(order, [1, 2, 3, 4]);
   gate.leave();
   gate.leave();
-  assert.equal(gate.enter(), undefined, "two places free again");
-  assert.equal(gate.enter(), undefined);
-  assert.notEqual(gate.enter(), undefined, "and no third");
+  gate.enter(() => order.push(5));
+  gate.enter(() => order.push(6));
+  gate.enter(() => order.push(7));
+  assert.deepEqual(order, [1, 2, 3, 4, 5, 6], "two places free again, and no third");
+  assert.equal(gate.waiting, 1);
 });
 
-Deno.test("SinkGate lets every waiter through when its signal aborts, and stays open", async () => {
+Deno.test("SinkGate lets every waiter through when its signal aborts, and stays open", () => {
   const controller = new AbortController();
   const gate = new SinkGate(1, controller.signal);
-  assert.equal(gate.enter(), undefined);
-  const waiters = [gate.enter(), gate.enter()];
+  const passed: string[] = [];
+  gate.enter(() => passed.push("a"));
+  gate.enter(() => passed.push("b"));
+  gate.enter(() => passed.push("c"));
   controller.abort();
-  await Promise.all(waiters);
+  assert.deepEqual(passed, ["a", "b", "c"]);
   assert.equal(gate.waiting, 0);
-  assert.equal(gate.enter(), undefined);
+  gate.enter(() => passed.push("d"));
+  assert.deepEqual(passed, ["a", "b", "c", "d"]);
   gate.leave();
 });

@@ -20,8 +20,8 @@ export interface TickBatchOptions<I, O> {
 
 interface Waiter<I, O> {
   readonly item: I;
-  resolve(value: O): void;
-  reject(error: unknown): void;
+  resolve(value: O, item: I): void;
+  reject(error: unknown, item: I): void;
 }
 
 /** A batch of calls collected until the next macrotask. */
@@ -38,13 +38,24 @@ export class TickBatch<I, O> {
 
   /** Adds `item` to the current batch; resolves with its result. */
   add(item: I): Promise<O> {
-    return new Promise<O>((resolve, reject) => {
-      this.#waiting.push({ item, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#run());
-      }
-    });
+    return new Promise<O>((resolve, reject) => this.push(item, resolve, reject));
+  }
+
+  /**
+   * Adds `item` to the current batch and calls `resolve` with its result or
+   * `reject` with the batch's error, each also given the item: {@link add}
+   * without a promise (or a closure) per item.
+   */
+  push(
+    item: I,
+    resolve: (value: O, item: I) => void,
+    reject: (error: unknown, item: I) => void,
+  ): void {
+    this.#waiting.push({ item, resolve, reject });
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#run());
+    }
   }
 
   #run(): void {
@@ -52,8 +63,8 @@ export class TickBatch<I, O> {
     while (this.#waiting.length > 0) {
       const batch = this.#waiting.splice(0, this.#maxItems);
       this.#flush(batch.map((w) => w.item)).then(
-        (results) => batch.forEach((w, i) => w.resolve(results[i]!)),
-        (error) => batch.forEach((w) => w.reject(error)),
+        (results) => batch.forEach((w, i) => w.resolve(results[i]!, w.item)),
+        (error) => batch.forEach((w) => w.reject(error, w.item)),
       );
     }
   }

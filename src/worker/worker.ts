@@ -118,7 +118,7 @@ class Worker {
       random: options.random,
     });
     this.#inFlight = new InFlightEntries({
-      handle: (entry) => this.#entries.handle(entry),
+      handle: (entries, listener) => this.#entries.handleMany(entries, listener),
       onFailed: (id, error) =>
         this.#fatal.note(error, "settle of a handled entry") ||
         (this.#lastError = reportSettleFailure(this.#log, id, error)),
@@ -296,7 +296,7 @@ class Worker {
     } finally {
       this.#readWakeup.finished();
     }
-    for (const entry of entries) this.#inFlight.dispatch(entry);
+    this.#inFlight.dispatch(entries);
     return entries.length;
   }
 
