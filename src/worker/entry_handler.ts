@@ -134,6 +134,7 @@ export class EntryHandler {
   #triage(entry: ClaimedEntry, started: number, listener: HandledListener): Flight | undefined {
     const settleAlone = (reason: "poison" | "malformed", error: string, counted: number) => {
       this.#own({ entry, listener }, async () => {
+        if (reason === "malformed") this.#o.observer.failed?.("malformed");
         await this.#deadLetter(entry, reason, error, counted);
         this.#o.observer.handled?.("dead_lettered", this.#seconds({ started }), undefined);
       });
@@ -149,7 +150,6 @@ export class EntryHandler {
       const decoded = decodeEntry(fields);
       return { entry, decoded, payloadJson: fields.payload, started, listener, at: "" };
     } catch (error) {
-      this.#o.observer.failed?.("malformed");
       settleAlone("malformed", describeError(error), 1);
       return undefined;
     }
@@ -227,7 +227,13 @@ export class EntryHandler {
   readonly #acknowledged = (_stillPending: boolean, flight: Flight): void => {
     this.#o.counts.processed++;
     const { observer } = this.#o;
-    observer.handled?.("processed", this.#seconds(flight), this.#endToEndSeconds(flight.decoded));
+    try {
+      observer.handled?.("processed", this.#seconds(flight), this.#endToEndSeconds(flight.decoded));
+    } catch (error) {
+      // A caller's observer threw (a library user's metrics code): reported like a failed
+      // settle, as on every other path, and the rest of the batch still finishes.
+      return flight.listener.failed(flight.entry.id, error);
+    }
     flight.listener.done(flight.entry.id);
   };
 

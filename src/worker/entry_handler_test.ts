@@ -18,6 +18,7 @@ import { groupKeys } from "./group_keys.ts";
 import { Settlements } from "./settlements.ts";
 import type { Config } from "../config/config.ts";
 import type { ClaimedEntry } from "./consumer_group.ts";
+import type { WorkerObserver } from "../observe/events.ts";
 
 /** A sink that answers each delivery with `answer` and records what it saw. */
 function recordingSink(answer: (d: Delivery) => Promise<void>) {
@@ -31,7 +32,12 @@ function recordingSink(answer: (d: Delivery) => Promise<void>) {
 }
 
 /** An EntryHandler over `group` and `sink`, with its counts and the retries it scheduled. */
-function handlerFor(group: ConsumerGroup, sink: Sink, config: Config) {
+function handlerFor(
+  group: ConsumerGroup,
+  sink: Sink,
+  config: Config,
+  observer: WorkerObserver = {},
+) {
   const counts = {
     processed: 0,
     duplicates: 0,
@@ -46,7 +52,7 @@ function handlerFor(group: ConsumerGroup, sink: Sink, config: Config) {
     settlements: new Settlements({ signal: new AbortController().signal }),
     config,
     counts,
-    observer: {},
+    observer,
     logger: silentLogger,
     signal: new AbortController().signal,
     onRetryScheduled: (at) => retries.push(at),
@@ -198,6 +204,36 @@ Deno.test("EntryHandler.handleMany(): one check for a read batch, one acknowledg
     });
     assert.equal(await group.settled(), false, "the failed one waits for its retry");
     assert.equal(await redis.zcard(group.keys.retrySchedule), 1);
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("EntryHandler.handleMany(): an observer that throws fails its entries, and no entry is left in hand", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const stream = freshStream("handler-observer");
+    const config = workerConfig(server.url, stream);
+    const group = new ConsumerGroup({
+      redis,
+      keys: groupKeys(stream, "g", config.redis.dlqStreamName),
+      consumer: "me",
+    });
+    await group.ensure();
+    const { sink } = recordingSink(() => Promise.resolve());
+    const throwing: WorkerObserver = {
+      handled: () => {
+        throw new Error("metrics broke");
+      },
+    };
+    const { handler, counts } = handlerFor(group, sink, config, throwing);
+    await addEmails(redis, stream, range(5));
+    const batch = await group.readNew(10);
+    const outcome = await handleAll(handler, batch);
+    assert.deepEqual(outcome.failed.sort(), batch.map((e) => e.id).sort(), "each entry heard of");
+    assert.equal(counts.processed, 5);
+    assert.equal(await group.settled(), true, "the acknowledgements went through");
   } finally {
     redis.disconnect();
   }
