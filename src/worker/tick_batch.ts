@@ -36,15 +36,10 @@ export class TickBatch<I, O> {
     this.#maxItems = options.maxItems ?? 256;
   }
 
-  /** Adds `item` to the current batch; resolves with its result. */
-  add(item: I): Promise<O> {
-    return new Promise<O>((resolve, reject) => this.push(item, resolve, reject));
-  }
-
   /**
    * Adds `item` to the current batch and calls `resolve` with its result or
-   * `reject` with the batch's error, each also given the item: {@link add}
-   * without a promise (or a closure) per item.
+   * `reject` with the batch's error, each also given the item (so one pair
+   * of functions serves every item: no promise or closure per item).
    */
   push(
     item: I,
