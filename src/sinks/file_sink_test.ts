@@ -45,3 +45,30 @@ Deno.test("createFileSink() writes the deliveries of one turn as whole lines, on
   await assert.rejects(sink.handle(delivery(99)), /is closed/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("createFileSink() writes any text byte for byte: non-ASCII, a 600 KB line, a 5 MB one and a line after it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ingest-file-sink-" });
+  const path = `${dir}/out.jsonl`;
+  const sink = await createFileSink(path);
+  const texts = [
+    "plain",
+    "é, 日本語, 🙂 and \u2028",
+    "ü".repeat(300_000), // 600 KB of UTF-8 in one line
+    "z".repeat(5_000_000), // a group of its own, 5 MB
+    "after the large one: ø",
+  ];
+  const withText = (n: number, at: string): Delivery => {
+    const d = delivery(n);
+    return { ...d, payload: { ...d.payload, at } } as Delivery;
+  };
+  try {
+    await Promise.all(texts.slice(0, 3).map((text, i) => sink.handle(withText(i, text))));
+    await sink.handle(withText(3, texts[3]!));
+    await sink.handle(withText(4, texts[4]!));
+    const lines = (await Deno.readTextFile(path)).trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.payload.at), texts);
+  } finally {
+    await sink.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
