@@ -16,12 +16,15 @@
  * script per entry. Prints entries/s of each, and the worker's as a share of
  * the bare loop's, as the median of `--runs` interleaved rounds, with the CPU
  * each spent per entry: this process's (user + sys) and the redis-server's
- * (INFO cpu). On a shared machine the wall figures swing with the load; the
- * CPU figures much less.
+ * (INFO cpu), and the part of this process's that its main thread spent (the
+ * JavaScript thread, from /proc/self/task on Linux; the rest is V8's helper
+ * threads: garbage collection). On a shared machine the wall figures swing
+ * with the load; the CPU figures much less.
  *
  *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64] [--runs 3]
  *     [--read-ahead N]   (entries read ahead of the sink calls, WORKER_READ_AHEAD; default
  *                         here: --concurrency; 0 is `ingest work`'s default)
+ *     [--only null,file,floor]  (the runs besides the bare loop, which always runs; default all)
  *
  * @module
  */
@@ -52,8 +55,16 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "64" },
     runs: { type: "string", default: "3" },
     "read-ahead": { type: "string" },
+    only: { type: "string", default: "null,file,floor" },
   },
 });
+const RUN_NAMES = ["null", "file", "floor"] as const;
+const only = new Set(values.only.split(",").map((name) => name.trim()));
+const unknown = [...only].filter((name) => !(RUN_NAMES as readonly string[]).includes(name));
+if (unknown.length > 0) {
+  console.error(`--only takes ${RUN_NAMES.join(", ")}: current value has ${unknown.join(", ")}`);
+  Deno.exit(2);
+}
 const entries = Number(values.entries);
 const concurrency = Number(values.concurrency);
 const runs = Number(values.runs);
@@ -93,11 +104,28 @@ const blocking = new Redis(server.url);
 const dir = await Deno.makeTempDir({ prefix: "ingest-bench-" });
 let streams = 0;
 
-/** Wall seconds and CPU µs per entry (this process, redis-server) of one run. */
+/** Wall seconds and CPU µs per entry (this process, its main thread, redis-server) of one run. */
 interface Run {
   seconds: number;
   clientUs: number;
+  /** Of `clientUs`, the main (JavaScript) thread's; NaN where /proc is not there. */
+  mainUs: number;
   redisUs: number;
+}
+
+/**
+ * CPU ms (user + sys) of this process's main thread so far, from
+ * /proc/self/task (Linux; clock ticks of 10 ms); NaN elsewhere. The rest of
+ * the process's CPU is V8's helper threads (GC) and the runtime's.
+ */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 /** redis-server's CPU so far (user + sys), µs. */
@@ -111,10 +139,17 @@ async function redisCpuUs(): Promise<number> {
 async function measured(body: () => Promise<number>): Promise<Run> {
   const redisBefore = await redisCpuUs();
   const before = process.cpuUsage();
+  const mainBefore = mainThreadCpuMs();
   const seconds = await body();
+  const mainMs = mainThreadCpuMs() - mainBefore;
   const cpu = process.cpuUsage(before);
   const redisUs = await redisCpuUs() - redisBefore;
-  return { seconds, clientUs: (cpu.user + cpu.system) / entries, redisUs: redisUs / entries };
+  return {
+    seconds,
+    clientUs: (cpu.user + cpu.system) / entries,
+    mainUs: mainMs * 1000 / entries,
+    redisUs: redisUs / entries,
+  };
 }
 
 /** A fresh stream holding the N entries; returns its name. */
@@ -270,12 +305,15 @@ try {
     let stream = await fill();
     results.bare.push(await measured(() => bareLoop(stream)));
     const checks: (() => Promise<void>)[] = [];
-    stream = await fill();
-    results.null.push(await measured(() => worker(stream, "null", checks)));
-    stream = await fill();
-    results.file.push(await measured(() => worker(stream, "file", checks)));
-    stream = await fill();
-    results.floor.push(await measured(() => batchFloor(stream, checks)));
+    for (const name of RUN_NAMES) {
+      if (!only.has(name)) continue;
+      stream = await fill();
+      results[name].push(
+        await measured(() =>
+          name === "floor" ? batchFloor(stream, checks) : worker(stream, name, checks)
+        ),
+      );
+    }
     for (const check of checks) await check();
     await redis.flushall();
   }
@@ -285,6 +323,7 @@ try {
     `${entries} entries, worker concurrency ${concurrency}, read-ahead ${readAhead}, median of ${runs} runs`,
   );
   for (const [name, list] of Object.entries(results)) {
+    if (list.length === 0) continue;
     const label = name === "bare"
       ? "bare XREADGROUP/XACK loop"
       : name === "floor"
@@ -294,9 +333,9 @@ try {
     console.log(
       `${label.padEnd(28)} ${String(Math.round(rate(list))).padStart(7)} entries/s  ` +
         `${(rate(list) / bare * 100).toFixed(0).padStart(3)}% of the bare loop  ` +
-        `CPU/entry: ${cpu((run) => run.clientUs)} µs here, ${
-          cpu((run) => run.redisUs)
-        } µs redis  ` +
+        `CPU/entry: ${cpu((run) => run.clientUs)} µs here (main thread ${
+          cpu((run) => run.mainUs)
+        }), ${cpu((run) => run.redisUs)} µs redis  ` +
         `(runs: ${list.map((run) => run.seconds.toFixed(2)).join(" ")} s)`,
     );
   }

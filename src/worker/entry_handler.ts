@@ -9,8 +9,8 @@
  * A read batch goes through as a batch where it can: one processed-record
  * MGET for all of it, and one record + XACK script for the entries whose
  * sink calls ended in the same turn, with no promise per entry of the
- * worker's own: on a 20,000-entry file-sink drain that took the main
- * thread's CPU from 470 to 380 ms (docs/WORKER_PROFILE.md, wave 8).
+ * worker's own: with 1,500 entries in hand that took a quarter off the
+ * file-sink worker's CPU (docs/WORKER_PROFILE.md, wave 8).
  * Each entry still has its own outcome: one failing sink call is retried or
  * dead-lettered alone.
  *
