@@ -73,3 +73,23 @@ Deno.test("Settlements.settle() also waits out an outage (connection closed)", a
   assert.equal(await settlements.settle("4-0", step), true);
   assert.equal(calls(), 3);
 });
+
+Deno.test("Settlements.settleMany() counts every entry of a refused batch as waiting, and all as settled after", async () => {
+  const events: string[] = [];
+  const settlements = new Settlements({
+    signal: new AbortController().signal,
+    baseMs: 1,
+    capMs: 2,
+    onWaitingChanged: (waiting) => events.push(`waiting ${waiting}`),
+    onUnblocked: (_ms, settled) => events.push(`unblocked ${settled}`),
+  });
+  const { step } = flakyStep(2, [true, true, false]);
+  const seen: number[] = [];
+  const answers = await settlements.settleMany(["1-0", "2-0", "3-0"], async () => {
+    seen.push(settlements.waiting);
+    return await step();
+  });
+  assert.deepEqual(answers, [true, true, false]);
+  assert.deepEqual(seen, [0, 3, 3], "the whole batch waits from the first refusal");
+  assert.deepEqual(events, ["waiting 3", "waiting 0", "unblocked 3"]);
+});
