@@ -6,6 +6,7 @@ import { workerChores } from "./chores.ts";
 import { type ClaimedEntry, ConsumerGroup } from "./consumer_group.ts";
 import { groupKeys } from "./group_keys.ts";
 import { InFlightEntries } from "./in_flight.ts";
+import { emptyCounts } from "./worker_types.ts";
 
 Deno.test("workerChores() reclaims others' stalled entries into the worker's hands and renews their leases", async () => {
   await using server = await startRedis();
@@ -27,13 +28,7 @@ Deno.test("workerChores() reclaims others' stalled entries into the worker's han
       onFinished: () => {},
       now: () => clock,
     });
-    const counts = {
-      processed: 0,
-      duplicates: 0,
-      retriesScheduled: 0,
-      deadLettered: 0,
-      reclaimed: 0,
-    };
+    const counts = emptyCounts();
     const reclaimedEvents: number[] = [];
     const chores = workerChores({
       group,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Redis } from "ioredis";
 import { PermanentError } from "../errors.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { Delivery, Sink } from "../sinks/sink.ts";
@@ -12,12 +13,12 @@ import {
 } from "../../tests/worker_fixtures.ts";
 import { parseDeadLetter } from "../dlq/dead_letter.ts";
 import { decodeAttempts } from "./attempts.ts";
-import { ConsumerGroup } from "./consumer_group.ts";
+import { emptyCounts } from "./worker_types.ts";
+import { type ClaimedEntry, ConsumerGroup } from "./consumer_group.ts";
 import { EntryHandler } from "./entry_handler.ts";
 import { groupKeys } from "./group_keys.ts";
 import { Settlements } from "./settlements.ts";
 import type { Config } from "../config/config.ts";
-import type { ClaimedEntry } from "./consumer_group.ts";
 import type { WorkerObserver } from "../observe/events.ts";
 
 /** A sink that answers each delivery with `answer` and records what it saw. */
@@ -31,6 +32,16 @@ function recordingSink(answer: (d: Delivery) => Promise<void>) {
   return { sink, seen };
 }
 
+/** A fresh stream, its worker configuration and consumer group "g" as consumer "me". */
+async function groupOn(redis: Redis, url: string, label: string, maxAttempts = 3) {
+  const stream = freshStream(label);
+  const config = workerConfig(url, stream, { WORKER_MAX_ATTEMPTS: String(maxAttempts) });
+  const keys = groupKeys(stream, "g", config.redis.dlqStreamName);
+  const group = new ConsumerGroup({ redis, keys, consumer: "me" });
+  await group.ensure();
+  return { stream, config, group };
+}
+
 /** An EntryHandler over `group` and `sink`, with its counts and the retries it scheduled. */
 function handlerFor(
   group: ConsumerGroup,
@@ -38,13 +49,7 @@ function handlerFor(
   config: Config,
   observer: WorkerObserver = {},
 ) {
-  const counts = {
-    processed: 0,
-    duplicates: 0,
-    retriesScheduled: 0,
-    deadLettered: 0,
-    reclaimed: 0,
-  };
+  const counts = emptyCounts();
   const retries: number[] = [];
   const handler = new EntryHandler({
     group,
@@ -66,11 +71,8 @@ Deno.test("EntryHandler: success, duplicate, retry and permanent failure, each s
   await using server = await startRedis();
   const redis = await client(server.url);
   try {
-    const stream = freshStream("handler");
-    const config = workerConfig(server.url, stream, { WORKER_MAX_ATTEMPTS: "3" });
-    const keys = groupKeys(stream, "g", config.redis.dlqStreamName);
-    const group = new ConsumerGroup({ redis, keys, consumer: "me" });
-    await group.ensure();
+    const { stream, config, group } = await groupOn(redis, server.url, "handler");
+    const { keys } = group;
     await addEmails(redis, stream, [1, 1, 2, 3]); // the second is a copy of the first
     const [first, copy, failing, rejected] = await group.readNew(10);
     const { sink, seen } = recordingSink((d) => {
@@ -116,11 +118,8 @@ Deno.test("EntryHandler dead-letters a malformed entry and a poison one without 
   await using server = await startRedis();
   const redis = await client(server.url);
   try {
-    const stream = freshStream("handler-bad");
-    const config = workerConfig(server.url, stream, { WORKER_MAX_ATTEMPTS: "2" });
-    const keys = groupKeys(stream, "g", config.redis.dlqStreamName);
-    const group = new ConsumerGroup({ redis, keys, consumer: "me" });
-    await group.ensure();
+    const { stream, config, group } = await groupOn(redis, server.url, "handler-bad", 2);
+    const { keys } = group;
     await redis.xadd(stream, "*", "junk", "x");
     await addEmails(redis, stream, [7]);
     const [malformed, poison] = await group.readNew(10);
@@ -157,14 +156,7 @@ Deno.test("EntryHandler.handleMany(): one check for a read batch, one acknowledg
   await using server = await startRedis();
   const redis = await client(server.url);
   try {
-    const stream = freshStream("handler-batch");
-    const config = workerConfig(server.url, stream, { WORKER_MAX_ATTEMPTS: "3" });
-    const group = new ConsumerGroup({
-      redis,
-      keys: groupKeys(stream, "g", config.redis.dlqStreamName),
-      consumer: "me",
-    });
-    await group.ensure();
+    const { stream, config, group } = await groupOn(redis, server.url, "handler-batch");
     const calls = { checked: [] as number[], acknowledged: [] as number[] };
     const check = group.processedAmong.bind(group);
     group.processedAmong = (keys) => (calls.checked.push(keys.length), check(keys));
@@ -213,14 +205,7 @@ Deno.test("EntryHandler.handleMany(): an observer that throws fails its entries,
   await using server = await startRedis();
   const redis = await client(server.url);
   try {
-    const stream = freshStream("handler-observer");
-    const config = workerConfig(server.url, stream);
-    const group = new ConsumerGroup({
-      redis,
-      keys: groupKeys(stream, "g", config.redis.dlqStreamName),
-      consumer: "me",
-    });
-    await group.ensure();
+    const { stream, config, group } = await groupOn(redis, server.url, "handler-observer");
     const { sink } = recordingSink(() => Promise.resolve());
     const throwing: WorkerObserver = {
       handled: () => {

@@ -38,14 +38,15 @@ import {
   type WorkerSettings,
   workerSettings,
 } from "./worker_settings.ts";
-import type {
-  WorkerCounts,
-  WorkerHandle,
-  WorkerOptions,
-  WorkerReadiness,
-  WorkerState,
-  WorkerStatus,
-  WorkerSummary,
+import {
+  emptyCounts,
+  type WorkerCounts,
+  type WorkerHandle,
+  type WorkerOptions,
+  type WorkerReadiness,
+  type WorkerState,
+  type WorkerStatus,
+  type WorkerSummary,
 } from "./worker_types.ts";
 
 /** The worker's public shapes (options, status, readiness, summary). */
@@ -79,13 +80,7 @@ class Worker {
   readonly #entries: EntryHandler;
   /** A failure no retry mends (NOPERM): the worker stops and `done` rejects with it. */
   readonly #fatal: FatalFailure;
-  readonly #counts: WorkerCounts = {
-    processed: 0,
-    duplicates: 0,
-    retriesScheduled: 0,
-    deadLettered: 0,
-    reclaimed: 0,
-  };
+  readonly #counts: WorkerCounts = emptyCounts();
   readonly #startedAt: number;
   #state: WorkerState = "starting";
   #lastBeat: number | undefined;

@@ -71,6 +71,11 @@ export interface WorkerCounts {
   reclaimed: number;
 }
 
+/** Counts of a run that has not handled anything yet. */
+export function emptyCounts(): WorkerCounts {
+  return { processed: 0, duplicates: 0, retriesScheduled: 0, deadLettered: 0, reclaimed: 0 };
+}
+
 /** What a finished run did. */
 export interface WorkerSummary extends WorkerCounts {
   /** `drain`: nothing left to do; `signal`: asked to stop. */
