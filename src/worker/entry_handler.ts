@@ -76,8 +76,6 @@ interface Flight {
   readonly payloadJson: string | undefined;
   readonly started: number;
   readonly listener: HandledListener;
-  /** ISO time the sink succeeded (the processed-record's `at`). */
-  at: string;
 }
 
 /** Runs entries to their outcomes, a read batch at a time. */
@@ -148,7 +146,7 @@ export class EntryHandler {
     try {
       const fields = entryFields(entry.fields);
       const decoded = decodeEntry(fields);
-      return { entry, decoded, payloadJson: fields.payload, started, listener, at: "" };
+      return { entry, decoded, payloadJson: fields.payload, started, listener };
     } catch (error) {
       settleAlone("malformed", describeError(error), 1);
       return undefined;
@@ -200,7 +198,6 @@ export class EntryHandler {
     call.then(() => {
       this.#gate.leave();
       // The sink succeeded: from here on the entry is settled or kept in hand, never run again.
-      flight.at = this.#iso();
       this.#acks.push(flight, this.#acknowledged, this.#unacknowledged);
     }, (error) => {
       this.#gate.leave();
@@ -212,7 +209,8 @@ export class EntryHandler {
   #acknowledge(flights: readonly Flight[]): Promise<boolean[]> {
     const { group } = this.#o;
     const ttlSeconds = this.#o.config.worker.processedTtlSeconds;
-    const acks = flights.map(({ entry, decoded, at }) => ({
+    const at = this.#iso(); // one time for all: their sink calls ended in the turn before
+    const acks = flights.map(({ entry, decoded }) => ({
       id: entry.id,
       idempotencyKey: decoded.idempotencyKey,
       ttlSeconds,
