@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createFileSink } from "./file_sink.ts";
-import type { Delivery } from "./sink.ts";
+import { type Delivery, deliveryJson } from "./sink.ts";
 import { SCHEMA_VERSION } from "../stream/entry.ts";
 
 function delivery(n: number): Delivery {
@@ -67,6 +67,37 @@ Deno.test("createFileSink() writes any text byte for byte: non-ASCII, a 600 KB l
     await sink.handle(withText(4, texts[4]!));
     const lines = (await Deno.readTextFile(path)).trimEnd().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.payload.at), texts);
+  } finally {
+    await sink.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createFileSink() writes deliveries with stored payload text exactly as deliveryJson() gives them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ingest-file-sink-" });
+  const path = `${dir}/out.jsonl`;
+  const sink = await createFileSink(path);
+  // Stored text as a producer wrote it, one with multi-byte characters, one large enough
+  // (4 MB of "ü") to take a buffer larger than the one the sink keeps, then a small one again.
+  const stored = (n: number, at: string): Delivery => {
+    const d = delivery(n);
+    const payload = { ...d.payload, at };
+    return { ...d, payload, payloadJson: JSON.stringify(payload) } as Delivery;
+  };
+  const deliveries = [
+    stored(0, "plain"),
+    stored(1, "é, 日本語, 🙂"),
+    stored(2, "ü".repeat(2_000_000)),
+    stored(3, "after: ø"),
+    delivery(4), // no stored text: serialised again
+  ];
+  try {
+    await Promise.all(deliveries.slice(0, 2).map((d) => sink.handle(d)));
+    for (const d of deliveries.slice(2)) await sink.handle(d);
+    const expected = new TextEncoder().encode(
+      deliveries.map((d) => deliveryJson(d) + "\n").join(""),
+    );
+    assert.deepEqual(await Deno.readFile(path), expected);
   } finally {
     await sink.close();
     await Deno.remove(dir, { recursive: true });

@@ -86,13 +86,27 @@ export function deliveryDocument(delivery: Delivery): DeliveryDocument {
  * writer) is serialised again, so a document is always one line.
  */
 export function deliveryJson(delivery: Delivery): string {
+  const [head, payload, tail] = deliveryJsonParts(delivery);
+  return head + payload + tail;
+}
+
+/**
+ * {@link deliveryJson}'s text in three parts that make it when joined: the
+ * document up to the payload, the stored payload text itself (not copied),
+ * and the closing brace; or the whole text and two empty parts when the
+ * payload is serialised again. A sink that encodes the parts one after the
+ * other never builds the joined string (the file sink: a 3 KB copy per
+ * entry less).
+ */
+export function deliveryJsonParts(delivery: Delivery): readonly [string, string, string] {
   const stored = delivery.payloadJson;
   if (stored === undefined || stored.includes("\n") || stored.includes("\r")) {
-    return JSON.stringify(deliveryDocument(delivery));
+    return [JSON.stringify(deliveryDocument(delivery)), "", ""];
   }
-  return `{"id":${JSON.stringify(delivery.id)},"type":${JSON.stringify(delivery.type)},` +
+  const head = `{"id":${JSON.stringify(delivery.id)},"type":${JSON.stringify(delivery.type)},` +
     `"idempotency_key":${JSON.stringify(delivery.idempotencyKey)},` +
-    `"attempt":${delivery.attempt},"payload":${stored}}`;
+    `"attempt":${delivery.attempt},"payload":`;
+  return [head, stored, "}"];
 }
 
 /**
