@@ -165,10 +165,10 @@ export class ConsumerGroup {
 
   /**
    * Writes each entry's processed-record (kept `ttlSeconds`) and acknowledges
-   * it, each entry's two together, all in one script call; answers, per entry
-   * in order, whether it was still pending.
+   * it, each entry's two together, all in one script call; answers how many
+   * were still pending.
    */
-  acknowledgeProcessedMany(acks: readonly ProcessedAck[]): Promise<boolean[]> {
+  acknowledgeProcessedMany(acks: readonly ProcessedAck[]): Promise<number> {
     return acknowledgeProcessedMany(this.#redis, this.keys, acks);
   }
 

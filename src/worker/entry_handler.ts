@@ -84,7 +84,7 @@ export class EntryHandler {
   readonly #maxAttempts: number;
   readonly #gate: SinkGate;
   /** Entries whose sink calls ended in the same turn, acknowledged by one script. */
-  readonly #acks: TickBatch<Flight, boolean>;
+  readonly #acks: TickBatch<Flight>;
   #isoAt = NaN;
   #isoText = "";
 
@@ -206,7 +206,7 @@ export class EntryHandler {
   }
 
   /** Writes the processed-records and acknowledges `flights`, retrying what Redis refuses. */
-  #acknowledge(flights: readonly Flight[]): Promise<boolean[]> {
+  async #acknowledge(flights: readonly Flight[]): Promise<void> {
     const { group } = this.#o;
     const ttlSeconds = this.#o.config.worker.processedTtlSeconds;
     const at = this.#iso(); // one time for all: their sink calls ended in the turn before
@@ -216,13 +216,13 @@ export class EntryHandler {
       ttlSeconds,
       record: { entryId: entry.id, consumer: group.consumer, at },
     }));
-    return this.#o.settlements.settleMany(
+    await this.#o.settlements.settleMany(
       flights.map((f) => f.entry.id),
       () => group.acknowledgeProcessedMany(acks),
     );
   }
 
-  readonly #acknowledged = (_stillPending: boolean, flight: Flight): void => {
+  readonly #acknowledged = (flight: Flight): void => {
     this.#o.counts.processed++;
     const { observer } = this.#o;
     try {
