@@ -15,6 +15,7 @@ export class SinkGate {
   readonly #waiting: (() => void)[] = [];
   #head = 0;
   #open = false;
+  #handingOver = false;
 
   /**
    * A gate with `limit` places. When `signal` aborts (the shutdown timeout)
@@ -45,17 +46,28 @@ export class SinkGate {
     this.#waiting.push(run);
   }
 
-  /** Gives the place back: to the first waiter (called now), or to the free places. */
+  /**
+   * Gives the place back: to the first waiter (called now), or to the free
+   * places. A waiter that gives its place back at once (a malformed entry)
+   * hands it on from a loop here, not from a nested call, so a long run of
+   * them does not grow the stack.
+   */
   leave(): void {
     if (this.#open) return;
-    if (this.waiting > 0) {
-      const next = this.#waiting[this.#head]!;
-      this.#head++;
-      if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) this.#compact();
-      next();
-      return;
-    }
     this.#free++;
+    if (this.#handingOver) return; // the loop below hands it on
+    this.#handingOver = true;
+    try {
+      while (this.#free > 0 && this.waiting > 0) {
+        this.#free--;
+        const next = this.#waiting[this.#head]!;
+        this.#head++;
+        if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) this.#compact();
+        next();
+      }
+    } finally {
+      this.#handingOver = false;
+    }
   }
 
   #compact(): void {

@@ -38,3 +38,21 @@ Deno.test("SinkGate lets every waiter through when its signal aborts, and stays 
   assert.deepEqual(passed, ["a", "b", "c", "d"]);
   gate.leave();
 });
+
+Deno.test("SinkGate hands a place on in order through a long run of waiters that give it back at once, without a deep stack", () => {
+  const gate = new SinkGate(1);
+  const order: number[] = [];
+  gate.enter(() => order.push(0)); // holds the one place
+  // 100,000 waiters that leave as soon as they run (entries the sink never sees), then one that stays.
+  const quick = 100_000;
+  for (let i = 1; i <= quick; i++) gate.enter(() => (order.push(i), gate.leave()));
+  gate.enter(() => order.push(quick + 1));
+  gate.enter(() => order.push(quick + 2));
+  gate.leave(); // nested hand-overs this deep would overflow the stack
+  assert.equal(order.length, quick + 2, "everyone up to the one that kept the place");
+  assert.deepEqual(order.slice(0, 3), [0, 1, 2]);
+  assert.equal(order.at(-1), quick + 1, "in arrival order");
+  assert.equal(gate.waiting, 1);
+  gate.leave();
+  assert.equal(order.at(-1), quick + 2);
+});
