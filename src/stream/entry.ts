@@ -259,25 +259,37 @@ export class EntryFormatError extends IngestError {
   }
 }
 
-/** Decodes and validates an entry's fields, or throws {@link EntryFormatError}. */
-export function decodeEntry(fields: Record<string, string>): DecodedEntry {
+/**
+ * An entry's idempotency key, after checking its type and key fields (not
+ * its payload: {@link decodeEntry} does that), or throws
+ * {@link EntryFormatError}. The worker checks its processed-record with this
+ * before it parses the payload.
+ */
+export function entryIdempotencyKey(fields: Record<string, string>): string {
   const type = fields.type;
   if (!ENTRY_TYPES.includes(type as EntryType)) {
     throw new EntryFormatError(`unknown entry type ${JSON.stringify(type ?? null)}`);
   }
   const key = fields.idempotency_key;
   if (!key) throw new EntryFormatError("entry has no idempotency_key");
+  return key;
+}
+
+/** Decodes and validates an entry's fields, or throws {@link EntryFormatError}. */
+export function decodeEntry(fields: Record<string, string>): DecodedEntry {
+  const key = entryIdempotencyKey(fields);
+  const type = fields.type as EntryType;
   let payload: unknown;
   try {
     payload = JSON.parse(fields.payload ?? "");
   } catch (error) {
     throw new EntryFormatError(`payload is not valid JSON (${(error as Error).message})`);
   }
-  const problems = PROBLEMS[type as EntryType](payload);
+  const problems = PROBLEMS[type](payload);
   if (problems.length > 0) {
     throw new EntryFormatError(`payload has the wrong schema: ${problems.join("; ")}`);
   }
-  return { type: type as EntryType, idempotencyKey: key, payload: payload as EntryPayload };
+  return { type, idempotencyKey: key, payload: payload as EntryPayload };
 }
 
 function emailPayloadProblems(payload: unknown): string[] {

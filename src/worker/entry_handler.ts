@@ -12,51 +12,35 @@
  * worker's own: with 1,500 entries in hand that took a quarter off the
  * file-sink worker's CPU (docs/WORKER_PROFILE.md, wave 8).
  * Each entry still has its own outcome: one failing sink call is retried or
- * dead-lettered alone.
+ * dead-lettered alone. A payload is parsed and checked only when its entry
+ * enters the sink, and the parsed object is not kept after the call: entries
+ * waiting in hand hold only their text, which took a third off the garbage
+ * collector's pauses (wave 9). Retries and dead-letters: {@link EntryFailures}.
  *
  * @module
  */
 
-import type { Config } from "../config/config.ts";
-import type { DeadLetterReason } from "../dlq/dead_letter.ts";
 import { describeError } from "../errors.ts";
-import type { Logger } from "../log/logger.ts";
-import type { WorkerObserver } from "../observe/events.ts";
 import { entryFields } from "../redis/reply.ts";
-import { backoffDelay } from "../retry/backoff.ts";
-import { isPermanentFailure, type Sink } from "../sinks/sink.ts";
-import { type DecodedEntry, decodeEntry, type EmailPayload } from "../stream/entry.ts";
-import { attemptNumber, type AttemptRecord, nextAttempt } from "./attempts.ts";
-import type { ClaimedEntry, ConsumerGroup } from "./consumer_group.ts";
-import type { Settlements } from "./settlements.ts";
+import type { Sink } from "../sinks/sink.ts";
+import {
+  type DecodedEntry,
+  decodeEntry,
+  type EmailPayload,
+  entryIdempotencyKey,
+} from "../stream/entry.ts";
+import { attemptNumber } from "./attempts.ts";
+import type { ClaimedEntry } from "./consumer_group.ts";
 import { SinkGate } from "./sink_gate.ts";
 import { TickBatch } from "./tick_batch.ts";
-import type { WorkerCounts } from "./worker_types.ts";
+import { EntryFailures, type EntryFailuresOptions } from "./entry_failures.ts";
 
-/** What an {@link EntryHandler} works with. */
-export interface EntryHandlerOptions {
-  /** The consumer group the entries were claimed from. */
-  group: ConsumerGroup;
+/** What an {@link EntryHandler} works with: what its retries and dead-letters need, and more. */
+export interface EntryHandlerOptions extends EntryFailuresOptions {
   /** Where entries are delivered. */
   sink: Sink;
-  /** Retries every settle Redis refuses for a passing reason. */
-  settlements: Settlements;
-  /** Retry settings (`config.worker`). */
-  config: Config;
-  /** Counters of the run, updated in place. */
-  counts: WorkerCounts;
-  /** Metrics hooks. */
-  observer: WorkerObserver;
-  /** The worker's logger. */
-  logger: Logger;
   /** Aborted at the shutdown timeout: handed to the sink. */
   signal: AbortSignal;
-  /** Called with the due time of each retry scheduled. */
-  onRetryScheduled: (dueAt: number) => void;
-  /** Clock in ms. */
-  now: () => number;
-  /** Jitter source of the backoff. Default `Math.random`. */
-  random?: () => number;
   /** Sink calls at once (`--concurrency`); entries read ahead wait for a place. Default: no limit. */
   sinkCalls?: number;
 }
@@ -69,28 +53,40 @@ export interface HandledListener {
   failed(id: string, error: unknown): void;
 }
 
-/** An entry decoded and on its way through the sink to its acknowledgement. */
+/** An entry on its way through the sink to its acknowledgement. */
 interface Flight {
   readonly entry: ClaimedEntry;
-  readonly decoded: DecodedEntry;
-  readonly payloadJson: string | undefined;
+  readonly fields: Record<string, string>;
+  readonly idempotencyKey: string;
   readonly started: number;
   readonly listener: HandledListener;
+}
+
+/** A flight whose sink call succeeded: what its acknowledgement needs (no payload). */
+interface Delivered {
+  readonly entry: ClaimedEntry;
+  readonly idempotencyKey: string;
+  readonly started: number;
+  readonly listener: HandledListener;
+  /** When the message was received (ms), for the end-to-end latency; NaN when unknown. */
+  readonly emailAt: number;
 }
 
 /** Runs entries to their outcomes, a read batch at a time. */
 export class EntryHandler {
   readonly #o: EntryHandlerOptions;
   readonly #maxAttempts: number;
+  readonly #failures: EntryFailures;
   readonly #gate: SinkGate;
   /** Entries whose sink calls ended in the same turn, acknowledged by one script. */
-  readonly #acks: TickBatch<Flight>;
+  readonly #acks: TickBatch<Delivered>;
   #isoAt = NaN;
   #isoText = "";
 
   constructor(options: EntryHandlerOptions) {
     this.#o = options;
     this.#maxAttempts = options.config.worker.maxAttempts;
+    this.#failures = new EntryFailures(options);
     this.#gate = new SinkGate(options.sinkCalls ?? Infinity, options.signal);
     this.#acks = new TickBatch({ flush: (flights) => this.#acknowledge(flights) });
   }
@@ -117,7 +113,7 @@ export class EntryHandler {
       if (flight !== undefined) flights.push(flight);
     }
     if (flights.length === 0) return;
-    this.#o.group.processedAmong(flights.map((f) => f.decoded.idempotencyKey)).then(
+    this.#o.group.processedAmong(flights.map((f) => f.idempotencyKey)).then(
       (processed) => {
         flights.forEach((flight, i) => {
           if (processed[i]) this.#own(flight, () => this.#duplicate(flight));
@@ -128,29 +124,39 @@ export class EntryHandler {
     );
   }
 
-  /** Decodes `entry`, or sends a poison or malformed one to the DLQ (`undefined`). */
+  /**
+   * Checks `entry`'s type and idempotency key, or sends a poison or malformed
+   * one to the DLQ (`undefined`). The payload is parsed later, when the entry
+   * enters the sink, so that entries waiting in hand hold only their text.
+   */
   #triage(entry: ClaimedEntry, started: number, listener: HandledListener): Flight | undefined {
-    const settleAlone = (reason: "poison" | "malformed", error: string, counted: number) => {
-      this.#own({ entry, listener }, async () => {
-        if (reason === "malformed") this.#o.observer.failed?.("malformed");
-        await this.#deadLetter(entry, reason, error, counted);
-        this.#o.observer.handled?.("dead_lettered", this.#seconds({ started }), undefined);
-      });
-    };
     if (entry.deliveries > this.#maxAttempts) {
       const error = `delivered ${entry.deliveries} times, more than WORKER_MAX_ATTEMPTS=` +
         `${this.#maxAttempts}: the worker handling it may have crashed each time`;
-      settleAlone("poison", error, entry.deliveries);
+      this.#settleAlone({ entry, started, listener }, "poison", error, entry.deliveries);
       return undefined;
     }
+    const fields = entryFields(entry.fields);
     try {
-      const fields = entryFields(entry.fields);
-      const decoded = decodeEntry(fields);
-      return { entry, decoded, payloadJson: fields.payload, started, listener };
+      return { entry, fields, idempotencyKey: entryIdempotencyKey(fields), started, listener };
     } catch (error) {
-      settleAlone("malformed", describeError(error), 1);
+      this.#settleAlone({ entry, started, listener }, "malformed", describeError(error), 1);
       return undefined;
     }
+  }
+
+  /** Sends a poison or malformed entry to the DLQ, on its own. */
+  #settleAlone(
+    flight: Pick<Flight, "entry" | "started" | "listener">,
+    reason: "poison" | "malformed",
+    error: string,
+    counted: number,
+  ): void {
+    this.#own(flight, async () => {
+      if (reason === "malformed") this.#o.observer.failed?.("malformed");
+      await this.#failures.deadLetter(flight.entry, reason, error, counted);
+      this.#o.observer.handled?.("dead_lettered", this.#seconds(flight), undefined);
+    });
   }
 
   /** Runs `step` for one entry and tells its listener how it ended. */
@@ -161,8 +167,7 @@ export class EntryHandler {
 
   async #duplicate(flight: Flight): Promise<void> {
     const { group } = this.#o;
-    const { entry, decoded } = flight;
-    const key = decoded.idempotencyKey;
+    const { entry, idempotencyKey: key } = flight;
     await this.#o.settlements.settle(entry.id, () => group.acknowledgeDuplicate(entry.id, key));
     this.#o.counts.duplicates++;
     this.#o.logger.debug("duplicate acknowledged without calling the sink", { id: entry.id });
@@ -171,24 +176,33 @@ export class EntryHandler {
 
   /**
    * Calls the sink, holding a place of the gate (entries read ahead waited for
-   * it); the place is given back before the entry is settled. At the shutdown
-   * timeout an entry still waiting for its turn is not handed over: it stays
-   * pending.
+   * it); the place is given back before the entry is settled. The payload is
+   * parsed here (a malformed one goes to the DLQ) and not kept after the call.
+   * At the shutdown timeout an entry still waiting for its turn is not handed
+   * over: it stays pending.
    */
   #callSink(flight: Flight): void {
-    const { entry, decoded } = flight;
+    const { entry, idempotencyKey, started, listener } = flight;
     if (this.#o.signal.aborted) {
       this.#gate.leave();
-      return flight.listener.done(entry.id);
+      return listener.done(entry.id);
     }
+    let decoded: DecodedEntry;
+    try {
+      decoded = decodeEntry(flight.fields);
+    } catch (error) {
+      this.#settleAlone(flight, "malformed", describeError(error), 1);
+      return this.#gate.leave();
+    }
+    const emailAt = emailTime(decoded);
     let call: Promise<void>;
     try {
       call = this.#o.sink.handle({
         id: entry.id,
         type: decoded.type,
-        idempotencyKey: decoded.idempotencyKey,
+        idempotencyKey,
         payload: decoded.payload,
-        payloadJson: flight.payloadJson,
+        payloadJson: flight.fields.payload,
         attempt: attemptNumber(entry.attempts, entry.deliveries),
         signal: this.#o.signal,
       });
@@ -198,7 +212,8 @@ export class EntryHandler {
     call.then(() => {
       this.#gate.leave();
       // The sink succeeded: from here on the entry is settled or kept in hand, never run again.
-      this.#acks.push(flight, this.#acknowledged, this.#unacknowledged);
+      const delivered = { entry, idempotencyKey, started, listener, emailAt };
+      this.#acks.push(delivered, this.#acknowledged, this.#unacknowledged);
     }, (error) => {
       this.#gate.leave();
       this.#own(flight, () => this.#sinkFailed(flight, error));
@@ -206,13 +221,13 @@ export class EntryHandler {
   }
 
   /** Writes the processed-records and acknowledges `flights`, retrying what Redis refuses. */
-  async #acknowledge(flights: readonly Flight[]): Promise<void> {
+  async #acknowledge(flights: readonly Delivered[]): Promise<void> {
     const { group } = this.#o;
     const ttlSeconds = this.#o.config.worker.processedTtlSeconds;
     const at = this.#iso(); // one time for all: their sink calls ended in the turn before
-    const acks = flights.map(({ entry, decoded }) => ({
+    const acks = flights.map(({ entry, idempotencyKey }) => ({
       id: entry.id,
-      idempotencyKey: decoded.idempotencyKey,
+      idempotencyKey,
       ttlSeconds,
       record: { entryId: entry.id, consumer: group.consumer, at },
     }));
@@ -222,11 +237,14 @@ export class EntryHandler {
     );
   }
 
-  readonly #acknowledged = (flight: Flight): void => {
+  readonly #acknowledged = (flight: Delivered): void => {
     this.#o.counts.processed++;
     const { observer } = this.#o;
+    const endToEnd = Number.isNaN(flight.emailAt)
+      ? undefined
+      : (this.#o.now() - flight.emailAt) / 1000;
     try {
-      observer.handled?.("processed", this.#seconds(flight), this.#endToEndSeconds(flight.decoded));
+      observer.handled?.("processed", this.#seconds(flight), endToEnd);
     } catch (error) {
       // A caller's observer threw (a library user's metrics code): reported like a failed
       // settle, as on every other path, and the rest of the batch still finishes.
@@ -235,97 +253,19 @@ export class EntryHandler {
     flight.listener.done(flight.entry.id);
   };
 
-  readonly #unacknowledged = (error: unknown, flight: Flight): void => {
+  readonly #unacknowledged = (error: unknown, flight: Delivered): void => {
     flight.listener.failed(flight.entry.id, error);
   };
 
   /** A sink call failed: a retry or the DLQ; nothing at the shutdown timeout (left pending). */
   async #sinkFailed(flight: Flight, error: unknown): Promise<void> {
     if (this.#o.signal.aborted) return;
-    const outcome = await this.#failed(flight.entry, error);
+    const outcome = await this.#failures.sinkFailed(flight.entry, error);
     this.#o.observer.handled?.(outcome, this.#seconds(flight), undefined);
   }
 
   #seconds(flight: Pick<Flight, "started">): number {
     return (performance.now() - flight.started) / 1000;
-  }
-
-  /** Records a sink failure: schedules a retry, or dead-letters after the last attempt. */
-  async #failed(
-    entry: ClaimedEntry,
-    error: unknown,
-  ): Promise<"retry_scheduled" | "dead_lettered"> {
-    const permanent = isPermanentFailure(error);
-    this.#o.observer.failed?.(permanent ? "permanent" : "retryable");
-    const message = describeError(error);
-    // The failure history came with the claim (read once, by the claim script).
-    const previous = entry.attempts;
-    const attempt = attemptNumber(previous, entry.deliveries);
-    const record = nextAttempt(previous, new Date(this.#o.now()), message, attempt);
-    if (permanent || record.attempts >= this.#maxAttempts) {
-      const reason = permanent ? "permanent" : "max_attempts";
-      await this.#deadLetter(entry, reason, message, record.attempts - (previous?.attempts ?? 0));
-      return "dead_lettered";
-    }
-    const { worker } = this.#o.config;
-    const delay = backoffDelay(record.attempts - 1, {
-      baseMs: worker.backoffBaseMs,
-      capMs: worker.backoffCapMs,
-      random: this.#o.random,
-    });
-    const due = this.#o.now() + delay;
-    const scheduled = await this.#o.settlements.settle(
-      entry.id,
-      () => this.#o.group.scheduleRetry(entry.id, due, record),
-    );
-    if (scheduled) {
-      this.#o.counts.retriesScheduled++;
-      this.#o.onRetryScheduled(this.#o.now() + delay);
-    }
-    this.#o.logger.warn("sink failed; retry scheduled", {
-      id: entry.id,
-      attempt: record.attempts,
-      retry_in_ms: delay,
-      error: message,
-    });
-    return "retry_scheduled";
-  }
-
-  /** Moves an entry to the DLQ; `countedNow` failures are added to its history. */
-  async #deadLetter(
-    entry: ClaimedEntry,
-    reason: DeadLetterReason,
-    error: string,
-    countedNow: number,
-  ): Promise<void> {
-    const { group } = this.#o;
-    const previous: AttemptRecord | undefined = entry.attempts;
-    const now = this.#iso();
-    const attempts = reason === "poison" ? countedNow : (previous?.attempts ?? 0) + countedNow;
-    const info = {
-      sourceStream: group.keys.stream,
-      sourceId: entry.id,
-      group: group.keys.group,
-      consumer: group.consumer,
-      reason,
-      error,
-      attempts,
-      firstFailure: previous?.firstFailure || now,
-      lastFailure: now,
-    };
-    const dlqId = await this.#o.settlements.settle(
-      entry.id,
-      () => group.deadLetter(entry.id, entry.fields, info),
-    );
-    if (dlqId === undefined) return; // settled elsewhere meanwhile
-    this.#o.counts.deadLettered++;
-    this.#o.logger.warn("entry moved to the dead-letter queue", {
-      id: entry.id,
-      dlq_id: dlqId,
-      reason,
-      attempts,
-      error,
-    });
   }
 
   /** The clock as ISO text; entries settled in the same millisecond share one string. */
@@ -337,11 +277,11 @@ export class EntryHandler {
     }
     return this.#isoText;
   }
+}
 
-  #endToEndSeconds(decoded: DecodedEntry): number | undefined {
-    if (decoded.type !== "email") return undefined;
-    const payload = decoded.payload as EmailPayload;
-    const at = Date.parse(payload.internal_date ?? payload.date ?? "");
-    return Number.isNaN(at) ? undefined : (this.#o.now() - at) / 1000;
-  }
+/** When an email entry's message was received (ms; NaN for other entries or without a date). */
+function emailTime(decoded: DecodedEntry): number {
+  if (decoded.type !== "email") return NaN;
+  const payload = decoded.payload as EmailPayload;
+  return Date.parse(payload.internal_date ?? payload.date ?? "");
 }

@@ -48,6 +48,7 @@ function handlerFor(
   sink: Sink,
   config: Config,
   observer: WorkerObserver = {},
+  sinkCalls?: number,
 ) {
   const counts = emptyCounts();
   const retries: number[] = [];
@@ -63,6 +64,7 @@ function handlerFor(
     onRetryScheduled: (at) => retries.push(at),
     now: Date.now,
     random: () => 0.5,
+    sinkCalls,
   });
   return { handler, counts, retries };
 }
@@ -196,6 +198,43 @@ Deno.test("EntryHandler.handleMany(): one check for a read batch, one acknowledg
     });
     assert.equal(await group.settled(), false, "the failed one waits for its retry");
     assert.equal(await redis.zcard(group.keys.retrySchedule), 1);
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("EntryHandler dead-letters a payload that is not JSON or has the wrong schema when its entry reaches the sink, and gives the place back", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const { stream, config, group } = await groupOn(redis, server.url, "handler-bad-payload");
+    const email = (key: string, payload: string) =>
+      redis.xadd(stream, "*", "type", "email", "idempotency_key", key, "payload", payload);
+    await addEmails(redis, stream, [1]);
+    await email("k-not-json", "{not json");
+    await email("k-schema", JSON.stringify({ schema_version: 1 }));
+    await addEmails(redis, stream, [2, 3]);
+    const { sink, seen } = recordingSink(() => Promise.resolve());
+    // One sink place: the entries after the bad ones get it only if each bad one gives it back.
+    const { handler, counts } = handlerFor(group, sink, config, {}, 1);
+    const batch = await group.readNew(10);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<"stuck">((resolve) => timer = setTimeout(resolve, 5_000, "stuck"));
+    const outcome = await Promise.race([handleAll(handler, batch), stuck]);
+    clearTimeout(timer);
+    assert.notEqual(outcome, "stuck", "an entry waits for a sink place no one gives back");
+    if (outcome === "stuck") return;
+    assert.deepEqual(outcome.done.sort(), batch.map((e) => e.id).sort(), "each entry once");
+    assert.deepEqual(seen.map((d) => (d.payload as { uid: number }).uid), [1, 2, 3]);
+    const letters = (await redis.xrange(group.keys.dlqStream, "-", "+")).map(([id, f]) =>
+      parseDeadLetter(id, f)
+    );
+    assert.deepEqual(letters.map((l) => l.reason), ["malformed", "malformed"]);
+    assert.match(letters[0]!.error, /not valid JSON/);
+    assert.match(letters[1]!.error, /wrong schema/);
+    assert.equal(counts.deadLettered, 2);
+    assert.equal(counts.processed, 3);
+    assert.equal(await group.settled(), true);
   } finally {
     redis.disconnect();
   }
