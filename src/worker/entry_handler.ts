@@ -62,9 +62,10 @@ interface Flight {
   readonly listener: HandledListener;
 }
 
-/** A flight whose sink call succeeded: what its acknowledgement needs (no payload). */
+/** A flight whose sink call succeeded: what its acknowledgement needs (not the entry's text). */
 interface Delivered {
-  readonly entry: ClaimedEntry;
+  /** The entry's id. */
+  readonly id: string;
   readonly idempotencyKey: string;
   readonly started: number;
   readonly listener: HandledListener;
@@ -212,7 +213,7 @@ export class EntryHandler {
     call.then(() => {
       this.#gate.leave();
       // The sink succeeded: from here on the entry is settled or kept in hand, never run again.
-      const delivered = { entry, idempotencyKey, started, listener, emailAt };
+      const delivered = { id: entry.id, idempotencyKey, started, listener, emailAt };
       this.#acks.push(delivered, this.#acknowledged, this.#unacknowledged);
     }, (error) => {
       this.#gate.leave();
@@ -225,14 +226,14 @@ export class EntryHandler {
     const { group } = this.#o;
     const ttlSeconds = this.#o.config.worker.processedTtlSeconds;
     const at = this.#iso(); // one time for all: their sink calls ended in the turn before
-    const acks = flights.map(({ entry, idempotencyKey }) => ({
-      id: entry.id,
+    const acks = flights.map(({ id, idempotencyKey }) => ({
+      id,
       idempotencyKey,
       ttlSeconds,
-      record: { entryId: entry.id, consumer: group.consumer, at },
+      record: { entryId: id, consumer: group.consumer, at },
     }));
     await this.#o.settlements.settleMany(
-      flights.map((f) => f.entry.id),
+      flights.map((f) => f.id),
       () => group.acknowledgeProcessedMany(acks),
     );
   }
@@ -248,13 +249,13 @@ export class EntryHandler {
     } catch (error) {
       // A caller's observer threw (a library user's metrics code): reported like a failed
       // settle, as on every other path, and the rest of the batch still finishes.
-      return flight.listener.failed(flight.entry.id, error);
+      return flight.listener.failed(flight.id, error);
     }
-    flight.listener.done(flight.entry.id);
+    flight.listener.done(flight.id);
   };
 
   readonly #unacknowledged = (error: unknown, flight: Delivered): void => {
-    flight.listener.failed(flight.entry.id, error);
+    flight.listener.failed(flight.id, error);
   };
 
   /** A sink call failed: a retry or the DLQ; nothing at the shutdown timeout (left pending). */
