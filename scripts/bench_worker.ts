@@ -19,7 +19,11 @@
  * (INFO cpu), and the part of this process's that its main thread spent (the
  * JavaScript thread, from /proc/self/task on Linux; the rest is V8's helper
  * threads: garbage collection). On a shared machine the wall figures swing
- * with the load; the CPU figures much less.
+ * with the load; the CPU figures much less. "CPU bound" is the most entries/s
+ * that CPU per entry (this process's + Redis') allows on the machine's cores
+ * if both kept all of them busy all the time, and its share of the bare loop:
+ * when it is below 50 %, no overlap or batching can reach the target without
+ * cutting CPU.
  *
  *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64] [--runs 3]
  *     [--read-ahead N]   (entries read ahead of the sink calls, WORKER_READ_AHEAD; default
@@ -69,6 +73,8 @@ const entries = Number(values.entries);
 const concurrency = Number(values.concurrency);
 const runs = Number(values.runs);
 const readAhead = Number(values["read-ahead"] ?? concurrency);
+/** Cores this process and the redis-server share. */
+const CORES = navigator.hardwareConcurrency;
 
 function payload(uid: number): EmailPayload {
   return {
@@ -330,12 +336,17 @@ try {
       ? "batch floor, file sink"
       : `worker, ${name} sink`;
     const cpu = (pick: (run: Run) => number) => median(list.map(pick)).toFixed(1).padStart(5);
+    // What the machine's cores could give at this CPU per entry if this process and Redis
+    // kept every one of them busy all the time: a bound no overlap can beat.
+    const cpuBound = CORES * 1e6 / median(list.map((run) => run.clientUs + run.redisUs));
     console.log(
       `${label.padEnd(28)} ${String(Math.round(rate(list))).padStart(7)} entries/s  ` +
         `${(rate(list) / bare * 100).toFixed(0).padStart(3)}% of the bare loop  ` +
         `CPU/entry: ${cpu((run) => run.clientUs)} µs here (main thread ${
           cpu((run) => run.mainUs)
         }), ${cpu((run) => run.redisUs)} µs redis  ` +
+        `CPU bound on ${CORES} cores: ${String(Math.round(cpuBound)).padStart(7)}/s ` +
+        `(${(cpuBound / bare * 100).toFixed(0).padStart(3)}%)  ` +
         `(runs: ${list.map((run) => run.seconds.toFixed(2)).join(" ")} s)`,
     );
   }
