@@ -5,12 +5,14 @@
  * Concurrent deliveries are written together: the first write starts on the
  * next macrotask, so the lines of every handler that ran in the same turn of
  * the event loop (a worker's read batch) go out as one write; lines that
- * arrive while a write is in progress join the next one; one sync makes each
- * group durable (group commit) before any of its deliveries resolves, so
- * throughput grows with `--concurrency` without giving up "durable before
- * acknowledged". A group's lines are encoded part by part into one buffer
- * kept between groups, the stored payload text as it came from Redis: no
- * line or group text is built (a quarter of the worker's allocations).
+ * arrive while a write is in progress join the next one. Syncs commit groups
+ * the same way: one fdatasync covers every line written before it started,
+ * the next group is written while it runs, and the lines written meanwhile
+ * share the sync after it. A delivery resolves only once a sync that began
+ * after its line was written has ended, so throughput grows with
+ * `--concurrency` without giving up "durable before acknowledged". A group's
+ * lines are encoded part by part into one buffer kept between groups, the
+ * stored payload text as it came from Redis: no line or group text is built.
  *
  * @module
  */
@@ -30,6 +32,57 @@ const encoder = new TextEncoder();
 const NEWLINE = 0x0a;
 /** The largest group buffer kept between writes (a 500-line group of 3 KB lines takes 4.5 MB). */
 const REUSED_BYTES_MAX = 8 * 1024 * 1024;
+
+/** What the file sink needs of an open file. */
+export type AppendFile = Pick<Deno.FsFile, "write" | "syncData" | "close">;
+
+/** Options of {@link createFileSink}. */
+export interface FileSinkOptions {
+  /** Opens `path` for appending. Default: `Deno.open` (created if missing); tests pass a file to watch. */
+  open?: (path: string) => Promise<AppendFile>;
+}
+
+/**
+ * Group commit of the syncs: one fdatasync for every line written before it
+ * began; lines written while it runs wait for the next one, which starts
+ * when it ends.
+ */
+class SyncCommits {
+  readonly #file: AppendFile;
+  readonly #fail: (group: readonly PendingLine[], error: unknown) => void;
+  /** Lines written and waiting for a sync to begin. */
+  #written: PendingLine[] = [];
+  #syncing: Promise<void> | undefined;
+
+  constructor(file: AppendFile, fail: (group: readonly PendingLine[], error: unknown) => void) {
+    this.#file = file;
+    this.#fail = fail;
+  }
+
+  /** `group` was written: it resolves when a sync that begins from now on has ended. */
+  written(group: PendingLine[]): void {
+    this.#written = this.#written.length === 0 ? group : this.#written.concat(group);
+    this.#start();
+  }
+
+  /** Resolves once every written line's sync has ended. */
+  async settled(): Promise<void> {
+    while (this.#syncing !== undefined) await this.#syncing;
+  }
+
+  #start(): void {
+    if (this.#syncing !== undefined || this.#written.length === 0) return;
+    const group = this.#written;
+    this.#written = [];
+    this.#syncing = this.#file.syncData().then(
+      () => group.forEach((line) => line.resolve()),
+      (error) => this.#fail(group, error),
+    ).then(() => {
+      this.#syncing = undefined;
+      this.#start();
+    });
+  }
+}
 
 /** Encodes groups of lines into one buffer kept between groups (one group is written at a time). */
 class GroupEncoder {
@@ -60,11 +113,17 @@ class GroupEncoder {
 }
 
 /** Opens (creating if needed) `path` for appending and returns the sink. */
-export async function createFileSink(path: string): Promise<Sink> {
-  const file = await Deno.open(path, { append: true, create: true });
+export async function createFileSink(path: string, options: FileSinkOptions = {}): Promise<Sink> {
+  const open = options.open ?? ((at: string) => Deno.open(at, { append: true, create: true }));
+  const file = await open(path);
   let queue: PendingLine[] = [];
   let writing: Promise<void> | undefined;
   let closed = false;
+  const fail = (group: readonly PendingLine[], error: unknown) => {
+    const failure = new RetryableError(`cannot append to ${path}`, { cause: error });
+    for (const line of group) line.reject(failure);
+  };
+  const commits = new SyncCommits(file, fail);
   const lines = new GroupEncoder();
 
   async function writeGroup(group: PendingLine[]): Promise<void> {
@@ -72,16 +131,14 @@ export async function createFileSink(path: string): Promise<Sink> {
     try {
       let offset = 0;
       while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-      await file.syncData();
-      for (const line of group) line.resolve();
     } catch (error) {
-      const failure = new RetryableError(`cannot append to ${path}`, { cause: error });
-      for (const line of group) line.reject(failure);
+      return fail(group, error);
     }
+    commits.written(group);
   }
 
   async function drainQueue(): Promise<void> {
-    // Wait for the rest of this turn's lines: one write and one sync for all of them.
+    // Wait for the rest of this turn's lines: one write for all of them.
     await new Promise((resolve) => setImmediate(resolve));
     while (queue.length > 0) {
       const group = queue;
@@ -104,6 +161,7 @@ export async function createFileSink(path: string): Promise<Sink> {
     async close() {
       closed = true;
       await writing;
+      await commits.settled();
       file.close();
     },
   };

@@ -103,3 +103,48 @@ Deno.test("createFileSink() writes deliveries with stored payload text exactly a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("createFileSink() writes the next group while a sync runs, shares the sync after it among the groups written meanwhile, and resolves each delivery only after a sync begun once its line was written", async () => {
+  const events: string[] = [];
+  const syncs: (() => void)[] = [];
+  let writes = 0;
+  const file = {
+    write: (bytes: Uint8Array) => {
+      events.push(`write ${++writes}`);
+      return Promise.resolve(bytes.length);
+    },
+    syncData: () => {
+      events.push(`sync ${syncs.length + 1} begins`);
+      return new Promise<void>((resolve) => syncs.push(resolve));
+    },
+    close: () => {},
+  };
+  const sink = await createFileSink("watched.jsonl", { open: () => Promise.resolve(file) });
+  const turn = () => new Promise((resolve) => setTimeout(resolve, 5));
+  const resolved: number[] = [];
+  const handle = (n: number) => sink.handle(delivery(n)).then(() => resolved.push(n));
+
+  const first = [handle(1), handle(2)]; // one turn: one write, then its sync
+  await turn();
+  assert.deepEqual(events, ["write 1", "sync 1 begins"]);
+  const second = [handle(3), handle(4)]; // written while sync 1 runs
+  await turn();
+  const third = [handle(5)];
+  await turn();
+  assert.deepEqual(events, ["write 1", "sync 1 begins", "write 2", "write 3"], "no sync yet");
+  assert.deepEqual(resolved, [], "nothing resolves before its sync ends");
+
+  syncs[0]!();
+  await Promise.all(first);
+  await turn();
+  assert.deepEqual(resolved, [1, 2], "sync 1 covered only the first write");
+  assert.deepEqual(events.at(-1), "sync 2 begins", "one sync for the two groups written meanwhile");
+  assert.equal(syncs.length, 2);
+
+  syncs[1]!();
+  await Promise.all([...second, ...third]);
+  assert.deepEqual(resolved, [1, 2, 3, 4, 5]);
+  const closing = sink.close();
+  await closing;
+  assert.equal(syncs.length, 2, "no sync without a line to cover");
+});
