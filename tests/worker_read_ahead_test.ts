@@ -142,6 +142,41 @@ Deno.test("with read-ahead each read asks for at most --concurrency entries, and
   }
 });
 
+Deno.test("above a concurrency of 256 a read asks for half of it, so two read batches are in the sink at once", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  const blocking = await client(server.url);
+  try {
+    const stream = freshStream("split-reads");
+    await addEmails(redis, stream, range(700));
+    const sink = gatedSink();
+    const reads = countingReads(blocking);
+    const worker = startWorker({
+      redis,
+      blockingRedis: reads.redis,
+      config: workerConfig(server.url, stream),
+      sink,
+      consumer: "c",
+      concurrency: 300,
+      drain: true,
+      logger: silentLogger,
+    });
+    await waitUntil("300 entries in the sink", () => sink.calls.length === 300);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(reads.counts, [150, 150], "two reads of half the concurrency");
+    assert.equal(sink.most, 300, "both batches in the sink together");
+    const releasing = setInterval(() => sink.release(), 5);
+    const summary = await worker.done;
+    clearInterval(releasing);
+    assert.equal(summary.processed, 700);
+    assert.deepEqual(sink.calls, range(700), "in read order, each once");
+    assert.ok(reads.counts.every((count) => count <= 150), `reads: ${reads.counts.join(" ")}`);
+  } finally {
+    redis.disconnect();
+    blocking.disconnect();
+  }
+});
+
 Deno.test("at the shutdown timeout, entries read ahead are not handed to the sink and stay pending", async () => {
   await using server = await startRedis();
   const redis = await client(server.url);

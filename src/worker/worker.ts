@@ -200,7 +200,7 @@ class Worker {
       await new Promise((resolve) => setImmediate(resolve));
       return "waited";
     }
-    const read = await this.#readNew(Math.min(this.#free(), this.#settings.concurrency));
+    const read = await this.#readNew(Math.min(this.#free(), this.#settings.readBatch));
     idleRead.value = read === 0;
     if (read === 0 && this.#inFlight.size === 0 && this.#o.drain) {
       if (await this.#group.settled()) return "drained";
@@ -278,7 +278,7 @@ class Worker {
     });
   }
 
-  /** Reads, dispatches up to `count` new entries (≤ concurrency: reads overlap); returns how many. */
+  /** Reads, dispatches up to `count` new entries (≤ the read batch: reads overlap); returns how many. */
   async #readNew(count: number): Promise<number> {
     // Drain mode never blocks: "nothing new" must be seen at once.
     const block = this.#o.drain ? undefined : this.#untilNextDue();

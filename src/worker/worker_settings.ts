@@ -24,6 +24,8 @@ export const MIN_TICK_MS = 10;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = numericDefault("WORKER_SHUTDOWN_TIMEOUT_SECONDS") * 1000;
 /** After the shutdown timeout, how long aborted handlers get to return. */
 export const ABORT_GRACE_MS = 2_000;
+/** Above this `concurrency` a read asks for half of it ({@link WorkerSettings.readBatch}). */
+export const SPLIT_READS_ABOVE = 256;
 
 /** The settings one worker runs with, all ms but `concurrency`. */
 export interface WorkerSettings {
@@ -31,6 +33,14 @@ export interface WorkerSettings {
   readonly concurrency: number;
   /** Entries in hand at most: `concurrency` plus those read ahead of the sink calls. */
   readonly capacity: number;
+  /**
+   * Entries one read asks for at most: `concurrency`, or half of it above
+   * {@link SPLIT_READS_ABOVE}. Two read batches then fit in the sink calls at
+   * once, so a sink that commits in groups (the file sink) takes one batch
+   * while the one before it syncs; with smaller batches the extra round trips
+   * cost more than that overlap gives (docs/WORKER_PROFILE.md, wave 9).
+   */
+  readonly readBatch: number;
   readonly visibilityMs: number;
   /** Longest blocking read; also the loop's tick. */
   readonly blockMs: number;
@@ -67,6 +77,7 @@ export function workerSettings(
   return {
     concurrency,
     capacity: concurrency + readAhead,
+    readBatch: concurrency > SPLIT_READS_ABOVE ? Math.ceil(concurrency / 2) : concurrency,
     visibilityMs,
     blockMs,
     shutdownTimeoutMs,

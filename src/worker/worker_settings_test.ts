@@ -6,6 +6,7 @@ Deno.test("workerSettings() applies the defaults", () => {
   assert.deepEqual(workerSettings({}), {
     concurrency: 8,
     capacity: 8,
+    readBatch: 8,
     visibilityMs: 60_000,
     blockMs: 1_000,
     shutdownTimeoutMs: 30_000,
@@ -27,4 +28,11 @@ Deno.test("workerSettings() holds the entries read ahead on top of the sink call
   assert.equal(workerSettings({ concurrency: 64 }).capacity, 64, "no read-ahead by default");
   assert.equal(workerSettings({ concurrency: 64, readAhead: 64 }).capacity, 128);
   assert.throws(() => workerSettings({ readAhead: -1 }), /readAhead .* current value is -1/);
+});
+
+Deno.test("workerSettings() reads batches of the concurrency, and of half of it above 256", () => {
+  assert.equal(workerSettings({ concurrency: 64 }).readBatch, 64);
+  assert.equal(workerSettings({ concurrency: 256, readAhead: 256 }).readBatch, 256);
+  assert.equal(workerSettings({ concurrency: 257 }).readBatch, 129);
+  assert.equal(workerSettings({ concurrency: 500, readAhead: 500 }).readBatch, 250);
 });
