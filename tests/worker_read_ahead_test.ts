@@ -12,6 +12,7 @@ import { silentLogger } from "../src/log/logger.ts";
 import type { EmailPayload } from "../src/stream/entry.ts";
 import type { Delivery, Sink } from "../src/sinks/sink.ts";
 import { startWorker } from "../src/worker/worker.ts";
+import type { WorkerSummary } from "../src/worker/worker_types.ts";
 import { startRedis } from "./harness/redis_server.ts";
 import {
   addEmails,
@@ -50,8 +51,8 @@ function gatedSink(): Sink & { calls: number[]; most: number; release(): void } 
 }
 
 /**
- * A draining worker over `stream` with `--concurrency 2 --read-ahead 3`, its
- * blocking reads on `blocking`.
+ * A draining worker over `stream` with `--concurrency 2 --read-ahead 3` (or
+ * `limits`), its blocking reads on `blocking`.
  */
 function startReadAheadWorker(
   redis: Redis,
@@ -59,6 +60,7 @@ function startReadAheadWorker(
   url: string,
   stream: string,
   sink: Sink,
+  limits = { concurrency: 2, readAhead: 3 },
 ) {
   return startWorker({
     redis,
@@ -66,11 +68,23 @@ function startReadAheadWorker(
     config: workerConfig(url, stream),
     sink,
     consumer: "c",
-    concurrency: 2,
-    readAhead: 3,
+    ...limits,
     drain: true,
     logger: silentLogger,
   });
+}
+
+/** Releases the gated sink's calls until the draining `worker` is done; its summary. */
+async function releaseUntilDone(
+  sink: { release(): void },
+  worker: { done: Promise<WorkerSummary> },
+): Promise<WorkerSummary> {
+  const releasing = setInterval(() => sink.release(), 5);
+  try {
+    return await worker.done;
+  } finally {
+    clearInterval(releasing);
+  }
 }
 
 Deno.test("read-ahead holds more entries than sink calls, hands them over in order, once each", async () => {
@@ -86,9 +100,7 @@ Deno.test("read-ahead holds more entries than sink calls, hands them over in ord
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(sink.calls, [1, 2], "two sink calls, three entries waiting for their turn");
     assert.equal(worker.status().in_flight, 5, "no more read than concurrency + read-ahead");
-    const releasing = setInterval(() => sink.release(), 5);
-    const summary = await worker.done;
-    clearInterval(releasing);
+    const summary = await releaseUntilDone(sink, worker);
     assert.equal(summary.processed, 10);
     assert.deepEqual(sink.calls, range(10), "in read order, each once");
     assert.equal(sink.most, 2, "never more than --concurrency sink calls at once");
@@ -130,9 +142,7 @@ Deno.test("with read-ahead each read asks for at most --concurrency entries, and
     // One read of 5 would leave nothing to read while that batch is checked and settled.
     assert.deepEqual(reads.counts, [2, 2, 1], "reads of at most 2, up to 5 in hand");
     assert.deepEqual(sink.calls, [1, 2], "all while the first two are still in the sink");
-    const releasing = setInterval(() => sink.release(), 5);
-    const summary = await worker.done;
-    clearInterval(releasing);
+    const summary = await releaseUntilDone(sink, worker);
     assert.equal(summary.processed, 12);
     assert.deepEqual(sink.calls, range(12), "in read order, each once");
     assert.ok(reads.counts.every((count) => count <= 2), `reads: ${reads.counts.join(" ")}`);
@@ -151,23 +161,15 @@ Deno.test("above a concurrency of 256 a read asks for half of it, so two read ba
     await addEmails(redis, stream, range(700));
     const sink = gatedSink();
     const reads = countingReads(blocking);
-    const worker = startWorker({
-      redis,
-      blockingRedis: reads.redis,
-      config: workerConfig(server.url, stream),
-      sink,
-      consumer: "c",
+    const worker = startReadAheadWorker(redis, reads.redis, server.url, stream, sink, {
       concurrency: 300,
-      drain: true,
-      logger: silentLogger,
+      readAhead: 0,
     });
     await waitUntil("300 entries in the sink", () => sink.calls.length === 300);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(reads.counts, [150, 150], "two reads of half the concurrency");
     assert.equal(sink.most, 300, "both batches in the sink together");
-    const releasing = setInterval(() => sink.release(), 5);
-    const summary = await worker.done;
-    clearInterval(releasing);
+    const summary = await releaseUntilDone(sink, worker);
     assert.equal(summary.processed, 700);
     assert.deepEqual(sink.calls, range(700), "in read order, each once");
     assert.ok(reads.counts.every((count) => count <= 150), `reads: ${reads.counts.join(" ")}`);

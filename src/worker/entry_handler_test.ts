@@ -32,6 +32,12 @@ function recordingSink(answer: (d: Delivery) => Promise<void>) {
   return { sink, seen };
 }
 
+/** The dead letters of `group`'s DLQ, in order. */
+async function deadLetters(redis: Redis, group: ConsumerGroup) {
+  const entries = await redis.xrange(group.keys.dlqStream, "-", "+");
+  return entries.map(([id, fields]) => parseDeadLetter(id, fields));
+}
+
 /** A fresh stream, its worker configuration and consumer group "g" as consumer "me". */
 async function groupOn(redis: Redis, url: string, label: string, maxAttempts = 3) {
   const stream = freshStream(label);
@@ -121,7 +127,6 @@ Deno.test("EntryHandler dead-letters a malformed entry and a poison one without 
   const redis = await client(server.url);
   try {
     const { stream, config, group } = await groupOn(redis, server.url, "handler-bad", 2);
-    const { keys } = group;
     await redis.xadd(stream, "*", "junk", "x");
     await addEmails(redis, stream, [7]);
     const [malformed, poison] = await group.readNew(10);
@@ -131,9 +136,7 @@ Deno.test("EntryHandler dead-letters a malformed entry and a poison one without 
     await handler.handle({ ...poison!, deliveries: 3 });
     assert.equal(seen.length, 0);
     assert.equal(counts.deadLettered, 2);
-    const letters = (await redis.xrange(keys.dlqStream, "-", "+")).map(([id, f]) =>
-      parseDeadLetter(id, f)
-    );
+    const letters = await deadLetters(redis, group);
     assert.deepEqual(letters.map((l) => [l.reason, l.attempts]), [["malformed", 1], ["poison", 3]]);
     assert.deepEqual(letters[0]!.originalFields, ["junk", "x"]);
   } finally {
@@ -226,9 +229,7 @@ Deno.test("EntryHandler dead-letters a payload that is not JSON or has the wrong
     if (outcome === "stuck") return;
     assert.deepEqual(outcome.done.sort(), batch.map((e) => e.id).sort(), "each entry once");
     assert.deepEqual(seen.map((d) => (d.payload as { uid: number }).uid), [1, 2, 3]);
-    const letters = (await redis.xrange(group.keys.dlqStream, "-", "+")).map(([id, f]) =>
-      parseDeadLetter(id, f)
-    );
+    const letters = await deadLetters(redis, group);
     assert.deepEqual(letters.map((l) => l.reason), ["malformed", "malformed"]);
     assert.match(letters[0]!.error, /not valid JSON/);
     assert.match(letters[1]!.error, /wrong schema/);
