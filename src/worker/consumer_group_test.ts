@@ -100,14 +100,16 @@ Deno.test("ConsumerGroup acknowledges and checks many entries in one call, each 
     const keys = groupKeys(stream, "g", `${stream}:dlq`);
     const group = new ConsumerGroup({ redis, keys, consumer: "me" });
     await group.ensure();
-    const [a, b] = await addEmails(redis, stream, [1, 2]);
-    await group.readNew(2);
+    const [a, b, c] = await addEmails(redis, stream, [1, 2, 3]);
+    await group.readNew(3);
     // a failed once: its attempts and retry records must go with the batched acknowledgement.
     const failure = nextAttempt(undefined, new Date(), "downstream unavailable", 1);
     assert.equal(await group.scheduleRetry(a!, Date.now() + 60_000, failure), true);
     await redis.xack(stream, "g", b!); // settled elsewhere meanwhile
     const at = new Date().toISOString();
-    // A consumer name JSON must escape; b's record has another consumer (its own script call).
+    const later = new Date(Date.now() + 1000).toISOString();
+    // A consumer name JSON must escape; b's record has another consumer and c's another time
+    // (each in a script call of its own: what a call's entries share is sent once).
     const quoted = 'me "q" \\ é';
     const acked = await group.acknowledgeProcessedMany([
       {
@@ -122,9 +124,20 @@ Deno.test("ConsumerGroup acknowledges and checks many entries in one call, each 
         ttlSeconds: 60,
         record: { entryId: b!, consumer: "other", at },
       },
+      {
+        id: c!,
+        idempotencyKey: "kc",
+        ttlSeconds: 60,
+        record: { entryId: c!, consumer: quoted, at: later },
+      },
     ]);
-    assert.equal(acked, 1, "b was no longer pending");
-    assert.deepEqual(await group.processedAmong(["ka", "kb", "kc"]), [true, true, false]);
+    assert.equal(acked, 2, "b was no longer pending");
+    assert.deepEqual(await group.processedAmong(["ka", "kb", "kc", "kd"]), [
+      true,
+      true,
+      true,
+      false,
+    ]);
     assert.ok(await redis.ttl(keys.processed("ka")) > 0, "the record expires");
     assert.equal(
       await redis.get(keys.processed("ka")),
@@ -132,6 +145,10 @@ Deno.test("ConsumerGroup acknowledges and checks many entries in one call, each 
       "the processed-record names its entry, consumer and time, as JSON",
     );
     assert.equal(JSON.parse((await redis.get(keys.processed("kb")))!).consumer, "other");
+    assert.equal(
+      await redis.get(keys.processed("kc")),
+      JSON.stringify({ entry_id: c, consumer: quoted, at: later }),
+    );
     assert.equal(await redis.hlen(keys.attempts), 0, "attempts records cleared");
     assert.equal(await redis.zcard(keys.retrySchedule), 0, "retry schedule cleared");
     assert.equal(await group.settled(), true);
