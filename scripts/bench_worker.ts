@@ -16,9 +16,12 @@
  * script per entry. Prints entries/s of each, and the worker's as a share of
  * the bare loop's, as the median of `--runs` interleaved rounds, with the CPU
  * each spent per entry: this process's (user + sys) and the redis-server's
- * (INFO cpu), and the part of this process's that its main thread spent (the
- * JavaScript thread, from /proc/self/task on Linux; the rest is V8's helper
- * threads: garbage collection). On a shared machine the wall figures swing
+ * (INFO cpu), and how this process's splits over its threads (from
+ * /proc/self/task on Linux): the main (JavaScript) thread, V8's helper
+ * threads (garbage collection) and the runtime's I/O threads (the file
+ * sink's writes and fdatasyncs run there, so their kernel time is the
+ * durable append's cost on this machine's disk and memory; compare
+ * `scripts/bench_disk.ts`). On a shared machine the wall figures swing
  * with the load; the CPU figures much less. "CPU bound" is the most entries/s
  * that CPU per entry (this process's + Redis') allows on the machine's cores
  * if both kept all of them busy all the time, and its share of the bare loop:
@@ -110,27 +113,47 @@ const blocking = new Redis(server.url);
 const dir = await Deno.makeTempDir({ prefix: "ingest-bench-" });
 let streams = 0;
 
-/** Wall seconds and CPU µs per entry (this process, its main thread, redis-server) of one run. */
+/** Wall seconds and CPU µs per entry (this process, its threads, redis-server) of one run. */
 interface Run {
   seconds: number;
   clientUs: number;
-  /** Of `clientUs`, the main (JavaScript) thread's; NaN where /proc is not there. */
-  mainUs: number;
+  /** Of `clientUs`, what each kind of thread spent; NaN where /proc is not there. */
+  threadsUs: ThreadsCpu;
   redisUs: number;
 }
 
+/** CPU of this process's threads by kind (ms, or µs per entry). */
+interface ThreadsCpu {
+  /** The JavaScript thread. */
+  main: number;
+  /** V8's helper threads: garbage collection, compilation. */
+  v8: number;
+  /** Every other thread: the runtime's I/O pool (file writes and syncs). */
+  io: number;
+}
+
 /**
- * CPU ms (user + sys) of this process's main thread so far, from
- * /proc/self/task (Linux; clock ticks of 10 ms); NaN elsewhere. The rest of
- * the process's CPU is V8's helper threads (GC) and the runtime's.
+ * CPU ms (user + sys) of this process's threads so far, by kind, from
+ * /proc/self/task (Linux; clock ticks of 10 ms); NaN elsewhere.
  */
-function mainThreadCpuMs(): number {
+function threadsCpuMs(): ThreadsCpu {
+  const sums: ThreadsCpu = { main: 0, v8: 0, io: 0 };
   try {
-    const stat = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    for (const task of Deno.readDirSync("/proc/self/task")) {
+      let stat: string;
+      try {
+        stat = Deno.readTextFileSync(`/proc/self/task/${task.name}/stat`);
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const kind = task.name === String(Deno.pid) ? "main" : name.startsWith("V8 ") ? "v8" : "io";
+      sums[kind] += (Number(fields[11]) + Number(fields[12])) * 10;
+    }
+    return sums;
   } catch {
-    return NaN;
+    return { main: NaN, v8: NaN, io: NaN };
   }
 }
 
@@ -145,15 +168,19 @@ async function redisCpuUs(): Promise<number> {
 async function measured(body: () => Promise<number>): Promise<Run> {
   const redisBefore = await redisCpuUs();
   const before = process.cpuUsage();
-  const mainBefore = mainThreadCpuMs();
+  const threadsBefore = threadsCpuMs();
   const seconds = await body();
-  const mainMs = mainThreadCpuMs() - mainBefore;
+  const threadsAfter = threadsCpuMs();
   const cpu = process.cpuUsage(before);
   const redisUs = await redisCpuUs() - redisBefore;
   return {
     seconds,
     clientUs: (cpu.user + cpu.system) / entries,
-    mainUs: mainMs * 1000 / entries,
+    threadsUs: {
+      main: (threadsAfter.main - threadsBefore.main) * 1000 / entries,
+      v8: (threadsAfter.v8 - threadsBefore.v8) * 1000 / entries,
+      io: (threadsAfter.io - threadsBefore.io) * 1000 / entries,
+    },
     redisUs: redisUs / entries,
   };
 }
@@ -326,7 +353,8 @@ try {
   const rate = (list: Run[]) => entries / median(list.map((run) => run.seconds));
   const bare = rate(results.bare);
   console.log(
-    `${entries} entries, worker concurrency ${concurrency}, read-ahead ${readAhead}, median of ${runs} runs`,
+    `${entries} entries, worker concurrency ${concurrency}, read-ahead ${readAhead}, ` +
+      `median of ${runs} runs`,
   );
   for (const [name, list] of Object.entries(results)) {
     if (list.length === 0) continue;
@@ -342,9 +370,11 @@ try {
     console.log(
       `${label.padEnd(28)} ${String(Math.round(rate(list))).padStart(7)} entries/s  ` +
         `${(rate(list) / bare * 100).toFixed(0).padStart(3)}% of the bare loop  ` +
-        `CPU/entry: ${cpu((run) => run.clientUs)} µs here (main thread ${
-          cpu((run) => run.mainUs)
-        }), ${cpu((run) => run.redisUs)} µs redis  ` +
+        `CPU/entry: ${cpu((run) => run.clientUs)} µs here (main ${
+          cpu((run) => run.threadsUs.main)
+        }, V8 ${cpu((run) => run.threadsUs.v8)}, I/O ${cpu((run) => run.threadsUs.io)}), ${
+          cpu((run) => run.redisUs)
+        } µs redis  ` +
         `CPU bound on ${CORES} cores: ${String(Math.round(cpuBound)).padStart(7)}/s ` +
         `(${(cpuBound / bare * 100).toFixed(0).padStart(3)}%)  ` +
         `(runs: ${list.map((run) => run.seconds.toFixed(2)).join(" ")} s)`,

@@ -1,0 +1,143 @@
+/**
+ * What a durable append costs this machine: the CPU of writing `--mb` MB to
+ * a new file in groups of `--group-kb` KB with an fdatasync after each group,
+ * as the file sink does, measured on the writing thread (user + sys, from
+ * /proc/thread-self/schedstat on Linux), in two conditions:
+ *
+ * 1. **fresh memory**: every file is kept until the end and written after a
+ *    pause of `--pause-s` seconds, so its page cache takes memory the
+ *    kernel had not used for a while (on a VM with free page reporting,
+ *    Linux hands memory that stayed free for 2 s back to the host);
+ * 2. **recycled memory** (the reference): two files of the same size are
+ *    written and deleted just before, so their page cache pages are freed
+ *    and taken again at once, as on a host whose memory is in use.
+ *
+ * On an ordinary host the two are alike. On a VM whose balloon hands freed
+ * memory back to the host (virtio-balloon free page reporting, as on the
+ * Firecracker build machines here), a page the guest takes anew costs a host
+ * fault, and condition 1 costs several times condition 2 (here 2.6–3.2
+ * against 0.9–1.3 ms of CPU per MB in three runs on 2026-12-03: 9–11 against
+ * 3–5 µs for a 3.5 KB line): that cost is the machine's, not the file
+ * sink's, and `scripts/bench_worker.ts` shows it in its "I/O" thread column. Prints, per condition, the median of `--rounds`
+ * rounds: CPU ms per MB for the writes and for the syncs, wall MB/s, and the
+ * ratio of fresh to recycled; then the peak RSS of this process.
+ *
+ *   deno run -A scripts/bench_disk.ts [--mb 70] [--group-kb 900] [--rounds 3] [--pause-s 5]
+ *     [--dir DIR]  (default: the system's temporary directory)
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    mb: { type: "string", default: "70" },
+    "group-kb": { type: "string", default: "900" },
+    rounds: { type: "string", default: "3" },
+    "pause-s": { type: "string", default: "5" },
+    dir: { type: "string" },
+  },
+});
+const megabytes = Number(values.mb);
+const groupBytes = Number(values["group-kb"]) * 1024;
+const rounds = Number(values.rounds);
+const pauseMs = Number(values["pause-s"]) * 1000;
+const problems = [
+  ...(Number.isInteger(megabytes) && megabytes > 0 ? [] : ["--mb takes a whole number above 0"]),
+  ...(groupBytes > 0 ? [] : ["--group-kb takes a number above 0"]),
+  ...(Number.isInteger(rounds) && rounds > 0 ? [] : ["--rounds takes a whole number above 0"]),
+  ...(pauseMs >= 0 ? [] : ["--pause-s takes a number of seconds, 0 or more"]),
+];
+if (problems.length > 0) {
+  console.error(problems.join("\n"));
+  Deno.exit(2);
+}
+
+/** CPU ms this thread has run so far (user + sys, ns precision); NaN where Linux's /proc is not. */
+function threadCpuMs(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
+/** One file's write: CPU ms of the writes and of the syncs, wall ms. */
+interface Append {
+  writeMs: number;
+  syncMs: number;
+  wallMs: number;
+}
+
+const group = new Uint8Array(groupBytes).fill(0x78);
+const totalBytes = megabytes * 1024 * 1024;
+
+/** Writes a new `path` of `--mb` MB, a group at a time, each group synced. */
+function append(path: string): Append {
+  const file = Deno.openSync(path, { create: true, append: true });
+  const result = { writeMs: 0, syncMs: 0, wallMs: 0 };
+  const started = performance.now();
+  try {
+    for (let written = 0; written < totalBytes; written += group.length) {
+      const before = threadCpuMs();
+      file.writeSync(group);
+      const afterWrite = threadCpuMs();
+      file.syncDataSync();
+      result.writeMs += afterWrite - before;
+      result.syncMs += threadCpuMs() - afterWrite;
+    }
+  } finally {
+    file.close();
+  }
+  result.wallMs = performance.now() - started;
+  return result;
+}
+
+function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const dir = await Deno.makeTempDir({ dir: values.dir, prefix: "ingest-bench-disk-" });
+try {
+  const fresh: Append[] = [];
+  const recycled: Append[] = [];
+  for (let round = 0; round < rounds; round++) {
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    fresh.push(append(`${dir}/kept-${round}`));
+    const reused = `${dir}/reused`;
+    for (let warmUp = 0; warmUp < 2; warmUp++) {
+      append(reused);
+      Deno.removeSync(reused);
+    }
+    recycled.push(append(reused));
+    Deno.removeSync(reused);
+  }
+  const perMb = (list: Append[], pick: (a: Append) => number) => median(list.map(pick)) / megabytes;
+  console.log(
+    `${megabytes} MB in ${values["group-kb"]} KB groups, fdatasync after each; ` +
+      `median of ${rounds} rounds (${values["pause-s"]} s pause before each fresh one); ` +
+      "CPU of the writing thread",
+  );
+  const rows = [["fresh memory", fresh], ["recycled memory", recycled]] as const;
+  for (const [label, list] of rows) {
+    const cpu = perMb(list, (a) => a.writeMs + a.syncMs);
+    const reference = perMb(recycled, (a) => a.writeMs + a.syncMs);
+    console.log(
+      `${label.padEnd(16)} CPU ${cpu.toFixed(2)} ms/MB (write ${
+        perMb(list, (a) => a.writeMs).toFixed(2)
+      }, fdatasync ${perMb(list, (a) => a.syncMs).toFixed(2)})  ` +
+        `${(megabytes / (median(list.map((a) => a.wallMs)) / 1000)).toFixed(0)} MB/s  ` +
+        `${(cpu / reference).toFixed(2)}× the recycled CPU`,
+    );
+  }
+  const peak = Deno.readTextFileSync("/proc/self/status").match(/VmHWM:\s+(\d+)/)?.[1];
+  console.log(
+    `peak RSS ${peak === undefined ? "unknown" : `${Math.round(Number(peak) / 1024)} MB`}`,
+  );
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
