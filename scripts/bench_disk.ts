@@ -15,9 +15,9 @@
  * On an ordinary host the two are alike. On a VM whose balloon hands freed
  * memory back to the host (virtio-balloon free page reporting, as on the
  * Firecracker build machines here), a page the guest takes anew costs a host
- * fault, and condition 1 costs several times condition 2 (here 2.6–3.2
- * against 0.9–1.3 ms of CPU per MB in three runs on 2026-12-03: 9–11 against
- * 3–5 µs for a 3.5 KB line): that cost is the machine's, not the file
+ * fault, and condition 1 costs several times condition 2 (here 2.7–3.2
+ * against 0.6–0.9 ms of CPU per MB, 3.4–4.4×, in three runs on 2026-12-03:
+ * 9–11 against 2–3 µs for a 3.5 KB line): that cost is the machine's, not the file
  * sink's, and `scripts/bench_worker.ts` shows it in its "I/O" thread column. Prints, per condition, the median of `--rounds`
  * rounds: CPU ms per MB for the writes and for the syncs, wall MB/s, and the
  * ratio of fresh to recycled; then the peak RSS of this process.
