@@ -267,7 +267,7 @@ async function batchFloor(stream: string, checks: (() => Promise<void>)[]): Prom
         id,
         idempotencyKey: decoded.idempotencyKey,
         ttlSeconds: processedTtlSeconds,
-        record: { entryId: id, consumer: "c", at },
+        record: { consumer: "c", at },
       })),
     );
     seen += rows.length;

@@ -37,7 +37,7 @@ Deno.test("ConsumerGroup reads, retries with the attempts record in the claim, a
     assert.deepEqual(due[0]!.attempts, record);
     assert.equal(await group.nextRetryDue(), undefined);
 
-    const ack = { entryId: first!, consumer: "me", at: new Date().toISOString() };
+    const ack = { consumer: "me", at: new Date().toISOString() };
     assert.deepEqual(await group.processedAmong(["k1"]), [false]);
     const acked = await group.acknowledgeProcessedMany([
       { id: first!, idempotencyKey: "k1", ttlSeconds: 60, record: ack },
@@ -116,19 +116,19 @@ Deno.test("ConsumerGroup acknowledges and checks many entries in one call, each 
         id: a!,
         idempotencyKey: "ka",
         ttlSeconds: 60,
-        record: { entryId: a!, consumer: quoted, at },
+        record: { consumer: quoted, at },
       },
       {
         id: b!,
         idempotencyKey: "kb",
         ttlSeconds: 60,
-        record: { entryId: b!, consumer: "other", at },
+        record: { consumer: "other", at },
       },
       {
         id: c!,
         idempotencyKey: "kc",
         ttlSeconds: 60,
-        record: { entryId: c!, consumer: quoted, at: later },
+        record: { consumer: quoted, at: later },
       },
     ]);
     assert.equal(acked, 2, "b was no longer pending");

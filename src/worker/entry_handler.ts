@@ -230,7 +230,7 @@ export class EntryHandler {
       id,
       idempotencyKey,
       ttlSeconds,
-      record: { entryId: id, consumer: group.consumer, at },
+      record: { consumer: group.consumer, at },
     }));
     await this.#o.settlements.settleMany(
       flights.map((f) => f.id),

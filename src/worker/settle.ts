@@ -26,9 +26,12 @@ redis.call('ZREM', KEYS[3], ARGV[2])
 return acked
 `);
 
-/** What the processed-record of an entry says (its value in Redis, as JSON). */
+/**
+ * What the processed-record of an entry says besides the entry's id (its
+ * value in Redis is the JSON `{ entry_id, consumer, at }`; the id is the
+ * {@link ProcessedAck}'s).
+ */
 export interface ProcessedRecord {
-  readonly entryId: string;
   readonly consumer: string;
   /** ISO time the sink succeeded. */
   readonly at: string;
