@@ -10,6 +10,7 @@
 
 import type { RedisClient } from "../redis/client.ts";
 import type { DeadLetterInfo } from "../dlq/dead_letter.ts";
+import { type StreamReplyBytes, streamRowsAsText } from "../redis/reply.ts";
 import { ensureGroup } from "../stream/group.ts";
 import { readGroupInfo } from "../stream/group_info.ts";
 import type { AttemptRecord } from "./attempts.ts";
@@ -90,15 +91,19 @@ export class ConsumerGroup {
   async readNew(count: number, blockMs?: number): Promise<ClaimedEntry[]> {
     const args: (string | number)[] = ["GROUP", this.keys.group, this.consumer, "COUNT", count];
     if (blockMs !== undefined) args.push("BLOCK", blockMs);
-    const reply = await this.#blocking.call(
+    const reply = await this.#blocking.callBuffer(
       "XREADGROUP",
       ...args,
       "STREAMS",
       this.keys.stream,
       ">",
-    ) as [string, [string, string[]][]][] | null;
-    const entries = reply?.[0]?.[1] ?? [];
-    return entries.map(([id, fields]) => ({ id, fields, deliveries: 1, attempts: undefined }));
+    ) as StreamReplyBytes | null;
+    return streamRowsAsText(reply).map(([id, fields]) => ({
+      id,
+      fields,
+      deliveries: 1,
+      attempts: undefined,
+    }));
   }
 
   /** Claims up to `count` entries whose retry is due at `nowMs`. */

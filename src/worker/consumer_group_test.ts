@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { parseDeadLetter } from "../dlq/dead_letter.ts";
 import { startRedis } from "../../tests/harness/redis_server.ts";
 import { addEmails, client, freshStream } from "../../tests/worker_fixtures.ts";
@@ -183,6 +184,34 @@ Deno.test("ConsumerGroup.reclaimOwnOrphans() takes back at once only its own ent
     // The other consumer's entry (ids[4]) is still its own.
     const pending = await redis.xpending(stream, "g", "-", "+", 10) as [string, string][];
     assert.deepEqual(pending.find(([id]) => id === ids[4])?.[1], "other");
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("ConsumerGroup.readNew() hands over each field's text as written, invalid UTF-8 as U+FFFD", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const stream = freshStream("text");
+    const group = new ConsumerGroup({
+      redis,
+      keys: groupKeys(stream, "g", `${stream}:dlq`),
+      consumer: "me",
+    });
+    await group.ensure();
+    const text = JSON.stringify({ subject: "Grüße, 日本語 and 🙂", body: "é".repeat(5000) });
+    const id = await redis.xadd(stream, "*", "type", "email", "payload", text);
+    const broken = await redis.xadd(stream, "*", "type", Buffer.from([0x65, 0xff, 0x6d]));
+    const [first, second] = await group.readNew(10);
+    assert.deepEqual(first, {
+      id,
+      fields: ["type", "email", "payload", text],
+      deliveries: 1,
+      attempts: undefined,
+    });
+    assert.deepEqual(second?.fields, ["type", "e\uFFFDm"]);
+    assert.equal(second?.id, broken);
   } finally {
     redis.disconnect();
   }
