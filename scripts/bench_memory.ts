@@ -28,7 +28,7 @@
 
 import { getHeapSpaceStatistics } from "node:v8";
 import { bundle } from "./bundle.ts";
-import { V8_FLAGS } from "./run_flags.ts";
+import { V8_FLAGS, v8FlagsArguments } from "./run_flags.ts";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.ts";
 import { passwordCredentials } from "../src/imap/credentials.ts";
@@ -209,7 +209,7 @@ async function runBare(port: number): Promise<void> {
 }
 
 function childV8Args(): string[] {
-  return CHILD_V8_FLAGS ? [`--v8-flags=${CHILD_V8_FLAGS.trim().split(/\s+/).join(",")}`] : [];
+  return v8FlagsArguments(CHILD_V8_FLAGS);
 }
 
 /** `ingest produce --once` as a child: VmRSS sampled against XLEN. */

@@ -37,7 +37,7 @@ import { type CorpusProfile, HTML_HEAVY, profileMailbox } from "../tests/harness
 import { startRedis } from "../tests/harness/redis_server.ts";
 import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 import { bundle } from "./bundle.ts";
-import { V8_FLAGS } from "./run_flags.ts";
+import { V8_FLAGS, v8FlagsArguments } from "./run_flags.ts";
 
 const USER = "alice@example.test";
 const RAW = new URL("./bench_imap_raw.ts", import.meta.url).pathname;
@@ -77,9 +77,7 @@ const BUNDLED = values.build === "bundle";
 const COUNT = Number(values.messages);
 const RUNS = Number(values.runs);
 const BATCH_SIZE = values["batch-size"];
-const PRODUCE_V8 = values["v8-flags"].trim() === ""
-  ? []
-  : [`--v8-flags=${values["v8-flags"].trim().split(/\s+/).join(",")}`];
+const PRODUCE_V8 = v8FlagsArguments(values["v8-flags"]);
 const PROFILE: CorpusProfile = {
   htmlShare: Number(values["html-share"]),
   paragraphs: range(values.paragraphs, "paragraphs"),

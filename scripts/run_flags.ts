@@ -28,6 +28,16 @@ export const PERMISSIONS: readonly string[] = [
  */
 export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
 
+/**
+ * The `deno run` arguments for V8 flags written the way the benchmarks take
+ * them (space-separated, e.g. `--max-semi-space-size=8 --trace-gc`): one
+ * `--v8-flags=…`, or none when `flags` is blank (V8's defaults).
+ */
+export function v8FlagsArguments(flags: string): string[] {
+  const list = flags.trim().split(/\s+/).filter((flag) => flag !== "");
+  return list.length === 0 ? [] : [`--v8-flags=${list.join(",")}`];
+}
+
 /** `--v8-flags=…` for a `deno run`, `deno install` or `deno compile` line. */
 export function v8FlagsArgument(): string {
   return `--v8-flags=${V8_FLAGS.join(",")}`;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { findRuntime } from "../scripts/compile.ts";
-import { V8_FLAGS, v8FlagsArgument } from "../scripts/run_flags.ts";
+import { V8_FLAGS, v8FlagsArgument, v8FlagsArguments } from "../scripts/run_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SCRIPT = `${ROOT}scripts/compile.ts`;
@@ -89,4 +89,10 @@ Deno.test("the ingest task, the compiled binary and the systemd unit run with th
   const unit = await Deno.readTextFile(`${ROOT}docs/systemd/ingest-produce.service`);
   assert.match(unit, /ExecStart=\/usr\/local\/bin\/ingest /, "the unit runs the compiled binary");
   assert.ok(unit.includes(`#ExecStart=/usr/bin/deno run --allow-all ${v8FlagsArgument()} `));
+});
+
+Deno.test("the benchmarks pass their V8 flags to a child as one --v8-flags argument, none for V8's defaults", () => {
+  assert.deepEqual(v8FlagsArguments(V8_FLAGS.join(" ")), [v8FlagsArgument()]);
+  assert.deepEqual(v8FlagsArguments(" --a=1   --b "), ["--v8-flags=--a=1,--b"]);
+  assert.deepEqual(v8FlagsArguments("  "), []);
 });
