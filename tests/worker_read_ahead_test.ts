@@ -110,14 +110,14 @@ Deno.test("read-ahead holds more entries than sink calls, hands them over in ord
   }
 });
 
-/** `redis` as it is, noting the COUNT of every XREADGROUP sent through `call`. */
+/** `redis` as it is, noting the COUNT of every XREADGROUP sent through `call` or `callBuffer`. */
 function countingReads(redis: Redis): { redis: Redis; counts: number[] } {
   const counts: number[] = [];
   const proxy = new Proxy(redis, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (typeof value !== "function") return value;
-      if (property !== "call") return value.bind(target);
+      if (property !== "call" && property !== "callBuffer") return value.bind(target);
       return (...args: unknown[]) => {
         if (args[0] === "XREADGROUP") counts.push(Number(args[args.indexOf("COUNT") + 1]));
         return value.apply(target, args);
