@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { parseDeadLetter } from "../src/dlq/dead_letter.ts";
 import { PermanentError } from "../src/errors.ts";
 import { silentLogger } from "../src/log/logger.ts";
@@ -285,6 +286,25 @@ Deno.test("the worker against a real Redis", async (t) => {
         "reason",
         "arbitrary field names",
       ]);
+    },
+  );
+
+  await t.step(
+    "a payload that is not UTF-8 is dead-lettered with its bytes as they were written",
+    async () => {
+      const stream = freshStream("bytes");
+      const payload = Buffer.from([0x7b, 0xff, 0xfe, 0x22, 0xc3, 0x28, 0x7d]); // "{" 0xFF 0xFE '"' bad pair "}"
+      await c.redis.xadd(stream, "*", "type", "email", "idempotency_key", "k", "payload", payload);
+      const sink = recordingSink();
+      const summary = await runWorker(options(c, stream, sink));
+      assert.equal(sink.calls.length, 0);
+      assert.equal(summary.deadLettered, 1);
+      const [[, fields] = ["", []]] = await c.redis.xrangeBuffer(`${stream}:dlq`, "-", "+");
+      const at = fields.findIndex((field) => field.toString() === "payload");
+      assert.ok(at >= 0, "the payload is among the original fields");
+      assert.ok(payload.equals(fields[at + 1]!), "its bytes are unchanged");
+      const [letter] = await dlqEntries(c, stream);
+      assert.equal(letter?.reason, "malformed");
     },
   );
 

@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { StreamFieldValue } from "../redis/reply.ts";
+
 /** Every reason an entry is dead-lettered for (what `dlq list --reason` accepts). */
 export const DEAD_LETTER_REASONS = ["max_attempts", "permanent", "malformed", "poison"] as const;
 
@@ -50,8 +52,11 @@ export interface DeadLetter extends DeadLetterInfo {
 /** Longest error message kept in a DLQ entry. */
 export const MAX_ERROR_CHARS = 2_000;
 
-/** The flat field list written to the DLQ for `original` (flat pairs) and `info`. */
-export function deadLetterFields(original: readonly string[], info: DeadLetterInfo): string[] {
+/** The flat field list written to the DLQ for `original` (flat pairs, as read) and `info`. */
+export function deadLetterFields<V extends StreamFieldValue = string>(
+  original: readonly V[],
+  info: DeadLetterInfo,
+): (V | string)[] {
   return [
     ...original,
     "source_stream",

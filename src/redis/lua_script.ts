@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { RedisClient } from "./client.ts";
 
@@ -31,7 +32,7 @@ export class LuaScript {
   async run(
     redis: RedisClient,
     keys: readonly string[],
-    args: readonly (string | number)[],
+    args: readonly (string | number | Buffer)[],
   ): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);

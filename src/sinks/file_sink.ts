@@ -21,11 +21,23 @@ import { setImmediate } from "node:timers";
 import { RetryableError } from "../errors.ts";
 import { deliveryJsonParts, type Sink } from "./sink.ts";
 
+/** The line's text in parts ({@link deliveryJsonParts}); a newline follows them. */
+type LineParts = readonly [string, string, string];
+
+/** The delivery waiting for its line to be written and synced. */
 interface PendingLine {
-  /** The line's text in parts ({@link deliveryJsonParts}); a newline follows them. */
-  readonly parts: readonly [string, string, string];
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Lines queued for the next write: their text and, apart, their deliveries.
+ * The text is let go once the group is encoded, so that payloads are not held
+ * (and copied by each young-generation collection) while the sync runs.
+ */
+interface LineGroup {
+  readonly parts: LineParts[];
+  readonly pending: PendingLine[];
 }
 
 const encoder = new TextEncoder();
@@ -88,10 +100,10 @@ class SyncCommits {
 class GroupEncoder {
   #reused = new Uint8Array(64 * 1024);
 
-  /** The group's lines as UTF-8, each part encoded in place: no joined or flattened text. */
-  encode(group: readonly PendingLine[]): Uint8Array {
+  /** The lines as UTF-8, each part encoded in place: no joined or flattened text. */
+  encode(lines: readonly LineParts[]): Uint8Array {
     let most = 0; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    for (const { parts } of group) {
+    for (const parts of lines) {
       most += 3 * (parts[0].length + parts[1].length + parts[2].length) + 1;
     }
     if (this.#reused.length < most && most <= REUSED_BYTES_MAX) {
@@ -102,7 +114,7 @@ class GroupEncoder {
     // A larger group (a few huge lines) gets a buffer of its own, freed after its write.
     const buffer = this.#reused.length >= most ? this.#reused : new Uint8Array(most);
     let length = 0;
-    for (const { parts } of group) {
+    for (const parts of lines) {
       for (const part of parts) {
         if (part.length > 0) length += encoder.encodeInto(part, buffer.subarray(length)).written;
       }
@@ -116,7 +128,7 @@ class GroupEncoder {
 export async function createFileSink(path: string, options: FileSinkOptions = {}): Promise<Sink> {
   const open = options.open ?? ((at: string) => Deno.open(at, { append: true, create: true }));
   const file = await open(path);
-  let queue: PendingLine[] = [];
+  let queue: LineGroup = { parts: [], pending: [] };
   let writing: Promise<void> | undefined;
   let closed = false;
   const fail = (group: readonly PendingLine[], error: unknown) => {
@@ -126,23 +138,24 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
   const commits = new SyncCommits(file, fail);
   const lines = new GroupEncoder();
 
-  async function writeGroup(group: PendingLine[]): Promise<void> {
-    const bytes = lines.encode(group);
+  async function writeGroup({ parts, pending }: LineGroup): Promise<void> {
+    const bytes = lines.encode(parts);
+    parts.length = 0;
     try {
       let offset = 0;
       while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
     } catch (error) {
-      return fail(group, error);
+      return fail(pending, error);
     }
-    commits.written(group);
+    commits.written(pending);
   }
 
   async function drainQueue(): Promise<void> {
     // Wait for the rest of this turn's lines: one write for all of them.
     await new Promise((resolve) => setImmediate(resolve));
-    while (queue.length > 0) {
+    while (queue.pending.length > 0) {
       const group = queue;
-      queue = [];
+      queue = { parts: [], pending: [] };
       await writeGroup(group);
     }
     writing = undefined;
@@ -154,7 +167,8 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
       if (closed) return Promise.reject(new RetryableError(`file sink ${path} is closed`));
       const parts = deliveryJsonParts(delivery);
       return new Promise<void>((resolve, reject) => {
-        queue.push({ parts, resolve, reject });
+        queue.parts.push(parts);
+        queue.pending.push({ resolve, reject });
         writing ??= drainQueue();
       });
     },

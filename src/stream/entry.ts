@@ -265,13 +265,16 @@ export class EntryFormatError extends IngestError {
  * {@link EntryFormatError}. The worker checks its processed-record with this
  * before it parses the payload.
  */
-export function entryIdempotencyKey(fields: Record<string, string>): string {
+export function entryIdempotencyKey(fields: Readonly<Record<string, unknown>>): string {
   const type = fields.type;
   if (!ENTRY_TYPES.includes(type as EntryType)) {
-    throw new EntryFormatError(`unknown entry type ${JSON.stringify(type ?? null)}`);
+    const shown = typeof type === "string" ? type : null;
+    throw new EntryFormatError(`unknown entry type ${JSON.stringify(shown)}`);
   }
   const key = fields.idempotency_key;
-  if (!key) throw new EntryFormatError("entry has no idempotency_key");
+  if (typeof key !== "string" || key === "") {
+    throw new EntryFormatError("entry has no idempotency_key");
+  }
   return key;
 }
 

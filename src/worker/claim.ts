@@ -9,14 +9,18 @@
 
 import type { RedisClient } from "../redis/client.ts";
 import { LuaScript } from "../redis/lua_script.ts";
+import type { StreamFieldValue } from "../redis/reply.ts";
 import { type AttemptRecord, decodeAttempts } from "./attempts.ts";
 import type { GroupKeys } from "./group_keys.ts";
 
 /** An entry claimed by this consumer. */
 export interface ClaimedEntry {
   readonly id: string;
-  /** Flat field pairs. */
-  readonly fields: readonly string[];
+  /**
+   * Flat field pairs as read: text, but the hot read (`ConsumerGroup.readNew`)
+   * keeps the `payload` value as its bytes while the entry waits in hand.
+   */
+  readonly fields: readonly StreamFieldValue[];
   /** How many times the group has delivered it, this delivery included. */
   readonly deliveries: number;
   /** Its failure history, when it failed before. */

@@ -10,7 +10,7 @@
 
 import type { RedisClient } from "../redis/client.ts";
 import type { DeadLetterInfo } from "../dlq/dead_letter.ts";
-import { type StreamReplyBytes, streamRowsAsText } from "../redis/reply.ts";
+import { type StreamFieldValue, type StreamReplyBytes, streamRows } from "../redis/reply.ts";
 import { ensureGroup } from "../stream/group.ts";
 import { readGroupInfo } from "../stream/group_info.ts";
 import type { AttemptRecord } from "./attempts.ts";
@@ -87,7 +87,10 @@ export class ConsumerGroup {
     return Number(summary[0]) === 0;
   }
 
-  /** Reads up to `count` new entries, blocking up to `blockMs` (none: do not block). */
+  /**
+   * Reads up to `count` new entries, blocking up to `blockMs` (none: do not
+   * block). Each entry's `payload` value comes as its bytes (see `streamRows`).
+   */
   async readNew(count: number, blockMs?: number): Promise<ClaimedEntry[]> {
     const args: (string | number)[] = ["GROUP", this.keys.group, this.consumer, "COUNT", count];
     if (blockMs !== undefined) args.push("BLOCK", blockMs);
@@ -98,7 +101,7 @@ export class ConsumerGroup {
       this.keys.stream,
       ">",
     ) as StreamReplyBytes | null;
-    return streamRowsAsText(reply).map(([id, fields]) => ({
+    return streamRows(reply, "payload").map(([id, fields]) => ({
       id,
       fields,
       deliveries: 1,
@@ -190,7 +193,7 @@ export class ConsumerGroup {
   /** Moves `id` to the DLQ and acknowledges it; the DLQ id, or `undefined` when not pending. */
   deadLetter(
     id: string,
-    fields: readonly string[],
+    fields: readonly StreamFieldValue[],
     info: DeadLetterInfo,
   ): Promise<string | undefined> {
     return deadLetter(this.#redis, this.keys, id, fields, info);

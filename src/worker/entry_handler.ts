@@ -21,7 +21,7 @@
  */
 
 import { describeError } from "../errors.ts";
-import { entryFields } from "../redis/reply.ts";
+import { entryFields, type StreamFieldValue, textFields } from "../redis/reply.ts";
 import type { Sink } from "../sinks/sink.ts";
 import {
   type DecodedEntry,
@@ -56,7 +56,8 @@ export interface HandledListener {
 /** An entry on its way through the sink to its acknowledgement. */
 interface Flight {
   readonly entry: ClaimedEntry;
-  readonly fields: Record<string, string>;
+  /** The entry's fields by name, as read (the payload's bytes until it enters the sink). */
+  readonly fields: Record<string, StreamFieldValue>;
   readonly idempotencyKey: string;
   readonly started: number;
   readonly listener: HandledListener;
@@ -188,9 +189,11 @@ export class EntryHandler {
       this.#gate.leave();
       return listener.done(entry.id);
     }
+    // The payload's text lives only through the sink call: a collection meanwhile need not copy it.
+    const fields = textFields(flight.fields);
     let decoded: DecodedEntry;
     try {
-      decoded = decodeEntry(flight.fields);
+      decoded = decodeEntry(fields);
     } catch (error) {
       this.#settleAlone(flight, "malformed", describeError(error), 1);
       return this.#gate.leave();
@@ -203,7 +206,7 @@ export class EntryHandler {
         type: decoded.type,
         idempotencyKey,
         payload: decoded.payload,
-        payloadJson: flight.fields.payload,
+        payloadJson: fields.payload,
         attempt: attemptNumber(entry.attempts, entry.deliveries),
         signal: this.#o.signal,
       });

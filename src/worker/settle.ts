@@ -11,6 +11,7 @@
 import type { RedisClient } from "../redis/client.ts";
 import { deadLetterFields, type DeadLetterInfo } from "../dlq/dead_letter.ts";
 import { LuaScript } from "../redis/lua_script.ts";
+import type { StreamFieldValue } from "../redis/reply.ts";
 import { type AttemptRecord, encodeAttempts } from "./attempts.ts";
 import type { GroupKeys } from "./group_keys.ts";
 
@@ -153,7 +154,7 @@ export async function deadLetter(
   redis: RedisClient,
   keys: GroupKeys,
   id: string,
-  fields: readonly string[],
+  fields: readonly StreamFieldValue[],
   info: DeadLetterInfo,
 ): Promise<string | undefined> {
   const reply = await DEAD_LETTER.run(
