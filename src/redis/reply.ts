@@ -51,7 +51,7 @@ export function textFields(
   fields: Readonly<Record<string, StreamFieldValue>>,
 ): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(fields)) result[name] = fieldText(value);
+  for (const name in fields) result[name] = fieldText(fields[name]!);
   return result;
 }
 
