@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { parseDeadLetter } from "../src/dlq/dead_letter.ts";
+import { replayDeadLetters } from "../src/dlq/dead_letter_queue.ts";
 import { PermanentError } from "../src/errors.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import type { ProcessOutcome } from "../src/observe/events.ts";
@@ -290,7 +291,7 @@ Deno.test("the worker against a real Redis", async (t) => {
   );
 
   await t.step(
-    "a payload that is not UTF-8 is dead-lettered with its bytes as they were written",
+    "a payload that is not UTF-8 is dead-lettered and replayed with its bytes as they were written",
     async () => {
       const stream = freshStream("bytes");
       const payload = Buffer.from([0x7b, 0xff, 0xfe, 0x22, 0xc3, 0x28, 0x7d]); // "{" 0xFF 0xFE '"' bad pair "}"
@@ -305,6 +306,16 @@ Deno.test("the worker against a real Redis", async (t) => {
       assert.ok(payload.equals(fields[at + 1]!), "its bytes are unchanged");
       const [letter] = await dlqEntries(c, stream);
       assert.equal(letter?.reason, "malformed");
+      // Replay writes the very bytes back.
+      const { replayed } = await replayDeadLetters(
+        c.redis,
+        { stream, dlqStream: `${stream}:dlq` },
+        [
+          letter!.id,
+        ],
+      );
+      const [[, back] = ["", []]] = await c.redis.xrangeBuffer(stream, replayed[0]!.newId, "+");
+      assert.ok(payload.equals(back[back.findIndex((f) => f.toString() === "payload") + 1]!));
     },
   );
 

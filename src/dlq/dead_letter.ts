@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { StreamFieldValue } from "../redis/reply.ts";
+import { fieldText, type StreamFieldValue } from "../redis/reply.ts";
 
 /** Every reason an entry is dead-lettered for (what `dlq list --reason` accepts). */
 export const DEAD_LETTER_REASONS = ["max_attempts", "permanent", "malformed", "poison"] as const;
@@ -41,12 +41,16 @@ export interface DeadLetterInfo {
   readonly lastFailure: string;
 }
 
-/** A dead-letter entry read back from the DLQ stream. */
-export interface DeadLetter extends DeadLetterInfo {
+/**
+ * A dead-letter entry read back from the DLQ stream: the original fields as
+ * text, or as bytes where they were read so (`V`: replay writes them back
+ * exactly as they were, UTF-8 or not).
+ */
+export interface DeadLetter<V extends string | Uint8Array = string> extends DeadLetterInfo {
   /** Id in the DLQ stream. */
   readonly id: string;
   /** The original entry's fields as flat pairs. */
-  readonly originalFields: readonly string[];
+  readonly originalFields: readonly V[];
 }
 
 /** Longest error message kept in a DLQ entry. */
@@ -83,13 +87,17 @@ export function deadLetterFields<V extends StreamFieldValue = string>(
 }
 
 /** Reads a DLQ entry back; entries not written by {@link deadLetterFields} keep every field as original. */
-export function parseDeadLetter(id: string, fields: readonly string[]): DeadLetter {
-  const declared = Number(fields[fields.length - 1]);
-  const valid = fields[fields.length - 2] === "original_fields" && Number.isInteger(declared) &&
+export function parseDeadLetter<V extends StreamFieldValue = string>(
+  id: string,
+  fields: readonly V[],
+): DeadLetter<V> {
+  const text = (at: number) => fieldText(fields[at] ?? "");
+  const declared = Number(text(fields.length - 1));
+  const valid = text(fields.length - 2) === "original_fields" && Number.isInteger(declared) &&
     declared >= 0 && declared * 2 <= fields.length - 2;
   const originalLength = valid ? declared * 2 : fields.length;
   const meta: Record<string, string> = {};
-  for (let i = originalLength; i + 1 < fields.length; i += 2) meta[fields[i]!] = fields[i + 1]!;
+  for (let i = originalLength; i + 1 < fields.length; i += 2) meta[text(i)] = text(i + 1);
   return {
     id,
     originalFields: fields.slice(0, originalLength),

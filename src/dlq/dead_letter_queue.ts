@@ -7,8 +7,10 @@
  * @module
  */
 
+import type { Buffer } from "node:buffer";
 import type { RedisClient } from "../redis/client.ts";
 import { LuaScript } from "../redis/lua_script.ts";
+import { fieldText } from "../redis/reply.ts";
 import { type DeadLetter, type DeadLetterReason, parseDeadLetter } from "./dead_letter.ts";
 
 /** Which streams a DLQ operation works on. */
@@ -89,15 +91,31 @@ export async function readDeadLetters(
   streams: DeadLetterStreams,
   ids: readonly string[],
 ): Promise<{ found: DeadLetter[]; missing: string[] }> {
+  const { found, missing } = await readDeadLetterBytes(redis, streams, ids);
+  return {
+    found: found.map((entry) => ({
+      ...entry,
+      originalFields: entry.originalFields.map(fieldText),
+    })),
+    missing,
+  };
+}
+
+/** {@link readDeadLetters} with the original fields as their bytes, for replay. */
+async function readDeadLetterBytes(
+  redis: RedisClient,
+  streams: DeadLetterStreams,
+  ids: readonly string[],
+): Promise<{ found: DeadLetter<Buffer>[]; missing: string[] }> {
   const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.xrange(streams.dlqStream, id, id);
+  for (const id of ids) pipeline.xrangeBuffer(streams.dlqStream, id, id);
   const replies = (await pipeline.exec()) ?? [];
-  const found: DeadLetter[] = [];
+  const found: DeadLetter<Buffer>[] = [];
   const missing: string[] = [];
   replies.forEach(([error, reply], index) => {
     if (error) throw error;
-    const entry = (reply as RawEntry[])[0];
-    if (entry) found.push(parseDeadLetter(entry[0], entry[1]));
+    const entry = (reply as [Buffer, Buffer[]][])[0];
+    if (entry) found.push(parseDeadLetter(fieldText(entry[0]), entry[1]));
     else missing.push(ids[index]!);
   });
   return { found, missing };
@@ -158,7 +176,7 @@ export async function replayDeadLetters(
   const replayed: Replayed[] = [];
   const missing: string[] = [];
   for (let start = 0; start < ids.length; start += 100) {
-    const { found } = await readDeadLetters(redis, streams, ids.slice(start, start + 100));
+    const { found } = await readDeadLetterBytes(redis, streams, ids.slice(start, start + 100));
     // An entry without original fields has nothing to write back: it stays in the DLQ.
     const movable = found.filter((entry) => entry.originalFields.length > 0);
     const args = movable.flatMap((
