@@ -91,6 +91,12 @@ async function pendingCount(c: Clients, stream: string): Promise<number> {
   return Number(summary[0]);
 }
 
+/** The value of the `payload` field among flat fields read as bytes (none: empty). */
+function payloadBytes(fields: readonly Buffer[]): Buffer {
+  const at = fields.findIndex((field) => field.toString() === "payload");
+  return (at < 0 ? undefined : fields[at + 1]) ?? Buffer.alloc(0);
+}
+
 async function dlqEntries(c: Clients, stream: string) {
   const raw = await c.redis.xrange(`${stream}:dlq`, "-", "+") as [string, string[]][];
   return raw.map(([id, fields]) => parseDeadLetter(id, fields));
@@ -301,21 +307,38 @@ Deno.test("the worker against a real Redis", async (t) => {
       assert.equal(sink.calls.length, 0);
       assert.equal(summary.deadLettered, 1);
       const [[, fields] = ["", []]] = await c.redis.xrangeBuffer(`${stream}:dlq`, "-", "+");
-      const at = fields.findIndex((field) => field.toString() === "payload");
-      assert.ok(at >= 0, "the payload is among the original fields");
-      assert.ok(payload.equals(fields[at + 1]!), "its bytes are unchanged");
+      assert.ok(payload.equals(payloadBytes(fields)), "its bytes are unchanged in the DLQ");
       const [letter] = await dlqEntries(c, stream);
       assert.equal(letter?.reason, "malformed");
-      // Replay writes the very bytes back.
-      const { replayed } = await replayDeadLetters(
-        c.redis,
-        { stream, dlqStream: `${stream}:dlq` },
-        [
-          letter!.id,
-        ],
-      );
+      const dlqStream = `${stream}:dlq`;
+      const { replayed } = await replayDeadLetters(c.redis, { stream, dlqStream }, [letter!.id]);
       const [[, back] = ["", []]] = await c.redis.xrangeBuffer(stream, replayed[0]!.newId, "+");
-      assert.ok(payload.equals(back[back.findIndex((f) => f.toString() === "payload") + 1]!));
+      assert.ok(payload.equals(payloadBytes(back)), "replay writes the same bytes back");
+    },
+  );
+
+  await t.step(
+    "a payload with invalid UTF-8 inside a JSON string keeps its bytes through its retries",
+    async () => {
+      const stream = freshStream("retried-bytes");
+      const text = emailEntryFields(emailPayload(1)).at(-1)!;
+      const at = text.indexOf('"subject":"') + '"subject":"'.length;
+      const payload = Buffer.concat([
+        Buffer.from(text.slice(0, at)),
+        Buffer.from([0xff, 0xc3]),
+        Buffer.from(text.slice(at)),
+      ]);
+      await c.redis.xadd(stream, "*", "type", "email", "idempotency_key", "k", "payload", payload);
+      const failing = recordingSink(() => {
+        throw new Error("still broken");
+      });
+      const summary = await runWorker(
+        options(c, stream, failing, { env: { WORKER_MAX_ATTEMPTS: "2" } }),
+      );
+      assert.deepEqual(failing.calls.map((d) => d.attempt), [1, 2], "the retry was claimed");
+      assert.equal(summary.deadLettered, 1);
+      const [[, fields] = ["", []]] = await c.redis.xrangeBuffer(`${stream}:dlq`, "-", "+");
+      assert.ok(payload.equals(payloadBytes(fields)), "its bytes are unchanged in the DLQ");
     },
   );
 

@@ -28,17 +28,37 @@ export class LuaScript {
     SOURCES.set(this.sha, source);
   }
 
-  /** Runs the script with `keys` and `args`. */
-  async run(
+  /** Runs the script with `keys` and `args`; strings in the reply come as text. */
+  run(
     redis: RedisClient,
     keys: readonly string[],
-    args: readonly (string | number | Buffer)[],
+    args: readonly ScriptArgument[],
+  ): Promise<unknown> {
+    return this.#send((name, ...rest) => redis.call(name, ...rest), keys, args);
+  }
+
+  /** {@link run}, with every string in the reply as its bytes (a `Buffer`). */
+  runForBytes(
+    redis: RedisClient,
+    keys: readonly string[],
+    args: readonly ScriptArgument[],
+  ): Promise<unknown> {
+    return this.#send((name, ...rest) => redis.callBuffer(name, ...rest), keys, args);
+  }
+
+  async #send(
+    call: (name: "EVALSHA" | "EVAL", ...rest: ScriptArgument[]) => Promise<unknown>,
+    keys: readonly string[],
+    args: readonly ScriptArgument[],
   ): Promise<unknown> {
     try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      return await call("EVALSHA", this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw error;
-      return await redis.eval(this.source, keys.length, ...keys, ...args);
+      return await call("EVAL", this.source, keys.length, ...keys, ...args);
     }
   }
 }
+
+/** A key or argument of a script. */
+type ScriptArgument = string | number | Buffer;

@@ -64,9 +64,10 @@ export type StreamReplyBytes = [stream: Buffer, rows: [Buffer, Buffer[]][]][];
  * `bytesField` kept as its bytes. The worker keeps the payload so while an
  * entry waits in hand: bytes live outside V8's heap, where a young-generation
  * collection does not copy them (text held that long is copied and promoted;
- * with the 8 MB young generation `ingest` runs with, this takes the file-sink
- * worker's garbage collection from 3.0–4.0 to 2.0–2.5 µs an entry,
- * docs/WORKER_PROFILE.md, wave 11). Text is decoded with `TextDecoder`, which
+ * with the 8 MB young generation `ingest` runs with, this took the file-sink
+ * worker's V8 helper threads from 2.5–3.0 to 1.5–2.0 µs an entry in 3 pairs,
+ * docs/WORKER_PROFILE.md, wave 12), and a payload that is not UTF-8 reaches
+ * the DLQ with its bytes unchanged. Text is decoded with `TextDecoder`, which
  * this runtime runs about 1 µs faster per 3 KB than ioredis' own
  * `Buffer#toString` (both put U+FFFD for invalid UTF-8).
  */
@@ -75,14 +76,17 @@ export function streamRows(
   bytesField: string,
 ): [string, StreamFieldValue[]][] {
   const rows = reply?.[0]?.[1] ?? [];
-  return rows.map(([id, fields]) => {
-    const values: StreamFieldValue[] = [];
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const name = utf8.decode(fields[i]);
-      values.push(name, name === bytesField ? fields[i + 1]! : utf8.decode(fields[i + 1]));
-    }
-    return [utf8.decode(id), values];
-  });
+  return rows.map(([id, fields]) => [utf8.decode(id), fieldsAsRead(fields, bytesField)]);
+}
+
+/** An entry's flat fields read as bytes, as {@link streamRows} hands them over. */
+export function fieldsAsRead(fields: readonly Buffer[], bytesField: string): StreamFieldValue[] {
+  const values: StreamFieldValue[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = utf8.decode(fields[i]);
+    values.push(name, name === bytesField ? fields[i + 1]! : utf8.decode(fields[i + 1]));
+  }
+  return values;
 }
 
 /** Whether a Redis error says the key or group does not exist. */

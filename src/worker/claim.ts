@@ -7,9 +7,10 @@
  * @module
  */
 
+import type { Buffer } from "node:buffer";
 import type { RedisClient } from "../redis/client.ts";
 import { LuaScript } from "../redis/lua_script.ts";
-import type { StreamFieldValue } from "../redis/reply.ts";
+import { fieldsAsRead, fieldText, type StreamFieldValue } from "../redis/reply.ts";
 import { type AttemptRecord, decodeAttempts } from "./attempts.ts";
 import type { GroupKeys } from "./group_keys.ts";
 
@@ -17,8 +18,8 @@ import type { GroupKeys } from "./group_keys.ts";
 export interface ClaimedEntry {
   readonly id: string;
   /**
-   * Flat field pairs as read: text, but the hot read (`ConsumerGroup.readNew`)
-   * keeps the `payload` value as its bytes while the entry waits in hand.
+   * Flat field pairs as read: text, but the `payload` value as its bytes
+   * (`fieldsAsRead`), which it stays while the entry waits in hand.
    */
   readonly fields: readonly StreamFieldValue[];
   /** How many times the group has delivered it, this delivery included. */
@@ -27,14 +28,15 @@ export interface ClaimedEntry {
   readonly attempts: AttemptRecord | undefined;
 }
 
-type ClaimReply = [id: string, fields: string[], deliveries: number, attempts: string | null][];
+/** Claimed rows as a script run for bytes returns them (see `CLAIMED_ROW`). */
+type ClaimReply = [id: Buffer, fields: Buffer[], deliveries: number, attempts: Buffer | null][];
 
 function toClaimed(reply: ClaimReply): ClaimedEntry[] {
   return reply.map(([id, fields, deliveries, attempts]) => ({
-    id,
-    fields,
+    id: fieldText(id),
+    fields: fieldsAsRead(fields, "payload"),
     deliveries: Number(deliveries),
-    attempts: decodeAttempts(attempts),
+    attempts: decodeAttempts(attempts === null ? null : fieldText(attempts)),
   }));
 }
 
@@ -79,7 +81,7 @@ export async function takeDueRetries(
   nowMs: number,
   count: number,
 ): Promise<ClaimedEntry[]> {
-  const reply = await TAKE_DUE.run(
+  const reply = await TAKE_DUE.runForBytes(
     redis,
     [keys.stream, keys.retrySchedule, keys.attempts],
     [keys.group, consumer, Math.floor(nowMs), count],
@@ -147,12 +149,12 @@ export async function reclaimStalled(
   start: string,
   live: readonly string[] = [],
 ): Promise<ReclaimPass> {
-  const [last, seen, claimed] = await RECLAIM_STALLED.run(
+  const [last, seen, claimed] = await RECLAIM_STALLED.runForBytes(
     redis,
     [keys.stream, keys.retrySchedule, keys.attempts],
     [keys.group, consumer, Math.floor(minIdleMs), count, start, ...live],
-  ) as [string | null, number, ClaimReply];
-  const nextStart = seen < count || last === null ? "-" : `(${last}`;
+  ) as [Buffer | null, number, ClaimReply];
+  const nextStart = seen < count || last === null ? "-" : `(${fieldText(last)}`;
   return { claimed: toClaimed(claimed), nextStart };
 }
 
@@ -198,7 +200,7 @@ export async function reclaimOwnOrphans(
   count: number,
   live: readonly string[],
 ): Promise<ClaimedEntry[]> {
-  const claimed = await RECLAIM_OWN_ORPHANS.run(
+  const claimed = await RECLAIM_OWN_ORPHANS.runForBytes(
     redis,
     [keys.stream, keys.retrySchedule, keys.attempts],
     [keys.group, consumer, count, ...live],
