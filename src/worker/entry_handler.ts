@@ -14,8 +14,10 @@
  * Each entry still has its own outcome: one failing sink call is retried or
  * dead-lettered alone. A payload is parsed and checked only when its entry
  * enters the sink, and the parsed object is not kept after the call: entries
- * waiting in hand hold only their text, which took a third off the garbage
- * collector's pauses (wave 9). Retries and dead-letters: {@link EntryFailures}.
+ * waiting in hand hold only what was read, which took a third off the garbage
+ * collector's pauses (wave 9), and since wave 12 the payload as its bytes,
+ * decoded when the entry enters the sink. Retries and dead-letters:
+ * {@link EntryFailures}.
  *
  * @module
  */
@@ -129,7 +131,7 @@ export class EntryHandler {
   /**
    * Checks `entry`'s type and idempotency key, or sends a poison or malformed
    * one to the DLQ (`undefined`). The payload is parsed later, when the entry
-   * enters the sink, so that entries waiting in hand hold only their text.
+   * enters the sink, so that entries waiting in hand hold only what was read.
    */
   #triage(entry: ClaimedEntry, started: number, listener: HandledListener): Flight | undefined {
     if (entry.deliveries > this.#maxAttempts) {
