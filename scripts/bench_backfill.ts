@@ -14,22 +14,19 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { readBackfill } from "../src/state/backfill.ts";
 import { execIngest, spawnIngest } from "../tests/harness/cli.ts";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { pipelineEnv, TEST_USER } from "../tests/harness/pipeline_env.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
+import { scriptOptions } from "./script_options.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    messages: { type: "string", default: "5000" },
-    runs: { type: "string", default: "3" },
-    live: { type: "string", default: "5" },
-    body: { type: "string", default: "400" },
-  },
+const values = scriptOptions(import.meta.filename!, {
+  messages: { type: "string", default: "5000" },
+  runs: { type: "string", default: "3" },
+  live: { type: "string", default: "5" },
+  body: { type: "string", default: "400" },
 });
 const MESSAGES = Number(values.messages);
 const RUNS = Number(values.runs);

@@ -29,7 +29,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.ts";
 import { silentLogger } from "../src/log/logger.ts";
@@ -45,21 +44,19 @@ import { realisticMessage } from "../tests/harness/mail.ts";
 import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 import { startRedisCluster, type TestRedisCluster } from "../tests/harness/redis_cluster.ts";
 import { startRedis, type TestRedis } from "../tests/harness/redis_server.ts";
+import { scriptOptions } from "./script_options.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    only: { type: "string", default: "commit,produce,worker" },
-    accounts: { type: "string", default: "12" },
-    batches: { type: "string", default: "40" },
-    "batch-size": { type: "string", default: "50" },
-    "body-kb": { type: "string", default: "4" },
-    "produce-accounts": { type: "string", default: "4" },
-    messages: { type: "string", default: "300" },
-    runs: { type: "string", default: "3" },
-    "worker-entries": { type: "string", default: "12000" },
-    "worker-concurrency": { type: "string", default: "64" },
-  },
+const values = scriptOptions(import.meta.filename!, {
+  only: { type: "string", default: "commit,produce,worker" },
+  accounts: { type: "string", default: "12" },
+  batches: { type: "string", default: "40" },
+  "batch-size": { type: "string", default: "50" },
+  "body-kb": { type: "string", default: "4" },
+  "produce-accounts": { type: "string", default: "4" },
+  messages: { type: "string", default: "300" },
+  runs: { type: "string", default: "3" },
+  "worker-entries": { type: "string", default: "12000" },
+  "worker-concurrency": { type: "string", default: "64" },
 });
 const ACCOUNTS = Number(values.accounts);
 const BATCHES = Number(values.batches);

@@ -28,17 +28,14 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { scriptOptions } from "./script_options.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    mb: { type: "string", default: "70" },
-    "group-kb": { type: "string", default: "900" },
-    rounds: { type: "string", default: "3" },
-    "pause-s": { type: "string", default: "5" },
-    dir: { type: "string" },
-  },
+const values = scriptOptions(import.meta.filename!, {
+  mb: { type: "string", default: "70" },
+  "group-kb": { type: "string", default: "900" },
+  rounds: { type: "string", default: "3" },
+  "pause-s": { type: "string", default: "5" },
+  dir: { type: "string" },
 });
 const megabytes = Number(values.mb);
 const groupBytes = Number(values["group-kb"]) * 1024;

@@ -14,20 +14,18 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { execIngest } from "../tests/harness/cli.ts";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
 import { pipelineEnv, TEST_USER } from "../tests/harness/pipeline_env.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
+import { scriptOptions } from "./script_options.ts";
 
-const { values } = parseArgs({
-  options: {
-    messages: { type: "string", default: "2000" },
-    changes: { type: "string", default: "500" },
-    runs: { type: "string", default: "2" },
-  },
+const values = scriptOptions(import.meta.filename!, {
+  messages: { type: "string", default: "2000" },
+  changes: { type: "string", default: "500" },
+  runs: { type: "string", default: "2" },
 });
 const messages = Number(values.messages);
 const changes = Number(values.changes);

@@ -14,7 +14,6 @@
 
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import { parseArgs } from "node:util";
 import type { ImapFlow } from "imapflow";
 import parser from "imapflow/lib/handler/imap-parser.js";
 import { formatMessageResponse } from "imapflow/lib/tools.js";
@@ -26,13 +25,11 @@ import { createLogger } from "../src/log/logger.ts";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { HTML_HEAVY, profileMailbox } from "../tests/harness/mail_profile.ts";
 import { TEST_PASSWORD, TEST_USER } from "../tests/harness/pipeline_env.ts";
+import { scriptOptions } from "./script_options.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    messages: { type: "string", default: "5000" },
-    runs: { type: "string", default: "3" },
-  },
+const values = scriptOptions(import.meta.filename!, {
+  messages: { type: "string", default: "5000" },
+  runs: { type: "string", default: "3" },
 });
 const COUNT = Number(values.messages);
 const RUNS = Number(values.runs);

@@ -17,14 +17,14 @@ import { numberedUsers, startDovecot } from "../tests/harness/dovecot.ts";
 import { randomTokenKey, registerAccounts, until } from "../tests/harness/fleet.ts";
 import { freePort, waitForPort } from "../tests/harness/ports.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
+import { scriptOptions } from "./script_options.ts";
 
-function flag(name: string, fallback: string): string {
-  const index = Deno.args.indexOf(`--${name}`);
-  return index >= 0 ? Deno.args[index + 1]! : fallback;
-}
-
-const COUNTS = flag("accounts", "100,500").split(",").map(Number);
-const SETTLE_S = Number(flag("settle", "10"));
+const values = scriptOptions(import.meta.filename!, {
+  accounts: { type: "string", default: "100,500" },
+  settle: { type: "string", default: "10" },
+});
+const COUNTS = values.accounts.split(",").map(Number);
+const SETTLE_S = Number(values.settle);
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 
 function taskV8Flags(): string {

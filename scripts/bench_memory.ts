@@ -15,8 +15,9 @@
  * its RSS (VmRSS from /proc) is sampled against the stream's length, as an
  * operator would see it (no forced GC, no heap figures); `--build bundle`
  * (default) runs the bundle of `cli/main.ts` that `ingest` is installed on PATH
- * from (scripts/bundle.ts), `--build source` runs `cli/main.ts`. `--child-v8-flags
- * "--max-semi-space-size=8 ..."` runs that child with other V8 flags than the
+ * from (scripts/bundle.ts), `--build source` runs `cli/main.ts`.
+ * `--child-v8-flags="--max-semi-space-size=8 ..."` (with `=`: the value starts
+ * with a dash) runs that child with other V8 flags than the
  * `ingest` task's (`--child-v8-flags ""` runs it with V8's defaults), to
  * compare settings; the child's environment is this process's (so
  * `MALLOC_*` variables reach it). `--bare` then downloads the same mailbox
@@ -38,23 +39,29 @@ import { startDovecot } from "../tests/harness/dovecot.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
 import { pipelineEnv, TEST_USER } from "../tests/harness/pipeline_env.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
+import { scriptOptions } from "./script_options.ts";
 
-function flag(name: string, fallback: string): string {
-  const index = Deno.args.indexOf(`--${name}`);
-  return index >= 0 ? Deno.args[index + 1]! : fallback;
-}
-
-const COUNT = Number(flag("messages", "30000"));
-const CLI = Deno.args.includes("--cli");
+const values = scriptOptions(import.meta.filename!, {
+  messages: { type: "string", default: "30000" },
+  every: { type: "string", default: "2000" },
+  cli: { type: "boolean", default: false },
+  "dry-run": { type: "boolean", default: false },
+  build: { type: "string", default: "bundle" },
+  "child-v8-flags": { type: "string", default: V8_FLAGS.join(" ") },
+  bare: { type: "boolean", default: false },
+  spaces: { type: "boolean", default: false },
+});
+const COUNT = Number(values.messages);
+const CLI = values.cli;
 /** Payloads are built and dropped: no Redis writes (tells IMAP-side memory from Redis-side). */
-const DRY_RUN = Deno.args.includes("--dry-run");
-const BUILD = flag("build", "bundle");
+const DRY_RUN = values["dry-run"];
+const BUILD = values.build;
 if (BUILD !== "bundle" && BUILD !== "source") {
   throw new Error(`--build: expected bundle or source, got ${BUILD}`);
 }
 /** The V8 flags `ingest` runs with, unless `--child-v8-flags` says otherwise. */
-const CHILD_V8_FLAGS = flag("child-v8-flags", V8_FLAGS.join(" "));
-const EVERY = Number(flag("every", "2000"));
+const CHILD_V8_FLAGS = values["child-v8-flags"];
+const EVERY = Number(values.every);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.error("note: run with --v8-flags=--expose-gc for heap figures after GC");
 
@@ -111,7 +118,7 @@ try {
   };
   if (CLI) {
     await runCli(env, redis);
-    if (Deno.args.includes("--bare")) await runBare(dovecot.port);
+    if (values.bare) await runBare(dovecot.port);
   } else {
     await runInProcess(env, redis);
   }
@@ -145,7 +152,7 @@ async function runInProcess(env: Record<string, string>, redis: Redis): Promise<
   const result = await producer.done;
   const seconds = (performance.now() - started) / 1000;
   samples.push(sample(COUNT));
-  if (Deno.args.includes("--spaces")) {
+  if (values.spaces) {
     for (const space of getHeapSpaceStatistics()) {
       console.log(
         `${space.space_name.padEnd(28)} size ${mb(space.space_size).toFixed(1)} MB, used ${

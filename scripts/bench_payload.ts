@@ -26,19 +26,22 @@ import { startDovecot } from "../tests/harness/dovecot.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
 import { HTML_HEAVY, profileMailbox } from "../tests/harness/mail_profile.ts";
 import { TEST_PASSWORD, TEST_USER } from "../tests/harness/pipeline_env.ts";
+import { scriptOptions } from "./script_options.ts";
 
 type Builder = (message: FetchedMessage, context: PayloadContext) => BuiltPayload;
 
-function flag(name: string): string | undefined {
-  const index = Deno.args.indexOf(`--${name}`);
-  return index >= 0 ? Deno.args[index + 1] : undefined;
-}
-
-const COUNT = Number(flag("messages") ?? "2000");
-const ROUNDS = Number(flag("rounds") ?? "5");
-const CORPUS = flag("corpus");
-const REFERENCE = flag("reference");
-const MIX = flag("mix") ?? "realistic";
+const values = scriptOptions(import.meta.filename!, {
+  messages: { type: "string", default: "2000" },
+  rounds: { type: "string", default: "5" },
+  corpus: { type: "string" },
+  reference: { type: "string" },
+  mix: { type: "string", default: "realistic" },
+});
+const COUNT = Number(values.messages);
+const ROUNDS = Number(values.rounds);
+const CORPUS = values.corpus;
+const REFERENCE = values.reference;
+const MIX = values.mix;
 if (MIX !== "realistic" && MIX !== "html-heavy") {
   throw new Error(`--mix: expected realistic or html-heavy, got ${MIX}`);
 }

@@ -29,7 +29,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { largeMessage, realisticMessage } from "../tests/harness/mail.ts";
@@ -38,30 +37,28 @@ import { startRedis } from "../tests/harness/redis_server.ts";
 import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 import { bundle } from "./bundle.ts";
 import { V8_FLAGS, v8FlagsArguments } from "./run_flags.ts";
+import { scriptOptions } from "./script_options.ts";
 
 const USER = "alice@example.test";
 const RAW = new URL("./bench_imap_raw.ts", import.meta.url).pathname;
 const HERE = new URL("..", import.meta.url).pathname;
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    messages: { type: "string", default: "5000" },
-    runs: { type: "string", default: "3" },
-    "batch-size": { type: "string", default: "50" },
-    corpus: { type: "string", default: "profile" },
-    "html-share": { type: "string", default: String(HTML_HEAVY.htmlShare) },
-    paragraphs: { type: "string", default: HTML_HEAVY.paragraphs.join("-") },
-    words: { type: "string", default: HTML_HEAVY.words.join("-") },
-    "attachment-share": { type: "string", default: String(HTML_HEAVY.attachmentShare) },
-    "attachment-kb": { type: "string", default: HTML_HEAVY.attachmentKb.join("-") },
-    "large-share": { type: "string", default: String(HTML_HEAVY.largeShare) },
-    "large-mb": { type: "string", default: HTML_HEAVY.largeMb.join("-") },
-    reference: { type: "string" },
-    "big-message": { type: "boolean", default: false },
-    "v8-flags": { type: "string", default: V8_FLAGS.join(" ") },
-    build: { type: "string", default: "bundle" },
-  },
+const values = scriptOptions(import.meta.filename!, {
+  messages: { type: "string", default: "5000" },
+  runs: { type: "string", default: "3" },
+  "batch-size": { type: "string", default: "50" },
+  corpus: { type: "string", default: "profile" },
+  "html-share": { type: "string", default: String(HTML_HEAVY.htmlShare) },
+  paragraphs: { type: "string", default: HTML_HEAVY.paragraphs.join("-") },
+  words: { type: "string", default: HTML_HEAVY.words.join("-") },
+  "attachment-share": { type: "string", default: String(HTML_HEAVY.attachmentShare) },
+  "attachment-kb": { type: "string", default: HTML_HEAVY.attachmentKb.join("-") },
+  "large-share": { type: "string", default: String(HTML_HEAVY.largeShare) },
+  "large-mb": { type: "string", default: HTML_HEAVY.largeMb.join("-") },
+  reference: { type: "string" },
+  "big-message": { type: "boolean", default: false },
+  "v8-flags": { type: "string", default: V8_FLAGS.join(" ") },
+  build: { type: "string", default: "bundle" },
 });
 
 function range(text: string, name: string): [number, number] {

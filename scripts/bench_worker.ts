@@ -32,7 +32,7 @@
  *     [--read-ahead N]   (entries read ahead of the sink calls, WORKER_READ_AHEAD; default
  *                         here: --concurrency; 0 is `ingest work`'s default)
  *     [--only null,file,floor]  (the runs besides the bare loop, which always runs; default all)
- *     [--v8-flags "FLAG ..."]   (default: the V8 flags `ingest` runs with, scripts/run_flags.ts;
+ *     [--v8-flags="FLAG ..."]   (default: the V8 flags `ingest` runs with, scripts/run_flags.ts;
  *                                "" for V8's defaults)
  *
  * The worker core runs in this script's process, so the script starts itself
@@ -45,7 +45,6 @@
  */
 
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.ts";
 import { entryFields } from "../src/redis/reply.ts";
@@ -63,17 +62,15 @@ import { acknowledgeProcessedMany, processedRecordsExist } from "../src/worker/s
 import { runWorker } from "../src/worker/worker.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
 import { V8_FLAGS, v8FlagsArguments } from "./run_flags.ts";
+import { scriptOptions } from "./script_options.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    entries: { type: "string", default: "20000" },
-    concurrency: { type: "string", default: "64" },
-    runs: { type: "string", default: "3" },
-    "read-ahead": { type: "string" },
-    only: { type: "string", default: "null,file,floor" },
-    "v8-flags": { type: "string", default: V8_FLAGS.join(" ") },
-  },
+const values = scriptOptions(import.meta.filename!, {
+  entries: { type: "string", default: "20000" },
+  concurrency: { type: "string", default: "64" },
+  runs: { type: "string", default: "3" },
+  "read-ahead": { type: "string" },
+  only: { type: "string", default: "null,file,floor" },
+  "v8-flags": { type: "string", default: V8_FLAGS.join(" ") },
 });
 const RUN_NAMES = ["null", "file", "floor"] as const;
 const only = new Set(values.only.split(",").map((name) => name.trim()));

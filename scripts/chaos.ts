@@ -18,7 +18,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { runIngest } from "../tests/harness/cli.ts";
 import { startDovecot } from "../tests/harness/dovecot.ts";
@@ -26,6 +25,7 @@ import { int, random } from "../tests/harness/fuzz.ts";
 import { realisticMessage } from "../tests/harness/mail.ts";
 import { pipelineEnv, TEST_USER } from "../tests/harness/pipeline_env.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
+import { scriptOptions } from "./script_options.ts";
 
 /** Options of {@link runChaos}. */
 export interface ChaosOptions {
@@ -287,13 +287,10 @@ function sleep(ms: number): Promise<void> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      messages: { type: "string", default: "300" },
-      faults: { type: "string", default: "12" },
-      seed: { type: "string", default: "7" },
-    },
+  const values = scriptOptions(import.meta.filename!, {
+    messages: { type: "string", default: "300" },
+    faults: { type: "string", default: "12" },
+    seed: { type: "string", default: "7" },
   });
   const report = await runChaos({
     messages: Number(values.messages),
