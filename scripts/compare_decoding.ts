@@ -3,7 +3,7 @@
  * of real-world messages: mailparser's `simpleParser` on the whole message and
  * Python's `email` package with `policy.default` (scripts/python_email_oracle.py).
  *
- *   deno run -A scripts/compare_decoding.ts /path/to/corpus [--show 40] [--json out.json]
+ *   deno run -A scripts/compare_decoding.ts /path/to/corpus [--show 60] [--json out.json]
  *
  * Every file of the folder is APPENDed to a private Dovecot mailbox, then
  * `ingest produce --once --dry-run` reads it as in production (ENVELOPE,
@@ -22,6 +22,7 @@ import { simpleParser } from "mailparser";
 import { startDovecot } from "../tests/harness/dovecot.ts";
 import { pipelineEnv, TEST_USER } from "../tests/harness/pipeline_env.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
+import { scriptArguments } from "./script_options.ts";
 
 const FIELDS = ["subject", "from", "to", "date", "body_text"] as const;
 type Field = typeof FIELDS[number];
@@ -35,16 +36,12 @@ const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const PYTHON_ORACLE = new URL("./python_email_oracle.py", import.meta.url).pathname;
 const BODY_CHARS = 1_500;
 
-function flag(name: string): string | undefined {
-  const index = Deno.args.indexOf(`--${name}`);
-  return index >= 0 ? Deno.args[index + 1] : undefined;
-}
-
-const corpus = Deno.args[0];
-if (!corpus || corpus.startsWith("--")) {
-  console.error("usage: compare_decoding.ts <corpus folder> [--show N] [--json out.json]");
-  Deno.exit(2);
-}
+const { values, positionals } = scriptArguments(import.meta.filename!, {
+  show: { type: "string", default: "60" },
+  json: { type: "string" },
+}, ["CORPUS_DIR"]);
+/** The folder of messages (the one argument `scriptArguments` required). */
+const corpus = positionals[0]!;
 const files: string[] = [];
 for await (const entry of Deno.readDir(corpus)) if (entry.isFile) files.push(entry.name);
 files.sort();
@@ -235,7 +232,7 @@ for (const [oracle, perField] of Object.entries(skipped)) {
     [oracle, ...FIELDS.map((f) => String(perField[f]))].map((c) => c.padEnd(11)).join(""),
   );
 }
-const show = Number(flag("show") ?? "60");
+const show = Number(values.show);
 const cut = (text: string | null) =>
   text === null ? "null" : JSON.stringify(text.length > 90 ? text.slice(0, 90) + "…" : text);
 console.log(`\ndisagreements (first ${show}):`);
@@ -244,5 +241,5 @@ for (const d of disagreements.slice(0, show)) {
     `${d.file} ${d.field} [${d.oracle}]\n  ours:   ${cut(d.ours)}\n  theirs: ${cut(d.theirs)}`,
   );
 }
-const out = flag("json");
+const out = values.json;
 if (out) await Deno.writeTextFile(out, JSON.stringify({ counts, skipped, disagreements }, null, 1));

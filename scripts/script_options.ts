@@ -18,42 +18,72 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 const HELP = { help: { type: "boolean", short: "h" } } as const;
 
+function parseOptions<O extends ParseArgsOptionsConfig>(args: readonly string[], options: O) {
+  return parseArgs({
+    args: [...args],
+    options: { ...options, ...HELP },
+    strict: true,
+    allowPositionals: true,
+  });
+}
+
+/** The option values of a script's `options`. */
+export type ScriptValues<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseOptions<O>
+>["values"];
+
 /** What {@link readScriptOptions} found: the values, or why there are none. */
 export type ScriptOptionsResult<O extends ParseArgsOptionsConfig> =
-  | { readonly kind: "values"; readonly values: ReturnType<typeof parseOptions<O>> }
+  | {
+    readonly kind: "values";
+    readonly values: ScriptValues<O>;
+    /** The arguments that are not options, one for each name asked for. */
+    readonly positionals: readonly string[];
+  }
   | { readonly kind: "help"; readonly text: string }
   | { readonly kind: "problem"; readonly message: string };
 
-function parseOptions<O extends ParseArgsOptionsConfig>(args: readonly string[], options: O) {
-  return parseArgs({ args: [...args], options: { ...options, ...HELP }, strict: true }).values;
-}
-
-/** Parses `args` for the script at `scriptPath` without exiting (the testable part). */
+/**
+ * Parses `args` for the script at `scriptPath` without exiting (the testable
+ * part). `positionalNames` name the arguments that are not options, all
+ * required (none by default).
+ */
 export function readScriptOptions<const O extends ParseArgsOptionsConfig>(
   scriptPath: string,
   args: readonly string[],
   options: O,
+  positionalNames: readonly string[] = [],
 ): ScriptOptionsResult<O> {
-  let values: ReturnType<typeof parseOptions<O>>;
+  let parsed: ReturnType<typeof parseOptions<O>>;
   try {
-    values = parseOptions(args, options);
+    parsed = parseOptions(args, options);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { kind: "problem", message: `${message}\nRun with --help for the options.` };
+    return problem(error instanceof Error ? error.message : String(error));
   }
   // The merged options' type is not resolved inside this generic function; `help` is there.
-  if ((values as { help?: boolean }).help) {
+  if ((parsed.values as { help?: boolean }).help) {
     return { kind: "help", text: documentationComment(scriptPath) };
   }
-  return { kind: "values", values };
+  const { positionals } = parsed;
+  if (positionals.length !== positionalNames.length) {
+    const wanted = positionalNames.length === 0 ? "no arguments" : positionalNames.join(" ");
+    const got = positionals.length === 0 ? "none" : positionals.join(" ");
+    return problem(`Expected ${wanted} besides the options, got ${got}`);
+  }
+  return { kind: "values", values: parsed.values, positionals };
+}
+
+function problem(message: string): { kind: "problem"; message: string } {
+  return { kind: "problem", message: `${message}\nRun with --help for the options.` };
 }
 
 /** {@link readScriptOptions} of `Deno.args`: prints help and exits 0, or a problem and exits 2. */
-export function scriptOptions<const O extends ParseArgsOptionsConfig>(
+export function scriptArguments<const O extends ParseArgsOptionsConfig>(
   scriptPath: string,
   options: O,
-): ReturnType<typeof parseOptions<O>> {
-  const result = readScriptOptions(scriptPath, Deno.args, options);
+  positionalNames: readonly string[] = [],
+): { values: ScriptValues<O>; positionals: readonly string[] } {
+  const result = readScriptOptions(scriptPath, Deno.args, options, positionalNames);
   if (result.kind === "help") {
     console.log(result.text);
     Deno.exit(0);
@@ -62,7 +92,15 @@ export function scriptOptions<const O extends ParseArgsOptionsConfig>(
     console.error(result.message);
     Deno.exit(2);
   }
-  return result.values;
+  return result;
+}
+
+/** {@link scriptArguments} of a script that takes options only: their values. */
+export function scriptOptions<const O extends ParseArgsOptionsConfig>(
+  scriptPath: string,
+  options: O,
+): ScriptValues<O> {
+  return scriptArguments(scriptPath, options).values;
 }
 
 /** The text of the first `/** … *\/` comment of the file at `path`, without its `*` margins. */

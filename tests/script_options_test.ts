@@ -7,7 +7,7 @@ const options = {
   cli: { type: "boolean", default: false },
 } as const;
 
-Deno.test("script options: values with their defaults, --help, and mistakes as one message", async () => {
+Deno.test("script options: values with their defaults, arguments, --help, and mistakes as one message", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const script = `${dir}/bench_x.ts`;
@@ -25,6 +25,12 @@ Deno.test("script options: values with their defaults, --help, and mistakes as o
     const typo = readScriptOptions(script, ["--run", "5"], options);
     assert.equal(typo.kind, "problem");
     assert.match(typo.kind === "problem" ? typo.message : "", /'--run'[\s\S]*--help/);
+    const stray = readScriptOptions(script, ["5"], options);
+    assert.match(stray.kind === "problem" ? stray.message : "", /Expected no arguments.*got 5/);
+    const corpus = readScriptOptions(script, ["mail", "--cli"], options, ["CORPUS_DIR"]);
+    assert.deepEqual(corpus.kind === "values" ? corpus.positionals : corpus, ["mail"]);
+    const none = readScriptOptions(script, ["--cli"], options, ["CORPUS_DIR"]);
+    assert.match(none.kind === "problem" ? none.message : "", /Expected CORPUS_DIR.*got none/);
     const dashed = readScriptOptions(script, ["--runs", "--cli"], options);
     assert.equal(dashed.kind, "problem", "a value that looks like an option is not taken silently");
   } finally {
