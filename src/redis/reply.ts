@@ -24,7 +24,7 @@ export function streamIdTime(id: string): number {
 
 /**
  * A field value of a stream entry: its text, or, where a reader keeps it so
- * ({@link streamRows}), its bytes as ioredis read them (a `Buffer`: ioredis
+ * ({@link fieldsAsRead}), its bytes as ioredis read them (a `Buffer`: ioredis
  * sends it back as it is).
  */
 export type StreamFieldValue = string | Buffer;
@@ -58,28 +58,18 @@ export function textFields(
 /** An `XREADGROUP` / `XREAD` reply read as bytes (`callBuffer`): streams of `[id, fields]` rows. */
 export type StreamReplyBytes = [stream: Buffer, rows: [Buffer, Buffer[]][]][];
 
-/**
- * The `[id, fields]` rows of the first stream in a reply read as bytes: the
- * id, the names and the values as text, but the value of the field named
- * `bytesField` kept as its bytes. The worker keeps the payload so while an
- * entry waits in hand: bytes live outside V8's heap, where a young-generation
- * collection does not copy them (text held that long is copied and promoted;
- * with the 8 MB young generation `ingest` runs with, this took the file-sink
- * worker's V8 helper threads from 2.5–3.0 to 1.5–2.0 µs an entry in 3 pairs,
- * docs/WORKER_PROFILE.md, wave 12), and a payload that is not UTF-8 reaches
- * the DLQ with its bytes unchanged. Text is decoded with `TextDecoder`, which
- * this runtime runs about 1 µs faster per 3 KB than ioredis' own
- * `Buffer#toString` (both put U+FFFD for invalid UTF-8).
- */
-export function streamRows(
-  reply: StreamReplyBytes | null,
-  bytesField: string,
-): [string, StreamFieldValue[]][] {
+/** The `[id, fields]` rows of the first stream in a reply read as bytes: ids as text, fields as read. */
+export function firstStreamRows(reply: StreamReplyBytes | null): [string, Buffer[]][] {
   const rows = reply?.[0]?.[1] ?? [];
-  return rows.map(([id, fields]) => [utf8.decode(id), fieldsAsRead(fields, bytesField)]);
+  return rows.map(([id, fields]) => [utf8.decode(id), fields]);
 }
 
-/** An entry's flat fields read as bytes, as {@link streamRows} hands them over. */
+/**
+ * An entry's flat fields read as bytes: the names and the values as text, but
+ * the value of the field named `bytesField` kept as its bytes. Text is decoded
+ * with `TextDecoder`, which this runtime runs about 1 µs faster per 3 KB than
+ * ioredis' own `Buffer#toString` (both put U+FFFD for invalid UTF-8).
+ */
 export function fieldsAsRead(fields: readonly Buffer[], bytesField: string): StreamFieldValue[] {
   const values: StreamFieldValue[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {

@@ -10,12 +10,13 @@
 
 import type { RedisClient } from "../redis/client.ts";
 import type { DeadLetterInfo } from "../dlq/dead_letter.ts";
-import { type StreamFieldValue, type StreamReplyBytes, streamRows } from "../redis/reply.ts";
+import { firstStreamRows, type StreamFieldValue, type StreamReplyBytes } from "../redis/reply.ts";
 import { ensureGroup } from "../stream/group.ts";
 import { readGroupInfo } from "../stream/group_info.ts";
 import type { AttemptRecord } from "./attempts.ts";
 import {
   type ClaimedEntry,
+  claimedFields,
   extendLeases,
   leaveGroup,
   nextRetryDue,
@@ -89,7 +90,7 @@ export class ConsumerGroup {
 
   /**
    * Reads up to `count` new entries, blocking up to `blockMs` (none: do not
-   * block). Each entry's `payload` value comes as its bytes (see `streamRows`).
+   * block). Each entry's `payload` value comes as its bytes (`claimedFields`).
    */
   async readNew(count: number, blockMs?: number): Promise<ClaimedEntry[]> {
     const args: (string | number)[] = ["GROUP", this.keys.group, this.consumer, "COUNT", count];
@@ -101,9 +102,9 @@ export class ConsumerGroup {
       this.keys.stream,
       ">",
     ) as StreamReplyBytes | null;
-    return streamRows(reply, "payload").map(([id, fields]) => ({
+    return firstStreamRows(reply).map(([id, fields]) => ({
       id,
-      fields,
+      fields: claimedFields(fields),
       deliveries: 1,
       attempts: undefined,
     }));
