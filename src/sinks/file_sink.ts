@@ -10,9 +10,10 @@
  * the next group is written while it runs, and the lines written meanwhile
  * share the sync after it. A delivery resolves only once a sync that began
  * after its line was written has ended, so throughput grows with
- * `--concurrency` without giving up "durable before acknowledged". A group's
- * lines are encoded part by part into one buffer kept between groups, the
- * stored payload text as it came from Redis: no line or group text is built.
+ * `--concurrency` without giving up "durable before acknowledged". Each line
+ * is encoded part by part as its delivery arrives, the stored payload text as
+ * it came from Redis, into one of two buffers kept between groups: no line or
+ * group text is built, and none is held while earlier lines are written.
  *
  * @module
  */
@@ -21,28 +22,17 @@ import { setImmediate } from "node:timers";
 import { RetryableError } from "../errors.ts";
 import { deliveryJsonParts, type Sink } from "./sink.ts";
 
-/** The line's text in parts ({@link deliveryJsonParts}); a newline follows them. */
-type LineParts = readonly [string, string, string];
-
 /** The delivery waiting for its line to be written and synced. */
 interface PendingLine {
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
-/**
- * Lines queued for the next write: their text and, apart, their deliveries.
- * The text is let go once the group is encoded, so that payloads are not held
- * (and copied by each young-generation collection) while the sync runs.
- */
-interface LineGroup {
-  readonly parts: LineParts[];
-  readonly pending: PendingLine[];
-}
-
 const encoder = new TextEncoder();
 const NEWLINE = 0x0a;
-/** The largest group buffer kept between writes (a 500-line group of 3 KB lines takes 4.5 MB). */
+/** A group buffer's size to begin with. */
+const GROUP_BYTES_START = 64 * 1024;
+/** The largest group buffer kept between writes (a 500-line group of 3 KB lines takes 1.5 MB). */
 const REUSED_BYTES_MAX = 8 * 1024 * 1024;
 
 /** What the file sink needs of an open file. */
@@ -96,31 +86,50 @@ class SyncCommits {
   }
 }
 
-/** Encodes groups of lines into one buffer kept between groups (one group is written at a time). */
-class GroupEncoder {
-  #reused = new Uint8Array(64 * 1024);
+/**
+ * The lines of the next write, encoded as UTF-8 as each arrives: a line's
+ * text (the payload above all) is garbage as soon as its delivery is queued,
+ * so no young-generation collection copies it while earlier lines are
+ * written. Two buffers take turns, kept between groups: one fills while the
+ * other's group is written (one group is written at a time).
+ */
+class GroupBuffer {
+  #filling = new Uint8Array(GROUP_BYTES_START);
+  #length = 0;
+  #spare = new Uint8Array(GROUP_BYTES_START);
 
-  /** The lines as UTF-8, each part encoded in place: no joined or flattened text. */
-  encode(lines: readonly LineParts[]): Uint8Array {
-    let most = 0; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    for (const parts of lines) {
-      most += 3 * (parts[0].length + parts[1].length + parts[2].length) + 1;
+  /** Appends one line: its parts, then a newline. */
+  append(parts: readonly string[]): void {
+    let most = 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    for (const part of parts) most += 3 * part.length;
+    if (this.#filling.length - this.#length < most) this.#grow(most);
+    for (const part of parts) {
+      if (part.length === 0) continue;
+      this.#length += encoder.encodeInto(part, this.#filling.subarray(this.#length)).written;
     }
-    if (this.#reused.length < most && most <= REUSED_BYTES_MAX) {
-      this.#reused = new Uint8Array(
-        Math.min(REUSED_BYTES_MAX, Math.max(most, 2 * this.#reused.length)),
-      );
-    }
-    // A larger group (a few huge lines) gets a buffer of its own, freed after its write.
-    const buffer = this.#reused.length >= most ? this.#reused : new Uint8Array(most);
-    let length = 0;
-    for (const parts of lines) {
-      for (const part of parts) {
-        if (part.length > 0) length += encoder.encodeInto(part, buffer.subarray(length)).written;
-      }
-      buffer[length++] = NEWLINE;
-    }
-    return buffer.subarray(0, length);
+    this.#filling[this.#length++] = NEWLINE;
+  }
+
+  /**
+   * The lines appended since the last call; the next lines go to the other
+   * buffer. The bytes stay as they are until the call after next.
+   */
+  take(): Uint8Array {
+    const group = this.#filling.subarray(0, this.#length);
+    const next = this.#spare;
+    // A buffer grown past the cap (a few huge lines) is let go after its write.
+    this.#spare = this.#filling.length <= REUSED_BYTES_MAX
+      ? this.#filling
+      : new Uint8Array(GROUP_BYTES_START);
+    this.#filling = next;
+    this.#length = 0;
+    return group;
+  }
+
+  #grow(room: number): void {
+    const grown = new Uint8Array(Math.max(2 * this.#filling.length, this.#length + room));
+    grown.set(this.#filling.subarray(0, this.#length));
+    this.#filling = grown;
   }
 }
 
@@ -128,7 +137,8 @@ class GroupEncoder {
 export async function createFileSink(path: string, options: FileSinkOptions = {}): Promise<Sink> {
   const open = options.open ?? ((at: string) => Deno.open(at, { append: true, create: true }));
   const file = await open(path);
-  let queue: LineGroup = { parts: [], pending: [] };
+  /** The deliveries of the lines in `lines`, waiting for the next write. */
+  let queue: PendingLine[] = [];
   let writing: Promise<void> | undefined;
   let closed = false;
   const fail = (group: readonly PendingLine[], error: unknown) => {
@@ -136,11 +146,9 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     for (const line of group) line.reject(failure);
   };
   const commits = new SyncCommits(file, fail);
-  const lines = new GroupEncoder();
+  const lines = new GroupBuffer();
 
-  async function writeGroup({ parts, pending }: LineGroup): Promise<void> {
-    const bytes = lines.encode(parts);
-    parts.length = 0;
+  async function writeGroup(bytes: Uint8Array, pending: PendingLine[]): Promise<void> {
     try {
       let offset = 0;
       while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
@@ -153,10 +161,10 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
   async function drainQueue(): Promise<void> {
     // Wait for the rest of this turn's lines: one write for all of them.
     await new Promise((resolve) => setImmediate(resolve));
-    while (queue.pending.length > 0) {
-      const group = queue;
-      queue = { parts: [], pending: [] };
-      await writeGroup(group);
+    while (queue.length > 0) {
+      const pending = queue;
+      queue = [];
+      await writeGroup(lines.take(), pending);
     }
     writing = undefined;
   }
@@ -165,10 +173,9 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     kind: "file",
     handle(delivery) {
       if (closed) return Promise.reject(new RetryableError(`file sink ${path} is closed`));
-      const parts = deliveryJsonParts(delivery);
+      lines.append(deliveryJsonParts(delivery));
       return new Promise<void>((resolve, reject) => {
-        queue.parts.push(parts);
-        queue.pending.push({ resolve, reject });
+        queue.push({ resolve, reject });
         writing ??= drainQueue();
       });
     },
