@@ -8,6 +8,18 @@
 import type { Buffer } from "node:buffer";
 
 const utf8 = new TextDecoder();
+/** Below this many bytes `Buffer#toString` decodes faster than `TextDecoder` here; above, slower. */
+const SHORT_TEXT_BYTES = 256;
+
+/**
+ * Bytes as UTF-8 text, invalid sequences as U+FFFD. This runtime decodes a
+ * short field (a name, an id, a type: 0.07 against 0.13 µs) faster with
+ * `Buffer#toString` and a payload (3 KB: 0.2 against 1.2 µs) with
+ * `TextDecoder`; both replace invalid sequences alike.
+ */
+function utf8Text(bytes: Buffer): string {
+  return bytes.length < SHORT_TEXT_BYTES ? bytes.toString() : utf8.decode(bytes);
+}
 
 /** `[k1, v1, k2, v2]` → `{ k1: v1, k2: v2 }`. */
 export function pairsToObject(reply: unknown): Record<string, unknown> {
@@ -43,7 +55,7 @@ export function entryFields<V extends StreamFieldValue = string>(
 
 /** A field value as text (bytes decoded as UTF-8, invalid sequences as U+FFFD). */
 export function fieldText(value: StreamFieldValue): string {
-  return typeof value === "string" ? value : utf8.decode(value);
+  return typeof value === "string" ? value : utf8Text(value);
 }
 
 /** {@link entryFields}' object with every value as text. */
@@ -61,20 +73,18 @@ export type StreamReplyBytes = [stream: Buffer, rows: [Buffer, Buffer[]][]][];
 /** The `[id, fields]` rows of the first stream in a reply read as bytes: ids as text, fields as read. */
 export function firstStreamRows(reply: StreamReplyBytes | null): [string, Buffer[]][] {
   const rows = reply?.[0]?.[1] ?? [];
-  return rows.map(([id, fields]) => [utf8.decode(id), fields]);
+  return rows.map(([id, fields]) => [utf8Text(id), fields]);
 }
 
 /**
  * An entry's flat fields read as bytes: the names and the values as text, but
- * the value of the field named `bytesField` kept as its bytes. Text is decoded
- * with `TextDecoder`, which this runtime runs about 1 µs faster per 3 KB than
- * ioredis' own `Buffer#toString` (both put U+FFFD for invalid UTF-8).
+ * the value of the field named `bytesField` kept as its bytes ({@link utf8Text}).
  */
 export function fieldsAsRead(fields: readonly Buffer[], bytesField: string): StreamFieldValue[] {
   const values: StreamFieldValue[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = utf8.decode(fields[i]);
-    values.push(name, name === bytesField ? fields[i + 1]! : utf8.decode(fields[i + 1]));
+    const name = utf8Text(fields[i]!);
+    values.push(name, name === bytesField ? fields[i + 1]! : utf8Text(fields[i + 1]!));
   }
   return values;
 }
