@@ -13,8 +13,10 @@
  *    costs above it is the worker's design.
  *
  * Each worker run still does its idempotency check and processed-record + XACK
- * script per entry. Prints entries/s of each, and the worker's as a share of
- * the bare loop's, as the median of `--runs` interleaved rounds, with the CPU
+ * script per entry. Prints entries/s of each as the median of `--runs`
+ * interleaved rounds, and the worker's share of the bare loop's as the median
+ * of each round's share (a round's runs follow one another, so a slow spell of
+ * a shared machine falls on both: the share swings less than the rates), with the CPU
  * each spent per entry: this process's (user + sys) and the redis-server's
  * (INFO cpu), and how this process's splits over its threads (from
  * /proc/self/task on Linux): the main (JavaScript) thread, V8's helper
@@ -343,6 +345,10 @@ async function worker(
   return seconds;
 }
 
+function percent(share: number): string {
+  return `${(share * 100).toFixed(0).padStart(3)}%`;
+}
+
 function median(numbers: number[]): number {
   const sorted = [...numbers].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -373,7 +379,9 @@ try {
     await redis.flushall();
   }
   const rate = (list: Run[]) => entries / median(list.map((run) => run.seconds));
-  const bare = rate(results.bare);
+  /** The median over rounds of `perEntries(round's run) / the round's bare rate`. */
+  const shareOfBare = (list: Run[], perSecond: (run: Run) => number) =>
+    median(list.map((run, r) => perSecond(run) * results.bare[r]!.seconds / entries));
   console.log(
     `${entries} entries, worker concurrency ${concurrency}, read-ahead ${readAhead}, ` +
       `median of ${runs} runs, V8 flags: ${values["v8-flags"].trim() || "(V8 defaults)"}`,
@@ -388,17 +396,18 @@ try {
     const cpu = (pick: (run: Run) => number) => median(list.map(pick)).toFixed(1).padStart(5);
     // What the machine's cores could give at this CPU per entry if this process and Redis
     // kept every one of them busy all the time: a bound no overlap can beat.
-    const cpuBound = CORES * 1e6 / median(list.map((run) => run.clientUs + run.redisUs));
+    const cpuBoundOf = (run: Run) => CORES * 1e6 / (run.clientUs + run.redisUs);
+    const cpuBound = median(list.map(cpuBoundOf));
     console.log(
       `${label.padEnd(28)} ${String(Math.round(rate(list))).padStart(7)} entries/s  ` +
-        `${(rate(list) / bare * 100).toFixed(0).padStart(3)}% of the bare loop  ` +
+        `${percent(shareOfBare(list, (run) => entries / run.seconds))} of the bare loop  ` +
         `CPU/entry: ${cpu((run) => run.clientUs)} µs here (main ${
           cpu((run) => run.threadsUs.main)
         }, V8 ${cpu((run) => run.threadsUs.v8)}, I/O ${cpu((run) => run.threadsUs.io)}), ${
           cpu((run) => run.redisUs)
         } µs redis  ` +
         `CPU bound on ${CORES} cores: ${String(Math.round(cpuBound)).padStart(7)}/s ` +
-        `(${(cpuBound / bare * 100).toFixed(0).padStart(3)}%)  ` +
+        `(${percent(shareOfBare(list, cpuBoundOf))})  ` +
         `(runs: ${list.map((run) => run.seconds.toFixed(2)).join(" ")} s)`,
     );
   }
