@@ -2,7 +2,9 @@
  * Speed and memory of `ingest produce --once` against a private Dovecot and
  * Redis, next to a raw imapflow download of the same mailbox
  * (`bench_imap_raw.ts`). Prints, per run and as medians, wall time, user+sys
- * CPU and peak RSS of each, and the ratios produce / raw.
+ * CPU and peak RSS of each, and the ratios produce / raw: each round's, the
+ * median over rounds (a round's runs follow one another, in reverse order
+ * every other round, so a slow spell of a shared machine falls on both).
  *
  *   deno run -A scripts/bench_produce.ts [--messages 5000] [--runs 3] [--batch-size 50]
  *     [--html-share 0.7] [--paragraphs 3-33] [--words 20-100]
@@ -242,17 +244,21 @@ try {
   // cache (a fresh bundle's first `produce --once` takes ≈ 0.5 s more CPU and ≈ 55 MB more).
   for (const [, program] of raws) await raw("INBOX", program);
   for (const [, main] of builds) await produce(main, "INBOX");
+  const steps = [
+    ...raws.map(([name, program]) => [name, () => raw("INBOX", program)] as const),
+    ...builds.map(([name, main]) => [name, () => produce(main, "INBOX")] as const),
+  ];
   for (let r = 0; r < RUNS; r++) {
-    // Interleaved, so that load from other processes falls on every build alike.
-    for (const [name, program] of raws) results.get(name)!.push(await raw("INBOX", program));
-    for (const [name, main] of builds) results.get(name)!.push(await produce(main, "INBOX"));
+    // Interleaved, and every other round in reverse, so that load from other processes and a
+    // machine slowing down or speeding up over the invocation fall on every build alike.
+    for (const [name, step] of r % 2 === 0 ? steps : [...steps].reverse()) {
+      results.get(name)!.push(await step());
+    }
   }
-  const rawMedian = {
-    wall: median(results.get("raw")!.map((x) => x.wall)),
-    cpu: median(results.get("raw")!.map((x) => x.cpu)),
-    user: median(results.get("raw")!.map((x) => x.user)),
-    rss: median(results.get("raw")!.map((x) => x.peakRssMb)),
-  };
+  const rawRuns = results.get("raw")!;
+  /** The median over rounds of a run's figure against the same round's raw download. */
+  const ratio = (runs: Run[], pick: (run: Run) => number) =>
+    median(runs.map((run, r) => pick(run) / pick(rawRuns[r]!)));
   const rawStats = JSON.parse(results.get("raw")![0]!.stdout.trim());
   console.log(
     `raw fetch: ${rawStats.messages} messages, ${
@@ -285,9 +291,9 @@ try {
       m.cpu.toFixed(2),
       m.user.toFixed(2),
       m.rss.toFixed(0),
-      (m.wall / rawMedian.wall).toFixed(2),
-      (m.cpu / rawMedian.cpu).toFixed(2),
-      (m.user / rawMedian.user).toFixed(2),
+      ratio(runs, (x) => x.wall).toFixed(2),
+      ratio(runs, (x) => x.cpu).toFixed(2),
+      ratio(runs, (x) => x.user).toFixed(2),
       runs.map((x) => `${x.wall.toFixed(2)}/${x.cpu.toFixed(2)}/${x.peakRssMb.toFixed(0)}`).join(
         " ",
       ),
