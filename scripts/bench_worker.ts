@@ -379,7 +379,7 @@ try {
     await redis.flushall();
   }
   const rate = (list: Run[]) => entries / median(list.map((run) => run.seconds));
-  /** The median over rounds of `perEntries(round's run) / the round's bare rate`. */
+  /** The median over rounds of `perSecond(the round's run)` over the same round's bare-loop rate. */
   const shareOfBare = (list: Run[], perSecond: (run: Run) => number) =>
     median(list.map((run, r) => perSecond(run) * results.bare[r]!.seconds / entries));
   console.log(

@@ -78,7 +78,7 @@ export function firstStreamRows(reply: StreamReplyBytes | null): [string, Buffer
 
 /**
  * An entry's flat fields read as bytes: the names and the values as text, but
- * the value of the field named `bytesField` kept as its bytes ({@link utf8Text}).
+ * the value of the field named `bytesField` kept as its bytes (text decoded by `utf8Text`).
  */
 export function fieldsAsRead(fields: readonly Buffer[], bytesField: string): StreamFieldValue[] {
   const values: StreamFieldValue[] = [];
