@@ -22,15 +22,11 @@ export interface InFlightOptions {
   now: () => number;
 }
 
-interface Flight {
-  readonly startedAt: number;
-  touchedAt: number;
-}
-
 /** Entries in hand, by id. */
 export class InFlightEntries {
   readonly #o: InFlightOptions;
-  readonly #flights = new Map<string, Flight>();
+  /** When each entry's lease was last renewed (ms), by id. */
+  readonly #touchedAt = new Map<string, number>();
   readonly #claimedAgain = new Map<string, ClaimedEntry>();
   readonly #listener: HandledListener = {
     done: (id) => this.#finished(id),
@@ -46,12 +42,12 @@ export class InFlightEntries {
 
   /** How many entries are in hand. */
   get size(): number {
-    return this.#flights.size;
+    return this.#touchedAt.size;
   }
 
   /** Ids of the entries in hand. */
   ids(): string[] {
-    return [...this.#flights.keys()];
+    return [...this.#touchedAt.keys()];
   }
 
   /** Starts handling `entries` (each queued behind its own previous run, if any). */
@@ -59,20 +55,20 @@ export class InFlightEntries {
     const now = this.#o.now();
     const fresh: ClaimedEntry[] = [];
     for (const entry of entries) {
-      if (this.#flights.has(entry.id)) {
+      if (this.#touchedAt.has(entry.id)) {
         // Claimed again while its previous run is still settling (a retry due at
         // once): run it right after, or it would sit claimed but unhandled.
         this.#claimedAgain.set(entry.id, entry);
         continue;
       }
-      this.#flights.set(entry.id, { startedAt: now, touchedAt: now });
+      this.#touchedAt.set(entry.id, now);
       fresh.push(entry);
     }
     if (fresh.length > 0) this.#o.handle(fresh, this.#listener);
   }
 
   #finished(id: string): void {
-    this.#flights.delete(id);
+    this.#touchedAt.delete(id);
     const again = this.#claimedAgain.get(id);
     if (again !== undefined) {
       this.#claimedAgain.delete(id);
@@ -83,14 +79,13 @@ export class InFlightEntries {
 
   /** Ids whose lease was last renewed `everyMs` or more before `now`. */
   leasesDue(now: number, everyMs: number): string[] {
-    return [...this.#flights].filter(([, f]) => now - f.touchedAt >= everyMs).map(([id]) => id);
+    const due: string[] = [];
+    for (const [id, touchedAt] of this.#touchedAt) if (now - touchedAt >= everyMs) due.push(id);
+    return due;
   }
 
   /** The leases of `ids` were renewed at `now`. */
   touched(ids: readonly string[], now: number): void {
-    for (const id of ids) {
-      const flight = this.#flights.get(id);
-      if (flight) flight.touchedAt = now;
-    }
+    for (const id of ids) if (this.#touchedAt.has(id)) this.#touchedAt.set(id, now);
   }
 }
