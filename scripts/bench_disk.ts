@@ -29,6 +29,7 @@
  */
 
 import { scriptOptions } from "./script_options.ts";
+import { median } from "./bench_stats.ts";
 
 const values = scriptOptions(import.meta.filename!, {
   mb: { type: "string", default: "70" },
@@ -90,12 +91,6 @@ function append(path: string): Append {
   }
   result.wallMs = performance.now() - started;
   return result;
-}
-
-function median(numbers: number[]): number {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const dir = await Deno.makeTempDir({ dir: values.dir, prefix: "ingest-bench-disk-" });

@@ -40,6 +40,7 @@ import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 import { bundle } from "./bundle.ts";
 import { V8_FLAGS, v8FlagsArguments } from "./run_flags.ts";
 import { scriptOptions } from "./script_options.ts";
+import { median } from "./bench_stats.ts";
 
 const USER = "alice@example.test";
 const RAW = new URL("./bench_imap_raw.ts", import.meta.url).pathname;
@@ -138,12 +139,6 @@ async function measure(what: string, args: string[], env: Record<string, string>
   } finally {
     await Deno.remove(report);
   }
-}
-
-function median(numbers: number[]): number {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 await using dovecot = await startDovecot();

@@ -65,6 +65,7 @@ import { runWorker } from "../src/worker/worker.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
 import { V8_FLAGS, v8FlagsArguments } from "./run_flags.ts";
 import { scriptOptions } from "./script_options.ts";
+import { median } from "./bench_stats.ts";
 
 const values = scriptOptions(import.meta.filename!, {
   entries: { type: "string", default: "20000" },
@@ -347,12 +348,6 @@ async function worker(
 
 function percent(share: number): string {
   return `${(share * 100).toFixed(0).padStart(3)}%`;
-}
-
-function median(numbers: number[]): number {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 try {
