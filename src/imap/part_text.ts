@@ -38,6 +38,11 @@ export function partText(
   wantedChars: number,
 ): string {
   if (!bytes) return "";
+  const known = checkedPrefixes.get(bytes);
+  if (known?.wantedChars === wantedChars) {
+    problems.push(...known.problems);
+    return known.text;
+  }
   const all = bytes.bytes;
   const labelOnly = bytes.part.encoding === "base64" && !bytes.truncated && isImpossibleBase64(all);
   // Most text is one byte per character: start there and double for wider encodings.
@@ -54,12 +59,26 @@ export function partText(
 }
 
 /**
+ * What {@link holdsChars} decoded, by part: the payload's {@link partText} of
+ * the same part and characters then reads it from here instead of decoding
+ * the part a second time (a third of the producer's decoding, before).
+ * Entries go with their parts.
+ */
+const checkedPrefixes = new WeakMap<
+  PartBytes,
+  { readonly wantedChars: number; readonly text: string; readonly problems: readonly string[] }
+>();
+
+/**
  * Whether the bytes of a part cut short already give more than `wantedChars`
  * characters, so that the payload's text would not change with more of them
  * (the test {@link partText} makes).
  */
 export function holdsChars(bytes: PartBytes, wantedChars: number): boolean {
-  return lineChars(partText(bytes, [], wantedChars), wantedChars + 1) > wantedChars;
+  const problems: string[] = [];
+  const text = partText(bytes, problems, wantedChars);
+  checkedPrefixes.set(bytes, { wantedChars, text, problems });
+  return lineChars(text, wantedChars + 1) > wantedChars;
 }
 
 /** Characters of `text` once CRLF and CR are `\n`, counted up to `atMost`. */

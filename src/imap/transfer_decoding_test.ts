@@ -50,3 +50,32 @@ Deno.test("readQuotedPrintable() decodes and checks in one pass; a cut inside a 
     assert.equal(reading.invalid, invalid, JSON.stringify(input));
   }
 });
+
+Deno.test("readQuotedPrintable() undoes nodemailer's encoder for random bytes, from Buffers, views and prefixes", async () => {
+  const { encode, wrap } = await import("nodemailer/lib/qp/index.js");
+  const { Buffer } = await import("node:buffer");
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const into = new Uint8Array(64 * 1024);
+  for (let round = 0; round < 200; round++) {
+    // Mostly text, with bytes of every value (CR and LF among them) mixed in.
+    const original = Buffer.from(
+      Array.from(
+        { length: Math.floor(random() * 3000) },
+        () => random() < 0.9 ? 0x20 + Math.floor(random() * 95) : Math.floor(random() * 256),
+      ),
+    );
+    const encoded = Buffer.from(wrap(encode(original), 76));
+    const asView = new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    for (const input of [encoded, asView]) {
+      const reading = readQuotedPrintable(input, round % 2 === 0 ? into : undefined);
+      assert.deepEqual(Buffer.from(reading.bytes), original, `round ${round}`);
+      assert.equal(reading.invalid, false, `round ${round}`);
+    }
+    // A cut anywhere decodes to a prefix of the whole, and is never reported as invalid.
+    const cut = Math.floor(random() * encoded.length);
+    const prefix = readQuotedPrintable(encoded.subarray(0, cut));
+    assert.ok(original.subarray(0, prefix.bytes.length).equals(Buffer.from(prefix.bytes)));
+    assert.equal(prefix.invalid, false, `round ${round}, cut at ${cut}`);
+  }
+});
