@@ -19,6 +19,8 @@
  * checkout's `cli/main.ts`, interleaved with this one, to compare builds on a
  * loaded machine. Each command runs as a child under GNU time (`/usr/bin/time`),
  * which reports its CPU and peak RSS (ru_maxrss). Dovecot's own CPU is not counted.
+ * The last line gives the share of the machine's CPU time the hypervisor took
+ * for other guests during the counted rounds (steal, from /proc/stat).
  * `produce` runs with the V8 flags `ingest` is started with (scripts/run_flags.ts
  * `V8_FLAGS`, the same as the `ingest` task's); `--v8-flags ""` runs it with
  * V8's defaults, `"--v8-flags=--a --b"` with others.
@@ -40,7 +42,7 @@ import { pipelineEnv } from "../tests/harness/pipeline_env.ts";
 import { bundle } from "./bundle.ts";
 import { V8_FLAGS, v8FlagsArguments } from "./run_flags.ts";
 import { scriptOptions } from "./script_options.ts";
-import { median } from "./bench_stats.ts";
+import { cpuTicks, median, stealLine } from "./bench_stats.ts";
 
 const USER = "alice@example.test";
 const RAW = new URL("./bench_imap_raw.ts", import.meta.url).pathname;
@@ -243,6 +245,7 @@ try {
     ...raws.map(([name, program]) => [name, () => raw("INBOX", program)] as const),
     ...builds.map(([name, main]) => [name, () => produce(main, "INBOX")] as const),
   ];
+  const ticksBefore = await cpuTicks();
   for (let r = 0; r < RUNS; r++) {
     // Interleaved, and every other round in reverse, so that load from other processes and a
     // machine slowing down or speeding up over the invocation fall on every build alike.
@@ -250,6 +253,7 @@ try {
       results.get(name)!.push(await step());
     }
   }
+  const ticksAfter = await cpuTicks();
   const rawRuns = results.get("raw")!;
   /** The median over rounds of a run's figure against the same round's raw download. */
   const ratio = (runs: Run[], pick: (run: Run) => number) =>
@@ -322,6 +326,7 @@ try {
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
+  console.log(stealLine(ticksBefore, ticksAfter));
 } finally {
   redis.disconnect();
   await Deno.remove(bundles, { recursive: true });

@@ -28,7 +28,8 @@
  * that CPU per entry (this process's + Redis') allows on the machine's cores
  * if both kept all of them busy all the time, and its share of the bare loop:
  * when it is below 50 %, no overlap or batching can reach the target without
- * cutting CPU.
+ * cutting CPU. The last line gives the share of the machine's CPU time the
+ * hypervisor took for other guests during the runs (steal, from /proc/stat).
  *
  *   deno run -A scripts/bench_worker.ts [--entries 20000] [--concurrency 64] [--runs 3]
  *     [--read-ahead N]   (entries read ahead of the sink calls, WORKER_READ_AHEAD; default
@@ -65,7 +66,7 @@ import { runWorker } from "../src/worker/worker.ts";
 import { startRedis } from "../tests/harness/redis_server.ts";
 import { V8_FLAGS, v8FlagsArguments } from "./run_flags.ts";
 import { scriptOptions } from "./script_options.ts";
-import { median } from "./bench_stats.ts";
+import { cpuTicks, median, stealLine } from "./bench_stats.ts";
 
 const values = scriptOptions(import.meta.filename!, {
   entries: { type: "string", default: "20000" },
@@ -357,6 +358,7 @@ try {
     file: [] as Run[],
     floor: [] as Run[],
   };
+  const ticksBefore = await cpuTicks();
   for (let r = 0; r < runs; r++) {
     let stream = await fill();
     results.bare.push(await measured(() => bareLoop(stream)));
@@ -373,6 +375,7 @@ try {
     for (const check of checks) await check();
     await redis.flushall();
   }
+  const ticksAfter = await cpuTicks();
   const rate = (list: Run[]) => entries / median(list.map((run) => run.seconds));
   /** The median over rounds of `perSecond(the round's run)` over the same round's bare-loop rate. */
   const shareOfBare = (list: Run[], perSecond: (run: Run) => number) =>
@@ -406,6 +409,7 @@ try {
         `(runs: ${list.map((run) => run.seconds.toFixed(2)).join(" ")} s)`,
     );
   }
+  console.log(stealLine(ticksBefore, ticksAfter));
 } finally {
   redis.disconnect();
   blocking.disconnect();
