@@ -19,7 +19,10 @@ import {
 export interface PartBytes {
   /** Which part these bytes belong to. */
   readonly part: TextPartRef;
-  /** The bytes, still transfer-encoded. */
+  /**
+   * The bytes, still transfer-encoded: a plain `Uint8Array`, not a `Buffer`. A byte loop handed
+   * both (a subclass, so two shapes to V8) runs at ≈ 3.9 ns a byte instead of ≈ 2.3.
+   */
   readonly bytes: Uint8Array;
   /** Whether `bytes` stops before the end of the part. */
   readonly truncated: boolean;

@@ -120,11 +120,12 @@ function keepParts(wanted: WantedParts, rows: readonly FetchMessageObject[]): nu
       bytes += data.length;
       const earlier = request.start > 0 ? entry.message[request.role] : undefined;
       const end = request.start + request.maxLength;
+      const joined = earlier ? Buffer.concat([earlier.bytes, data]) : data;
       const part: PartBytes = {
         part: request.ref,
-        bytes: earlier
-          ? Buffer.concat([earlier.bytes, data])
-          : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        // A plain view, never a Buffer: the decoders' byte loops then see one kind of array
+        // (see PartBytes).
+        bytes: new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength),
         truncated: data.length >= request.maxLength && request.ref.size > end,
       };
       entry.message[request.role] = part;
