@@ -112,6 +112,7 @@ Deno.test("the row reader reads every producer row as imapflow does, on a real D
       assert.deepEqual(actual, expected);
       const stats = rowReaderStats(client)!;
       assert.equal(stats.fast - before.fast, 34, "every row read by our reader");
+      assert.equal(stats.framed - before.framed, 34, "every row taken where it was framed");
       assert.equal(stats.imapflow - before.imapflow, 0, "no row left to imapflow");
     }
   } finally {

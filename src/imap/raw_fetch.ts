@@ -2,21 +2,25 @@
  * The producer's UID FETCH commands, sent through imapflow's connection but
  * with the answer rows read by our own reader (`fetch_rows.ts`).
  *
- * imapflow stays in charge of everything else: login, the socket, TLS, its
- * line and literal framing (with its size limits), tags, IDLE, untagged
- * EXISTS/EXPUNGE, errors and close. What changes is one step: when a line
- * is an untagged FETCH row *and* the command on the wire is one of ours,
- * the row is read here and handed to the caller instead of going through
- * imapflow's generic tokenizer and `formatMessageResponse`, which cost
- * ≈ 66 µs a row plus ≈ 60 µs per first literal and per BODYSTRUCTURE
- * (docs/PRODUCER_PROFILE.md). A row our reader does not read with
- * certainty goes on to imapflow as before, whose result reaches the caller
- * through the same callback, so odd servers get imapflow's tolerance.
+ * imapflow stays in charge of everything else: login, the socket, TLS, tags,
+ * IDLE, untagged EXISTS/EXPUNGE, errors and close, and the size limits of
+ * the framing (which `response_framing.ts` now does in its place). What
+ * changes is one step: when a response is an untagged FETCH row *and* the
+ * command on the wire is one of ours, the row is read here and handed to the
+ * caller instead of going through imapflow's generic tokenizer and
+ * `formatMessageResponse`, which cost ≈ 66 µs a row plus ≈ 60 µs per first
+ * literal and per BODYSTRUCTURE (docs/PRODUCER_PROFILE.md). A row our
+ * reader does not read with certainty goes on to imapflow as before, whose
+ * result reaches the caller through the same callback, so odd servers get
+ * imapflow's tolerance.
  *
- * The hook replaces `handleResponse` on one client object (imapflow's
- * reader calls it for every response). That method is internal to imapflow
- * (pinned in deno.json); when it is missing, {@link installRowReader} says
- * so and the session keeps using imapflow's `fetch()`.
+ * Rows are taken where the framing cuts them, so they skip imapflow's stream
+ * and reader too. The hook also replaces `handleResponse` on the client
+ * object (imapflow's reader calls it for every response it gets), for when
+ * the framing does not fit this imapflow. Both are internal to imapflow
+ * (pinned in deno.json); when `handleResponse` is missing,
+ * {@link installRowReader} says so and the session keeps using imapflow's
+ * `fetch()`.
  *
  * @module
  */
@@ -24,12 +28,10 @@
 import type { FetchMessageObject, FetchQueryObject, ImapFlow } from "imapflow";
 import { formatMessageResponse } from "imapflow/lib/tools.js";
 import { type FetchRow, readFetchRow } from "./fetch_rows.ts";
+import { type FramedResponse, installResponseFraming } from "./response_framing.ts";
 
-/** One line as imapflow's reader hands it over. */
-interface StreamItem {
-  payload: Uint8Array;
-  literals: Uint8Array[];
-}
+/** One response as imapflow's reader hands it over. */
+type StreamItem = FramedResponse;
 
 /** The request imapflow has on the wire, as far as the hook reads it. */
 interface WireRequest {
@@ -61,6 +63,8 @@ interface RowSink {
 export interface RowReaderStats {
   /** Rows read by our reader. */
   fast: number;
+  /** Of those, rows taken where our framing cut them, before imapflow's stream (`response_framing.ts`). */
+  framed: number;
   /** Rows left to imapflow's parser. */
   imapflow: number;
 }
@@ -77,21 +81,29 @@ export function installRowReader(client: ImapFlow): boolean {
   const internals = client as unknown as ImapFlowInternals;
   const original = internals.handleResponse;
   if (typeof original !== "function" || typeof internals.exec !== "function") return false;
-  const stats: RowReaderStats = { fast: 0, imapflow: 0 };
+  const stats: RowReaderStats = { fast: 0, framed: 0, imapflow: 0 };
   readers.set(client, stats);
-  internals.handleResponse = function (this: ImapFlowInternals, data: StreamItem) {
-    const request = this.currentRequest;
+  const takeRow = (response: FramedResponse): boolean => {
+    const request = internals.currentRequest;
     const sink = request?.sent ? request.options?.rowSink : undefined;
     // `* ` then a digit: an untagged numbered response (FETCH, EXISTS, EXPUNGE).
-    if (sink && data.payload[0] === 0x2a && isDigit(data.payload[2])) {
-      const row = readFetchRow(data.payload, data.literals, client);
-      if (row) {
-        stats.fast++;
-        sink(row);
-        return Promise.resolve(true);
-      }
-    }
-    return original.call(this, data);
+    if (!sink || response.payload[0] !== 0x2a || !isDigit(response.payload[2])) return false;
+    const row = readFetchRow(response.payload, response.literals, client);
+    if (!row) return false;
+    stats.fast++;
+    sink(row);
+    return true;
+  };
+  // Rows are taken where responses are framed, before imapflow's stream; where our framing
+  // does not fit this imapflow, or for a response framed before it was installed, they are
+  // taken on the way into imapflow's response handler.
+  installResponseFraming(client, (response) => {
+    if (!takeRow(response)) return false;
+    stats.framed++;
+    return true;
+  });
+  internals.handleResponse = function (this: ImapFlowInternals, data: StreamItem) {
+    return takeRow(data) ? Promise.resolve(true) : original.call(this, data);
   };
   return true;
 }
