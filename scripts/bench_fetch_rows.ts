@@ -1,11 +1,11 @@
 /**
- * The producer's two FETCH phases alone, with imapflow's row parser and with
- * ours (`src/imap/raw_fetch.ts`), on a private Dovecot seeded with the
- * HTML-heavy profile. Prints, for each reader, the CPU and wall time of
- * `MailboxSession.fetchBatch` over the whole mailbox (chunks of 250,
- * interleaved runs, medians), and the CPU per phase-1 row of the parse
- * alone: imapflow's tokenizer + `formatMessageResponse` against
- * `readFetchRow`, on the same captured rows.
+ * The producer's two FETCH phases alone, with imapflow's framing and row
+ * parser and with ours (`src/imap/response_framing.ts`, `raw_fetch.ts`), on
+ * a private Dovecot seeded with the HTML-heavy profile. Prints, for each
+ * reader, the CPU and wall time of `MailboxSession.fetchBatch` over the
+ * whole mailbox (chunks of 250, interleaved runs, medians), and the CPU per
+ * phase-1 row of the parse alone: imapflow's tokenizer +
+ * `formatMessageResponse` against `readFetchRow`, on the same captured rows.
  *
  *   deno run -A scripts/bench_fetch_rows.ts [--messages 5000] [--runs 3]
  *
