@@ -12,6 +12,7 @@
 
 import { ImapFlow } from "imapflow";
 import { freePort, waitForPort } from "./ports.ts";
+import { makeCertificates } from "./tls_certificates.ts";
 
 /** A mailbox account of the test server. */
 export interface DovecotUser {
@@ -36,6 +37,12 @@ export interface DovecotOptions {
    * e.g. to act as a server without CONDSTORE/QRESYNC. Default: Dovecot's own.
    */
   capability?: string;
+  /**
+   * Serves IMAP over TLS only (implicit TLS, as Gmail's port 993), with a
+   * throwaway CA and a certificate for 127.0.0.1 (`tls_certificates.ts`):
+   * {@link Dovecot.ca} is the CA to trust.
+   */
+  tls?: boolean;
 }
 
 /** Options of {@link Dovecot.append}. */
@@ -52,6 +59,8 @@ export interface Dovecot extends AsyncDisposable {
   /** Temporary directory holding configuration, logs, state and mail. */
   readonly dir: string;
   readonly users: DovecotUser[];
+  /** With {@link DovecotOptions.tls}: the PEM of the CA that signed the server's certificate. */
+  readonly ca?: string;
   /** Stops every process of this server (mail is kept). */
   stop(): Promise<void>;
   /** Starts it again on the same port (after {@link Dovecot.stop}). */
@@ -142,7 +151,11 @@ log_path = ${dir}/dovecot.log
 instance_name = ingest-test-${port}
 default_internal_user = dovecot
 default_login_user = dovenull
-ssl = no
+${
+    options.tls
+      ? `ssl = required\nssl_cert = <${dir}/server.pem\nssl_key = <${dir}/server.key`
+      : "ssl = no"
+  }
 disable_plaintext_auth = no
 auth_mechanisms = plain login${oauth2 ? " xoauth2 oauthbearer" : ""}
 auth_failure_delay = 0
@@ -185,10 +198,12 @@ userdb {
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
-    port = ${port}
+    port = ${options.tls ? 0 : port}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${options.tls ? port : 0}
+    ssl = yes
   }
 }
 service imap {
@@ -274,10 +289,12 @@ async function waitUntilGone(pids: number[], timeoutMs: number): Promise<number[
  * Waits for the IMAP greeting: the master accepts connections before its login
  * and auth processes are ready, and stopping it in that window takes seconds.
  */
-async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
+async function waitForGreeting(port: number, timeoutMs: number, ca?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (true) {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const conn = ca === undefined
+      ? await Deno.connect({ hostname: "127.0.0.1", port })
+      : await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [ca] });
     try {
       const buffer = new Uint8Array(512);
       const read = await conn.read(buffer);
@@ -320,6 +337,8 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
       { mode: 0o644 },
     );
   }
+  if (options.tls) await makeCertificates(dir);
+  const ca = options.tls ? await Deno.readTextFile(`${dir}/ca.pem`) : undefined;
   await Deno.writeTextFile(confPath, renderConfig(dir, port, owner, options));
 
   let master: Deno.ChildProcess | undefined;
@@ -343,7 +362,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
       const decoder = new TextDecoder();
       return `exit code ${out.code}\n${decoder.decode(out.stdout)}${decoder.decode(out.stderr)}`;
     });
-    const ready = waitForPort(port, 15_000).then(() => waitForGreeting(port, 15_000)).then(() =>
+    const ready = waitForPort(port, 15_000).then(() => waitForGreeting(port, 15_000, ca)).then(() =>
       null
     );
     const outcome = await Promise.race([ready, exited]).catch((error: Error) => error.message);
@@ -397,7 +416,8 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     const imap = new ImapFlow({
       host: "127.0.0.1",
       port,
-      secure: false,
+      secure: ca !== undefined,
+      ...(ca === undefined ? {} : { tls: { ca } }),
       auth: { user, pass: passwordOf(user) },
       logger: false,
     });
@@ -522,6 +542,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     port,
     dir,
     users,
+    ca,
     stop,
     start,
     append,

@@ -1,6 +1,6 @@
 /**
  * A throwaway certificate authority and a server certificate for 127.0.0.1
- * and localhost, made with `openssl`, for TLS tests of a private Redis.
+ * and localhost, made with `openssl`, for TLS tests of a private Redis or Dovecot.
  *
  * @module
  */
