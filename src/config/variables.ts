@@ -160,7 +160,8 @@ export const VARIABLES = [
     group: "IMAP",
     name: "IMAP_TLS",
     default: "true",
-    description: "Use implicit TLS; set false only for a local test server.",
+    description:
+      "Use implicit TLS; set false only for a local test server. A server certificate signed by a private CA: start ingest with DENO_CERT=/path/to/ca.pem.",
   },
   {
     group: "IMAP",

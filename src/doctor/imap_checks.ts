@@ -11,6 +11,7 @@ import type { ImapConfig } from "../config/config.ts";
 import { ImapError } from "../errors.ts";
 import type { CredentialsProvider } from "../imap/credentials.ts";
 import { loginImap } from "../imap/mailbox_session.ts";
+import { certificateAdvice } from "../imap/imap_errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { type CheckResult, reason, result, within } from "./check.ts";
 
@@ -146,7 +147,8 @@ export async function checkImap(
         "imap.reachable",
         "fail",
         `cannot talk IMAP to ${target}: ${reason(error)}`,
-        "Check IMAP_HOST, IMAP_PORT and IMAP_TLS (Gmail: imap.gmail.com, 993, true) and the firewall.",
+        certificateAdvice(error) ??
+          "Check IMAP_HOST, IMAP_PORT and IMAP_TLS (Gmail: imap.gmail.com, 993, true) and the firewall.",
       ),
       ...skipFrom("imap.login", "the IMAP server is unreachable"),
     ];

@@ -100,9 +100,48 @@ export function toImapError(error: unknown, doing: string): ImapError | AuthErro
     : kind === "auth"
     ? "IMAP_LOGIN_REJECTED"
     : "IMAP_CONNECTION";
-  return new ImapError(code, `IMAP ${doing} failed: ${details.message}${server}`, {
+  const advice = certificateAdvice(details);
+  const hint = advice === undefined ? "" : `. ${advice.slice(0, -1)}`;
+  return new ImapError(code, `IMAP ${doing} failed: ${details.message}${server}${hint}`, {
     cause: error,
   });
+}
+
+/**
+ * Node's codes (imapflow's socket; Deno's node:tls gives the same) and
+ * rustls' reasons (`Deno.connectTls`: "invalid peer certificate: …") for a
+ * server certificate no trusted CA signed.
+ */
+const UNTRUSTED_CERTIFICATE =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$|invalid peer certificate: (UnknownIssuer|BadSignature)/;
+const CERTIFICATE_FOR_ANOTHER_NAME =
+  /^(ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)$|invalid peer certificate: NotValidForName/;
+const CERTIFICATE_OUT_OF_DATE =
+  /^(CERT_HAS_EXPIRED|CERT_NOT_YET_VALID)$|invalid peer certificate: (Expired|NotValidYet)/;
+
+/**
+ * What to do about a TLS certificate the connection refused, from the
+ * error's code or message; `undefined` when `error` is not about one.
+ */
+export function certificateAdvice(error: unknown): string | undefined {
+  const raw = error as { code?: unknown; message?: unknown } | null | undefined;
+  const code = typeof raw?.code === "string" ? raw.code : "";
+  const message = typeof raw?.message === "string" ? raw.message : String(error);
+  const about = (pattern: RegExp) => pattern.test(code) || pattern.test(message);
+  if (about(UNTRUSTED_CERTIFICATE)) {
+    return "The server's TLS certificate is not signed by a CA this machine trusts: if the " +
+      "server (or a TLS-inspecting proxy) uses a private CA, start ingest with " +
+      "DENO_CERT=/path/to/ca.pem (its PEM certificate).";
+  }
+  if (about(CERTIFICATE_FOR_ANOTHER_NAME)) {
+    return "The server's TLS certificate is for another name: set IMAP_HOST to the name it " +
+      "was issued for (imap.gmail.com for Gmail).";
+  }
+  if (about(CERTIFICATE_OUT_OF_DATE)) {
+    return "The server's TLS certificate is outside its validity dates: check this " +
+      "machine's clock, then the server's certificate.";
+  }
+  return undefined;
 }
 
 /** The error of a connection the watchdog closed: silent for `silentMs` while `command` waited. */

@@ -1,10 +1,13 @@
 /**
- * `ingest produce` over implicit TLS, as it reaches Gmail on port 993: the
- * same mailbox served by a Dovecot over TLS and by one over plain IMAP must
- * give the same payloads. The producer frames the server's bytes itself and
- * keeps literals as views of the chunks the socket hands over
- * (`src/imap/response_framing.ts`); this is where a TLS layer that reused
- * its read buffers would show.
+ * IMAP over implicit TLS, as `ingest` reaches Gmail on port 993.
+ *
+ * - `ingest produce`: the same mailbox served by a Dovecot over TLS and by
+ *   one over plain IMAP must give the same payloads. The producer frames the
+ *   server's bytes itself and keeps literals as views of the chunks the
+ *   socket hands over (`src/imap/response_framing.ts`); this is where a TLS
+ *   layer that reused its read buffers would show.
+ * - A certificate no trusted CA signed: `produce` and `doctor` fail and say
+ *   to trust the CA with DENO_CERT, and `doctor` passes once it is.
  */
 
 import assert from "node:assert/strict";
@@ -58,4 +61,40 @@ Deno.test("ingest produce --once over TLS publishes what it publishes over plain
   } finally {
     redis.disconnect();
   }
+});
+
+Deno.test("ingest produce --once against a certificate no trusted CA signed fails and names DENO_CERT", async () => {
+  await using tls = await startDovecot({ tls: true });
+  await using server = await startRedis();
+  const env = {
+    ...pipelineEnv({ imapPort: tls.port, redisUrl: server.url, stream: "untrusted" }),
+    IMAP_TLS: "true",
+    LOG_LEVEL: "error",
+  };
+  const result = await execIngest(["produce", "--once"], { env });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /not signed by a CA this machine trusts/);
+  assert.match(result.stderr, /DENO_CERT=\/path\/to\/ca\.pem/);
+});
+
+Deno.test("ingest doctor reaches a TLS server its CA is trusted for, and names DENO_CERT when it is not", async () => {
+  await using tls = await startDovecot({ tls: true });
+  await using server = await startRedis();
+  const env = {
+    ...pipelineEnv({ imapPort: tls.port, redisUrl: server.url }),
+    IMAP_TLS: "true",
+  };
+  const reachable = async (extra: Record<string, string>) => {
+    const result = await execIngest(["doctor", "--json"], { env: { ...env, ...extra } });
+    const checks = JSON.parse(result.stdout).checks as {
+      name: string;
+      status: string;
+      fix?: string;
+    }[];
+    return checks.find((check) => check.name === "imap.reachable")!;
+  };
+  const untrusted = await reachable({});
+  assert.equal(untrusted.status, "fail");
+  assert.match(untrusted.fix!, /DENO_CERT=\/path\/to\/ca\.pem/);
+  assert.equal((await reachable({ DENO_CERT: `${tls.dir}/ca.pem` })).status, "pass");
 });
