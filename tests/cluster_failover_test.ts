@@ -110,6 +110,8 @@ async function failoverRun(waitReplicas: number): Promise<void> {
   } finally {
     watching = false;
     await watcher;
+    // Which producers ended on their own, before the SIGTERM below: their logs say why.
+    const endedEarly = producers.map((p) => p.exited);
     for (const p of producers) {
       try {
         p.child.kill("SIGTERM");
@@ -124,8 +126,15 @@ async function failoverRun(waitReplicas: number): Promise<void> {
     console.log(
       `producer warnings: ${warnings.length} (of them WAIT short of replicas: ${behind})`,
     );
-    for (const out of outputs) {
-      if (out.code !== 0) console.error(new TextDecoder().decode(out.stderr).slice(-3_000));
+    for (const [i, out] of outputs.entries()) {
+      if (out.code !== 0 || endedEarly[i]) {
+        console.error(
+          `producer of ${ACCOUNTS[i]} (exit ${out.code}${
+            endedEarly[i] ? ", ended early" : ""
+          }):\n` +
+            new TextDecoder().decode(out.stderr).slice(-3_000),
+        );
+      }
     }
     await closeRedis(redis);
   }

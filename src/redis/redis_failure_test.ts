@@ -51,6 +51,18 @@ Deno.test("redisFailureKind() tells outages, loading, read-only and auth apart",
   assert.ok(!isRedisOom(new Error("connect ECONNREFUSED")));
 });
 
+Deno.test("redisFailureKind() reads a cluster still settling its slots as busy, which is retried", () => {
+  for (const reply of ["CLUSTERDOWN The cluster is down", "TRYAGAIN Multiple keys request"]) {
+    assert.equal(redisFailureKind(new ReplyError(reply)), "busy");
+  }
+  // What ioredis' Cluster throws once it has followed 16 MOVED replies without landing.
+  const redirections = new Error(
+    "Too many Cluster redirections. Last error: ReplyError: MOVED 10308 127.0.0.1:45587",
+  );
+  assert.equal(redisFailureKind(redirections), "busy");
+  assert.equal(classifyRedisFailure(redirections).retryable, true);
+});
+
 Deno.test("redisFailureError() names OOM with the fix, and keeps IngestErrors as they are", () => {
   const error = redisFailureError("commit", new ReplyError(OOM_REPLY));
   assert.ok(error instanceof RedisError);
