@@ -101,7 +101,7 @@ export function toImapError(error: unknown, doing: string): ImapError | AuthErro
     ? "IMAP_LOGIN_REJECTED"
     : "IMAP_CONNECTION";
   const advice = certificateAdvice(details);
-  const hint = advice === undefined ? "" : `. ${advice.slice(0, -1)}`;
+  const hint = advice === undefined ? "" : `. ${advice}`;
   return new ImapError(code, `IMAP ${doing} failed: ${details.message}${server}${hint}`, {
     cause: error,
   });

@@ -30,9 +30,6 @@ import { formatMessageResponse } from "imapflow/lib/tools.js";
 import { type FetchRow, readFetchRow } from "./fetch_rows.ts";
 import { type FramedResponse, installResponseFraming } from "./response_framing.ts";
 
-/** One response as imapflow's reader hands it over. */
-type StreamItem = FramedResponse;
-
 /** The request imapflow has on the wire, as far as the hook reads it. */
 interface WireRequest {
   readonly sent?: boolean;
@@ -44,7 +41,7 @@ interface WireRequest {
  * imapflow's declarations leave `@internal` members out.
  */
 interface ImapFlowInternals {
-  handleResponse?: (data: StreamItem) => Promise<boolean>;
+  handleResponse?: (data: FramedResponse) => Promise<boolean>;
   currentRequest?: WireRequest | null;
   preCheck?: (() => Promise<void>) | false;
   exec(
@@ -102,7 +99,7 @@ export function installRowReader(client: ImapFlow): boolean {
     stats.framed++;
     return true;
   });
-  internals.handleResponse = function (this: ImapFlowInternals, data: StreamItem) {
+  internals.handleResponse = function (this: ImapFlowInternals, data: FramedResponse) {
     return takeRow(data) ? Promise.resolve(true) : original.call(this, data);
   };
   return true;
