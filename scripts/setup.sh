@@ -52,7 +52,8 @@ have() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }
 
 # package:command pairs this target needs.
 needs=(redis-server:redis-server dovecot-imapd:dovecot)
-[ "$target" = test ] && needs+=(prometheus:promtool)
+# The TLS tests (Redis, Redis Cluster, Dovecot) make a throwaway CA with openssl.
+[ "$target" = test ] && needs+=(prometheus:promtool openssl:openssl)
 
 missing_packages=()
 for pair in "${needs[@]}"; do
