@@ -12,6 +12,7 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
+import { entryFields } from "../src/redis/reply.ts";
 import { execIngest } from "./harness/cli.ts";
 import { startDovecot } from "./harness/dovecot.ts";
 import { HTML_HEAVY, profileMailbox } from "./harness/mail_profile.ts";
@@ -22,7 +23,7 @@ import { startRedis } from "./harness/redis_server.ts";
 async function payloads(redis: Redis, stream: string): Promise<Record<string, unknown>[]> {
   const rows = await redis.xrange(stream, "-", "+");
   return rows.map(([, fields]) => {
-    const payload = JSON.parse(fields[fields.indexOf("payload") + 1]!);
+    const payload = JSON.parse(entryFields(fields).payload!);
     delete payload.uidvalidity;
     delete payload.fetched_at;
     delete payload.internal_date;

@@ -158,10 +158,16 @@ export function redisFailureKind(error: unknown): RedisFailureKind {
   if (all.some((m) => /^OOM\b/.test(m) || /\bOOM command not allowed\b/.test(m))) return "oom";
   if (all.some((m) => /^LOADING\b/.test(m))) return "loading";
   if (all.some((m) => /^READONLY\b/.test(m))) return "readonly";
-  if (all.some((m) => /^(BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/.test(m))) return "busy";
-  // ioredis gave up following MOVED replies: the nodes do not agree on the slot map yet (a
-  // cluster being formed or failing over under load), which settles by itself.
-  if (all.some((m) => /^Too many Cluster redirections\b/.test(m))) return "busy";
+  // "Too many Cluster redirections": ioredis gave up following MOVED replies, the nodes do not
+  // agree on the slot map yet (a cluster being formed or failing over under load), which settles
+  // by itself like the others.
+  if (
+    all.some((m) =>
+      /^(BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|Too many Cluster redirections)\b/.test(m)
+    )
+  ) {
+    return "busy";
+  }
   if (all.some((m) => /^(NOAUTH|WRONGPASS)\b/.test(m))) return "auth";
   // Inside a script Redis 7 words a refused command as an ERR reply.
   if (all.some((m) => /^NOPERM\b|user executing the script can't run this command/.test(m))) {
