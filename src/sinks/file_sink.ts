@@ -34,6 +34,13 @@ const NEWLINE = 0x0a;
 const GROUP_BYTES_START = 64 * 1024;
 /** The largest group buffer kept between writes (a 500-line group of 3 KB lines takes 1.5 MB). */
 const REUSED_BYTES_MAX = 8 * 1024 * 1024;
+/**
+ * The most bytes handed to one write: a larger group goes out in several.
+ * One multi-megabyte write took the kernel up to 5× the CPU per MB of 1 MB
+ * writes for the same data and syncs (`scripts/bench_disk.ts --group-kb 6400`
+ * with and without `--write-kb 1024`, docs/WORKER_PROFILE.md, wave 19).
+ */
+const WRITE_BYTES_MAX = 1024 * 1024;
 
 /** What the file sink needs of an open file. */
 export type AppendFile = Pick<Deno.FsFile, "write" | "syncData" | "close">;
@@ -151,7 +158,9 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
   async function writeGroup(bytes: Uint8Array, pending: PendingLine[]): Promise<void> {
     try {
       let offset = 0;
-      while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+      while (offset < bytes.length) {
+        offset += await file.write(bytes.subarray(offset, offset + WRITE_BYTES_MAX));
+      }
     } catch (error) {
       return fail(pending, error);
     }

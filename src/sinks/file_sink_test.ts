@@ -148,3 +148,35 @@ Deno.test("createFileSink() writes the next group while a sync runs, shares the 
   await closing;
   assert.equal(syncs.length, 2, "no sync without a line to cover");
 });
+
+Deno.test("createFileSink() hands a group larger than 1 MiB to the file in writes of at most 1 MiB, in order, and syncs once after them", async () => {
+  const written: Uint8Array[] = [];
+  const events: string[] = [];
+  const file = {
+    write: (bytes: Uint8Array) => {
+      // A short write on the first call: the rest must follow from where it stopped.
+      const taken = written.length === 0 ? 1000 : bytes.length;
+      written.push(bytes.slice(0, taken));
+      events.push("write");
+      return Promise.resolve(taken);
+    },
+    syncData: () => {
+      events.push("sync");
+      return Promise.resolve();
+    },
+    close: () => {},
+  };
+  const sink = await createFileSink("watched.jsonl", { open: () => Promise.resolve(file) });
+  const big = (n: number): Delivery => {
+    const d = delivery(n);
+    return { ...d, payload: { ...d.payload, at: String(n).repeat(900_000) } } as Delivery;
+  };
+  await Promise.all([0, 1, 2].map((n) => sink.handle(big(n)))); // one turn: one 2.7 MB group
+  await sink.close();
+  assert.ok(written.every((bytes) => bytes.length <= 1024 * 1024), "no write above 1 MiB");
+  assert.ok(written.length >= 4, `a 2.7 MB group takes several writes, saw ${written.length}`);
+  assert.deepEqual(events.filter((e) => e === "sync"), ["sync"], "one sync covers the group");
+  assert.equal(events.at(-1), "sync", "the sync follows the last write");
+  const text = new TextDecoder().decode(new Uint8Array(written.flatMap((bytes) => [...bytes])));
+  assert.deepEqual(text, [0, 1, 2].map((n) => deliveryJson(big(n)) + "\n").join(""));
+});
