@@ -5,7 +5,7 @@
  * Concurrent deliveries are written together: the first write starts on the
  * next macrotask, so the lines of every handler that ran in the same turn of
  * the event loop (a worker's read batch) go out together (in writes of at
- * most 1 MiB, which cost the kernel less CPU per MB than larger ones); lines that
+ * most 1 MiB, which can cost the kernel less CPU per MB than larger ones); lines that
  * arrive while a write is in progress join the next one. Syncs commit groups
  * the same way: one fdatasync covers every line written before it started,
  * the next group is written while it runs, and the lines written meanwhile
@@ -37,9 +37,10 @@ const GROUP_BYTES_START = 64 * 1024;
 const REUSED_BYTES_MAX = 8 * 1024 * 1024;
 /**
  * The most bytes handed to one write: a larger group goes out in several.
- * One multi-megabyte write took the kernel up to 5× the CPU per MB of 1 MB
- * writes for the same data and syncs (`scripts/bench_disk.ts --group-kb 6400`
- * with and without `--write-kb 1024`, docs/WORKER_PROFILE.md, wave 19).
+ * When the page cache takes fresh memory, one multi-megabyte write took the
+ * kernel 1.4–7.5× the CPU per MB of 1 MB writes of the same data
+ * (`scripts/bench_disk.ts --group-kb 6400` with and without
+ * `--write-kb 1024`; docs/WORKER_PROFILE.md, wave 19).
  */
 const WRITE_BYTES_MAX = 1024 * 1024;
 
