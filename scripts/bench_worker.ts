@@ -278,6 +278,7 @@ async function batchFloor(stream: string, checks: (() => Promise<void>)[]): Prom
       redis,
       keys,
       batch.map((e) => e.decoded.idempotencyKey),
+      Date.now(),
     );
     if (done.some(Boolean)) throw new Error("batch floor: an entry was already processed");
     await Promise.all(
@@ -285,16 +286,11 @@ async function batchFloor(stream: string, checks: (() => Promise<void>)[]): Prom
         sink.handle({ id, ...decoded, payloadJson, attempt: 1, signal })
       ),
     );
-    const at = new Date().toISOString();
+    const expiresAtMs = Date.now() + processedTtlSeconds * 1000;
     await acknowledgeProcessedMany(
       redis,
       keys,
-      batch.map(({ id, decoded }) => ({
-        id,
-        idempotencyKey: decoded.idempotencyKey,
-        ttlSeconds: processedTtlSeconds,
-        record: { consumer: "c", at },
-      })),
+      batch.map(({ id, decoded }) => ({ id, idempotencyKey: decoded.idempotencyKey, expiresAtMs })),
     );
     seen += rows.length;
   }

@@ -12,8 +12,16 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/config.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import { closeRedis, connectRedis } from "../src/redis/connection.ts";
-import { attemptsKey, processedKey, retryScheduleKey } from "../src/redis/keys.ts";
+import {
+  attemptsKey,
+  legacyProcessedKey,
+  processedMovedKey,
+  processedSetKey,
+  retryScheduleKey,
+} from "../src/redis/keys.ts";
 import { partitionStreams } from "../src/redis/partitions.ts";
+import { groupKeys } from "../src/worker/group_keys.ts";
+import { moveLegacyRecords } from "../src/worker/legacy_records.ts";
 import { runIngest } from "./harness/cli.ts";
 import { startRedisCluster } from "./harness/redis_cluster.ts";
 import { deliveredUids, PARTITIONS, sorted, spreadEmails } from "./partition_fixtures.ts";
@@ -49,7 +57,8 @@ Deno.test({
           slots.add(own);
           for (
             const key of [
-              processedKey(stream, GROUP, "alice@example.test:INBOX:7:1"),
+              processedSetKey(stream, GROUP),
+              processedMovedKey(stream, GROUP),
               retryScheduleKey(stream, GROUP),
               attemptsKey(stream, GROUP),
               dlqs[i]!,
@@ -61,6 +70,23 @@ Deno.test({
         assert.equal(slots.size, PARTITIONS);
         const owners = new Set(await Promise.all(streams.map((s) => cluster.masterOf(s))));
         assert.ok(owners.size >= 2, "the partitions spread over several masters");
+      });
+
+      await t.step("release 0.1.0's processed-records are moved from every master", async () => {
+        // A stream without a hash tag spreads its 0.1.0 records over every slot and master;
+        // a partition's stay in its slot.
+        for (const stream of ["legacy-plain", partitionStreams("legacy", PARTITIONS)[2]!]) {
+          const keys = groupKeys(stream, GROUP, `${stream}:dlq`);
+          for (let i = 0; i < 300; i++) {
+            await redis.set(legacyProcessedKey(stream, GROUP, `k${i}`), "{}", "EX", 600);
+          }
+          assert.equal(await moveLegacyRecords(redis, keys, 1_000), 300, stream);
+          assert.equal(await redis.zcard(keys.processed), 300);
+          const left = await Promise.all(
+            [0, 150, 299].map((i) => redis.exists(legacyProcessedKey(stream, GROUP, `k${i}`))),
+          );
+          assert.deepEqual(left, [0, 0, 0], `${stream}'s old records are gone`);
+        }
       });
 
       await t.step(

@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
+import { processedSetKey } from "../src/redis/keys.ts";
 import { partitionStreams } from "../src/redis/partitions.ts";
 import { compareStreamIds } from "../src/stream/partition_set.ts";
 import { runIngest, spawnIngest } from "./harness/cli.ts";
@@ -60,7 +61,7 @@ Deno.test("work and the ops commands over 6 partitions of one Redis", async (t) 
         for (const partitionStream of partitionStreams(stream, PARTITIONS)) {
           assert.equal(await pending(redis, partitionStream), 0);
           // The idempotency records live beside their partition: same hash tag.
-          const records = await scanCount(redis, `${partitionStream}:processed:email_workers:*`);
+          const records = await redis.zcard(processedSetKey(partitionStream, "email_workers"));
           assert.equal(records, 100, `${partitionStream} has its 100 processed-records`);
         }
       },
@@ -346,15 +347,3 @@ export function handle(email: { uid: number }): void {
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Keys matching `pattern` (SCAN). */
-async function scanCount(redis: Redis, pattern: string): Promise<number> {
-  let cursor = "0";
-  let count = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    count += keys.length;
-  } while (cursor !== "0");
-  return count;
-}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseDeadLetter } from "../src/dlq/dead_letter.ts";
-import { processedKey } from "../src/redis/keys.ts";
+import { processedSetKey } from "../src/redis/keys.ts";
 import { runIngest, spawnIngest } from "./harness/cli.ts";
 import { startRedis } from "./harness/redis_server.ts";
 import {
@@ -154,11 +154,13 @@ Deno.test("worker processes: SIGKILL, poison messages and graceful shutdown", as
         assert.equal(output.code, 0, stderr);
         assert.deepEqual((await readJsonLines(`${dir}/out.jsonl`)).map((l) => l.uid), [1]);
         assert.equal(await pending(stream), 0);
-        assert.equal(
-          await redis.exists(
-            processedKey(stream, "email_workers", "worker@example.test:INBOX:7:1"),
+        assert.notEqual(
+          await redis.zscore(
+            processedSetKey(stream, "email_workers"),
+            "worker@example.test:INBOX:7:1",
           ),
-          1,
+          null,
+          "the processed-record was written",
         );
         assert.match(stderr, /"stoppedBy":"signal"/);
         assert.match(stderr, /"abandoned":0/);

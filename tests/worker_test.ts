@@ -5,7 +5,12 @@ import { replayDeadLetters } from "../src/dlq/dead_letter_queue.ts";
 import { PermanentError } from "../src/errors.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import type { ProcessOutcome } from "../src/observe/events.ts";
-import { attemptsKey, processedKey, retryScheduleKey } from "../src/redis/keys.ts";
+import {
+  attemptsKey,
+  legacyProcessedKey,
+  processedSetKey,
+  retryScheduleKey,
+} from "../src/redis/keys.ts";
 import type { Delivery, Sink } from "../src/sinks/sink.ts";
 import { emailEntryFields, type EmailPayload } from "../src/stream/entry.ts";
 import { compareStreamIds } from "../src/stream/partition_set.ts";
@@ -130,12 +135,11 @@ Deno.test("the worker against a real Redis", async (t) => {
         [],
         "a worker that stops with nothing pending leaves the group",
       );
-      const record = await c.redis.get(
-        processedKey(stream, GROUP, "worker@example.test:INBOX:7:3"),
-      );
-      assert.equal(JSON.parse(record!).consumer, "worker-a");
-      const ttl = await c.redis.ttl(processedKey(stream, GROUP, "worker@example.test:INBOX:7:3"));
-      assert.ok(ttl > 600_000 && ttl <= 604_800, `processed-record TTL is ${ttl}`);
+      const records = processedSetKey(stream, GROUP);
+      assert.equal(await c.redis.zcard(records), 25, "one processed-record per entry");
+      const expiry = Number(await c.redis.zscore(records, "worker@example.test:INBOX:7:3"));
+      const ttl = (expiry - Date.now()) / 1000;
+      assert.ok(ttl > 600_000 && ttl <= 604_800, `processed-record TTL is ${ttl} s`);
     },
   );
 
@@ -154,6 +158,29 @@ Deno.test("the worker against a real Redis", async (t) => {
       assert.equal(summary.duplicates, 2);
       assert.equal(summary.processed, 1);
       assert.equal(await pendingCount(c, stream), 0);
+    },
+  );
+
+  await t.step(
+    "an entry processed by release 0.1.0 is not handed to the sink after the upgrade",
+    async () => {
+      const stream = freshStream("legacy");
+      // 0.1.0 kept one string key per processed entry; uid 1 was handled before the upgrade.
+      const legacy = legacyProcessedKey(stream, GROUP, "worker@example.test:INBOX:7:1");
+      await c.redis.set(legacy, '{"entry_id":"1-1","consumer":"old","at":"x"}', "EX", 3_600);
+      await addEmails(c.redis, stream, [1, 2]);
+      const sink = recordingSink();
+      const summary = await runWorker(options(c, stream, sink));
+      assert.deepEqual(sink.calls.map(uidOf), [2]);
+      assert.equal(summary.duplicates, 1);
+      assert.equal(await c.redis.exists(legacy), 0, "the old record was moved");
+      const expiry = Number(
+        await c.redis.zscore(processedSetKey(stream, GROUP), "worker@example.test:INBOX:7:1"),
+      );
+      assert.ok(
+        expiry > Date.now() + 3_500_000 && expiry <= Date.now() + 3_600_000,
+        "with the expiry it had",
+      );
     },
   );
 

@@ -69,7 +69,7 @@ export interface RedisCollectorOptions {
   snapshotReuseMs?: number;
   /**
    * How often the set of mailboxes is rediscovered with a SCAN over the whole
-   * keyspace (expensive with millions of processed-records); in between, the
+   * keyspace (expensive in a large keyspace); in between, the
    * known cursors are read directly. Default 60000 ms.
    */
   mailboxRescanMs?: number;

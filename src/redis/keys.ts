@@ -133,9 +133,33 @@ export function bandwidthHour(timeMs: number): number {
   return Math.floor(timeMs / 3_600_000);
 }
 
-/** The idempotency record of a processed entry, per consumer group. */
-export function processedKey(stream: string, group: string, idempotencyKey: string): string {
+/**
+ * The processed-records of a consumer group: a sorted set whose members are
+ * the idempotency keys of the entries its sinks handled, each scored with
+ * the Unix ms its record expires at (`PROCESSED_TTL_SECONDS` after the sink
+ * succeeded). One key per group instead of one per entry: a batch's records
+ * are one ZADD and its check one ZMSCORE, and deleting a group deletes them.
+ */
+export function processedSetKey(stream: string, group: string): string {
+  return `${stream}:processed:${group}`;
+}
+
+/**
+ * Release 0.1.0's processed-record of one entry, a string key with a TTL per
+ * idempotency key. Only the move to {@link processedSetKey} reads it
+ * (`src/worker/legacy_records.ts`).
+ */
+export function legacyProcessedKey(stream: string, group: string, idempotencyKey: string): string {
   return `${stream}:processed:${group}:${idempotencyKey}`;
+}
+
+/**
+ * Set once a group's release-0.1.0 processed-records were moved into its
+ * {@link processedSetKey} (value: the Unix ms of the move), so later worker
+ * starts skip the keyspace scan.
+ */
+export function processedMovedKey(stream: string, group: string): string {
+  return `${stream}:processed-moved:${group}`;
 }
 
 /** Sorted set of entries waiting for a retry (score = due time in ms), per group. */

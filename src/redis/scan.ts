@@ -11,18 +11,37 @@ import { isCluster, type RedisClient } from "./client.ts";
 
 /** Every key matching `pattern`, from every master (order not defined). */
 export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
-  const nodes: Redis[] = isCluster(redis) ? redis.nodes("master") : [redis];
-  const found = await Promise.all(nodes.map((node) => scanNode(node, pattern)));
-  return [...new Set(found.flat())];
+  const found = new Set<string>();
+  await scanEach(redis, pattern, (_node, keys) => {
+    for (const key of keys) found.add(key);
+    return Promise.resolve();
+  });
+  return [...found];
 }
 
-async function scanNode(node: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
-  return keys;
+/**
+ * Calls `visit` with each SCAN batch of keys matching `pattern` and the
+ * master that holds them (on Redis Cluster, a command sent there for one of
+ * those keys needs no redirection), one batch at a time, so that the keys
+ * are never all in memory. A key can come twice (SCAN's guarantee).
+ */
+export async function scanEach(
+  redis: RedisClient,
+  pattern: string,
+  visit: (node: Redis, keys: string[]) => Promise<void>,
+): Promise<void> {
+  const nodes: Redis[] = isCluster(redis) ? redis.nodes("master") : [redis];
+  await Promise.all(nodes.map(async (node) => {
+    let cursor = "0";
+    do {
+      const [next, batch] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      cursor = next;
+      if (batch.length > 0) await visit(node, batch);
+    } while (cursor !== "0");
+  }));
+}
+
+/** `text` with SCAN MATCH's special characters (`*?[]\`) escaped, to match only itself. */
+export function globLiteral(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

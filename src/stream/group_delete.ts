@@ -1,7 +1,9 @@
 /**
  * Deleting a consumer group (`ingest group delete`): `XGROUP DESTROY` plus
  * the group's own bookkeeping (retry schedule, attempt counts). The stream and
- * its entries stay; processed-records expire with PROCESSED_TTL_SECONDS.
+ * its entries stay, and so do the group's processed-records (they expire with
+ * PROCESSED_TTL_SECONDS), so a group created again under the same name does
+ * not hand an entry it had handled to a sink again.
  *
  * @module
  */

@@ -1,7 +1,8 @@
 /**
  * The worker's maintenance chores, as the {@link Maintenance} schedule calls
  * them: claim due retries and stalled entries and start them, renew the
- * leases of entries in hand, prune idle consumers.
+ * leases of entries in hand, prune idle consumers and expired
+ * processed-records.
  *
  * @module
  */
@@ -62,10 +63,14 @@ export function workerChores(options: ChoresOptions): MaintenanceChores {
       return claimed.length;
     },
     extendLeases: (now) => extendLeases(group, inFlight, now, visibilityMs / 3),
-    pruneIdleConsumers: async () => {
+    prune: async (now) => {
       const idle = options.consumerIdleTimeoutMs ?? DEFAULT_CONSUMER_IDLE_TIMEOUT_MS;
       const removed = await group.pruneIdleConsumers(idle);
       if (removed.length > 0) options.logger.info("removed idle consumers", { consumers: removed });
+      const expired = await group.pruneExpiredRecords(now);
+      if (expired > 0) {
+        options.logger.debug("removed expired processed-records", { count: expired });
+      }
     },
   };
 }

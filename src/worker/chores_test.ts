@@ -8,7 +8,7 @@ import { groupKeys } from "./group_keys.ts";
 import { InFlightEntries } from "./in_flight.ts";
 import { emptyCounts } from "./worker_types.ts";
 
-Deno.test("workerChores() reclaims others' stalled entries into the worker's hands and renews their leases", async () => {
+Deno.test("workerChores() reclaims others' stalled entries into the worker's hands, renews their leases, prunes", async () => {
   await using server = await startRedis();
   const redis = await client(server.url);
   try {
@@ -49,7 +49,13 @@ Deno.test("workerChores() reclaims others' stalled entries into the worker's han
     assert.deepEqual(inFlight.leasesDue(clock, 20 / 3), ids);
     await chores.extendLeases(clock);
     assert.deepEqual(inFlight.leasesDue(clock, 20 / 3), [], "renewed");
-    await chores.pruneIdleConsumers();
+    await redis.zadd(keys.processed, clock, "expired", clock + 1, "kept");
+    await chores.prune(clock);
+    assert.deepEqual(
+      await redis.zrange(keys.processed, 0, -1),
+      ["kept"],
+      "expired processed-records are pruned",
+    );
     const consumers = await redis.xinfo("CONSUMERS", stream, "g") as unknown[][];
     assert.deepEqual(
       consumers.map((c) => c[1]),

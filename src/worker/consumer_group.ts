@@ -32,11 +32,13 @@ import {
   deadLetter,
   type ProcessedAck,
   processedRecordsExist,
+  pruneExpiredRecords,
   scheduleRetry,
 } from "./settle.ts";
+import { moveLegacyRecords } from "./legacy_records.ts";
 
 export type { ClaimedEntry } from "./claim.ts";
-export type { ProcessedAck, ProcessedRecord } from "./settle.ts";
+export type { ProcessedAck } from "./settle.ts";
 
 /** Options of {@link ConsumerGroup}. */
 export interface ConsumerGroupOptions {
@@ -167,23 +169,39 @@ export class ConsumerGroup {
     return leaveGroup(this.#redis, this.keys, this.consumer);
   }
 
-  /** Whether each of `idempotencyKeys` already has a processed-record, in order (one MGET). */
-  processedAmong(idempotencyKeys: readonly string[]): Promise<boolean[]> {
-    return processedRecordsExist(this.#redis, this.keys, idempotencyKeys);
+  /**
+   * Whether each of `idempotencyKeys` has a processed-record not expired at
+   * `nowMs`, in order (one ZMSCORE).
+   */
+  processedAmong(idempotencyKeys: readonly string[], nowMs: number): Promise<boolean[]> {
+    return processedRecordsExist(this.#redis, this.keys, idempotencyKeys, nowMs);
+  }
+
+  /** Removes the processed-records expired at `nowMs`; returns how many. */
+  pruneExpiredRecords(nowMs: number): Promise<number> {
+    return pruneExpiredRecords(this.#redis, this.keys, nowMs);
   }
 
   /**
-   * Writes each entry's processed-record (kept `ttlSeconds`) and acknowledges
-   * it, each entry's two together, all in one script call; answers how many
-   * were still pending.
+   * Moves release 0.1.0's per-entry processed-records of the group into its
+   * set, once per group (`moveLegacyRecords`); returns how many were moved.
+   */
+  moveLegacyRecords(ttlMs: number): Promise<number> {
+    return moveLegacyRecords(this.#redis, this.keys, ttlMs);
+  }
+
+  /**
+   * Writes each entry's processed-record (expiring at its `expiresAtMs`) and
+   * acknowledges it, each entry's two together, all in one script call;
+   * answers how many were still pending.
    */
   acknowledgeProcessedMany(acks: readonly ProcessedAck[]): Promise<number> {
     return acknowledgeProcessedMany(this.#redis, this.keys, acks);
   }
 
   /** Acknowledges `id`, a duplicate of an entry already processed. */
-  acknowledgeDuplicate(id: string, idempotencyKey: string): Promise<boolean> {
-    return acknowledgeDuplicate(this.#redis, this.keys, id, idempotencyKey);
+  acknowledgeDuplicate(id: string): Promise<boolean> {
+    return acknowledgeDuplicate(this.#redis, this.keys, id);
   }
 
   /** Records `record` and schedules `id` for a retry at `dueMs`; false when no longer pending. */

@@ -39,15 +39,16 @@ Deno.test("ConsumerGroup reads, retries with the attempts record in the claim, a
     assert.deepEqual(due[0]!.attempts, record);
     assert.equal(await group.nextRetryDue(), undefined);
 
-    const ack = { consumer: "me", at: new Date().toISOString() };
-    assert.deepEqual(await group.processedAmong(["k1"]), [false]);
+    const now = Date.now();
+    assert.deepEqual(await group.processedAmong(["k1"], now), [false]);
     const acked = await group.acknowledgeProcessedMany([
-      { id: first!, idempotencyKey: "k1", ttlSeconds: 60, record: ack },
+      { id: first!, idempotencyKey: "k1", expiresAtMs: now + 60_000 },
     ]);
     assert.equal(acked, 1);
-    assert.deepEqual(await group.processedAmong(["k1"]), [true]);
-    assert.equal(await group.acknowledgeDuplicate(first!, "k1"), false, "already settled");
+    assert.deepEqual(await group.processedAmong(["k1"], now), [true]);
+    assert.equal(await group.acknowledgeDuplicate(first!), false, "already settled");
 
+    const at = new Date().toISOString();
     const info = {
       sourceStream: stream,
       sourceId: second!,
@@ -56,8 +57,8 @@ Deno.test("ConsumerGroup reads, retries with the attempts record in the claim, a
       reason: "permanent" as const,
       error: "rejected",
       attempts: 1,
-      firstFailure: ack.at,
-      lastFailure: ack.at,
+      firstFailure: at,
+      lastFailure: at,
     };
     const dlqId = await group.deadLetter(second!, read[1]!.fields, info);
     assert.equal(typeof dlqId, "string");
@@ -105,55 +106,36 @@ Deno.test("ConsumerGroup acknowledges and checks many entries in one call, each 
     const keys = groupKeys(stream, "g", `${stream}:dlq`);
     const group = new ConsumerGroup({ redis, keys, consumer: "me" });
     await group.ensure();
-    const [a, b, c] = await addEmails(redis, stream, [1, 2, 3]);
-    await group.readNew(3);
+    const [a, b, c, d] = await addEmails(redis, stream, [1, 2, 3, 4]);
+    await group.readNew(4);
     // a failed once: its attempts and retry records must go with the batched acknowledgement.
     const failure = nextAttempt(undefined, new Date(), "downstream unavailable", 1);
     assert.equal(await group.scheduleRetry(a!, Date.now() + 60_000, failure), true);
     await redis.xack(stream, "g", b!); // settled elsewhere meanwhile
-    const at = new Date().toISOString();
-    const later = new Date(Date.now() + 1000).toISOString();
-    // A consumer name JSON must escape; b's record has another consumer and c's another time
-    // (each in a script call of its own: what a call's entries share is sent once).
-    const quoted = 'me "q" \\ é';
+    const now = Date.now();
+    // Each entry has its own expiry; d repeats a's idempotency key with an earlier one.
     const acked = await group.acknowledgeProcessedMany([
-      {
-        id: a!,
-        idempotencyKey: "ka",
-        ttlSeconds: 60,
-        record: { consumer: quoted, at },
-      },
-      {
-        id: b!,
-        idempotencyKey: "kb",
-        ttlSeconds: 60,
-        record: { consumer: "other", at },
-      },
-      {
-        id: c!,
-        idempotencyKey: "kc",
-        ttlSeconds: 60,
-        record: { consumer: quoted, at: later },
-      },
+      { id: a!, idempotencyKey: "ka", expiresAtMs: now + 60_000 },
+      { id: b!, idempotencyKey: "kb", expiresAtMs: now + 1_000 },
+      { id: c!, idempotencyKey: 'k c "é"', expiresAtMs: now + 120_000 },
+      { id: d!, idempotencyKey: "ka", expiresAtMs: now + 30_000 },
     ]);
-    assert.equal(acked, 2, "b was no longer pending");
-    assert.deepEqual(await group.processedAmong(["ka", "kb", "kc", "kd"]), [
+    assert.equal(acked, 3, "b was no longer pending");
+    assert.deepEqual(await group.processedAmong(["ka", "kb", 'k c "é"', "kd"], now), [
       true,
       true,
       true,
       false,
     ]);
-    assert.ok(await redis.ttl(keys.processed("ka")) > 0, "the record expires");
-    assert.equal(
-      await redis.get(keys.processed("ka")),
-      JSON.stringify({ entry_id: a, consumer: quoted, at }),
-      "the processed-record names its entry, consumer and time, as JSON",
+    assert.deepEqual(
+      await group.processedAmong(["ka", "kb", 'k c "é"'], now + 1_000),
+      [true, false, true],
+      "a record is absent from the millisecond it expires",
     );
-    assert.equal(JSON.parse((await redis.get(keys.processed("kb")))!).consumer, "other");
-    assert.equal(
-      await redis.get(keys.processed("kc")),
-      JSON.stringify({ entry_id: c, consumer: quoted, at: later }),
-    );
+    assert.equal(Number(await redis.zscore(keys.processed, "ka")), now + 60_000, "never shortened");
+    assert.equal(Number(await redis.zscore(keys.processed, 'k c "é"')), now + 120_000);
+    assert.equal(await group.pruneExpiredRecords(now + 1_000), 1, "kb is removed once expired");
+    assert.deepEqual(await redis.zrange(keys.processed, 0, -1), ["ka", 'k c "é"']);
     assert.equal(await redis.hlen(keys.attempts), 0, "attempts records cleared");
     assert.equal(await redis.zcard(keys.retrySchedule), 0, "retry schedule cleared");
     assert.equal(await group.settled(), true);

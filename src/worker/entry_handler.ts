@@ -7,7 +7,7 @@
  * the outcome in hand instead of running the handler again.
  *
  * A read batch goes through as a batch where it can: one processed-record
- * MGET for all of it, and one record + XACK script for the entries whose
+ * check (ZMSCORE) for all of it, and one record + XACK script for the entries whose
  * sink calls ended in the same turn, with no promise per entry of the
  * worker's own: with 1,500 entries in hand that took a quarter off the
  * file-sink worker's CPU (docs/WORKER_PROFILE.md, wave 8).
@@ -84,8 +84,6 @@ export class EntryHandler {
   readonly #gate: SinkGate;
   /** Entries whose sink calls ended in the same turn, acknowledged by one script. */
   readonly #acks: TickBatch<Delivered>;
-  #isoAt = NaN;
-  #isoText = "";
 
   constructor(options: EntryHandlerOptions) {
     this.#o = options;
@@ -117,7 +115,7 @@ export class EntryHandler {
       if (flight !== undefined) flights.push(flight);
     }
     if (flights.length === 0) return;
-    this.#o.group.processedAmong(flights.map((f) => f.idempotencyKey)).then(
+    this.#o.group.processedAmong(flights.map((f) => f.idempotencyKey), this.#o.now()).then(
       (processed) => {
         flights.forEach((flight, i) => {
           if (processed[i]) this.#own(flight, () => this.#duplicate(flight));
@@ -171,8 +169,8 @@ export class EntryHandler {
 
   async #duplicate(flight: Flight): Promise<void> {
     const { group } = this.#o;
-    const { entry, idempotencyKey: key } = flight;
-    await this.#o.settlements.settle(entry.id, () => group.acknowledgeDuplicate(entry.id, key));
+    const { entry } = flight;
+    await this.#o.settlements.settle(entry.id, () => group.acknowledgeDuplicate(entry.id));
     this.#o.counts.duplicates++;
     this.#o.logger.debug("duplicate acknowledged without calling the sink", { id: entry.id });
     this.#o.observer.handled?.("duplicate", this.#seconds(flight), undefined);
@@ -229,14 +227,9 @@ export class EntryHandler {
   /** Writes the processed-records and acknowledges `flights`, retrying what Redis refuses. */
   async #acknowledge(flights: readonly Delivered[]): Promise<void> {
     const { group } = this.#o;
-    const ttlSeconds = this.#o.config.worker.processedTtlSeconds;
-    const at = this.#iso(); // one time for all: their sink calls ended in the turn before
-    const acks = flights.map(({ id, idempotencyKey }) => ({
-      id,
-      idempotencyKey,
-      ttlSeconds,
-      record: { consumer: group.consumer, at },
-    }));
+    // One time for all: their sink calls ended in the turn before.
+    const expiresAtMs = this.#o.now() + this.#o.config.worker.processedTtlSeconds * 1000;
+    const acks = flights.map(({ id, idempotencyKey }) => ({ id, idempotencyKey, expiresAtMs }));
     await this.#o.settlements.settleMany(
       flights.map((f) => f.id),
       () => group.acknowledgeProcessedMany(acks),
@@ -272,16 +265,6 @@ export class EntryHandler {
 
   #seconds(flight: Pick<Flight, "started">): number {
     return (performance.now() - flight.started) / 1000;
-  }
-
-  /** The clock as ISO text; entries settled in the same millisecond share one string. */
-  #iso(): string {
-    const now = this.#o.now();
-    if (now !== this.#isoAt) {
-      this.#isoAt = now;
-      this.#isoText = new Date(now).toISOString();
-    }
-    return this.#isoText;
   }
 }
 

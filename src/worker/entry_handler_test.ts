@@ -164,7 +164,7 @@ Deno.test("EntryHandler.handleMany(): one check for a read batch, one acknowledg
     const { stream, config, group } = await groupOn(redis, server.url, "handler-batch");
     const calls = { checked: [] as number[], acknowledged: [] as number[] };
     const check = group.processedAmong.bind(group);
-    group.processedAmong = (keys) => (calls.checked.push(keys.length), check(keys));
+    group.processedAmong = (keys, now) => (calls.checked.push(keys.length), check(keys, now));
     const acknowledge = group.acknowledgeProcessedMany.bind(group);
     group.acknowledgeProcessedMany = (
       acks,

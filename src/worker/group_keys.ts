@@ -4,7 +4,12 @@
  * @module
  */
 
-import { attemptsKey, processedKey, retryScheduleKey } from "../redis/keys.ts";
+import {
+  attemptsKey,
+  processedMovedKey,
+  processedSetKey,
+  retryScheduleKey,
+} from "../redis/keys.ts";
 
 /** Names of everything a worker touches for `stream` and `group`. */
 export interface GroupKeys {
@@ -15,8 +20,10 @@ export interface GroupKeys {
   readonly retrySchedule: string;
   /** HASH entry id → attempts JSON. */
   readonly attempts: string;
-  /** The processed-record key of an idempotency key. */
-  processed(idempotencyKey: string): string;
+  /** ZSET of the processed-records: idempotency key → expiry (Unix ms). */
+  readonly processed: string;
+  /** Set once release 0.1.0's per-entry records were moved into `processed`. */
+  readonly processedMoved: string;
 }
 
 /** Builds the {@link GroupKeys} of a stream, group and DLQ stream. */
@@ -27,6 +34,7 @@ export function groupKeys(stream: string, group: string, dlqStream: string): Gro
     dlqStream,
     retrySchedule: retryScheduleKey(stream, group),
     attempts: attemptsKey(stream, group),
-    processed: (key) => processedKey(stream, group, key),
+    processed: processedSetKey(stream, group),
+    processedMoved: processedMovedKey(stream, group),
   };
 }

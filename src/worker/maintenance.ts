@@ -1,10 +1,10 @@
 /**
  * The worker's periodic chores, each on a cadence of its own: claim retries
  * that came due, take over entries stalled on other consumers, renew the
- * leases of this worker's own entries in hand, prune idle consumers. The
- * cadences are named here, once; the chores themselves are the caller's
- * ({@link MaintenanceChores}), so this is plain scheduling, testable with a
- * fake clock.
+ * leases of this worker's own entries in hand, prune idle consumers and
+ * expired processed-records. The cadences are named here, once; the chores
+ * themselves are the caller's ({@link MaintenanceChores}), so this is plain
+ * scheduling, testable with a fake clock.
  *
  * @module
  */
@@ -69,8 +69,8 @@ export interface MaintenanceChores {
   reclaimOwnOrphans(count: number): Promise<number>;
   /** Renews the leases of entries in hand untouched for `leasesMs`. */
   extendLeases(now: number): Promise<void>;
-  /** Removes idle consumers. */
-  pruneIdleConsumers(): Promise<void>;
+  /** Removes idle consumers and the processed-records expired at `now`. */
+  prune(now: number): Promise<void>;
 }
 
 /** Options of {@link Maintenance}. */
@@ -164,7 +164,7 @@ export class Maintenance {
     }
     if (now - this.#prunedAt >= c.pruneMs) {
       this.#prunedAt = now;
-      await this.#chores.pruneIdleConsumers();
+      await this.#chores.prune(now);
     }
   }
 }

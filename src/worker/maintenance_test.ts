@@ -23,7 +23,7 @@ function recorder(free = 4, orphans = 0) {
       return Promise.resolve(claimed);
     },
     extendLeases: (now) => Promise.resolve(void ran.push(`leases@${now}`)),
-    pruneIdleConsumers: () => Promise.resolve(void ran.push("prune")),
+    prune: () => Promise.resolve(void ran.push("prune")),
   };
   return { chores, ran, setDue: (at: number | undefined) => (due = at) };
 }

@@ -3,7 +3,9 @@
  * acknowledged (with its processed-record; several entries per call when
  * their handlers finished together), dead-lettered, or scheduled for a
  * retry. Each script also clears or writes the entry's attempts and retry
- * records, so no state is left behind for a settled entry.
+ * records, so no state is left behind for a settled entry. Also the check of
+ * the processed-records and their pruning: the records of a group are one
+ * sorted set (`processedSetKey`), idempotency key → expiry in Unix ms.
  *
  * @module
  */
@@ -15,66 +17,44 @@ import type { StreamFieldValue } from "../redis/reply.ts";
 import { type AttemptRecord, encodeAttempts } from "./attempts.ts";
 import type { GroupKeys } from "./group_keys.ts";
 
-// KEYS: stream, attempts, retry schedule, processed key.
-// ARGV: group, id, ttl seconds, processed-record value ('' = write none).
+// KEYS: stream, attempts, retry schedule. ARGV: group, id.
+// A duplicate of a processed entry: acknowledged, with no record written.
 const ACKNOWLEDGE = new LuaScript(`
-if ARGV[4] ~= '' then
-  redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[3])
-end
 local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 return acked
 `);
 
-/**
- * What the processed-record of an entry says besides the entry's id (its
- * value in Redis is the JSON `{ entry_id, consumer, at }`; the id is the
- * {@link ProcessedAck}'s).
- */
-export interface ProcessedRecord {
-  readonly consumer: string;
-  /** ISO time the sink succeeded. */
-  readonly at: string;
-}
-
-// KEYS: stream, attempts, retry schedule, then one processed key per entry.
-// ARGV: group, ttl seconds, the consumer as a JSON string, ISO time, then each entry's id.
-// ACKNOWLEDGE for many entries at once; each entry's record and XACK still go together
-// (the whole script is atomic). The record is built here from its parts, byte for byte
-// JSON.stringify({ entry_id, consumer, at }) (ids and ISO times need no escaping), and what all
-// entries of a call share (consumer, time) is sent once, so the client sends ~20 bytes per entry
-// besides the key instead of ~120. The XACK, and the HDEL and ZREM of the entries' attempts and
-// retry records, take all the ids at once: one call per batch instead of one per entry (a Lua
-// call costs Redis about a µs). The worker's TickBatch of acknowledgements caps a batch at 256
-// entries, well within unpack()'s limit.
+// KEYS: stream, attempts, retry schedule, processed set.
+// ARGV: group, n, then the n entry ids, then n pairs: expiry ms, idempotency key.
+// Each entry's record and XACK go together (the whole script is atomic). The records are one
+// ZADD of the pairs as sent (GT: a record is never shortened), and the XACK, HDEL and ZREM of the entries' attempts and retry records
+// take all the ids at once: one call each per batch, no table built in Lua. Against one SET with
+// an expiry per entry (release 0.1.0), this took Redis about 2 µs less CPU an entry in
+// scripts/bench_worker.ts (docs/WORKER_PROFILE.md, wave 20). The worker's TickBatch of
+// acknowledgements caps a batch at 256 entries, well within unpack()'s limit.
 const ACKNOWLEDGE_MANY = new LuaScript(`
-local ids = {}
-local tail = '","consumer":' .. ARGV[3] .. ',"at":"' .. ARGV[4] .. '"}'
-for i = 4, #KEYS do
-  local id = ARGV[i + 1]
-  redis.call('SET', KEYS[i], '{"entry_id":"' .. id .. tail, 'EX', ARGV[2])
-  ids[i - 3] = id
-end
-redis.call('HDEL', KEYS[2], unpack(ids))
-redis.call('ZREM', KEYS[3], unpack(ids))
-return redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+local last = 2 + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[4], 'GT', unpack(ARGV, last + 1))
+redis.call('HDEL', KEYS[2], unpack(ARGV, 3, last))
+redis.call('ZREM', KEYS[3], unpack(ARGV, 3, last))
+return redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3, last))
 `);
 
 /** One entry of {@link acknowledgeProcessedMany}. */
 export interface ProcessedAck {
   readonly id: string;
   readonly idempotencyKey: string;
-  readonly ttlSeconds: number;
-  readonly record: ProcessedRecord;
+  /** When the entry's processed-record expires (Unix ms). */
+  readonly expiresAtMs: number;
 }
 
 /**
  * Writes the processed-record of each entry and acknowledges it, each
  * entry's two together, for several entries in one script: answers how many
  * of them were still pending (an entry another consumer settled meanwhile
- * is not). Entries with another TTL, consumer or time than the first (the
- * worker gives all of a batch the same) go in a script call of their own.
+ * is not).
  */
 export async function acknowledgeProcessedMany(
   redis: RedisClient,
@@ -82,41 +62,67 @@ export async function acknowledgeProcessedMany(
   acks: readonly ProcessedAck[],
 ): Promise<number> {
   if (acks.length === 0) return 0;
-  const first = acks[0]!;
-  const same = (a: ProcessedAck) =>
-    a.ttlSeconds === first.ttlSeconds && a.record.consumer === first.record.consumer &&
-    a.record.at === first.record.at;
-  if (!acks.every(same)) {
-    const others = acks.filter((a) => !same(a));
-    const [mine, theirs] = await Promise.all([
-      acknowledgeProcessedMany(redis, keys, acks.filter(same)),
-      acknowledgeProcessedMany(redis, keys, others),
-    ]);
-    return mine + theirs;
-  }
-  const keyList = [keys.stream, keys.attempts, keys.retrySchedule];
-  const args: (string | number)[] = [
-    keys.group,
-    first.ttlSeconds,
-    JSON.stringify(first.record.consumer),
-    first.record.at,
-  ];
-  for (const ack of acks) {
-    keyList.push(keys.processed(ack.idempotencyKey));
-    args.push(ack.id);
-  }
-  return await ACKNOWLEDGE_MANY.run(redis, keyList, args) as number;
+  const args: (string | number)[] = [keys.group, acks.length];
+  for (const ack of acks) args.push(ack.id);
+  for (const ack of acks) args.push(Math.round(ack.expiresAtMs), ack.idempotencyKey);
+  return await ACKNOWLEDGE_MANY.run(
+    redis,
+    [keys.stream, keys.attempts, keys.retrySchedule, keys.processed],
+    args,
+  ) as number;
 }
 
-/** Whether each of `idempotencyKeys` has a processed-record, in one MGET. */
+/**
+ * Whether each of `idempotencyKeys` has a processed-record that has not
+ * expired at `nowMs`, in one ZMSCORE. (Expired records are removed by
+ * {@link pruneExpiredRecords}, at most a minute late; until then they are
+ * read as absent here.)
+ */
 export async function processedRecordsExist(
   redis: RedisClient,
   keys: GroupKeys,
   idempotencyKeys: readonly string[],
+  nowMs: number,
 ): Promise<boolean[]> {
   if (idempotencyKeys.length === 0) return [];
-  const values = await redis.mget(...idempotencyKeys.map((key) => keys.processed(key)));
-  return values.map((value) => value !== null);
+  const scores = await redis.call("ZMSCORE", keys.processed, ...idempotencyKeys) as (
+    | string
+    | null
+  )[];
+  return scores.map((score) => score !== null && Number(score) > nowMs);
+}
+
+// KEYS: processed set. ARGV: now ms, most records to remove.
+// Bounded, so that a day's worth of records expiring at once does not hold Redis for long.
+const PRUNE_EXPIRED = new LuaScript(`
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #expired == 0 then return 0 end
+return redis.call('ZREM', KEYS[1], unpack(expired))
+`);
+
+/** The most expired records one {@link pruneExpiredRecords} script call removes. */
+export const PRUNE_BATCH = 1000;
+
+/**
+ * Removes the processed-records expired at `nowMs`, {@link PRUNE_BATCH} per
+ * script call, at most `maxBatches` calls; returns how many were removed.
+ */
+export async function pruneExpiredRecords(
+  redis: RedisClient,
+  keys: GroupKeys,
+  nowMs: number,
+  maxBatches = 100,
+): Promise<number> {
+  let removed = 0;
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const count = await PRUNE_EXPIRED.run(redis, [keys.processed], [
+      Math.floor(nowMs),
+      PRUNE_BATCH,
+    ]) as number;
+    removed += count;
+    if (count < PRUNE_BATCH) break;
+  }
+  return removed;
 }
 
 /** Acknowledges `id` without a processed-record (a duplicate of a processed entry). */
@@ -124,12 +130,11 @@ export async function acknowledgeDuplicate(
   redis: RedisClient,
   keys: GroupKeys,
   id: string,
-  idempotencyKey: string,
 ): Promise<boolean> {
   const acked = await ACKNOWLEDGE.run(
     redis,
-    [keys.stream, keys.attempts, keys.retrySchedule, keys.processed(idempotencyKey)],
-    [keys.group, id, 0, ""],
+    [keys.stream, keys.attempts, keys.retrySchedule],
+    [keys.group, id],
   );
   return acked === 1;
 }
