@@ -7,7 +7,7 @@
  * 3. the worker core with the file sink (durable, fdatasync'd, group-committed lines);
  * 4. a batch floor: the work the file-sink worker cannot skip, done one read
  *    batch (`--concurrency` entries) at a time with no per-entry machinery and
- *    no overlap: decode and check each payload, one processed-record MGET, the
+ *    no overlap: decode and check each payload, one processed-record ZMSCORE, the
  *    lines to the file sink (one write and one fdatasync), one record + XACK
  *    script. What it costs above the bare loop is the work; what the worker
  *    costs above it is the worker's design.

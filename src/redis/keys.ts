@@ -138,7 +138,7 @@ export function bandwidthHour(timeMs: number): number {
  * the idempotency keys of the entries its sinks handled, each scored with
  * the Unix ms its record expires at (`PROCESSED_TTL_SECONDS` after the sink
  * succeeded). One key per group instead of one per entry: a batch's records
- * are one ZADD and its check one ZMSCORE, and deleting a group deletes them.
+ * are one ZADD and its check one ZMSCORE.
  */
 export function processedSetKey(stream: string, group: string): string {
   return `${stream}:processed:${group}`;
