@@ -123,7 +123,7 @@ Deno.test("producer, worker and exporter run as the README's least-privilege Red
   });
 
   await t.step(
-    "without XACK, SET or XREADGROUP, `work --drain` stops with REDIS_NOPERM naming the command and its grant",
+    "without XACK, ZADD or XREADGROUP, `work --drain` stops with REDIS_NOPERM naming the command and its grant",
     async () => {
       const again = await Deno.makeTempFile({ suffix: ".jsonl" });
       const work = (...flags: string[]) =>
@@ -134,8 +134,8 @@ Deno.test("producer, worker and exporter run as the README's least-privilege Red
       const settle = "the settle of a handled entry";
       const cases = [
         ["-xack", "xack", 101, settle],
-        ["+xack -set", "set", 102, settle],
-        ["+set -xreadgroup", "xreadgroup", 103, "the worker's command"],
+        ["+xack -zadd", "zadd", 102, settle],
+        ["+zadd -xreadgroup", "xreadgroup", 103, "the worker's command"],
       ] as const;
       for (const [acl, missing, uid, refused] of cases) {
         await redis.cli(

@@ -186,14 +186,9 @@ class Worker {
   async #iteration(idleRead: { value: boolean }): Promise<"drained" | "waited" | "read"> {
     if (this.#state === "starting") {
       await this.#group.ensure();
-      const moved = await this.#group.moveLegacyRecords(
-        this.#o.config.worker.processedTtlSeconds * 1000,
-      );
-      if (moved > 0) {
-        this.#log.info("moved release 0.1.0's processed-records into the group's set", {
-          count: moved,
-        });
-      }
+      const { processedTtlSeconds } = this.#o.config.worker;
+      const count = await this.#group.moveLegacyRecords(processedTtlSeconds * 1000);
+      if (count > 0) this.#log.info("moved release 0.1.0's processed-records", { count });
       await this.#readWakeup.start();
       this.#state = "running";
       this.#log.info("worker started", { sink: this.#o.sink.kind });
