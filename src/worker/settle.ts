@@ -28,12 +28,12 @@ return acked
 
 // KEYS: stream, attempts, retry schedule, processed set.
 // ARGV: group, n, then the n entry ids, then n pairs: expiry ms, idempotency key.
-// Each entry's record and XACK go together (the whole script is atomic). The records are one
-// ZADD of the pairs as sent (GT: a record is never shortened), and the XACK, HDEL and ZREM of the entries' attempts and retry records
-// take all the ids at once: one call each per batch, no table built in Lua. Against one SET with
-// an expiry per entry (release 0.1.0), this took Redis about 2 µs less CPU an entry in
-// scripts/bench_worker.ts (docs/WORKER_PROFILE.md, wave 20). The worker's TickBatch of
-// acknowledgements caps a batch at 256 entries, well within unpack()'s limit.
+// Each entry's record and XACK go together (the whole script is atomic). The records are one ZADD
+// of the pairs as sent (GT: a record is never shortened); the XACK, and the HDEL and ZREM of the
+// entries' attempts and retry records, take all the ids at once: one call each per batch, no table
+// built in Lua. Against one SET with an expiry per entry (release 0.1.0), this took Redis about
+// 2 µs less CPU an entry in scripts/bench_worker.ts (docs/WORKER_PROFILE.md, wave 20). The
+// worker's TickBatch of acknowledgements caps a batch at 256 entries, well within unpack()'s limit.
 const ACKNOWLEDGE_MANY = new LuaScript(`
 local last = 2 + tonumber(ARGV[2])
 redis.call('ZADD', KEYS[4], 'GT', unpack(ARGV, last + 1))
