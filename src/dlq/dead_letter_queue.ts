@@ -10,7 +10,7 @@
 import type { Buffer } from "node:buffer";
 import type { RedisClient } from "../redis/client.ts";
 import { LuaScript } from "../redis/lua_script.ts";
-import { fieldText } from "../redis/reply.ts";
+import { fieldText, pipelineReplies } from "../redis/reply.ts";
 import { type DeadLetter, type DeadLetterReason, parseDeadLetter } from "./dead_letter.ts";
 
 /** Which streams a DLQ operation works on. */
@@ -109,11 +109,9 @@ async function readDeadLetterBytes(
 ): Promise<{ found: DeadLetter<Buffer>[]; missing: string[] }> {
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.xrangeBuffer(streams.dlqStream, id, id);
-  const replies = (await pipeline.exec()) ?? [];
   const found: DeadLetter<Buffer>[] = [];
   const missing: string[] = [];
-  replies.forEach(([error, reply], index) => {
-    if (error) throw error;
+  pipelineReplies(await pipeline.exec()).forEach((reply, index) => {
     const entry = (reply as [Buffer, Buffer[]][])[0];
     if (entry) found.push(parseDeadLetter(fieldText(entry[0]), entry[1]));
     else missing.push(ids[index]!);

@@ -9,6 +9,7 @@
 
 import { RedisError } from "../errors.ts";
 import type { RedisClient } from "./client.ts";
+import { pipelineReplies } from "./reply.ts";
 
 /** Waits until `count` replicas have the writes made so far on `key`'s slot. */
 export async function waitForReplicas(
@@ -16,10 +17,9 @@ export async function waitForReplicas(
   key: string,
   replicas: { readonly count: number; readonly timeoutMs: number },
 ): Promise<void> {
-  const results = await redis.pipeline().exists(key).wait(replicas.count, replicas.timeoutMs)
-    .exec();
-  for (const [error] of results ?? []) if (error) throw error;
-  const acknowledged = results?.[1]?.[1] ?? 0;
+  const [, acknowledged = 0] = pipelineReplies(
+    await redis.pipeline().exists(key).wait(replicas.count, replicas.timeoutMs).exec(),
+  );
   if (Number(acknowledged) < replicas.count) {
     throw new RedisError(
       "REDIS_REPLICAS_BEHIND",

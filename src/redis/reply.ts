@@ -1,6 +1,7 @@
 /**
  * Helpers for Redis replies that ioredis returns as flat arrays
- * (`XINFO`, `XPENDING`): turned into plain objects once, here.
+ * (`XINFO`, `XPENDING`) or as a pipeline's `[error, reply]` pairs: turned
+ * into plain values once, here.
  *
  * @module
  */
@@ -19,6 +20,14 @@ const SHORT_TEXT_BYTES = 256;
  */
 function utf8Text(bytes: Buffer): string {
   return bytes.length < SHORT_TEXT_BYTES ? bytes.toString() : utf8.decode(bytes);
+}
+
+/** A pipeline's replies in order (`exec()`'s `[error, reply]` pairs), throwing its first error. */
+export function pipelineReplies(results: [Error | null, unknown][] | null): unknown[] {
+  return (results ?? []).map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
 }
 
 /** `[k1, v1, k2, v2]` → `{ k1: v1, k2: v2 }`. */

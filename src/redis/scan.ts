@@ -12,10 +12,7 @@ import { isCluster, type RedisClient } from "./client.ts";
 /** Every key matching `pattern`, from every master (order not defined). */
 export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
   const found = new Set<string>();
-  await scanEach(redis, pattern, (_node, keys) => {
-    for (const key of keys) found.add(key);
-    return Promise.resolve();
-  });
+  await scanEach(redis, pattern, (_node, keys) => keys.forEach((key) => found.add(key)));
   return [...found];
 }
 
@@ -28,7 +25,7 @@ export async function scanKeys(redis: RedisClient, pattern: string): Promise<str
 export async function scanEach(
   redis: RedisClient,
   pattern: string,
-  visit: (node: Redis, keys: string[]) => Promise<void>,
+  visit: (node: Redis, keys: string[]) => Promise<void> | void,
 ): Promise<void> {
   const nodes: Redis[] = isCluster(redis) ? redis.nodes("master") : [redis];
   await Promise.all(nodes.map(async (node) => {

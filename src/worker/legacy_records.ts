@@ -17,6 +17,7 @@
 import type { Redis } from "ioredis";
 import type { RedisClient } from "../redis/client.ts";
 import { legacyProcessedKey } from "../redis/keys.ts";
+import { pipelineReplies } from "../redis/reply.ts";
 import { globLiteral, scanEach } from "../redis/scan.ts";
 import type { GroupKeys } from "./group_keys.ts";
 
@@ -59,9 +60,5 @@ export async function moveLegacyRecords(
  * error.
  */
 async function runOnNode(node: Redis, commands: string[][]): Promise<unknown[]> {
-  const replies = await node.pipeline(commands).exec() ?? [];
-  return replies.map(([error, reply]) => {
-    if (error) throw error;
-    return reply;
-  });
+  return pipelineReplies(await node.pipeline(commands).exec());
 }
