@@ -1,8 +1,9 @@
 /**
  * What a durable append costs this machine: the CPU of writing `--mb` MB to
  * a new file in groups of `--group-kb` KB with an fdatasync after each group,
- * as the file sink does, measured on the writing thread (user + sys, from
- * /proc/thread-self/schedstat on Linux), in two conditions:
+ * as the file sink does, measured as this process's CPU (user + sys, from
+ * `process.cpuUsage()`: the writes and syncs run on its main thread, with
+ * nothing else running meanwhile), in two conditions:
  *
  * 1. **fresh memory**: every file is kept until the end and written after a
  *    pause of `--pause-s` seconds, so its page cache takes memory the
@@ -28,13 +29,15 @@
  * `--write-kb N` writes each group in writes of at most N KB, as the file
  * sink does (1024); without it a group is one write. Compare
  * `--group-kb 6400` with `--group-kb 6400 --write-kb 1024`: on the build
- * machine of 2026-12-04, in three alternated pairs, one 6.4 MB write cost
- * 0.10–0.45 ms of write CPU per MB on fresh memory against 0.06–0.10 for
- * 1 MB writes, with the same syncs; on recycled memory both cost 0.07–0.11.
+ * machine of 2026-12-04 (an Intel Xeon), in two alternated pairs
+ * (`--rounds 3 --pause-s 1`), one 6.4 MB write cost 0.68 and 1.03 ms of CPU
+ * per MB on fresh memory against 0.34 and 0.33 for 1 MB writes, the syncs
+ * 0.04–0.06 of it; on recycled memory all cost 0.30.
  *
  * @module
  */
 
+import process from "node:process";
 import { scriptOptions } from "./script_options.ts";
 import { median } from "./bench_stats.ts";
 
@@ -65,13 +68,16 @@ if (problems.length > 0) {
   Deno.exit(2);
 }
 
-/** CPU ms this thread has run so far (user + sys, ns precision); NaN where Linux's /proc is not. */
-function threadCpuMs(): number {
-  try {
-    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1e6;
-  } catch {
-    return NaN;
-  }
+/**
+ * CPU ms this process has run so far (user + sys). Not the thread's
+ * /proc/thread-self/schedstat: Linux brings that up to date only at a tick or
+ * a context switch, so it charged much of a write's CPU to the fdatasync
+ * after it (on 2026-12-04, 70 writes of 1 MB: 9.7 ms of write and 19.4 of
+ * sync against 20.8 and 8.3 from `process.cpuUsage()`).
+ */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /** One file's write: CPU ms of the writes and of the syncs, wall ms. */
@@ -91,14 +97,14 @@ function append(path: string): Append {
   const started = performance.now();
   try {
     for (let written = 0; written < totalBytes; written += group.length) {
-      const before = threadCpuMs();
+      const before = cpuMs();
       for (let offset = 0; offset < group.length;) {
         offset += file.writeSync(group.subarray(offset, offset + writeBytes));
       }
-      const afterWrite = threadCpuMs();
+      const afterWrite = cpuMs();
       file.syncDataSync();
       result.writeMs += afterWrite - before;
-      result.syncMs += threadCpuMs() - afterWrite;
+      result.syncMs += cpuMs() - afterWrite;
     }
   } finally {
     file.close();
@@ -128,7 +134,7 @@ try {
       (values["write-kb"] === undefined ? "" : ` written ${values["write-kb"]} KB at a time`) +
       ", fdatasync after each; " +
       `median of ${rounds} rounds (${values["pause-s"]} s pause before each fresh one); ` +
-      "CPU of the writing thread",
+      "CPU of this process",
   );
   const rows = [["fresh memory", fresh], ["recycled memory", recycled]] as const;
   for (const [label, list] of rows) {

@@ -37,10 +37,10 @@ const GROUP_BYTES_START = 64 * 1024;
 const REUSED_BYTES_MAX = 8 * 1024 * 1024;
 /**
  * The most bytes handed to one write: a larger group goes out in several.
- * When the page cache takes fresh memory, one multi-megabyte write took the
- * kernel 1.4–7.5× the CPU per MB of 1 MB writes of the same data
+ * When the page cache takes fresh memory, one 6.4 MB write took the kernel
+ * 2.0–3.1× the CPU per MB of 1 MB writes of the same data
  * (`scripts/bench_disk.ts --group-kb 6400` with and without
- * `--write-kb 1024`; docs/WORKER_PROFILE.md, wave 19).
+ * `--write-kb 1024`; docs/WORKER_PROFILE.md, waves 19 and 20).
  */
 const WRITE_BYTES_MAX = 1024 * 1024;
 
