@@ -86,13 +86,44 @@ export function firstStreamRows(reply: StreamReplyBytes | null): [string, Buffer
 }
 
 /**
+ * Field names already seen, reused instead of decoding the same few names of
+ * every entry again (a string each per entry less for the collector to copy
+ * while the entry waits in hand). Only ASCII names, so that a name's UTF-16
+ * units are its bytes; a handful are kept, never more.
+ */
+const seenNames: string[] = [];
+const SEEN_NAMES_MAX = 16;
+
+/** `bytes` as a field name: a name seen before when the bytes are one, else decoded. */
+function fieldName(bytes: Buffer): string {
+  seen: for (const name of seenNames) {
+    if (name.length !== bytes.length) continue;
+    for (let i = 0; i < bytes.length; i++) if (name.charCodeAt(i) !== bytes[i]) continue seen;
+    return name;
+  }
+  const name = utf8Text(bytes);
+  if (seenNames.length < SEEN_NAMES_MAX && /^[\x20-\x7e]*$/.test(name)) seenNames.push(name);
+  return name;
+}
+
+/**
+ * `bytes` when `text` is exactly their UTF-8 decoding by {@link fieldText},
+ * so that writing the bytes writes the text; `undefined` when the decoding
+ * changed something (an invalid sequence became U+FFFD) or may have (a
+ * leading byte-order mark).
+ */
+export function exactUtf8Bytes(bytes: Buffer, text: string): Buffer | undefined {
+  return bytes[0] === 0xef || text.includes("\uFFFD") ? undefined : bytes;
+}
+
+/**
  * An entry's flat fields read as bytes: the names and the values as text, but
  * the value of the field named `bytesField` kept as its bytes (text decoded by `utf8Text`).
  */
 export function fieldsAsRead(fields: readonly Buffer[], bytesField: string): StreamFieldValue[] {
   const values: StreamFieldValue[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = utf8Text(fields[i]!);
+    const name = fieldName(fields[i]!);
     values.push(name, name === bytesField ? fields[i + 1]! : utf8Text(fields[i + 1]!));
   }
   return values;

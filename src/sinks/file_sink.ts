@@ -12,8 +12,9 @@
  * share the sync after it. A delivery resolves only once a sync that began
  * after its line was written has ended, so throughput grows with
  * `--concurrency` without giving up "durable before acknowledged". Each line
- * is encoded part by part as its delivery arrives, the stored payload text as
- * it came from Redis, into one of two buffers kept between groups: no line or
+ * is encoded part by part as its delivery arrives, the stored payload as it
+ * came from Redis (its bytes copied when the worker passes them, its text
+ * encoded otherwise), into one of two buffers kept between groups: no line or
  * group text is built, and none is held while earlier lines are written.
  *
  * @module
@@ -107,14 +108,19 @@ class GroupBuffer {
   #length = 0;
   #spare = new Uint8Array(GROUP_BYTES_START);
 
-  /** Appends one line: its parts, then a newline. */
-  append(parts: readonly string[]): void {
+  /** Appends one line: its parts (text, or bytes copied as they are), then a newline. */
+  append(parts: readonly (string | Uint8Array)[]): void {
     let most = 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    for (const part of parts) most += 3 * part.length;
+    for (const part of parts) most += typeof part === "string" ? 3 * part.length : part.length;
     if (this.#filling.length - this.#length < most) this.#grow(most);
     for (const part of parts) {
       if (part.length === 0) continue;
-      this.#length += encoder.encodeInto(part, this.#filling.subarray(this.#length)).written;
+      if (typeof part === "string") {
+        this.#length += encoder.encodeInto(part, this.#filling.subarray(this.#length)).written;
+      } else {
+        this.#filling.set(part, this.#length);
+        this.#length += part.length;
+      }
     }
     this.#filling[this.#length++] = NEWLINE;
   }
@@ -184,7 +190,9 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     kind: "file",
     handle(delivery) {
       if (closed) return Promise.reject(new RetryableError(`file sink ${path} is closed`));
-      lines.append(deliveryJsonParts(delivery));
+      const [head, stored, tail] = deliveryJsonParts(delivery);
+      // The stored payload's bytes as read, when the worker has them: no encoding of its text.
+      lines.append([head, stored !== "" ? delivery.payloadBytes ?? stored : stored, tail]);
       return new Promise<void>((resolve, reject) => {
         queue.push({ resolve, reject });
         writing ??= drainQueue();

@@ -107,6 +107,32 @@ Deno.test("createFileSink() writes deliveries with stored payload text exactly a
   }
 });
 
+Deno.test("createFileSink() copies a delivery's stored payload bytes as they are, and writes the text when a line break makes it serialise again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ingest-file-sink-" });
+  const path = `${dir}/out.jsonl`;
+  const sink = await createFileSink(path);
+  const encoder = new TextEncoder();
+  const withBytes = (n: number, json: string, bytes: Uint8Array): Delivery => ({
+    ...delivery(n),
+    payload: JSON.parse(json),
+    payloadJson: json,
+    payloadBytes: bytes,
+  });
+  // Bytes that differ from the text show which of the two went out.
+  const copied = withBytes(0, '{"at":"text"}', encoder.encode('{"at":"bytes, é"}'));
+  const pretty = withBytes(1, '{\n  "at": "text"\n}', encoder.encode('{"at":"bytes"}'));
+  try {
+    await sink.handle(copied);
+    await sink.handle(pretty);
+    const lines = (await Deno.readTextFile(path)).trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.payload.at), ["bytes, é", "text"]);
+    assert.deepEqual(lines.map((l) => l.id), [copied.id, pretty.id]);
+  } finally {
+    await sink.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("createFileSink() writes the next group while a sync runs, shares the sync after it among the groups written meanwhile, and resolves each delivery only after a sync begun once its line was written", async () => {
   const events: string[] = [];
   const syncs: (() => void)[] = [];

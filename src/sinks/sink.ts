@@ -36,6 +36,13 @@ export interface Delivery {
    * serialising `payload` again.
    */
   readonly payloadJson?: string;
+  /**
+   * The UTF-8 bytes of `payloadJson` as read from Redis, when the worker has
+   * them and they decode to exactly that text: a sink that writes bytes (the
+   * file sink) copies them instead of encoding the text again. Shared with
+   * the worker: read them, never change them.
+   */
+  readonly payloadBytes?: Uint8Array;
   /** 1 for the first attempt, 2 for the first retry, ... */
   readonly attempt: number;
   /** Aborted when the worker stops waiting for this handler (shutdown timeout). */

@@ -23,7 +23,7 @@
  */
 
 import { describeError } from "../errors.ts";
-import { entryFields, type StreamFieldValue, textFields } from "../redis/reply.ts";
+import { entryFields, exactUtf8Bytes, type StreamFieldValue, textFields } from "../redis/reply.ts";
 import type { Sink } from "../sinks/sink.ts";
 import {
   type DecodedEntry,
@@ -199,6 +199,7 @@ export class EntryHandler {
       return this.#gate.leave();
     }
     const emailAt = emailTime(decoded);
+    const payloadBytes = flight.fields.payload;
     let call: Promise<void>;
     try {
       call = this.#o.sink.handle({
@@ -207,6 +208,9 @@ export class EntryHandler {
         idempotencyKey,
         payload: decoded.payload,
         payloadJson: fields.payload,
+        payloadBytes: typeof payloadBytes === "object"
+          ? exactUtf8Bytes(payloadBytes, fields.payload!)
+          : undefined,
         attempt: attemptNumber(entry.attempts, entry.deliveries),
         signal: this.#o.signal,
       });

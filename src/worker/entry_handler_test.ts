@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
 import { PermanentError } from "../errors.ts";
 import { silentLogger } from "../log/logger.ts";
@@ -7,6 +8,7 @@ import { startRedis } from "../../tests/harness/redis_server.ts";
 import {
   addEmails,
   client,
+  emailPayload,
   freshStream,
   range,
   workerConfig,
@@ -236,6 +238,33 @@ Deno.test("EntryHandler dead-letters a payload that is not JSON or has the wrong
     assert.equal(counts.deadLettered, 2);
     assert.equal(counts.processed, 3);
     assert.equal(await group.settled(), true);
+  } finally {
+    redis.disconnect();
+  }
+});
+
+Deno.test("EntryHandler hands the sink a payload's bytes as read only when its text is exactly their decoding", async () => {
+  await using server = await startRedis();
+  const redis = await client(server.url);
+  try {
+    const { stream, config, group } = await groupOn(redis, server.url, "handler-payload-bytes");
+    const json = JSON.stringify(emailPayload(1, { subject: "Grüße MARK" }));
+    // The same payload with an invalid byte in its subject: still JSON once decoded (as U+FFFD).
+    const [before, after] = json.split("MARK");
+    const invalid = Buffer.concat([Buffer.from(before!), Buffer.from([0xff]), Buffer.from(after!)]);
+    const email = (key: string, payload: string | Buffer) =>
+      redis.xadd(stream, "*", "type", "email", "idempotency_key", key, "payload", payload);
+    await email("k-valid", json);
+    await email("k-invalid", invalid);
+    const { sink, seen } = recordingSink(() => Promise.resolve());
+    const { handler } = handlerFor(group, sink, config);
+    await handleAll(handler, await group.readNew(10));
+    assert.deepEqual(seen.map((d) => d.idempotencyKey), ["k-valid", "k-invalid"]);
+    assert.equal(new TextDecoder().decode(seen[0]!.payloadBytes), json);
+    assert.equal(seen[0]!.payloadJson, json);
+    assert.equal(seen[1]!.payloadBytes, undefined);
+    assert.equal(seen[1]!.payloadJson, new TextDecoder().decode(invalid));
+    assert.equal((seen[1]!.payload as { subject: string }).subject, "Grüße \uFFFD");
   } finally {
     redis.disconnect();
   }
