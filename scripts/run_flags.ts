@@ -15,6 +15,8 @@ export const PERMISSIONS: readonly string[] = [
   "--allow-write",
   "--allow-run",
   "--allow-sys",
+  // The file sink drops its synced pages from the page cache through libc (src/sinks/page_cache.ts).
+  "--allow-ffi",
 ];
 
 /**

@@ -117,6 +117,7 @@ export async function runWork(app: App, options: WorkOptions): Promise<void> {
     webhookSecret: config.worker.webhookSecret,
     env: app.runtime.env,
     execSinkEnv: config.worker.execSinkEnv,
+    fileSinkPageCache: config.worker.fileSinkPageCache,
   });
   try {
     const group = config.worker.group;

@@ -166,6 +166,7 @@ function readWorker(read: SettingsReader): WorkerConfig {
     processedTtlSeconds: read.integer("PROCESSED_TTL_SECONDS"),
     webhookSecret: read.optional("WEBHOOK_SECRET"),
     execSinkEnv: read.names("EXEC_SINK_ENV"),
+    fileSinkPageCache: read.choice("FILE_SINK_PAGE_CACHE", ["drop", "keep"] as const),
     shutdownTimeoutSeconds: read.seconds("WORKER_SHUTDOWN_TIMEOUT_SECONDS"),
     visibilityTimeoutSeconds: read.seconds("WORKER_VISIBILITY_TIMEOUT_SECONDS"),
     consumerIdleTimeoutSeconds: read.seconds("WORKER_CONSUMER_IDLE_TIMEOUT_SECONDS"),

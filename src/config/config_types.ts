@@ -141,6 +141,8 @@ export interface WorkerConfig {
   readonly webhookSecret: string | undefined;
   /** `EXEC_SINK_ENV`: names of variables passed on to an exec sink's command. */
   readonly execSinkEnv: readonly string[];
+  /** `FILE_SINK_PAGE_CACHE`: what a file sink's synced pages become in the page cache. */
+  readonly fileSinkPageCache: "drop" | "keep";
   /** `WORKER_SHUTDOWN_TIMEOUT_SECONDS` (`--shutdown-timeout`): grace for in-flight handlers. */
   readonly shutdownTimeoutSeconds: number;
   /** `WORKER_VISIBILITY_TIMEOUT_SECONDS` (`--visibility-timeout`): pending this long is taken over. */

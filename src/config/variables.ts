@@ -473,6 +473,13 @@ export const VARIABLES = [
   },
   {
     group: "Worker",
+    name: "FILE_SINK_PAGE_CACHE",
+    default: "drop",
+    description:
+      "drop: a file: sink lets Linux drop its lines' cached pages once synced (needs --allow-ffi); keep: they stay cached, for a reader tailing the file.",
+  },
+  {
+    group: "Worker",
     name: "WORKER_SHUTDOWN_TIMEOUT_SECONDS",
     default: "30",
     description: "On SIGINT/SIGTERM, how long in-flight handlers may finish.",

@@ -16,12 +16,17 @@
  * came from Redis (its bytes copied when the worker passes them, its text
  * encoded otherwise), into one of two buffers kept between groups: no line or
  * group text is built, and none is held while earlier lines are written.
+ * Once a sync has ended, the kernel may drop the synced lines' pages from its
+ * page cache (`pageCache`, `FILE_SINK_PAGE_CACHE`; `./page_cache.ts`): the
+ * next writes take the memory just freed instead of the machine's free
+ * memory, which costs a VM several times the CPU.
  *
  * @module
  */
 
 import { setImmediate } from "node:timers";
 import { RetryableError } from "../errors.ts";
+import { openPageCacheDrop } from "./page_cache.ts";
 import { deliveryJsonParts, type Sink } from "./sink.ts";
 
 /** The delivery waiting for its line to be written and synced. */
@@ -48,10 +53,19 @@ const WRITE_BYTES_MAX = 1024 * 1024;
 /** What the file sink needs of an open file. */
 export type AppendFile = Pick<Deno.FsFile, "write" | "syncData" | "close">;
 
+/** What becomes of the file's pages in the kernel's page cache once they are on disk. */
+export type FileSinkPageCache = "drop" | "keep";
+
 /** Options of {@link createFileSink}. */
 export interface FileSinkOptions {
   /** Opens `path` for appending. Default: `Deno.open` (created if missing); tests pass a file to watch. */
   open?: (path: string) => Promise<AppendFile>;
+  /**
+   * `drop` (the default): the kernel may drop the pages of the lines on disk
+   * (Linux, with FFI permission: `./page_cache.ts`); `keep`: they stay
+   * cached, for a reader that tails the file (`FILE_SINK_PAGE_CACHE`).
+   */
+  pageCache?: FileSinkPageCache;
 }
 
 /**
@@ -62,18 +76,28 @@ export interface FileSinkOptions {
 class SyncCommits {
   readonly #file: AppendFile;
   readonly #fail: (group: readonly PendingLine[], error: unknown) => void;
+  readonly #onSynced: (bytes: number) => void;
   /** Lines written and waiting for a sync to begin. */
   #written: PendingLine[] = [];
+  /** Bytes written since the file was opened. */
+  #writtenBytes = 0;
   #syncing: Promise<void> | undefined;
 
-  constructor(file: AppendFile, fail: (group: readonly PendingLine[], error: unknown) => void) {
+  /** `onSynced(bytes)`: the first `bytes` written are on disk. */
+  constructor(
+    file: AppendFile,
+    fail: (group: readonly PendingLine[], error: unknown) => void,
+    onSynced: (bytes: number) => void,
+  ) {
     this.#file = file;
     this.#fail = fail;
+    this.#onSynced = onSynced;
   }
 
-  /** `group` was written: it resolves when a sync that begins from now on has ended. */
-  written(group: PendingLine[]): void {
+  /** `group`'s `bytes` were written: it resolves when a sync that begins from now on has ended. */
+  written(group: PendingLine[], bytes: number): void {
     this.#written = this.#written.length === 0 ? group : this.#written.concat(group);
+    this.#writtenBytes += bytes;
     this.#start();
   }
 
@@ -85,9 +109,13 @@ class SyncCommits {
   #start(): void {
     if (this.#syncing !== undefined || this.#written.length === 0) return;
     const group = this.#written;
+    const covered = this.#writtenBytes;
     this.#written = [];
     this.#syncing = this.#file.syncData().then(
-      () => group.forEach((line) => line.resolve()),
+      () => {
+        group.forEach((line) => line.resolve());
+        this.#onSynced(covered);
+      },
       (error) => this.#fail(group, error),
     ).then(() => {
       this.#syncing = undefined;
@@ -152,6 +180,7 @@ class GroupBuffer {
 export async function createFileSink(path: string, options: FileSinkOptions = {}): Promise<Sink> {
   const open = options.open ?? ((at: string) => Deno.open(at, { append: true, create: true }));
   const file = await open(path);
+  const pageCache = options.pageCache === "keep" ? undefined : await openPageCacheDrop(path);
   /** The deliveries of the lines in `lines`, waiting for the next write. */
   let queue: PendingLine[] = [];
   let writing: Promise<void> | undefined;
@@ -160,7 +189,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     const failure = new RetryableError(`cannot append to ${path}`, { cause: error });
     for (const line of group) line.reject(failure);
   };
-  const commits = new SyncCommits(file, fail);
+  const commits = new SyncCommits(file, fail, (bytes) => pageCache?.synced(bytes));
   const lines = new GroupBuffer();
 
   async function writeGroup(bytes: Uint8Array, pending: PendingLine[]): Promise<void> {
@@ -172,7 +201,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     } catch (error) {
       return fail(pending, error);
     }
-    commits.written(pending);
+    commits.written(pending, bytes.length);
   }
 
   async function drainQueue(): Promise<void> {
@@ -202,6 +231,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
       closed = true;
       await writing;
       await commits.settled();
+      await pageCache?.close();
       file.close();
     },
   };

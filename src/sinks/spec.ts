@@ -7,7 +7,7 @@
 
 import { UsageError } from "../errors.ts";
 import { createExecSink } from "./exec_sink.ts";
-import { createFileSink } from "./file_sink.ts";
+import { createFileSink, type FileSinkPageCache } from "./file_sink.ts";
 import { createModuleSink } from "./module_sink.ts";
 import type { Sink } from "./sink.ts";
 import { createStdoutSink } from "./stdout_sink.ts";
@@ -70,6 +70,8 @@ export interface OpenSinkOptions {
   env?: Readonly<Record<string, string>>;
   /** `EXEC_SINK_ENV`: further variables an `exec:` command sees. Default none. */
   execSinkEnv?: readonly string[];
+  /** `FILE_SINK_PAGE_CACHE`: what a `file:` sink's synced pages become. Default `drop`. */
+  fileSinkPageCache?: FileSinkPageCache;
 }
 
 /** Opens the sink a spec describes (opens the file, imports the module, ...). */
@@ -79,7 +81,7 @@ export async function openSink(spec: SinkSpec, options: OpenSinkOptions): Promis
       return createStdoutSink(options.stdout);
     case "file":
       try {
-        return await createFileSink(spec.path);
+        return await createFileSink(spec.path, { pageCache: options.fileSinkPageCache });
       } catch (error) {
         throw new UsageError(
           `Cannot open the sink file ${spec.path}: ${(error as Error).message}`,
