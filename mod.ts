@@ -168,6 +168,7 @@ export {
   type Sink,
 } from "./src/sinks/sink.ts";
 export { openSink, type OpenSinkOptions, parseSinkSpec, type SinkSpec } from "./src/sinks/spec.ts";
+export type { FileSinkPageCache } from "./src/sinks/file_sink.ts";
 
 // Producer state and the stream.
 export { inspectStream, listCursors, readCursor, resetCursor } from "./src/api/state.ts";
