@@ -29,11 +29,12 @@ import { RetryableError } from "../errors.ts";
 import { openPageCacheDrop } from "./page_cache.ts";
 import { deliveryJsonParts, type Sink } from "./sink.ts";
 
-/** The delivery waiting for its line to be written and synced. */
-interface PendingLine {
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
+/**
+ * The deliveries of the lines of one write: they share one promise, settled
+ * when a sync begun after the write has ended (one promise a group, not one
+ * a line: fewer objects for each of the hundreds of lines waiting on a sync).
+ */
+type LineGroup = PromiseWithResolvers<void>;
 
 const encoder = new TextEncoder();
 const NEWLINE = 0x0a;
@@ -75,10 +76,10 @@ export interface FileSinkOptions {
  */
 class SyncCommits {
   readonly #file: AppendFile;
-  readonly #fail: (group: readonly PendingLine[], error: unknown) => void;
+  readonly #fail: (groups: readonly LineGroup[], error: unknown) => void;
   readonly #onSynced: (bytes: number) => void;
-  /** Lines written and waiting for a sync to begin. */
-  #written: PendingLine[] = [];
+  /** Groups written and waiting for a sync to begin. */
+  #written: LineGroup[] = [];
   /** Bytes written since the file was opened. */
   #writtenBytes = 0;
   #syncing: Promise<void> | undefined;
@@ -86,7 +87,7 @@ class SyncCommits {
   /** `onSynced(bytes)`: the first `bytes` written are on disk. */
   constructor(
     file: AppendFile,
-    fail: (group: readonly PendingLine[], error: unknown) => void,
+    fail: (groups: readonly LineGroup[], error: unknown) => void,
     onSynced: (bytes: number) => void,
   ) {
     this.#file = file;
@@ -95,8 +96,8 @@ class SyncCommits {
   }
 
   /** `group`'s `bytes` were written: it resolves when a sync that begins from now on has ended. */
-  written(group: PendingLine[], bytes: number): void {
-    this.#written = this.#written.length === 0 ? group : this.#written.concat(group);
+  written(group: LineGroup, bytes: number): void {
+    this.#written.push(group);
     this.#writtenBytes += bytes;
     this.#start();
   }
@@ -108,15 +109,15 @@ class SyncCommits {
 
   #start(): void {
     if (this.#syncing !== undefined || this.#written.length === 0) return;
-    const group = this.#written;
+    const groups = this.#written;
     const covered = this.#writtenBytes;
     this.#written = [];
     this.#syncing = this.#file.syncData().then(
       () => {
-        group.forEach((line) => line.resolve());
+        groups.forEach((group) => group.resolve());
         this.#onSynced(covered);
       },
-      (error) => this.#fail(group, error),
+      (error) => this.#fail(groups, error),
     ).then(() => {
       this.#syncing = undefined;
       this.#start();
@@ -182,35 +183,35 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
   const file = await open(path);
   const pageCache = options.pageCache === "keep" ? undefined : await openPageCacheDrop(path);
   /** The deliveries of the lines in `lines`, waiting for the next write. */
-  let queue: PendingLine[] = [];
+  let queue: LineGroup | undefined;
   let writing: Promise<void> | undefined;
   let closed = false;
-  const fail = (group: readonly PendingLine[], error: unknown) => {
+  const fail = (groups: readonly LineGroup[], error: unknown) => {
     const failure = new RetryableError(`cannot append to ${path}`, { cause: error });
-    for (const line of group) line.reject(failure);
+    for (const group of groups) group.reject(failure);
   };
   const commits = new SyncCommits(file, fail, (bytes) => pageCache?.synced(bytes));
   const lines = new GroupBuffer();
 
-  async function writeGroup(bytes: Uint8Array, pending: PendingLine[]): Promise<void> {
+  async function writeGroup(bytes: Uint8Array, group: LineGroup): Promise<void> {
     try {
       let offset = 0;
       while (offset < bytes.length) {
         offset += await file.write(bytes.subarray(offset, offset + WRITE_BYTES_MAX));
       }
     } catch (error) {
-      return fail(pending, error);
+      return fail([group], error);
     }
-    commits.written(pending, bytes.length);
+    commits.written(group, bytes.length);
   }
 
   async function drainQueue(): Promise<void> {
     // Wait for the rest of this turn's lines: they go out as one group.
     await new Promise((resolve) => setImmediate(resolve));
-    while (queue.length > 0) {
-      const pending = queue;
-      queue = [];
-      await writeGroup(lines.take(), pending);
+    while (queue !== undefined) {
+      const group = queue;
+      queue = undefined;
+      await writeGroup(lines.take(), group);
     }
     writing = undefined;
   }
@@ -222,10 +223,9 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
       const [head, stored, tail] = deliveryJsonParts(delivery);
       // The stored payload's bytes as read, when the worker has them: no encoding of its text.
       lines.append([head, stored !== "" ? delivery.payloadBytes ?? stored : stored, tail]);
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ resolve, reject });
-        writing ??= drainQueue();
-      });
+      queue ??= Promise.withResolvers<void>();
+      writing ??= drainQueue();
+      return queue.promise;
     },
     async close() {
       closed = true;
