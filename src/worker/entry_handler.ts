@@ -58,8 +58,6 @@ export interface HandledListener {
 /** An entry on its way through the sink to its acknowledgement. */
 interface Flight {
   readonly entry: ClaimedEntry;
-  /** The entry's fields by name, as read (the payload's bytes until it enters the sink). */
-  readonly fields: Record<string, StreamFieldValue>;
   readonly idempotencyKey: string;
   readonly started: number;
   readonly listener: HandledListener;
@@ -81,7 +79,7 @@ export class EntryHandler {
   readonly #o: EntryHandlerOptions;
   readonly #maxAttempts: number;
   readonly #failures: EntryFailures;
-  readonly #gate: SinkGate;
+  readonly #gate: SinkGate<Flight>;
   /** Entries whose sink calls ended in the same turn, acknowledged by one script. */
   readonly #acks: TickBatch<Delivered>;
 
@@ -89,7 +87,11 @@ export class EntryHandler {
     this.#o = options;
     this.#maxAttempts = options.config.worker.maxAttempts;
     this.#failures = new EntryFailures(options);
-    this.#gate = new SinkGate(options.sinkCalls ?? Infinity, options.signal);
+    this.#gate = new SinkGate<Flight>(
+      options.sinkCalls ?? Infinity,
+      (flight) => this.#callSink(flight),
+      options.signal,
+    );
     this.#acks = new TickBatch({ flush: (flights) => this.#acknowledge(flights) });
   }
 
@@ -119,7 +121,7 @@ export class EntryHandler {
       (processed) => {
         flights.forEach((flight, i) => {
           if (processed[i]) this.#own(flight, () => this.#duplicate(flight));
-          else this.#gate.enter(() => this.#callSink(flight));
+          else this.#gate.enter(flight);
         });
       },
       (error) => flights.forEach((f) => listener.failed(f.entry.id, error)),
@@ -138,9 +140,9 @@ export class EntryHandler {
       this.#settleAlone({ entry, started, listener }, "poison", error, entry.deliveries);
       return undefined;
     }
-    const fields = entryFields(entry.fields);
     try {
-      return { entry, fields, idempotencyKey: entryIdempotencyKey(fields), started, listener };
+      const idempotencyKey = entryIdempotencyKey(entryFields(entry.fields));
+      return { entry, idempotencyKey, started, listener };
     } catch (error) {
       this.#settleAlone({ entry, started, listener }, "malformed", describeError(error), 1);
       return undefined;
@@ -190,7 +192,9 @@ export class EntryHandler {
       return listener.done(entry.id);
     }
     // The payload's text lives only through the sink call: a collection meanwhile need not copy it.
-    const fields = textFields(flight.fields);
+    // By name again rather than kept in the flight: one object less for each entry waiting in hand.
+    const read = entryFields(entry.fields);
+    const fields = textFields(read);
     let decoded: DecodedEntry;
     try {
       decoded = decodeEntry(fields);
@@ -199,7 +203,7 @@ export class EntryHandler {
       return this.#gate.leave();
     }
     const emailAt = emailTime(decoded);
-    const payloadBytes = flight.fields.payload;
+    const payloadBytes = read.payload;
     let call: Promise<void>;
     try {
       call = this.#o.sink.handle({

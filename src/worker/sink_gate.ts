@@ -9,20 +9,27 @@
  * @module
  */
 
-/** A counting gate in front of the sink. */
-export class SinkGate {
+/**
+ * A counting gate in front of the sink, for items of type `T` (the worker's:
+ * its entries on their way), each handed to one `run` callback when it
+ * passes: the entries waiting hold no closure of their own.
+ */
+export class SinkGate<T> {
+  readonly #run: (item: T) => void;
   #free: number;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: T[] = [];
   #head = 0;
   #open = false;
   #handingOver = false;
 
   /**
-   * A gate with `limit` places. When `signal` aborts (the shutdown timeout)
-   * every waiter is let through at once: it sees the signal and leaves the
-   * entry pending instead of calling the sink; from then on the gate stays open.
+   * A gate with `limit` places that calls `run` with each item let through.
+   * When `signal` aborts (the shutdown timeout) every waiter is let through
+   * at once: it sees the signal and leaves the entry pending instead of
+   * calling the sink; from then on the gate stays open.
    */
-  constructor(limit: number, signal?: AbortSignal) {
+  constructor(limit: number, run: (item: T) => void, signal?: AbortSignal) {
+    this.#run = run;
     this.#free = limit;
     signal?.addEventListener("abort", () => this.#openAll(), { once: true });
   }
@@ -33,17 +40,17 @@ export class SinkGate {
   }
 
   /**
-   * Takes a place for `run`: calls it now when one is free (no promise, no
+   * Takes a place for `item`: runs it now when one is free (no promise, no
    * extra turn of the event loop), else when a place is handed over. Every
-   * `enter` is paired with one {@link leave} once `run`'s work is done.
+   * `enter` is paired with one {@link leave} once the item's work is done.
    */
-  enter(run: () => void): void {
-    if (this.#open) return run();
+  enter(item: T): void {
+    if (this.#open) return this.#run(item);
     if (this.#free > 0 && this.waiting === 0) {
       this.#free--;
-      return run();
+      return this.#run(item);
     }
-    this.#waiting.push(run);
+    this.#waiting.push(item);
   }
 
   /**
@@ -63,7 +70,7 @@ export class SinkGate {
         const next = this.#waiting[this.#head]!;
         this.#head++;
         if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) this.#compact();
-        next();
+        this.#run(next);
       }
     } finally {
       this.#handingOver = false;
@@ -80,6 +87,6 @@ export class SinkGate {
     const all = this.#waiting.splice(this.#head);
     this.#waiting.length = 0;
     this.#head = 0;
-    for (const run of all) run();
+    for (const item of all) this.#run(item);
   }
 }

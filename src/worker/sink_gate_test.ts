@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { SinkGate } from "./sink_gate.ts";
 
 Deno.test("SinkGate lets `limit` callers in at once, at once, and the rest in order", () => {
-  const gate = new SinkGate(2);
+  const gate = new SinkGate<() => void>(2, (run) => run());
   const order: number[] = [];
   gate.enter(() => order.push(1));
   gate.enter(() => order.push(2));
@@ -26,7 +26,7 @@ Deno.test("SinkGate lets `limit` callers in at once, at once, and the rest in or
 
 Deno.test("SinkGate lets every waiter through when its signal aborts, and stays open", () => {
   const controller = new AbortController();
-  const gate = new SinkGate(1, controller.signal);
+  const gate = new SinkGate<() => void>(1, (run) => run(), controller.signal);
   const passed: string[] = [];
   gate.enter(() => passed.push("a"));
   gate.enter(() => passed.push("b"));
@@ -40,7 +40,7 @@ Deno.test("SinkGate lets every waiter through when its signal aborts, and stays 
 });
 
 Deno.test("SinkGate hands a place on in order through a long run of waiters that give it back at once, without a deep stack", () => {
-  const gate = new SinkGate(1);
+  const gate = new SinkGate<() => void>(1, (run) => run());
   const order: number[] = [];
   gate.enter(() => order.push(0)); // holds the one place
   // 100,000 waiters that leave as soon as they run (entries the sink never sees), then one that stays.
