@@ -31,6 +31,14 @@ const POSIX_FADV_DONTNEED = 4;
  * partial page at the end stays, or the next append would read it back.
  */
 const PAGE_BYTES = 4096;
+/**
+ * The kernel is asked once this many more bytes are on disk, not after
+ * every sync: each call costs the JavaScript thread about as much as a
+ * write's hand-over to the I/O threads (a tenth of a µs a line in
+ * scripts/bench_worker.ts when made for every 1.5 MB group), and 8 MiB of
+ * cached pages at most is still memory the next writes take again at once.
+ */
+const DROP_EVERY_BYTES = 8 * 1024 * 1024;
 
 const LIBC_SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
@@ -42,12 +50,13 @@ const LIBC_SYMBOLS = {
 export interface PageCacheDrop {
   /**
    * The first `bytes` appended since the file was opened are on disk: their
-   * pages may go. At most one call to the kernel runs at a time; calls made
-   * meanwhile are folded into the next. Resolves (never rejects) once the
-   * kernel has been asked; the file sink does not wait for it.
+   * pages may go, once 8 MiB more than last time are. At most one call to
+   * the kernel runs at a time; calls made meanwhile are folded into the next.
+   * Resolves (never rejects) once the kernel has been asked, or at once when
+   * it is not asked yet; the file sink does not wait for it.
    */
   synced(bytes: number): Promise<void>;
-  /** Waits for a call in progress, then closes the descriptor it uses. */
+  /** Asks for the rest of the synced pages to go, then closes the descriptor it uses. */
   close(): Promise<void>;
 }
 
@@ -97,22 +106,28 @@ class KernelPageCacheDrop implements PageCacheDrop {
 
   synced(bytes: number): Promise<void> {
     this.#wanted = Math.max(this.#wanted, this.#start + bytes);
-    // #run() awaits before it ends, so it never finishes before it is kept here.
-    if (this.#running === undefined && this.#wanted - this.#asked >= PAGE_BYTES) {
-      this.#running = this.#run();
-    }
-    return this.#running ?? Promise.resolve();
+    return this.#ask(DROP_EVERY_BYTES);
   }
 
   async close(): Promise<void> {
     await this.#running;
+    await this.#ask(PAGE_BYTES);
     this.#libc.symbols.close(this.#fd);
     this.#libc.close();
   }
 
-  async #run(): Promise<void> {
+  /** Starts asking the kernel when at least `least` bytes more than last time may go. */
+  #ask(least: number): Promise<void> {
+    // #run() awaits before it ends, so it never finishes before it is kept here.
+    if (this.#running === undefined && this.#wanted - this.#asked >= least) {
+      this.#running = this.#run(least);
+    }
+    return this.#running ?? Promise.resolve();
+  }
+
+  async #run(least: number): Promise<void> {
     try {
-      while (this.#wanted - this.#asked >= PAGE_BYTES) {
+      while (this.#wanted - this.#asked >= least) {
         const end = this.#wanted - (this.#wanted % PAGE_BYTES);
         // A hint: when the kernel refuses it, the pages stay cached and nothing else changes.
         await this.#libc.symbols.posix_fadvise(

@@ -78,7 +78,7 @@ Deno.test("file sink: pageCache keep leaves the lines' pages cached", async () =
   }
 });
 
-Deno.test("page cache drop: only the bytes appended after opening count, whole pages only", async () => {
+Deno.test("page cache drop: the kernel is asked once 8 MiB more are synced, and at close; the bytes before opening count from the file's start; whole pages only", async () => {
   const dir = await diskDir();
   const path = `${dir}/existing`;
   try {
@@ -88,15 +88,23 @@ Deno.test("page cache drop: only the bytes appended after opening count, whole p
       await file.write(new Uint8Array(bytes));
       await file.syncData();
     };
-    await write(10 * PAGE + 100); // cached, written before
+    await write(10 * PAGE + 100); // written before the drop opens: cached
     const drop = await openPageCacheDrop(path);
     assert.ok(drop !== undefined);
     await write(3 * PAGE);
-    await drop.synced(100); // 10 pages + 200 bytes: the 10 whole pages may go
-    const afterFirst = await cachedBytes(path);
-    assert.ok(afterFirst <= 4 * PAGE && afterFirst >= 3 * PAGE, `${afterFirst} cached`);
-    await drop.synced(3 * PAGE); // 13 pages + 100 bytes: all but the last partial page
-    await drop.close();
+    await drop.synced(3 * PAGE); // far from 8 MiB: nothing is asked yet
+    assert.ok((await cachedBytes(path)) >= 13 * PAGE, "dropped before 8 MiB were synced");
+    const more = 8 * 1024 * 1024;
+    await write(more);
+    await drop.synced(3 * PAGE + more);
+    // Everything up to the last whole page went, the first 10 pages too: had the bytes
+    // written before opening not counted, the last 10 pages or so would still be cached.
+    const left = await cachedBytes(path);
+    assert.ok(left <= PAGE, `${left} bytes still cached`);
+    await write(5 * PAGE);
+    await drop.synced(3 * PAGE + more + 5 * PAGE); // not 8 MiB more: not asked yet
+    assert.ok((await cachedBytes(path)) >= 5 * PAGE);
+    await drop.close(); // the rest goes at close, but for the partial last page
     assert.ok((await cachedBytes(path)) <= PAGE);
   } finally {
     await Deno.remove(dir, { recursive: true });
