@@ -23,7 +23,7 @@
  */
 
 import { describeError } from "../errors.ts";
-import { entryFields, exactUtf8Bytes, type StreamFieldValue, textFields } from "../redis/reply.ts";
+import { entryFields, exactUtf8Bytes, textFields } from "../redis/reply.ts";
 import type { Sink } from "../sinks/sink.ts";
 import {
   type DecodedEntry,

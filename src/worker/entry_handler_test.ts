@@ -40,6 +40,11 @@ async function deadLetters(redis: Redis, group: ConsumerGroup) {
   return entries.map(([id, fields]) => parseDeadLetter(id, fields));
 }
 
+/** Adds an email entry with the given idempotency key and payload as they are (checked or not). */
+function addEmailEntry(redis: Redis, stream: string, key: string, payload: string | Buffer) {
+  return redis.xadd(stream, "*", "type", "email", "idempotency_key", key, "payload", payload);
+}
+
 /** A fresh stream, its worker configuration and consumer group "g" as consumer "me". */
 async function groupOn(redis: Redis, url: string, label: string, maxAttempts = 3) {
   const stream = freshStream(label);
@@ -213,8 +218,7 @@ Deno.test("EntryHandler dead-letters a payload that is not JSON or has the wrong
   const redis = await client(server.url);
   try {
     const { stream, config, group } = await groupOn(redis, server.url, "handler-bad-payload");
-    const email = (key: string, payload: string) =>
-      redis.xadd(stream, "*", "type", "email", "idempotency_key", key, "payload", payload);
+    const email = (key: string, payload: string) => addEmailEntry(redis, stream, key, payload);
     await addEmails(redis, stream, [1]);
     await email("k-not-json", "{not json");
     await email("k-schema", JSON.stringify({ schema_version: 1 }));
@@ -253,7 +257,7 @@ Deno.test("EntryHandler hands the sink a payload's bytes as read only when its t
     const [before, after] = json.split("MARK");
     const invalid = Buffer.concat([Buffer.from(before!), Buffer.from([0xff]), Buffer.from(after!)]);
     const email = (key: string, payload: string | Buffer) =>
-      redis.xadd(stream, "*", "type", "email", "idempotency_key", key, "payload", payload);
+      addEmailEntry(redis, stream, key, payload);
     await email("k-valid", json);
     await email("k-invalid", invalid);
     const { sink, seen } = recordingSink(() => Promise.resolve());
