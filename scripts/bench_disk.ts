@@ -9,10 +9,10 @@
  *    pause of `--pause-s` seconds, so its page cache takes memory the
  *    kernel had not used for a while (on a VM with free page reporting,
  *    Linux hands memory that stayed free for 2 s back to the host);
- * 2. **fresh memory, pages dropped**: the same, but after each sync the
- *    synced pages are dropped from the page cache as the file sink does by
- *    default (`src/sinks/page_cache.ts`; needs `-A` or `--allow-ffi`, else
- *    this row is left out), so the next groups take the pages just freed;
+ * 2. **fresh memory, pages dropped**: the same, but the synced pages are
+ *    dropped from the page cache as the file sink does by default (every 8
+ *    MiB, `src/sinks/page_cache.ts`; needs `-A` or `--allow-ffi`, else this
+ *    row is left out), so the next groups take the pages just freed;
  * 3. **recycled memory** (the reference): two files of the same size are
  *    written and deleted just before, so their page cache pages are freed
  *    and taken again at once, as on a host whose memory is in use.

@@ -9,7 +9,7 @@
  * On a virtual machine, memory the guest has not used yet (or gave back to
  * the host) costs the kernel several times the CPU to take: appending 3 GB
  * cost 1.3–2.3 ms of CPU per MB with the pages kept, 0.35 with them dropped
- * after each sync, whose freed pages the next writes take again
+ * as they were synced, the next writes taking the freed pages again
  * (docs/WORKER_PROFILE.md, wave 21). A reader that tails the file reads the
  * dropped pages from disk instead.
  *
@@ -34,9 +34,10 @@ const PAGE_BYTES = 4096;
 /**
  * The kernel is asked once this many more bytes are on disk, not after
  * every sync: each call costs the JavaScript thread about as much as a
- * write's hand-over to the I/O threads (a tenth of a µs a line in
- * scripts/bench_worker.ts when made for every 1.5 MB group), and 8 MiB of
- * cached pages at most is still memory the next writes take again at once.
+ * write's hand-over to the I/O threads (0.26 µs a line under `--cpu-prof` of
+ * the file-sink worker when made for every 1.5 MB group, docs/WORKER_PROFILE.md,
+ * wave 21), and 8 MiB of cached pages at most is still memory the next writes
+ * take again at once.
  */
 const DROP_EVERY_BYTES = 8 * 1024 * 1024;
 
