@@ -43,13 +43,17 @@ const GROUP_BYTES_START = 64 * 1024;
 /** The largest group buffer kept between writes (a 500-line group of 3 KB lines takes 1.5 MB). */
 const REUSED_BYTES_MAX = 8 * 1024 * 1024;
 /**
- * The most bytes handed to one write: a larger group goes out in several.
- * When the page cache takes fresh memory, one 6.4 MB write took the kernel
- * 2.0–3.1× the CPU per MB of 1 MB writes of the same data
- * (`scripts/bench_disk.ts --group-kb 6400` with and without
- * `--write-kb 1024`; docs/WORKER_PROFILE.md, waves 19 and 20).
+ * The most bytes handed to one write while the file's pages stay cached: a
+ * larger group goes out in several. When the page cache takes fresh memory,
+ * one 6.4 MB write took the kernel 2.0–3.1× the CPU per MB of 1 MB writes of
+ * the same data (`scripts/bench_disk.ts --group-kb 6400` with and without
+ * `--write-kb 1024`; docs/WORKER_PROFILE.md, waves 19 and 20). With the
+ * synced pages dropped, the writes take the memory just freed, where one
+ * 1.6 MB write cost what 1 MiB writes do (0.33–0.39 ms per MB, wave 21): a
+ * group then goes out in one write, one hand-over to the I/O threads less,
+ * each of which costs the JavaScript thread tens of µs.
  */
-const WRITE_BYTES_MAX = 1024 * 1024;
+const WRITE_BYTES_MAX_CACHED = 1024 * 1024;
 
 /** What the file sink needs of an open file. */
 export type AppendFile = Pick<Deno.FsFile, "write" | "syncData" | "close">;
@@ -182,6 +186,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
   const open = options.open ?? ((at: string) => Deno.open(at, { append: true, create: true }));
   const file = await open(path);
   const pageCache = options.pageCache === "keep" ? undefined : await openPageCacheDrop(path);
+  const writeBytesMax = pageCache === undefined ? WRITE_BYTES_MAX_CACHED : Infinity;
   /** The deliveries of the lines in `lines`, waiting for the next write. */
   let queue: LineGroup | undefined;
   let writing: Promise<void> | undefined;
@@ -197,7 +202,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     try {
       let offset = 0;
       while (offset < bytes.length) {
-        offset += await file.write(bytes.subarray(offset, offset + WRITE_BYTES_MAX));
+        offset += await file.write(bytes.subarray(offset, offset + writeBytesMax));
       }
     } catch (error) {
       return fail([group], error);

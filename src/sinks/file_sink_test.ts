@@ -178,7 +178,7 @@ Deno.test("createFileSink() writes the next group while a sync runs, shares the 
   assert.equal(syncs.length, 2, "no sync without a line to cover");
 });
 
-Deno.test("createFileSink() hands a group larger than 1 MiB to the file in writes of at most 1 MiB, in order, and syncs once after them", async () => {
+Deno.test("createFileSink() hands a group larger than 1 MiB to a file whose pages stay cached (here: no real path to drop them from) in writes of at most 1 MiB, in order, and syncs once after them", async () => {
   const written: Uint8Array[] = [];
   const events: string[] = [];
   const file = {

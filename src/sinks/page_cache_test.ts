@@ -78,6 +78,34 @@ Deno.test("file sink: pageCache keep leaves the lines' pages cached", async () =
   }
 });
 
+Deno.test("file sink: a group goes out in one write when its pages are dropped, in 1 MiB writes when they stay cached", async () => {
+  const dir = await diskDir();
+  try {
+    for (const [pageCache, expected] of [["drop", 1], ["keep", 3]] as const) {
+      const path = `${dir}/${pageCache}.jsonl`;
+      const writes: number[] = [];
+      const open = async (at: string) => {
+        const file = await Deno.open(at, { append: true, create: true });
+        return {
+          write: (bytes: Uint8Array) => (writes.push(bytes.length), file.write(bytes)),
+          syncData: () => file.syncData(),
+          close: () => file.close(),
+        };
+      };
+      await Deno.writeTextFile(path, ""); // a regular file before the sink looks at it
+      const sink = await createFileSink(path, { pageCache, open });
+      const text = "x".repeat(4000);
+      // One turn's lines: one group of about 2.5 MB.
+      await Promise.all(Array.from({ length: 640 }, (_, i) => sink.handle(delivery(i, text))));
+      await sink.close();
+      assert.equal(writes.length, expected, `${pageCache}: writes of ${writes.join(", ")} bytes`);
+      assert.equal(writes.reduce((a, b) => a + b, 0), (await Deno.stat(path)).size);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("page cache drop: the kernel is asked once 8 MiB more are synced, and at close; the bytes before opening count from the file's start; whole pages only", async () => {
   const dir = await diskDir();
   const path = `${dir}/existing`;
