@@ -295,19 +295,24 @@ export function decodeEntry(fields: Record<string, string>): DecodedEntry {
   return { type, idempotencyKey: key, payload: payload as EntryPayload };
 }
 
+/** The fields an email payload must have, by kind (lists built once: the check runs per entry). */
+const EMAIL_STRINGS = ["account", "mailbox", "fetched_at"];
+const EMAIL_INTEGERS = ["uid", "uidvalidity", "size"];
+const EMAIL_ARRAYS = ["to", "cc", "attachments", "flags"];
+
 function emailPayloadProblems(payload: unknown): string[] {
   if (!isRecord(payload)) return ["payload is not an object"];
   const problems: string[] = [];
   if (payload.schema_version !== SCHEMA_VERSION) {
     problems.push(`schema_version must be ${SCHEMA_VERSION}`);
   }
-  for (const field of ["account", "mailbox", "fetched_at"]) {
+  for (const field of EMAIL_STRINGS) {
     if (typeof payload[field] !== "string") problems.push(`${field} must be a string`);
   }
-  for (const field of ["uid", "uidvalidity", "size"]) {
+  for (const field of EMAIL_INTEGERS) {
     if (!Number.isInteger(payload[field])) problems.push(`${field} must be an integer`);
   }
-  for (const field of ["to", "cc", "attachments", "flags"]) {
+  for (const field of EMAIL_ARRAYS) {
     if (!Array.isArray(payload[field])) problems.push(`${field} must be an array`);
   }
   return problems;
