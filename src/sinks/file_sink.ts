@@ -227,7 +227,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
       if (closed) return Promise.reject(new RetryableError(`file sink ${path} is closed`));
       const [head, stored, tail] = deliveryJsonParts(delivery);
       // The stored payload's bytes as read, when the worker has them: no encoding of its text.
-      lines.append([head, stored !== "" ? delivery.payloadBytes ?? stored : stored, tail]);
+      lines.append([head, stored === "" ? "" : delivery.payloadBytes ?? stored, tail]);
       queue ??= Promise.withResolvers<void>();
       writing ??= drainQueue();
       return queue.promise;

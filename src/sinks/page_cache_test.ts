@@ -18,13 +18,18 @@ async function cachedBytes(path: string): Promise<number> {
  * A directory on a disk-backed file system: on tmpfs the page cache is the
  * file's only copy, so nothing can be dropped there.
  */
-async function diskDir(): Promise<string> {
+async function inDiskDir(body: (dir: string) => Promise<void>): Promise<void> {
   const type = async (path: string) =>
     new TextDecoder().decode(
       (await new Deno.Command("stat", { args: ["-f", "-c", "%T", path] }).output()).stdout,
     ).trim();
   const base = (await type("/tmp")) === "tmpfs" ? Deno.cwd() : undefined;
-  return await Deno.makeTempDir({ dir: base, prefix: ".ingest-page-cache-" });
+  const dir = await Deno.makeTempDir({ dir: base, prefix: ".ingest-page-cache-" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 function delivery(n: number, text: string): Delivery {
@@ -42,7 +47,7 @@ function delivery(n: number, text: string): Delivery {
 
 /** Writes 8 MB of lines through a file sink; returns the file's size and its cached bytes. */
 async function appendThrough(pageCache: FileSinkPageCache | undefined, path: string) {
-  const sink = await createFileSink(path, pageCache === undefined ? {} : { pageCache });
+  const sink = await createFileSink(path, { pageCache });
   const text = "x".repeat(4000); // not a whole page a line: the file's end falls inside a page
   for (let batch = 0; batch < 16; batch++) {
     await Promise.all(
@@ -54,8 +59,7 @@ async function appendThrough(pageCache: FileSinkPageCache | undefined, path: str
 }
 
 Deno.test("file sink: by default the synced lines' pages leave the page cache, all but the partial last page", async () => {
-  const dir = await diskDir();
-  try {
+  await inDiskDir(async (dir) => {
     const { size, cached } = await appendThrough(undefined, `${dir}/out.jsonl`);
     assert.ok(size > 8_000_000 && size % PAGE !== 0, `size ${size}`);
     assert.ok(cached <= PAGE, `${cached} of ${size} bytes still cached`);
@@ -63,24 +67,18 @@ Deno.test("file sink: by default the synced lines' pages leave the page cache, a
     const lines = (await Deno.readTextFile(`${dir}/out.jsonl`)).trimEnd().split("\n");
     assert.equal(lines.length, 2048);
     assert.equal(JSON.parse(lines.at(-1)!).id, "1700000000000-2047");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("file sink: pageCache keep leaves the lines' pages cached", async () => {
-  const dir = await diskDir();
-  try {
+  await inDiskDir(async (dir) => {
     const { size, cached } = await appendThrough("keep", `${dir}/out.jsonl`);
     assert.ok(cached > size / 2, `only ${cached} of ${size} bytes cached`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("file sink: a group goes out in one write when its pages are dropped, in 1 MiB writes when they stay cached", async () => {
-  const dir = await diskDir();
-  try {
+  await inDiskDir(async (dir) => {
     for (const [pageCache, expected] of [["drop", 1], ["keep", 3]] as const) {
       const path = `${dir}/${pageCache}.jsonl`;
       const writes: number[] = [];
@@ -101,15 +99,12 @@ Deno.test("file sink: a group goes out in one write when its pages are dropped, 
       assert.equal(writes.length, expected, `${pageCache}: writes of ${writes.join(", ")} bytes`);
       assert.equal(writes.reduce((a, b) => a + b, 0), (await Deno.stat(path)).size);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("page cache drop: the kernel is asked once 8 MiB more are synced, and at close; the bytes before opening count from the file's start; whole pages only", async () => {
-  const dir = await diskDir();
-  const path = `${dir}/existing`;
-  try {
+  await inDiskDir(async (dir) => {
+    const path = `${dir}/existing`;
     // Dirty pages cannot be dropped: each write here is synced, as the sink's are.
     const write = async (bytes: number) => {
       using file = await Deno.open(path, { append: true, create: true });
@@ -134,14 +129,11 @@ Deno.test("page cache drop: the kernel is asked once 8 MiB more are synced, and 
     assert.ok((await cachedBytes(path)) >= 5 * PAGE);
     await drop.close(); // the rest goes at close, but for the partial last page
     assert.ok((await cachedBytes(path)) <= PAGE);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("page cache drop: nothing for what is not a regular file, nor without FFI permission", async () => {
-  const dir = await diskDir();
-  try {
+  await inDiskDir(async (dir) => {
     assert.equal(await openPageCacheDrop(dir), undefined);
     assert.equal(await openPageCacheDrop(`${dir}/missing`), undefined);
     const fifo = `${dir}/fifo`;
@@ -162,7 +154,5 @@ Deno.test("page cache drop: nothing for what is not a regular file, nor without 
     }).output();
     assert.ok(success);
     assert.equal(new TextDecoder().decode(stdout).trim(), "undefined");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

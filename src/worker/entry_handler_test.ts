@@ -256,10 +256,8 @@ Deno.test("EntryHandler hands the sink a payload's bytes as read only when its t
     // The same payload with an invalid byte in its subject: still JSON once decoded (as U+FFFD).
     const [before, after] = json.split("MARK");
     const invalid = Buffer.concat([Buffer.from(before!), Buffer.from([0xff]), Buffer.from(after!)]);
-    const email = (key: string, payload: string | Buffer) =>
-      addEmailEntry(redis, stream, key, payload);
-    await email("k-valid", json);
-    await email("k-invalid", invalid);
+    await addEmailEntry(redis, stream, "k-valid", json);
+    await addEmailEntry(redis, stream, "k-invalid", invalid);
     const { sink, seen } = recordingSink(() => Promise.resolve());
     const { handler } = handlerFor(group, sink, config);
     await handleAll(handler, await group.readNew(10));
